@@ -1,0 +1,41 @@
+# twin: make demo runs the main job, make test runs the whole suite.
+# Both install what they need on a fresh Debian 12 machine with Go.
+
+GO        ?= go
+BIN       := bin
+# System packages the suite needs (Debian names); .ci/deps installs the missing ones.
+TEST_PKGS :=
+# Packages with goroutines of their own: tested again under the race detector.
+RACE_PKGS := ./sim/...
+
+.PHONY: all build test demo deps fmt-check vet bench clean
+
+all: build
+
+deps:
+	@.ci/deps $(TEST_PKGS)
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/twin ./cmd/twin
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test: deps fmt-check vet
+	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race -short $(RACE_PKGS)
+
+demo: build
+	@echo "== twin demo: the live demo does not exist yet; this runs the simulation kernel."
+	$(BIN)/twin bench mm1 --customers 2000000 --seed 1
+	$(BIN)/twin example machineshop
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s -cpu 1 ./sim/...
+
+clean:
+	rm -rf $(BIN)
