@@ -73,7 +73,9 @@ type Env struct {
 
 // New returns an environment at time 0.
 func New(opt Options) *Env {
-	return &Env{seed: opt.Seed, streams: make(map[string]*Stream)}
+	e := &Env{seed: opt.Seed, streams: make(map[string]*Stream)}
+	e.cal.Init()
+	return e
 }
 
 // Now returns the current simulated time.

@@ -1,5 +1,7 @@
 package sim
 
+import "slices"
+
 // Store holds items of type T up to a capacity: a buffer between stations, a
 // queue of parts, a rack of tools. Getters wait while no item suits them;
 // putters wait while the store is full. Items leave in arrival order among
@@ -160,7 +162,7 @@ func (s *Store[T]) match() bool {
 				continue
 			}
 			*g.dst = s.take(i)
-			s.getters = append(s.getters[:gi], s.getters[gi+1:]...)
+			s.getters = slices.Delete(s.getters, gi, gi+1)
 			g.p.wq = nil
 			g.p.resume()
 			served, moved = true, true
@@ -177,8 +179,9 @@ func (s *Store[T]) admit() bool {
 	admitted := false
 	for len(s.putters) > 0 && !s.Full() {
 		pt := s.putters[0]
-		s.putters[0] = putter[T]{}
-		s.putters = s.putters[1:]
+		n := copy(s.putters, s.putters[1:])
+		s.putters[n] = putter[T]{}
+		s.putters = s.putters[:n]
 		s.push(pt.item)
 		pt.p.wq = nil
 		pt.p.resume()
@@ -190,13 +193,13 @@ func (s *Store[T]) admit() bool {
 func (s *Store[T]) cancelWait(p *Proc) {
 	for i := range s.getters {
 		if s.getters[i].p == p {
-			s.getters = append(s.getters[:i], s.getters[i+1:]...)
+			s.getters = slices.Delete(s.getters, i, i+1)
 			return
 		}
 	}
 	for i := range s.putters {
 		if s.putters[i].p == p {
-			s.putters = append(s.putters[:i], s.putters[i+1:]...)
+			s.putters = slices.Delete(s.putters, i, i+1)
 			return
 		}
 	}

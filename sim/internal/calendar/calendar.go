@@ -16,9 +16,16 @@
 // third at 100,000: there are no unpredictable comparison branches to
 // mispredict.
 //
-// Entries hold no pointers, so the garbage collector never scans the
-// calendar. The calendar does not remove from the middle: the kernel cancels
-// lazily and recognises stale entries when they are popped.
+// The calendar does not remove from the middle: the kernel cancels lazily
+// and recognises stale entries when they are popped.
+//
+// Storage: every bucket starts with room for a few entries carved from one
+// array (Init); a bucket that needs more grows once and keeps what it grew
+// to, so a long run stops allocating once its busiest buckets have grown:
+// allocations are bounded per calendar, not per event. Popped entries are
+// not cleared from bucket storage (clearing costs about a tenth of a pop),
+// so a calendar can keep up to its capacity of finished events reachable
+// until their slots are reused.
 package calendar
 
 import "math/bits"
@@ -73,6 +80,19 @@ type Calendar[E any] struct {
 type bucket[E any] struct {
 	min int64
 	e   []Entry[E]
+}
+
+// bucketRoom is the room each bucket starts with.
+const bucketRoom = 4
+
+// Init gives every bucket its starting room from one allocation. A zero
+// Calendar works without it, allocating each bucket's storage on first use.
+func (c *Calendar[E]) Init() {
+	all := make([]Entry[E], levels*buckets*bucketRoom)
+	for i := 0; i < levels*buckets; i++ {
+		c.bk[i].e = all[i*bucketRoom : i*bucketRoom : (i+1)*bucketRoom]
+	}
+	c.exact = make([]Entry[E], 0, 16)
 }
 
 // Len returns the number of entries.
