@@ -19,7 +19,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/twin ./cmd/twin
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l .); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:

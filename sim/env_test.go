@@ -305,7 +305,7 @@ func TestTimeFormatting(t *testing.T) {
 	if FromSeconds(-1) != 0 || FromSeconds(1.5) != 1500*Millisecond || FromSeconds(1e300) != MaxTime {
 		t.Error("FromSeconds clamps and rounds wrongly")
 	}
-	if MaxTime.String() != "∞" || (90 * Second).String() != "1m30s" {
+	if MaxTime.String() != "∞" || (90*Second).String() != "1m30s" {
 		t.Error("String formats wrongly")
 	}
 }
