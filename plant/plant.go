@@ -171,8 +171,8 @@ type Maintenance struct {
 
 // SetupMatrix gives changeover times between product families.
 type SetupMatrix struct {
-	Default sim.Dist              // a change without an entry; nil: none
-	First   sim.Dist              // the first part after a start; nil: none
+	Default sim.Dist               // a change without an entry; nil: none
+	First   sim.Dist               // the first part after a start; nil: none
 	Times   map[[2]string]sim.Dist // [from, to] family
 }
 
@@ -404,10 +404,10 @@ type Order struct {
 
 // Generator creates orders at random.
 type Generator struct {
-	Interarrival sim.Dist // seconds between orders
-	Mix          []Share  // products, by weight
-	Quantity     sim.Dist // parts per order (rounded, at least 1)
-	DueIn        sim.Dist // seconds from release to due date
+	Interarrival sim.Dist  // seconds between orders
+	Mix          []Share   // products, by weight
+	Quantity     sim.Dist  // parts per order (rounded, at least 1)
+	DueIn        sim.Dist  // seconds from release to due date
 	Priority     []float64 // weight of each priority level (Demand.Priorities)
 	Customers    []string
 	Until        time.Time // no orders after this; zero: none
