@@ -309,3 +309,21 @@ func TestTimeFormatting(t *testing.T) {
 		t.Error("String formats wrongly")
 	}
 }
+
+func TestReseedIsKeyed(t *testing.T) {
+	s := NewStream(1, "jobs")
+	s.Reseed(Key(7, 17, 3, 0))
+	a := s.Float64()
+	s.Float64()
+	s.Reseed(Key(7, 17, 3, 0))
+	if b := s.Float64(); a != b {
+		t.Fatalf("same key, different draws: %v %v", a, b)
+	}
+	s.Reseed(Key(7, 17, 4, 0))
+	if c := s.Float64(); c == a {
+		t.Fatal("different keys, same draw")
+	}
+	if Key(1, 2, 3, 4) == Key(1, 3, 2, 4) {
+		t.Fatal("Key ignores argument order")
+	}
+}
