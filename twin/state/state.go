@@ -1,0 +1,205 @@
+// Package state is the twin's picture of the plant: a pure fold over
+// events. Applying the same events in the same order gives the same state,
+// whether they came live, from history or from the simulator; that is what
+// makes replay, seek and forecast exact.
+//
+// It is not a store (twin/store keeps events and snapshots) and knows no
+// protocol. A State is not safe for concurrent use; its owner serialises
+// Apply and reads, or hands out Clones.
+//
+//	var s state.State
+//	for _, e := range events {
+//		s.Apply(e)
+//	}
+//	fmt.Println(s.Asset("qijiang/motor/stator/winding/W2").State)
+package state
+
+import (
+	"maps"
+	"slices"
+	"sort"
+
+	"twin/plant/event"
+)
+
+// State is the plant as the events describe it.
+type State struct {
+	Time    int64 // time of the latest event applied (Unix ns)
+	Applied uint64
+	Source  event.Source // source of the latest event
+
+	assets  map[string]*Asset
+	buffers map[string]*Buffer
+	orders  map[string]*Order
+	faults  uint64 // Fault events seen
+}
+
+// Asset is the state of one machine (or any asset events name).
+type Asset struct {
+	Path     string
+	State    event.MachineState
+	Since    int64              // when it entered State
+	Counters map[string]float64 // cumulative counters: good, reject, …
+	Measures map[string]float64 // latest measurements: power_kw, energy_kwh, …
+	Job      string             // the part in process (last operation started and not finished)
+	Op       string             // its operation
+	Alarms   map[string]Alarm   // active alarms by name
+	Updated  int64              // time of the last event about it
+	Quality  event.Quality      // quality of the last value
+}
+
+// Alarm is an active alarm.
+type Alarm struct {
+	Text     string
+	Severity float64
+	Since    int64
+}
+
+// Buffer is the occupancy of a buffer, from Moved events.
+type Buffer struct {
+	Path  string
+	Level float64
+	Last  string // the part that moved in last
+}
+
+// Order is an order's progress, from Order events.
+type Order struct {
+	ID       string
+	Status   string  // released, progress, completed, …
+	Done     float64 // quantity completed
+	Released int64
+	Updated  int64
+}
+
+// Apply folds one event into the state.
+func (s *State) Apply(e event.Event) {
+	if s.assets == nil {
+		s.assets = map[string]*Asset{}
+		s.buffers = map[string]*Buffer{}
+		s.orders = map[string]*Order{}
+	}
+	if e.Time > s.Time {
+		s.Time = e.Time
+	}
+	s.Applied++
+	s.Source = e.Source
+	switch e.Kind {
+	case event.State:
+		a := s.asset(e.Asset)
+		st := event.MachineState(e.Value)
+		if st != a.State {
+			a.State, a.Since = st, e.Time
+		}
+		a.Updated, a.Quality = e.Time, e.Quality
+	case event.Counter:
+		a := s.asset(e.Asset)
+		a.Counters[e.Name] = e.Value
+		a.Updated, a.Quality = e.Time, e.Quality
+	case event.Measure:
+		a := s.asset(e.Asset)
+		a.Measures[e.Name] = e.Value
+		a.Updated, a.Quality = e.Time, e.Quality
+	case event.OpStarted:
+		a := s.asset(e.Asset)
+		a.Job, a.Op, a.Updated = e.Ref, e.Name, e.Time
+	case event.OpFinished:
+		a := s.asset(e.Asset)
+		if a.Job == e.Ref {
+			a.Job, a.Op = "", ""
+		}
+		a.Updated = e.Time
+	case event.Moved:
+		b := s.buffers[e.Asset]
+		if b == nil {
+			b = &Buffer{Path: e.Asset}
+			s.buffers[e.Asset] = b
+		}
+		b.Level, b.Last = e.Value, e.Ref
+	case event.Alarm:
+		a := s.asset(e.Asset)
+		if e.Value == 0 {
+			delete(a.Alarms, e.Name)
+		} else if _, on := a.Alarms[e.Name]; !on {
+			a.Alarms[e.Name] = Alarm{Text: e.Ref, Severity: e.Value, Since: e.Time}
+		}
+		a.Updated = e.Time
+	case event.Order:
+		o := s.orders[e.Ref]
+		if o == nil {
+			o = &Order{ID: e.Ref, Released: e.Time}
+			s.orders[e.Ref] = o
+		}
+		if e.Name != "progress" || o.Status == "" {
+			o.Status = e.Name
+		}
+		if e.Name != "released" {
+			o.Done = e.Value
+		}
+		o.Updated = e.Time
+	case event.Fault:
+		s.faults++
+	}
+}
+
+func (s *State) asset(path string) *Asset {
+	a := s.assets[path]
+	if a == nil {
+		a = &Asset{Path: path, Counters: map[string]float64{}, Measures: map[string]float64{}, Alarms: map[string]Alarm{}}
+		s.assets[path] = a
+	}
+	return a
+}
+
+// Asset returns the state of the asset at path, or nil.
+func (s *State) Asset(path string) *Asset { return s.assets[path] }
+
+// Assets returns every asset, sorted by path.
+func (s *State) Assets() []*Asset {
+	out := slices.Collect(maps.Values(s.assets))
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// Buffers returns every buffer, sorted by path.
+func (s *State) Buffers() []*Buffer {
+	out := slices.Collect(maps.Values(s.buffers))
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// Buffer returns the buffer at path, or nil.
+func (s *State) Buffer(path string) *Buffer { return s.buffers[path] }
+
+// Orders returns every order, sorted by id.
+func (s *State) Orders() []*Order {
+	out := slices.Collect(maps.Values(s.orders))
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Order returns the order with id, or nil.
+func (s *State) Order(id string) *Order { return s.orders[id] }
+
+// Faults returns the number of Fault events applied.
+func (s *State) Faults() uint64 { return s.faults }
+
+// Clone returns a deep copy.
+func (s *State) Clone() *State {
+	c := &State{Time: s.Time, Applied: s.Applied, Source: s.Source, faults: s.faults,
+		assets: make(map[string]*Asset, len(s.assets)), buffers: make(map[string]*Buffer, len(s.buffers)),
+		orders: make(map[string]*Order, len(s.orders))}
+	for k, a := range s.assets {
+		b := *a
+		b.Counters, b.Measures, b.Alarms = maps.Clone(a.Counters), maps.Clone(a.Measures), maps.Clone(a.Alarms)
+		c.assets[k] = &b
+	}
+	for k, b := range s.buffers {
+		x := *b
+		c.buffers[k] = &x
+	}
+	for k, o := range s.orders {
+		x := *o
+		c.orders[k] = &x
+	}
+	return c
+}
