@@ -4,7 +4,7 @@
 GO        ?= go
 BIN       := bin
 # System packages the suite needs (Debian names); .ci/deps installs the missing ones.
-TEST_PKGS :=
+TEST_PKGS := mosquitto mosquitto-clients
 # Packages with goroutines of their own: tested again under the race detector.
 RACE_PKGS := ./sim/...
 

@@ -1,0 +1,217 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"twin/plant"
+	"twin/plant/event"
+	"twin/sim"
+)
+
+// Options configure a model run.
+type Options struct {
+	Seed    uint64
+	Warmup  sim.Time // statistics start here
+	Horizon sim.Time // statistics run for this long after the warm-up
+
+	// Sink receives the run's events (state changes, moves, operations,
+	// counters, power, orders); nil discards them at no cost.
+	Sink event.Sink
+	// Source marks the events (event.Scenario by default).
+	Source event.Source
+
+	// Orders, when not nil, replace the plant's demand: the order list is
+	// used and the generator is off.
+	Orders []plant.Order
+	// NoGenerator turns the plant's order generator off.
+	NoGenerator bool
+}
+
+// Model is a plant simulation on the kernel. Build it with New, then Run it
+// (a batch run) or drive it with RunUntil (the virtual plant, forecasts).
+// A model belongs to one goroutine.
+type Model struct {
+	p    *plant.Plant
+	opt  Options
+	env  *sim.Env
+	sink event.Sink
+	t0   int64 // Unix nanoseconds of simulated time 0
+
+	units  []*unit
+	wcs    []*wcenter
+	pools  map[string]*pool // by skill
+	orders []*order
+	open   int // orders released and not completed
+
+	jobRand  *sim.Stream // reseeded per draw identity: see sim.Key
+	wip      sim.TimeWeighted
+	nWIP     int
+	statFrom sim.Time
+
+	energy energyMeter
+	stats  runStats
+
+	remaining map[remKey]float64 // mean work left, seconds, from an operation on
+}
+
+type remKey struct {
+	routing *plant.Routing
+	op      int
+	family  string
+}
+
+// New builds a model of plant p.
+func New(p *plant.Plant, opt Options) (*Model, error) {
+	if p == nil {
+		return nil, errors.New("model: nil plant")
+	}
+	if len(p.Units) == 0 {
+		return nil, fmt.Errorf("model: plant %s has no units", p.ID)
+	}
+	if opt.Source == 0 {
+		opt.Source = event.Scenario
+	}
+	m := &Model{
+		p:         p,
+		opt:       opt,
+		env:       sim.New(sim.Options{Seed: opt.Seed}),
+		sink:      opt.Sink,
+		t0:        p.Start.UnixNano(),
+		pools:     map[string]*pool{},
+		remaining: map[remKey]float64{},
+	}
+	m.jobRand = m.env.Stream("jobs")
+	for _, pl := range p.Pools {
+		m.pools[pl.Skill] = newPool(m, pl)
+	}
+	for _, w := range p.WorkCenters {
+		m.wcs = append(m.wcs, newWorkCenter(m, w))
+	}
+	for _, u := range p.Units {
+		m.units = append(m.units, newUnit(m, u, m.wcs[u.WorkCenter.Index]))
+	}
+	m.wip.Reset(0, 0)
+	m.energy.init(m)
+	m.startCalendars()
+	for _, u := range m.units {
+		u.start()
+	}
+	m.startDemand()
+	if opt.Warmup > 0 {
+		m.env.At(opt.Warmup, m.resetStats)
+	}
+	return m, nil
+}
+
+// Env returns the simulation environment.
+func (m *Model) Env() *sim.Env { return m.env }
+
+// Plant returns the plant.
+func (m *Model) Plant() *plant.Plant { return m.p }
+
+// Now returns the current simulated time.
+func (m *Model) Now() sim.Time { return m.env.Now() }
+
+// simTime converts a plant clock reading into simulated time.
+func (m *Model) simTime(t time.Time) sim.Time { return sim.Time(t.UnixNano() - m.t0) }
+
+// calendarState and tariffAt reach the plant's calendar and tariff
+// functions.
+type calendarState interface {
+	State(time.Time) (bool, string, time.Time)
+}
+
+type tariffAt interface {
+	At(time.Time) (*plant.TariffPeriod, time.Time)
+}
+
+// WallTime returns the plant's clock at simulated time t.
+func (m *Model) WallTime(t sim.Time) time.Time { return time.Unix(0, m.t0+int64(t)).In(m.p.Location) }
+
+// Run runs the warm-up and the horizon and returns the statistics of the
+// horizon.
+func (m *Model) Run() *Result {
+	end := m.opt.Warmup + m.opt.Horizon
+	m.env.RunUntil(end)
+	return m.Result()
+}
+
+// RunUntil advances the model to simulated time t.
+func (m *Model) RunUntil(t sim.Time) { m.env.RunUntil(t) }
+
+// resetStats starts the statistics window: the warm-up is over.
+func (m *Model) resetStats() {
+	now := m.env.Now()
+	m.statFrom = now
+	m.wip.Reset(now, float64(m.nWIP))
+	m.stats.reset()
+	m.energy.reset(now)
+	for _, u := range m.units {
+		u.resetStats(now)
+	}
+	for _, w := range m.wcs {
+		w.queueLen.Reset(now, float64(len(w.queue)))
+	}
+}
+
+// emit sends an event if there is a sink.
+func (m *Model) emit(kind event.Kind, asset, name, ref string, v float64) {
+	if m.sink == nil {
+		return
+	}
+	m.sink.Emit(event.Event{
+		Time:   m.t0 + int64(m.env.Now()),
+		Kind:   kind,
+		Source: m.opt.Source,
+		Asset:  asset,
+		Name:   name,
+		Ref:    ref,
+		Value:  v,
+	})
+}
+
+// draw samples d for a draw identified by (job, operation, purpose):
+// the same identity gives the same number in every variant of a scenario.
+func (m *Model) draw(d sim.Dist, j *job, purpose uint64) sim.Time {
+	if d == nil {
+		return 0
+	}
+	m.jobRand.Reseed(sim.Key(m.opt.Seed, uint64(j.id), uint64(j.op)<<8|uint64(j.attempt), purpose))
+	return m.jobRand.Duration(d)
+}
+
+// chance reports a keyed Bernoulli draw with probability p.
+func (m *Model) chance(p float64, j *job, purpose uint64) bool {
+	m.jobRand.Reseed(sim.Key(m.opt.Seed, uint64(j.id), uint64(j.op)<<8|uint64(j.attempt), purpose))
+	return m.jobRand.Float64() < p
+}
+
+// Purposes of keyed draws.
+const (
+	drawProcess uint64 = iota + 1
+	drawSetup
+	drawInspect
+	drawScrap
+	drawRework
+)
+
+// remainingWork returns the mean processing time, in seconds, from
+// operation op of routing r to its end, for family (first alternatives).
+func (m *Model) remainingWork(r *plant.Routing, op int, family string) float64 {
+	k := remKey{r, op, family}
+	if v, ok := m.remaining[k]; ok {
+		return v
+	}
+	v := 0.0
+	for _, o := range r.Ops[op:] {
+		if len(o.Alternatives) > 0 {
+			if d := o.Alternatives[0].Time.For(family); d != nil {
+				v += d.Mean()
+			}
+		}
+	}
+	m.remaining[k] = v
+	return v
+}

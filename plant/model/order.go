@@ -1,0 +1,327 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"twin/plant"
+	"twin/plant/event"
+	"twin/sim"
+)
+
+// order is a customer order in the run.
+type order struct {
+	seq      int
+	id       string
+	customer string
+	product  *plant.Product
+	qty      int
+	release  sim.Time
+	due      sim.Time
+	priority int
+
+	done, scrapped int
+	launched       int64 // jobs launched: a job's id is (order, launch number)
+	completed      sim.Time
+	finished       bool
+	stock          []int  // made components waiting for assembly, by part index
+	kitWait        []*job // final jobs waiting for their components
+}
+
+// job is one unit of a part or a product moving along its routing.
+type job struct {
+	id      int64
+	order   *order
+	part    *plant.Part // nil for the product itself
+	routing *plant.Routing
+	family  string
+	op      int  // index of the current operation
+	attempt int  // inspections failed at the current operation
+	rework  bool // at the rework step of the current operation
+	kitted  bool // its components for the current operation are consumed
+	onFloor bool // counted in WIP
+	alt     *plant.Alternative
+	arrived sim.Time // at the current queue
+	created sim.Time
+	name    string // for events; built when a sink asks for it
+}
+
+func (j *job) String() string {
+	if j.name == "" {
+		what := "P"
+		if j.part != nil {
+			what = j.part.ID
+		}
+		j.name = j.order.id + "/" + what + "/" + strconv.FormatInt(j.id, 10)
+	}
+	return j.name
+}
+
+// procTime is the time of the job's current step at its alternative.
+func (j *job) step() (*plant.Alternative, sim.Dist) {
+	op := j.routing.Ops[j.op]
+	if j.rework {
+		return op.Inspect.Rework, op.Inspect.Rework.Time.For(j.family)
+	}
+	return j.alt, j.alt.Time.For(j.family)
+}
+
+// startDemand schedules the order list and starts the generator.
+func (m *Model) startDemand() {
+	orders := m.p.Demand.Orders
+	if m.opt.Orders != nil {
+		orders = m.opt.Orders
+	}
+	for i := range orders {
+		o := orders[i]
+		at := m.simTime(o.Release)
+		if at < 0 {
+			at = 0
+		}
+		m.env.At(at, func() {
+			m.release(o.ID, o.Customer, o.Product, o.Quantity, m.simTime(o.Due), o.Priority)
+		})
+	}
+	g := m.p.Demand.Generator
+	if g == nil || m.opt.Orders != nil || m.opt.NoGenerator {
+		return
+	}
+	ia := m.env.Stream("demand/interarrival")
+	mixS := m.env.Stream("demand/mix")
+	qtyS := m.env.Stream("demand/quantity")
+	dueS := m.env.Stream("demand/due")
+	prioS := m.env.Stream("demand/priority")
+	var mix, prio *sim.Discrete
+	idx := make([]float64, len(g.Mix))
+	w := make([]float64, len(g.Mix))
+	for i, s := range g.Mix {
+		idx[i], w[i] = float64(i), s.Weight
+	}
+	mix, _ = sim.NewDiscrete(idx, w)
+	if len(g.Priority) > 0 {
+		pi := make([]float64, len(g.Priority))
+		for i := range pi {
+			pi[i] = float64(i)
+		}
+		prio, _ = sim.NewDiscrete(pi, g.Priority)
+	}
+	until := sim.MaxTime
+	if !g.Until.IsZero() {
+		until = m.simTime(g.Until)
+	}
+	n := 0
+	var next sim.Event
+	next.Init("demand", func() {
+		now := m.env.Now()
+		if now > until {
+			return
+		}
+		n++
+		prod := g.Mix[0].Product
+		if mix != nil {
+			prod = g.Mix[mix.Index(mixS)].Product
+		}
+		qty := 1
+		if g.Quantity != nil {
+			qty = max(1, int(math.Round(g.Quantity.Sample(qtyS))))
+		}
+		due := now + dueS.Duration(g.DueIn)
+		p := 0
+		if prio != nil {
+			p = prio.Index(prioS)
+		}
+		cust := ""
+		if len(g.Customers) > 0 {
+			cust = g.Customers[(n-1)%len(g.Customers)]
+		}
+		m.release(fmt.Sprintf("G%05d", n), cust, prod, qty, due, p)
+		m.env.ScheduleIn(&next, ia.Duration(g.Interarrival))
+	})
+	m.env.ScheduleIn(&next, ia.Duration(g.Interarrival))
+}
+
+// release creates an order and its jobs: one per unit of the product and
+// one per made component of its bill of materials.
+func (m *Model) release(id, customer string, p *plant.Product, qty int, due sim.Time, priority int) {
+	now := m.env.Now()
+	o := &order{
+		seq: len(m.orders), id: id, customer: customer, product: p, qty: qty,
+		release: now, due: due, priority: priority,
+		stock: make([]int, len(m.p.Parts)),
+	}
+	m.orders = append(m.orders, o)
+	m.open++
+	m.emit(event.Order, m.p.Site.Path, "released", id, 0)
+	for u := 0; u < qty; u++ {
+		for _, c := range p.BOM {
+			if c.Part.Purchased || c.Part.Routing == nil {
+				continue
+			}
+			for k := 0; k < c.Qty; k++ {
+				m.launch(o, c.Part, c.Part.Routing)
+			}
+		}
+		if p.Routing != nil {
+			m.launch(o, nil, p.Routing)
+		}
+	}
+	if p.Routing == nil {
+		// A product without final operations completes with its parts.
+		o.kitWait = nil
+	}
+}
+
+// launch creates a job at the first operation of r. A job's id depends
+// only on its order and its place among the order's jobs, never on when
+// things happened, so keyed draws line up across scenario variants.
+func (m *Model) launch(o *order, part *plant.Part, r *plant.Routing) {
+	o.launched++
+	j := &job{id: int64(o.seq)<<24 | o.launched, order: o, part: part, routing: r, family: o.product.Family, created: m.env.Now()}
+	m.route(j)
+}
+
+// route sends a job that is not held by a machine to its current
+// operation: into a buffer, the kitting area, or a buffer's waiting line
+// when the buffer is full.
+func (m *Model) route(j *job) {
+	if m.forward(j) {
+		return
+	}
+	w := m.wcs[j.routing.Ops[j.op].Alternatives[0].WorkCenter.Index]
+	if j.rework {
+		w = m.wcs[j.routing.Ops[j.op].Inspect.Rework.WorkCenter.Index]
+	}
+	w.pending = append(w.pending, j)
+}
+
+// forward moves job j to its current operation and reports whether it
+// found a place. False means every buffer that could take it is full.
+func (m *Model) forward(j *job) bool {
+	if j.op >= len(j.routing.Ops) {
+		m.complete(j)
+		return true
+	}
+	op := j.routing.Ops[j.op]
+	if len(op.Consumes) > 0 && !j.kitted && !j.rework {
+		if !m.kit(j) {
+			j.order.kitWait = append(j.order.kitWait, j)
+			m.leaveFloor(j)
+			return true
+		}
+		j.kitted = true
+	}
+	if j.rework {
+		w := m.wcs[op.Inspect.Rework.WorkCenter.Index]
+		if !w.room() {
+			return false
+		}
+		w.enqueue(j, op.Inspect.Rework)
+		return true
+	}
+	for i := range op.Alternatives {
+		a := &op.Alternatives[i]
+		w := m.wcs[a.WorkCenter.Index]
+		if w.room() {
+			w.enqueue(j, a)
+			return true
+		}
+	}
+	return false
+}
+
+// kit consumes one set of the components operation j.op needs from the
+// job's order, if all are there.
+func (m *Model) kit(j *job) bool {
+	o := j.order
+	for _, c := range j.routing.Ops[j.op].Consumes {
+		if !c.Part.Purchased && c.Part.Routing != nil && o.stock[c.Part.Index] < c.Qty {
+			return false
+		}
+	}
+	for _, c := range j.routing.Ops[j.op].Consumes {
+		if !c.Part.Purchased && c.Part.Routing != nil {
+			o.stock[c.Part.Index] -= c.Qty
+		}
+	}
+	return true
+}
+
+// complete takes a job that finished its routing.
+func (m *Model) complete(j *job) {
+	m.leaveFloor(j)
+	o := j.order
+	if j.part != nil {
+		// A component: into the order's stock, then wake waiting assemblies.
+		o.stock[j.part.Index]++
+		for len(o.kitWait) > 0 && m.kit(o.kitWait[0]) {
+			k := o.kitWait[0]
+			o.kitWait = o.kitWait[1:]
+			k.kitted = true
+			m.route(k)
+		}
+		return
+	}
+	o.done++
+	m.stats.produced++
+	m.stats.flow.Add((m.env.Now() - j.created).Hours())
+	m.emit(event.Order, m.p.Site.Path, "progress", o.id, float64(o.done))
+	m.finishOrder(o)
+}
+
+// scrap takes a job that failed inspection beyond repair. A scrapped
+// component is made again; a scrapped product leaves its order short.
+func (m *Model) scrap(j *job) {
+	m.leaveFloor(j)
+	m.stats.scrapped++
+	if j.part != nil {
+		m.launch(j.order, j.part, j.routing)
+		return
+	}
+	j.order.scrapped++
+	m.finishOrder(j.order)
+}
+
+func (m *Model) finishOrder(o *order) {
+	if o.finished || o.done+o.scrapped < o.qty {
+		return
+	}
+	now := m.env.Now()
+	o.finished, o.completed = true, now
+	m.open--
+	m.emit(event.Order, m.p.Site.Path, "completed", o.id, float64(o.done))
+	if o.release < m.statFrom {
+		return // released during the warm-up
+	}
+	s := &m.stats
+	s.orders++
+	lead := (now - o.release).Hours()
+	s.lead.Add(lead)
+	s.leadHist.Add(lead)
+	late := (now - o.due).Hours()
+	if late <= 0 {
+		s.onTime++
+		late = 0
+	}
+	s.tardiness.Add(late)
+}
+
+// enterFloor and leaveFloor count work in process: jobs in buffers and
+// machines (not jobs waiting for components or for room to be released).
+func (m *Model) enterFloor(j *job) {
+	if j.onFloor {
+		return
+	}
+	j.onFloor = true
+	m.nWIP++
+	m.wip.Set(m.env.Now(), float64(m.nWIP))
+}
+
+func (m *Model) leaveFloor(j *job) {
+	if !j.onFloor {
+		return
+	}
+	j.onFloor = false
+	m.nWIP--
+	m.wip.Set(m.env.Now(), float64(m.nWIP))
+}
