@@ -62,13 +62,8 @@ func (d *shiftDriver) step() {
 	m := d.m
 	working, shift, until := true, "", sim.MaxTime
 	if d.cal != nil {
-		var u = m.WallTime(m.env.Now())
-		var next = u
-		if cs, ok := any(d.cal).(calendarState); ok {
-			working, shift, next = cs.State(u)
-		} else {
-			next = time.Time{}
-		}
+		var next time.Time
+		working, shift, next = d.cal.State(m.WallTime(m.env.Now()))
 		if t := m.simTime(next); t > m.env.Now() && !next.IsZero() {
 			until = t
 		}

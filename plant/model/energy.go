@@ -1,8 +1,6 @@
 package model
 
 import (
-	"time"
-
 	"twin/plant"
 	"twin/sim"
 )
@@ -38,11 +36,7 @@ func (e *energyMeter) init(m *Model) {
 func (e *energyMeter) step() {
 	now := e.m.env.Now()
 	e.accumulate(now)
-	var p *plant.TariffPeriod
-	var until time.Time
-	if ta, ok := any(e.tariff).(tariffAt); ok {
-		p, until = ta.At(e.m.WallTime(now))
-	}
+	p, until := e.tariff.At(e.m.WallTime(now))
 	e.price, e.band = 0, ""
 	if p != nil {
 		e.price, e.band = p.Price, p.Name

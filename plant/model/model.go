@@ -117,16 +117,6 @@ func (m *Model) Now() sim.Time { return m.env.Now() }
 // simTime converts a plant clock reading into simulated time.
 func (m *Model) simTime(t time.Time) sim.Time { return sim.Time(t.UnixNano() - m.t0) }
 
-// calendarState and tariffAt reach the plant's calendar and tariff
-// functions.
-type calendarState interface {
-	State(time.Time) (bool, string, time.Time)
-}
-
-type tariffAt interface {
-	At(time.Time) (*plant.TariffPeriod, time.Time)
-}
-
 // WallTime returns the plant's clock at simulated time t.
 func (m *Model) WallTime(t sim.Time) time.Time { return time.Unix(0, m.t0+int64(t)).In(m.p.Location) }
 
