@@ -41,8 +41,12 @@ const (
 	// Alarm: Asset raised alarm Name (Ref holds its text, Value its
 	// severity 1–1000 as in OPC UA); Value 0 clears it.
 	Alarm
-	// Order: order Ref changed to status Name (released, started,
-	// completed, shipped, …); Value is the quantity completed so far.
+	// Order: order Ref changed to status Name (released, progress,
+	// completed, …); Value is the quantity completed so far, except:
+	// "released" carries the order quantity, "due" the due date (Unix
+	// seconds) and "priority" the customer priority (an index into the
+	// plant's priorities), and none of these three changes the status.
+	// Asset names the product the order is for.
 	Order
 	// Fault: a value Asset/Name could not be understood (a malformed
 	// message, a wrong type); Ref says what was wrong. Ingest counts and

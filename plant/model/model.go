@@ -27,6 +27,11 @@ type Options struct {
 	Orders []plant.Order
 	// NoGenerator turns the plant's order generator off.
 	NoGenerator bool
+
+	// Start is the plant clock at simulated time 0 (shifts, tariffs and
+	// due dates are read against it); zero means the plant's Start. A
+	// forecast from now sets it to now.
+	Start time.Time
 }
 
 // Model is a plant simulation on the kernel. Build it with New, then Run it
@@ -81,6 +86,9 @@ func New(p *plant.Plant, opt Options) (*Model, error) {
 		t0:        p.Start.UnixNano(),
 		pools:     map[string]*pool{},
 		remaining: map[remKey]float64{},
+	}
+	if !opt.Start.IsZero() {
+		m.t0 = opt.Start.UnixNano()
 	}
 	m.jobRand = m.env.Stream("jobs")
 	for _, pl := range p.Pools {

@@ -152,7 +152,11 @@ func (m *Model) release(id, customer string, p *plant.Product, qty int, due sim.
 	}
 	m.orders = append(m.orders, o)
 	m.open++
-	m.emit(event.Order, m.p.Site.Path, "released", id, 0)
+	m.emit(event.Order, p.ID, "released", id, float64(qty))
+	if m.sink != nil {
+		m.emit(event.Order, p.ID, "due", id, float64(m.WallTime(due).UnixNano())/1e9)
+		m.emit(event.Order, p.ID, "priority", id, float64(priority))
+	}
 	for u := 0; u < qty; u++ {
 		for _, c := range p.BOM {
 			if c.Part.Purchased || c.Part.Routing == nil {
@@ -265,7 +269,7 @@ func (m *Model) complete(j *job) {
 	o.done++
 	m.stats.produced++
 	m.stats.flow.Add((m.env.Now() - j.created).Hours())
-	m.emit(event.Order, m.p.Site.Path, "progress", o.id, float64(o.done))
+	m.emit(event.Order, o.product.ID, "progress", o.id, float64(o.done))
 	m.finishOrder(o)
 }
 
@@ -289,7 +293,7 @@ func (m *Model) finishOrder(o *order) {
 	now := m.env.Now()
 	o.finished, o.completed = true, now
 	m.open--
-	m.emit(event.Order, m.p.Site.Path, "completed", o.id, float64(o.done))
+	m.emit(event.Order, o.product.ID, "completed", o.id, float64(o.done))
 	if o.release < m.statFrom {
 		return // released during the warm-up
 	}

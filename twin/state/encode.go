@@ -10,7 +10,7 @@ import (
 	"twin/plant/event"
 )
 
-// Snapshot encoding, version 1. Deterministic: maps are written in key
+// Snapshot encoding, version 2. Deterministic: maps are written in key
 // order, so equal states encode to equal bytes.
 //
 //	snapshot := 0x01 time:varint applied:uvarint source:byte faults:uvarint
@@ -23,7 +23,7 @@ import (
 //	order    := id:str status:str done:f64 released:varint updated:varint
 //	str      := len:uvarint bytes
 //	f64      := 8 bytes, IEEE 754, little endian
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // ErrCorrupt is returned when snapshot bytes cannot be decoded.
 var ErrCorrupt = errors.New("state: corrupt snapshot")
@@ -71,8 +71,12 @@ func (s *State) AppendBinary(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(orders)))
 	for _, o := range orders {
 		b = appendStr(b, o.ID)
+		b = appendStr(b, o.Product)
 		b = appendStr(b, o.Status)
+		b = appendF64(b, o.Quantity)
 		b = appendF64(b, o.Done)
+		b = binary.AppendVarint(b, o.Due)
+		b = binary.AppendVarint(b, int64(o.Priority))
 		b = binary.AppendVarint(b, o.Released)
 		b = binary.AppendVarint(b, o.Updated)
 	}
@@ -113,7 +117,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		n.buffers[x.Path] = x
 	}
 	for i, c := uint64(0), d.count(); i < c && d.err == nil; i++ {
-		o := &Order{ID: d.str(), Status: d.str(), Done: d.f64(), Released: d.varint(), Updated: d.varint()}
+		o := &Order{ID: d.str(), Product: d.str(), Status: d.str(), Quantity: d.f64(), Done: d.f64(), Due: d.varint(), Priority: int(d.varint()), Released: d.varint(), Updated: d.varint()}
 		n.orders[o.ID] = o
 	}
 	if d.err == nil && len(d.b) != 0 {

@@ -65,8 +65,12 @@ type Buffer struct {
 // Order is an order's progress, from Order events.
 type Order struct {
 	ID       string
+	Product  string  // from the events' Asset
 	Status   string  // released, progress, completed, …
+	Quantity float64 // ordered, from "released"
 	Done     float64 // quantity completed
+	Due      int64   // Unix ns, from "due"; 0 unknown
+	Priority int     // from "priority"
 	Released int64
 	Updated  int64
 }
@@ -129,10 +133,23 @@ func (s *State) Apply(e event.Event) {
 			o = &Order{ID: e.Ref, Released: e.Time}
 			s.orders[e.Ref] = o
 		}
-		if e.Name != "progress" || o.Status == "" {
-			o.Status = e.Name
+		if e.Asset != "" {
+			o.Product = e.Asset
 		}
-		if e.Name != "released" {
+		switch e.Name {
+		case "released":
+			o.Quantity, o.Released = e.Value, e.Time
+			if o.Status == "" {
+				o.Status = e.Name
+			}
+		case "due":
+			o.Due = int64(e.Value * 1e9)
+		case "priority":
+			o.Priority = int(e.Value)
+		default:
+			if e.Name != "progress" || o.Status == "" || o.Status == "released" {
+				o.Status = e.Name
+			}
 			o.Done = e.Value
 		}
 		o.Updated = e.Time

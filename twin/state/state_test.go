@@ -25,8 +25,10 @@ func TestApply(t *testing.T) {
 		ev(14, event.Alarm, w2, "failure/jam", "wire jam", 700),
 		ev(15, event.State, w2, "", "", float64(event.Running)), // no change: Since stays
 		ev(16, event.Moved, "qijiang/motor/stator/oven/buffer", "", "O1/stator/3", 4),
-		ev(17, event.Order, "qijiang", "released", "O1", 0),
-		ev(18, event.Order, "qijiang", "progress", "O1", 3),
+		ev(17, event.Order, "M-small", "released", "O1", 5),
+		ev(17, event.Order, "M-small", "due", "O1", 86400),
+		ev(17, event.Order, "M-small", "priority", "O1", 2),
+		ev(18, event.Order, "M-small", "progress", "O1", 3),
 		ev(19, event.OpFinished, w2, "wind", "O1/stator/3", 1),
 		ev(20, event.Fault, "mqtt", "payload", "not JSON", 0),
 	} {
@@ -42,10 +44,11 @@ func TestApply(t *testing.T) {
 	if b := s.Buffer("qijiang/motor/stator/oven/buffer"); b.Level != 4 {
 		t.Fatalf("buffer %+v", b)
 	}
-	if o := s.Order("O1"); o.Status != "released" || o.Done != 3 || o.Released != 17 {
+	if o := s.Order("O1"); o.Status != "progress" || o.Done != 3 || o.Released != 17 || o.Quantity != 5 ||
+		o.Product != "M-small" || o.Due != 86400e9 || o.Priority != 2 {
 		t.Fatalf("order %+v", o)
 	}
-	if s.Time != 20 || s.Applied != 11 || s.Faults() != 1 {
+	if s.Time != 20 || s.Applied != 13 || s.Faults() != 1 {
 		t.Fatalf("time %d applied %d faults %d", s.Time, s.Applied, s.Faults())
 	}
 	s.Apply(ev(21, event.Alarm, w2, "failure/jam", "", 0))
