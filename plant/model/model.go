@@ -32,6 +32,10 @@ type Options struct {
 	// due dates are read against it); zero means the plant's Start. A
 	// forecast from now sets it to now.
 	Start time.Time
+	// Down lists the units (by equipment path) that are down at the start:
+	// each fails at once with its first failure mode and is repaired as
+	// that mode says. A forecast from the live state sets it.
+	Down []string
 }
 
 // Model is a plant simulation on the kernel. Build it with New, then Run it
@@ -107,6 +111,17 @@ func New(p *plant.Plant, opt Options) (*Model, error) {
 		u.start()
 	}
 	m.startDemand()
+	for _, path := range opt.Down {
+		for _, u := range m.units {
+			if u.path == path && len(u.failures) > 0 {
+				m.env.At(0, func() {
+					if u.down == nil {
+						u.fail(u.failures[0])
+					}
+				})
+			}
+		}
+	}
 	if opt.Warmup > 0 {
 		m.env.At(opt.Warmup, m.resetStats)
 	}
