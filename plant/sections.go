@@ -779,7 +779,6 @@ type pendingConsume struct {
 	field string
 }
 
-
 func (d *decoder) routing(n *yaml.Node, field string) {
 	r := &Routing{}
 	var idNode *yaml.Node
