@@ -227,7 +227,7 @@ type VariantResult struct {
 	VariantHeader
 	Baseline     bool         `json:"baseline,omitempty"`
 	Replications int          `json:"replications"`
-	Seeds        []Seed       `json:"seeds"` // by replication
+	Seeds        []Seed       `json:"seeds"`      // by replication
 	Bottleneck   []Count      `json:"bottleneck"` // most frequent first
 	Metrics      []MetricStat `json:"metrics"`
 }

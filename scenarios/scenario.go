@@ -38,10 +38,10 @@ type Scenario struct {
 	// independent seeds.
 	CRN bool
 
-	Overrides []Override   // applied to every variant
-	Variants  []*Variant   // the baseline, the listed variants, then the sweeps'
-	Baseline  int          // index in Variants of the reference of differences
-	Metrics   []string     // the KPIs to report, as patterns ("utilisation/*"); nil: all
+	Overrides []Override    // applied to every variant
+	Variants  []*Variant    // the baseline, the listed variants, then the sweeps'
+	Baseline  int           // index in Variants of the reference of differences
+	Metrics   []string      // the KPIs to report, as patterns ("utilisation/*"); nil: all
 	Events    *EventLogSpec // the run whose events to write, if any
 
 	src, plantSrc []byte // for the fingerprint
