@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -34,6 +35,13 @@ func register(c *Command) { commands[c.Name] = c }
 var errUsage = errors.New("usage")
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// Simulation runs keep small heaps and allocate steadily: at the
+		// default GOGC=100 the collector runs so often that its write
+		// barriers cost parallel replications a quarter of their speed
+		// (1.4× on 2 cores instead of 1.8×). Memory is not the constraint.
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
