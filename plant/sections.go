@@ -860,10 +860,13 @@ func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 
 func (d *decoder) inspect(n *yaml.Node, field string) *Inspection {
 	in := &Inspection{Yield: 1}
+	var yieldNode *yaml.Node
+	before := len(d.errs)
 	d.fields(n, "inspect", field, func(key string, v *yaml.Node) {
 		f := join(field, key)
 		switch key {
 		case "yield":
+			yieldNode = v
 			in.Yield = d.fraction(v, f)
 		case "scrap":
 			in.Scrap = d.fraction(v, f)
@@ -907,8 +910,8 @@ func (d *decoder) inspect(n *yaml.Node, field string) *Inspection {
 			}
 		}
 	})
-	if in.Yield == 0 {
-		d.errorf(n, field+".yield", "a yield of 0 passes nothing; want a yield above 0")
+	if in.Yield == 0 && len(d.errs) == before {
+		d.errorf(yieldNode, field+".yield", "a yield of 0 passes nothing; want a yield above 0")
 	}
 	return in
 }
@@ -1002,7 +1005,7 @@ func (d *decoder) part(n *yaml.Node, field string) {
 
 func (d *decoder) product(n *yaml.Node, field string) {
 	pr := &Product{Index: len(d.p.Products)}
-	var idNode, famNode *yaml.Node
+	var idNode, famNode, routNode *yaml.Node
 	d.fields(n, "product", field, func(key string, v *yaml.Node) {
 		f := join(field, key)
 		switch key {
@@ -1017,6 +1020,7 @@ func (d *decoder) product(n *yaml.Node, field string) {
 		case "bom":
 			pr.BOM = d.components(v, f)
 		case "routing":
+			routNode = v
 			if id, ok := d.scalar(v, f, "a routing id"); ok {
 				if pr.Routing = d.routByID[id]; pr.Routing == nil {
 					d.errorf(v, f, "no routing %q (%s)", id, known(d.routByID))
@@ -1035,7 +1039,7 @@ func (d *decoder) product(n *yaml.Node, field string) {
 			pr.Family = "default"
 		}
 	}
-	if pr.Routing == nil && len(pr.BOM) == 0 {
+	if routNode == nil && len(pr.BOM) == 0 {
 		d.errorf(n, field, "want a routing or a bom")
 	}
 	if pr.Name == "" {
@@ -1255,7 +1259,7 @@ func (d *decoder) ordersFile(path string) error {
 		}
 	}
 	fail := func(line, c int, field, format string, args ...any) {
-		d.errs = append(d.errs, &FieldError{File: path, Line: line, Column: c + 1, Field: field, Msg: fmt.Sprintf(format, args...)})
+		d.errs = append(d.errs, &FieldError{File: path, Line: line, Column: c, Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	for {
 		rec, err := r.Read()
@@ -1266,7 +1270,7 @@ func (d *decoder) ordersFile(path string) error {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				fail(pe.Line, pe.Column-1, "", "%v", pe.Err)
+				fail(pe.Line, pe.Column, "", "%v", pe.Err)
 				if len(d.errs) > 100 {
 					return nil
 				}
@@ -1277,23 +1281,24 @@ func (d *decoder) ordersFile(path string) error {
 		get := func(name string) (string, int) {
 			i, ok := col[name]
 			if !ok || i >= len(rec) {
-				return "", -1
+				return "", 1
 			}
-			return strings.TrimSpace(rec[i]), i
+			_, c := r.FieldPos(i)
+			return strings.TrimSpace(rec[i]), c
 		}
 		o := Order{Release: d.p.Start}
 		v, c := get("id")
 		if o.ID = v; v == "" {
-			fail(line, max(c, 0), "id", "want an order id")
+			fail(line, c, "id", "want an order id")
 		}
 		v, c = get("product")
 		if o.Product = d.prodByID[v]; o.Product == nil {
-			fail(line, max(c, 0), "product", "no product %q (%s)", v, known(d.prodByID))
+			fail(line, c, "product", "no product %q (%s)", v, known(d.prodByID))
 		}
 		v, c = get("quantity")
 		q, err := strconv.Atoi(v)
 		if err != nil || q < 1 {
-			fail(line, max(c, 0), "quantity", "want a quantity of at least 1, got %q", v)
+			fail(line, c, "quantity", "want a quantity of at least 1, got %q", v)
 		}
 		o.Quantity = q
 		for _, k := range []string{"release", "due"} {
@@ -1303,7 +1308,7 @@ func (d *decoder) ordersFile(path string) error {
 			}
 			t, err := parseTime(v, d.p.Location)
 			if err != nil {
-				fail(line, max(c, 0), k, "%v", err)
+				fail(line, c, k, "%v", err)
 				continue
 			}
 			if k == "due" {
@@ -1514,7 +1519,9 @@ func (d *decoder) tags(n *yaml.Node) {
 						for j, tn := range d.list(v, f) {
 							tf := fmt.Sprintf("%s[%d]", f, j)
 							var nt NodeTag
+							has := map[string]bool{}
 							d.fields(tn, "node_tag", tf, func(key string, v *yaml.Node) {
+								has[key] = true
 								switch key {
 								case "node":
 									nt.Node = d.str(v, tf+".node")
@@ -1526,8 +1533,11 @@ func (d *decoder) tags(n *yaml.Node) {
 									nt.ValueMap = d.valueMap(v, tf+".value_map")
 								}
 							})
-							if nt.Node == "" || nt.Asset == "" || nt.Signal == "" {
+							if !has["node"] || !has["asset"] || !has["signal"] {
 								d.errorf(tn, tf, "want node, asset and signal")
+								continue
+							}
+							if nt.Node == "" || nt.Asset == "" || nt.Signal == "" {
 								continue
 							}
 							s.Nodes = append(s.Nodes, nt)
@@ -1578,7 +1588,9 @@ func (d *decoder) tags(n *yaml.Node) {
 						for j, tn := range d.list(v, f) {
 							tf := fmt.Sprintf("%s[%d]", f, j)
 							var tt TopicTag
+							has := map[string]bool{}
 							d.fields(tn, "topic", tf, func(key string, v *yaml.Node) {
+								has[key] = true
 								switch key {
 								case "topic":
 									tt.Topic = d.str(v, tf+".topic")
@@ -1595,8 +1607,11 @@ func (d *decoder) tags(n *yaml.Node) {
 									tt.ValueMap = d.valueMap(v, tf+".value_map")
 								}
 							})
-							if tt.Topic == "" || tt.Asset == "" || tt.Signal == "" {
+							if !has["topic"] || !has["asset"] || !has["signal"] {
 								d.errorf(tn, tf, "want topic, asset and signal")
+								continue
+							}
+							if tt.Topic == "" || tt.Asset == "" || tt.Signal == "" {
 								continue
 							}
 							b.Topics = append(b.Topics, tt)
