@@ -30,12 +30,16 @@ test: deps fmt-check vet
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
 
 demo: build
-	@echo "== twin demo: the live demo does not exist yet; this runs the simulation kernel."
+	@echo "== twin demo: the live twin is not built yet; this runs two what-if studies on the"
+	@echo "== reference motor plant (testdata/plants/motor.yaml) and the kernel's M/M/1 benchmark."
+	$(BIN)/twin validate testdata/plants/motor.yaml scenarios/*.yaml
+	$(BIN)/twin run --out out scenarios/third-winder-vs-third-shift.yaml scenarios/oven-valley.yaml
 	$(BIN)/twin bench mm1 --customers 2000000 --seed 1
-	$(BIN)/twin example machineshop
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s -cpu 1 ./sim/...
+	$(GO) test -run '^$$' -bench MotorYear -benchtime 3x -cpu 1 ./plant/model
+	$(GO) test -run '^$$' -bench Scaling -benchtime 3x ./scenarios
 
 clean:
 	rm -rf $(BIN)
