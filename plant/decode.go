@@ -134,19 +134,22 @@ type decoder struct {
 	errs Errors
 	seen map[string]*yaml.Node // ids of equipment nodes, for duplicates
 
-	wcByID   map[string]*WorkCenter
-	unitByID map[string]*Unit
-	calByID  map[string]*Calendar
-	partByID map[string]*Part
-	prodByID map[string]*Product
-	routByID map[string]*Routing
-	families map[string]bool
-	skills   map[string]bool
-	skillRef []ref // skills named by work centres and failures
-	pending  []pendingConsume
-	defCal   *yaml.Node
-	defRule  Rule
-	nodes    int
+	wcByID        map[string]*WorkCenter
+	unitByID      map[string]*Unit
+	calByID       map[string]*Calendar
+	partByID      map[string]*Part
+	prodByID      map[string]*Product
+	routByID      map[string]*Routing
+	families      map[string]bool
+	skills        map[string]bool
+	skillRef      []ref // skills named by work centres and failures
+	timeRefs      []ref // products named in time mappings
+	timeSites     []timeSite
+	pendingRework []timeSite
+	pending       []pendingConsume
+	defCal        *yaml.Node
+	defRule       Rule
+	nodes         int
 }
 
 type ref struct {

@@ -200,6 +200,7 @@ func TestErrors(t *testing.T) {
 		{"wrong currency", "calendar: always\n", "calendar: always\nenergy: {tariff: {periods: [{name: flat, price: 0.7 EUR/kWh}]}}\n", 5, 49, "energy.tariff.periods.flat.price", "plant's currency is CNY"},
 		{"skill without pool", "- id: m\n", "- id: m\n              skill: welding\n", 13, 22, "workcenters.m.skill", `no worker pool has skill "welding"`},
 		{"mapping expected", "power: {busy: 5kW}", "power: 5kW", 13, 39, "units.M1.power", "want a mapping"},
+		{"time of an unknown product", "time: 1h}", "time: {q: 1h}}", 16, 41, "routings.r.operations.op.time.q", `no product family or product "q"`},
 		{"tag asset", "calendar: always\n", "calendar: always\ntags: {opcua: [{endpoint: 'opc.tcp://x:4840', nodes: [{node: 'ns=2;s=X', asset: M9, signal: state}]}]}\n", 5, 81, "tags.opcua[0].nodes[0].asset", `no unit or equipment "M9"`},
 	}
 	for _, c := range cases {
@@ -221,6 +222,20 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := Parse("p.yaml", []byte(base)); err != nil {
 		t.Fatalf("the base plant: %v", err)
+	}
+	// an operation without a time for a product that passes through it
+	src := strings.NewReplacer("families: [f]", "families: [f, g]", "time: 1h}", "time: {f: 1h}}").Replace(base) + "  - {id: p2, family: g, routing: r}\n"
+	_, err := Parse("p.yaml", []byte(src))
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:16:40: routings.r.operations.op.time: no time for product p2 (family g)") {
+		t.Errorf("missing time: %v", err)
+	}
+	// a time per product wins over its family's
+	p, err := Parse("p.yaml", []byte(strings.Replace(base, "time: 1h}", "time: {f: 1h, p: 2h}}", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tm := p.Routings[0].Ops[0].Alternatives[0].Time; tm.ForProduct("p", "f").Mean() != 7200 || tm.ForProduct("x", "f").Mean() != 3600 {
+		t.Errorf("times by product: %+v", tm)
 	}
 }
 

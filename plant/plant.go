@@ -283,10 +283,12 @@ type Alternative struct {
 	Time       Times
 }
 
-// Times gives a processing time per product family, in seconds per part.
+// Times gives a processing time per product or product family, in
+// seconds per part.
 type Times struct {
-	Default  sim.Dist
-	ByFamily map[string]sim.Dist
+	Default   sim.Dist
+	ByFamily  map[string]sim.Dist
+	ByProduct map[string]sim.Dist // by product id: wins over the family
 }
 
 // For returns the time for family.
@@ -295,6 +297,14 @@ func (t Times) For(family string) sim.Dist {
 		return d
 	}
 	return t.Default
+}
+
+// ForProduct returns the time for a part of the given product and family.
+func (t Times) ForProduct(product, family string) sim.Dist {
+	if d, ok := t.ByProduct[product]; ok {
+		return d
+	}
+	return t.For(family)
 }
 
 // Inspection turns an operation into a check: a part passes with

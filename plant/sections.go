@@ -130,8 +130,17 @@ func (d *decoder) plant(top *yaml.Node) {
 	} else {
 		d.errorf(top, "products", "want the products the plant makes")
 	}
-	// consumes of routings need parts: resolved once parts exist
+	// consumes of routings need parts: resolved once parts exist; times
+	// by product need products
 	d.consumes()
+	for _, r := range d.timeRefs {
+		if d.prodByID[r.id] == nil {
+			d.errorf(r.node, r.field, "no product family or product %q (families: %s; products: %s); or use default", r.id, strings.Join(d.p.Families, ", "), known(d.prodByID))
+		}
+	}
+	if len(d.errs) == 0 { // else missing times are likely a symptom
+		d.checkTimes()
+	}
 	if v := sec["energy"]; v != nil {
 		d.energy(v)
 	}
@@ -725,19 +734,16 @@ func (d *decoder) times(n *yaml.Node, field string) Times {
 				t.Default = d.dist(kv[1], f, durations)
 				continue
 			}
-			if !d.families[k.Value] {
-				d.errorf(k, f, "no product family %q (%s); or use default", k.Value, known(d.families))
+			if d.families[k.Value] {
+				t.ByFamily[k.Value] = d.dist(kv[1], f, durations)
 				continue
 			}
-			t.ByFamily[k.Value] = d.dist(kv[1], f, durations)
-		}
-		if t.Default == nil {
-			for _, fam := range d.p.Families {
-				if t.ByFamily[fam] == nil {
-					d.errorf(n, field, "no time for family %q; give one, or a default", fam)
-					break
-				}
+			// products are read after routings: resolved in productTimes
+			if t.ByProduct == nil {
+				t.ByProduct = map[string]sim.Dist{}
 			}
+			t.ByProduct[k.Value] = d.dist(kv[1], f, durations)
+			d.timeRefs = append(d.timeRefs, ref{k.Value, k, f})
 		}
 		return t
 	}
@@ -756,21 +762,64 @@ func (d *decoder) wcRef(n *yaml.Node, field string) *WorkCenter {
 	return w
 }
 
-func (d *decoder) alternative(n *yaml.Node, field string) Alternative {
+func (d *decoder) alternative(n *yaml.Node, field string) (Alternative, *yaml.Node) {
 	var a Alternative
-	var at, tm bool
+	var at bool
+	var tm *yaml.Node
 	d.fields(n, "alternative", field, func(key string, v *yaml.Node) {
 		switch key {
 		case "at":
 			a.WorkCenter, at = d.wcRef(v, field+".at"), true
 		case "time":
-			a.Time, tm = d.times(v, field+".time"), true
+			a.Time, tm = d.times(v, field+".time"), v
 		}
 	})
-	if !at || !tm {
+	if !at || tm == nil {
 		d.errorf(n, field, "want at (a work centre) and time")
 	}
-	return a
+	return a, tm
+}
+
+// timeSite is where an operation's time was written, for the check that
+// every product that passes there has a time.
+type timeSite struct {
+	op    *Operation
+	alt   int // index in Alternatives; -1: the rework
+	node  *yaml.Node
+	field string
+}
+
+// checkTimes reports operations without a time for a product that passes
+// through them.
+func (d *decoder) checkTimes() {
+	for _, pr := range d.p.Products {
+		routings := map[*Routing]bool{}
+		if pr.Routing != nil {
+			routings[pr.Routing] = true
+		}
+		for _, c := range pr.BOM {
+			if c.Part != nil && c.Part.Routing != nil {
+				routings[c.Part.Routing] = true
+			}
+		}
+		for _, ts := range d.timeSites {
+			if !routings[ts.op.Routing] {
+				continue
+			}
+			var t Times
+			switch {
+			case ts.alt >= 0 && ts.alt < len(ts.op.Alternatives):
+				t = ts.op.Alternatives[ts.alt].Time
+			case ts.alt < 0 && ts.op.Inspect != nil && ts.op.Inspect.Rework != nil:
+				t = ts.op.Inspect.Rework.Time
+			default:
+				continue
+			}
+			if t.ForProduct(pr.ID, pr.Family) == nil && (len(t.ByFamily) > 0 || len(t.ByProduct) > 0) {
+				d.errorf(ts.node, ts.field, "no time for product %s (family %s); give one, or a default", pr.ID, pr.Family)
+			}
+		}
+	}
 }
 
 type pendingConsume struct {
@@ -828,7 +877,12 @@ func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 		case "alternatives":
 			altNode = v
 			for i, an := range d.list(v, f) {
-				op.Alternatives = append(op.Alternatives, d.alternative(an, fmt.Sprintf("%s[%d]", f, i)))
+				af := fmt.Sprintf("%s[%d]", f, i)
+				a, tn := d.alternative(an, af)
+				if tn != nil {
+					d.timeSites = append(d.timeSites, timeSite{op, len(op.Alternatives), tn, af + ".time"})
+				}
+				op.Alternatives = append(op.Alternatives, a)
 			}
 		case "consumes":
 			d.pending = append(d.pending, pendingConsume{op, v, f})
@@ -836,6 +890,11 @@ func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 			op.Inspect = d.inspect(v, f)
 		}
 	})
+	for _, ts := range d.pendingRework {
+		ts.op = op
+		d.timeSites = append(d.timeSites, ts)
+	}
+	d.pendingRework = nil
 	if !ok {
 		return nil
 	}
@@ -848,6 +907,7 @@ func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 			break
 		}
 		op.Alternatives = []Alternative{{WorkCenter: d.wcRef(atNode, field+".at"), Time: d.times(timeNode, field+".time")}}
+		d.timeSites = append(d.timeSites, timeSite{op, 0, timeNode, field + ".time"})
 	}
 	if op.ID == "" {
 		op.ID = "op" + strconv.Itoa(len(r.Ops)+1)
@@ -879,6 +939,7 @@ func (d *decoder) inspect(n *yaml.Node, field string) *Inspection {
 					a.WorkCenter, at = d.wcRef(v, f+".at"), true
 				case "time":
 					a.Time, tm = d.times(v, f+".time"), true
+					d.pendingRework = append(d.pendingRework, timeSite{nil, -1, v, f + ".time"})
 				}
 			})
 			if !at || !tm {

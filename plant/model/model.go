@@ -68,7 +68,7 @@ type Model struct {
 type remKey struct {
 	routing *plant.Routing
 	op      int
-	family  string
+	product *plant.Product
 }
 
 // New builds a model of plant p.
@@ -211,16 +211,17 @@ const (
 )
 
 // remainingWork returns the mean processing time, in seconds, from
-// operation op of routing r to its end, for family (first alternatives).
-func (m *Model) remainingWork(r *plant.Routing, op int, family string) float64 {
-	k := remKey{r, op, family}
+// operation op of routing r to its end, for product pr (first
+// alternatives).
+func (m *Model) remainingWork(r *plant.Routing, op int, pr *plant.Product) float64 {
+	k := remKey{r, op, pr}
 	if v, ok := m.remaining[k]; ok {
 		return v
 	}
 	v := 0.0
 	for _, o := range r.Ops[op:] {
 		if len(o.Alternatives) > 0 {
-			if d := o.Alternatives[0].Time.For(family); d != nil {
+			if d := o.Alternatives[0].Time.ForProduct(pr.ID, pr.Family); d != nil {
 				v += d.Mean()
 			}
 		}

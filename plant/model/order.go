@@ -62,9 +62,9 @@ func (j *job) String() string {
 func (j *job) step() (*plant.Alternative, sim.Dist) {
 	op := j.routing.Ops[j.op]
 	if j.rework {
-		return op.Inspect.Rework, op.Inspect.Rework.Time.For(j.family)
+		return op.Inspect.Rework, op.Inspect.Rework.Time.ForProduct(j.order.product.ID, j.family)
 	}
-	return j.alt, j.alt.Time.For(j.family)
+	return j.alt, j.alt.Time.ForProduct(j.order.product.ID, j.family)
 }
 
 // startDemand schedules the order list and starts the generator.

@@ -135,9 +135,9 @@ func (w *wcenter) mean(j *job) float64 {
 
 // criticalRatio is the time left to the due date over the work left.
 func (m *Model) criticalRatio(j *job, now sim.Time) float64 {
-	work := m.remainingWork(j.routing, j.op, j.family)
+	work := m.remainingWork(j.routing, j.op, j.order.product)
 	if j.part != nil && j.order.product.Routing != nil {
-		work += m.remainingWork(j.order.product.Routing, 0, j.family)
+		work += m.remainingWork(j.order.product.Routing, 0, j.order.product)
 	}
 	slack := (j.order.due - now).Seconds()
 	if work <= 0 {
