@@ -10,15 +10,16 @@ import (
 
 // wcenter is a work centre in the run: its input buffer and its machines.
 type wcenter struct {
-	m       *Model
-	p       *plant.WorkCenter
-	path    string
-	bufPath string
-	units   []*unit
-	queue   []*job // the input buffer, in arrival order
-	rule    plant.Rule
-	pending []*job  // released jobs waiting for room, not held by a machine
-	blocked []*unit // machines holding a finished job for this buffer
+	m        *Model
+	p        *plant.WorkCenter
+	path     string
+	bufPath  string
+	units    []*unit
+	queue    []*job // the input buffer, in arrival order
+	batchBuf []int  // pickBatch's result, reused
+	rule     plant.Rule
+	pending  []*job  // released jobs waiting for room, not held by a machine
+	blocked  []*unit // machines holding a finished job for this buffer
 
 	queueLen sim.TimeWeighted
 }
@@ -159,6 +160,7 @@ func (w *wcenter) pickBatch(u *unit) (batch []int, wake sim.Time) {
 	first := w.pick(u)
 	fam := w.queue[first].family
 	oldest := sim.MaxTime
+	batch = w.batchBuf[:0] // reused: the caller is done with it before the next call
 	for i, j := range w.queue {
 		if b.SameFamily && j.family != fam {
 			continue
@@ -170,6 +172,7 @@ func (w *wcenter) pickBatch(u *unit) (batch []int, wake sim.Time) {
 			oldest = j.arrived
 		}
 	}
+	w.batchBuf = batch[:0]
 	min := max(b.Min, 1)
 	switch {
 	case len(batch) >= b.Max:
