@@ -1,0 +1,202 @@
+// Package ingest is the twin's front door: every event from a connector
+// (OPC UA, MQTT, the virtual plant) or from a replay passes through an
+// Ingest, which folds it into the live state, hands it to the history
+// store, and tells subscribers (the views' feed, the MES records).
+//
+// Durability: Emit applies an event at once and queues it for the store;
+// EmitBatch with an ack calls the ack only after the store has made the
+// batch durable, so a connector that acknowledges a message upstream (an
+// MQTT PUBACK) from that ack never acknowledges an event that a crash
+// could lose.
+package ingest
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"twin/plant/event"
+	"twin/twin/state"
+)
+
+// Store is the part of the history store ingest needs: Append makes a
+// batch durable (or fails) before it returns. A nil Store keeps no history.
+type Store interface {
+	Append(evs []event.Event) error
+}
+
+// Stats counts what ingest has seen.
+type Stats struct {
+	Events  uint64 `json:"events"`
+	Faults  uint64 `json:"faults"` // Fault events: malformed input reported by connectors
+	Stored  uint64 `json:"stored"`
+	Failed  uint64 `json:"store_errors"`
+	Batches uint64 `json:"batches"`
+}
+
+// Ingest folds events into the state and the store.
+type Ingest struct {
+	log   *slog.Logger
+	store Store
+
+	mu   sync.RWMutex
+	st   *state.State
+	subs map[int]func(event.Event)
+	next int
+
+	q       chan batch
+	qmu     sync.RWMutex // held to send on q; Close takes it to close q
+	wg      sync.WaitGroup
+	closed  atomic.Bool
+	events  atomic.Uint64
+	faults  atomic.Uint64
+	stored  atomic.Uint64
+	failed  atomic.Uint64
+	batches atomic.Uint64
+}
+
+type batch struct {
+	evs []event.Event
+	ack func(error)
+}
+
+// New starts an ingest writing to store (nil: no history) from the state
+// st (nil: empty).
+func New(store Store, st *state.State, log *slog.Logger) *Ingest {
+	if st == nil {
+		st = &state.State{}
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	in := &Ingest{log: log, store: store, st: st, subs: map[int]func(event.Event){}, q: make(chan batch, 1024)}
+	in.wg.Add(1)
+	go in.writer()
+	return in
+}
+
+// Emit ingests one event without waiting for the store.
+func (in *Ingest) Emit(e event.Event) { in.EmitBatch([]event.Event{e}, nil) }
+
+// EmitBatch ingests evs: the state and the subscribers see them at once;
+// ack (if not nil) is called once the store holds them durably, or with
+// the store's error. The batch must not be changed afterwards.
+func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
+	in.qmu.RLock()
+	defer in.qmu.RUnlock()
+	if in.closed.Load() {
+		if ack != nil {
+			ack(errClosed)
+		}
+		return
+	}
+	in.mu.Lock()
+	for _, e := range evs {
+		in.st.Apply(e)
+		if e.Kind == event.Fault {
+			in.faults.Add(1)
+		}
+		for _, f := range in.subs {
+			f(e)
+		}
+	}
+	in.mu.Unlock()
+	in.events.Add(uint64(len(evs)))
+	in.q <- batch{evs, ack}
+}
+
+// writer appends queued batches to the store, merging what has queued up
+// into one durable write (group commit).
+func (in *Ingest) writer() {
+	defer in.wg.Done()
+	var evs []event.Event
+	var acks []func(error)
+	for b := range in.q {
+		evs = append(evs[:0], b.evs...)
+		acks = append(acks[:0], b.ack)
+	more:
+		for len(evs) < 8192 {
+			select {
+			case b, ok := <-in.q:
+				if !ok {
+					break more
+				}
+				evs = append(evs, b.evs...)
+				acks = append(acks, b.ack)
+			default:
+				break more
+			}
+		}
+		var err error
+		if in.store != nil {
+			err = in.store.Append(evs)
+			in.batches.Add(1)
+			if err != nil {
+				in.failed.Add(uint64(len(evs)))
+				in.log.Error("history store append failed", "events", len(evs), "err", err)
+			} else {
+				in.stored.Add(uint64(len(evs)))
+			}
+		}
+		for _, a := range acks {
+			if a != nil {
+				a(err)
+			}
+		}
+	}
+}
+
+// Subscribe calls fn with every event ingested from now on, in the order
+// they are applied to the state, under the state's lock: fn must be quick
+// (queue and return) and must not call back into the Ingest. The
+// returned function cancels the subscription.
+func (in *Ingest) Subscribe(fn func(event.Event)) (cancel func()) {
+	in.mu.Lock()
+	id := in.next
+	in.next++
+	in.subs[id] = fn
+	in.mu.Unlock()
+	return func() {
+		in.mu.Lock()
+		delete(in.subs, id)
+		in.mu.Unlock()
+	}
+}
+
+// View calls fn with the live state under a read lock; fn must not keep it.
+func (in *Ingest) View(fn func(*state.State)) {
+	in.mu.RLock()
+	defer in.mu.RUnlock()
+	fn(in.st)
+}
+
+// Snapshot returns a copy of the live state.
+func (in *Ingest) Snapshot() *state.State {
+	in.mu.RLock()
+	defer in.mu.RUnlock()
+	return in.st.Clone()
+}
+
+// Stats returns the counters.
+func (in *Ingest) Stats() Stats {
+	return Stats{Events: in.events.Load(), Faults: in.faults.Load(), Stored: in.stored.Load(), Failed: in.failed.Load(), Batches: in.batches.Load()}
+}
+
+// Close stops accepting events and waits until every queued batch has
+// been written (and acked).
+func (in *Ingest) Close() {
+	in.qmu.Lock()
+	if in.closed.Swap(true) {
+		in.qmu.Unlock()
+		return
+	}
+	close(in.q)
+	in.qmu.Unlock()
+	in.wg.Wait()
+}
+
+type closedError struct{}
+
+func (closedError) Error() string { return "ingest: closed" }
+
+var errClosed error = closedError{}
