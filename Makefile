@@ -6,7 +6,7 @@ BIN       := bin
 # System packages the suite needs (Debian names); .ci/deps installs the missing ones.
 TEST_PKGS := mosquitto mosquitto-clients
 # Packages with goroutines of their own: tested again under the race detector.
-RACE_PKGS := ./sim/... ./scenarios/... ./twin/...
+RACE_PKGS := ./sim/... ./scenarios/... ./twin/... ./connectors/...
 
 .PHONY: all build test demo deps fmt-check vet bench clean
 

@@ -1,0 +1,432 @@
+// Package mqtt connects the twin to a plant's MQTT broker: it subscribes to
+// the topics of the plant's tag map (plain JSON on named topics, and
+// Sparkplug B) and turns every message into events.
+//
+// Delivery: the client subscribes with QoS 1 on a persistent session (a
+// stable client id, clean session off), so the broker keeps what arrives
+// while the twin is away. Acknowledgement is manual: a message is
+// acknowledged (PUBACK) only after the sink has accepted its events, and
+// with the twin's ingest that means after the history store has them on
+// disk. A message the twin never acknowledged is sent again by the broker.
+//
+// A malformed message (bad JSON, an unknown state, a corrupt Sparkplug
+// payload) is counted, logged with its topic, reported as a Fault event and
+// acknowledged: it is never retried, and it never stops ingest.
+package mqtt
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"twin/connectors/signal"
+	"twin/connectors/sparkplug"
+	"twin/plant"
+	"twin/plant/event"
+)
+
+// Sink accepts a message's events; ack is called once they are safe (the
+// twin's ingest.Ingest is one).
+type Sink interface {
+	EmitBatch(evs []event.Event, ack func(error))
+}
+
+// Options configure a client.
+type Options struct {
+	Logger *slog.Logger
+	// Now gives the time of values that carry none (default time.Now).
+	Now func() time.Time
+}
+
+// Stats count what the client has seen.
+type Stats struct {
+	Messages   uint64            `json:"messages"`
+	Events     uint64            `json:"events"`
+	Malformed  uint64            `json:"malformed"`
+	Reasons    map[string]uint64 `json:"malformed_by_reason,omitempty"`
+	Connects   uint64            `json:"connects"`
+	Rebirths   uint64            `json:"rebirth_requests"`
+	Unassigned uint64            `json:"unassigned"` // messages on topics the tag map does not name
+}
+
+// Client is a connection to one broker of the tag map.
+type Client struct {
+	cfg  plant.MQTTBroker
+	sink Sink
+	log  *slog.Logger
+	now  func() time.Time
+	c    paho.Client
+
+	topics  map[string][]plant.TopicTag
+	devices map[[2]string]*plant.SparkplugDevice // edge node, device
+
+	hostMu sync.Mutex
+	host   *sparkplug.Host
+
+	messages, events, malformed, connects, rebirths, unassigned atomic.Uint64
+	reasonMu                                                    sync.Mutex
+	reasons                                                     map[string]uint64
+}
+
+// ExpandEnv reads "$NAME" from the environment; other values are literal.
+func ExpandEnv(s string) string {
+	if name, ok := strings.CutPrefix(s, "$"); ok && name != "" {
+		return os.Getenv(name)
+	}
+	return s
+}
+
+// New prepares a client for broker cfg; Run connects it.
+func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	c := &Client{cfg: cfg, sink: sink, log: opt.Logger.With("broker", cfg.URL), now: opt.Now,
+		topics: map[string][]plant.TopicTag{}, devices: map[[2]string]*plant.SparkplugDevice{},
+		host: sparkplug.NewHost(), reasons: map[string]uint64{}}
+	for _, t := range cfg.Topics {
+		c.topics[t.Topic] = append(c.topics[t.Topic], t)
+	}
+	if sp := cfg.Sparkplug; sp != nil {
+		for i := range sp.Devices {
+			d := &sp.Devices[i]
+			c.devices[[2]string{d.EdgeNode, d.Device}] = d
+		}
+	}
+	po := paho.NewClientOptions().AddBroker(brokerURL(cfg.URL))
+	id := cfg.ClientID
+	if id == "" {
+		h, _ := os.Hostname()
+		id = "twin-" + h
+	}
+	po.SetClientID(id).SetCleanSession(false).SetResumeSubs(true).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
+		SetMaxReconnectInterval(5 * time.Second).SetKeepAlive(10 * time.Second).
+		SetAutoAckDisabled(true).SetOrderMatters(true).SetMessageChannelDepth(10000).
+		SetConnectTimeout(5 * time.Second)
+	if cfg.User != "" {
+		po.SetUsername(ExpandEnv(cfg.User)).SetPassword(ExpandEnv(cfg.Password))
+	}
+	if strings.HasPrefix(cfg.URL, "ssl://") || strings.HasPrefix(cfg.URL, "mqtts://") || strings.HasPrefix(cfg.URL, "tls://") || cfg.CA != "" {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		if cfg.CA != "" {
+			pem, err := os.ReadFile(cfg.CA)
+			if err != nil {
+				return nil, fmt.Errorf("mqtt: CA: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("mqtt: CA %s: no PEM certificate", cfg.CA)
+			}
+			tc.RootCAs = pool
+		}
+		po.SetTLSConfig(tc)
+	}
+	po.SetOnConnectHandler(c.onConnect)
+	po.SetConnectionLostHandler(func(_ paho.Client, err error) { c.log.Warn("mqtt: connection lost; reconnecting", "err", err) })
+	c.c = paho.NewClient(po)
+	return c, nil
+}
+
+func brokerURL(u string) string {
+	if rest, ok := strings.CutPrefix(u, "mqtts://"); ok {
+		return "ssl://" + rest
+	}
+	if rest, ok := strings.CutPrefix(u, "mqtt://"); ok {
+		return "tcp://" + rest
+	}
+	return u
+}
+
+// Run connects and keeps the client connected until ctx ends.
+func (c *Client) Run(ctx context.Context) error {
+	tok := c.c.Connect()
+	select {
+	case <-ctx.Done():
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("mqtt: connect %s: %w", c.cfg.URL, err)
+		}
+		<-ctx.Done()
+	}
+	c.c.Disconnect(250)
+	return nil
+}
+
+// Connected reports whether the client is connected now.
+func (c *Client) Connected() bool { return c.c.IsConnectionOpen() }
+
+func (c *Client) onConnect(pc paho.Client) {
+	c.connects.Add(1)
+	filters := map[string]byte{}
+	for t := range c.topics {
+		filters[t] = 1
+	}
+	if sp := c.cfg.Sparkplug; sp != nil {
+		filters[sparkplug.Namespace+"/"+sp.Group+"/#"] = 1
+	}
+	if len(filters) == 0 {
+		return
+	}
+	tok := pc.SubscribeMultiple(filters, c.handle)
+	go func() {
+		if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
+			c.log.Error("mqtt: subscribe", "err", tok.Error())
+		}
+	}()
+	c.log.Info("mqtt: connected and subscribed", "filters", len(filters))
+}
+
+func (c *Client) bad(topic, reason string, err error) event.Event {
+	c.malformed.Add(1)
+	c.reasonMu.Lock()
+	c.reasons[reason]++
+	c.reasonMu.Unlock()
+	c.log.Warn("mqtt: malformed message skipped", "topic", topic, "reason", reason, "err", err)
+	msg := reason
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	return event.Event{Time: c.now().UnixNano(), Kind: event.Fault, Quality: event.Bad, Asset: "mqtt:" + topic, Name: reason, Ref: msg}
+}
+
+// handle turns one message into events and acknowledges it once the sink
+// has them.
+func (c *Client) handle(_ paho.Client, m paho.Message) {
+	c.messages.Add(1)
+	var evs []event.Event
+	if strings.HasPrefix(m.Topic(), sparkplug.Namespace+"/") {
+		evs = c.sparkplugEvents(m.Topic(), m.Payload())
+	} else if tags, ok := c.topics[m.Topic()]; ok {
+		evs = c.jsonEvents(m.Topic(), m.Payload(), tags)
+	} else {
+		c.unassigned.Add(1)
+	}
+	if len(evs) == 0 {
+		m.Ack()
+		return
+	}
+	for _, e := range evs {
+		if e.Kind != event.Fault {
+			c.events.Add(1)
+		}
+	}
+	c.sink.EmitBatch(evs, func(err error) {
+		if err != nil {
+			// not acknowledged: the broker sends it again after a reconnect
+			c.log.Error("mqtt: sink refused events; message left unacknowledged", "topic", m.Topic(), "err", err)
+			return
+		}
+		m.Ack()
+	})
+}
+
+// DecodeJSON reads a JSON-convention payload: a number, a string, an
+// object {"<field>": value, "ts": ms or RFC 3339}, or an array of such
+// objects (several readings in one message). field "" means "value".
+func DecodeJSON(payload []byte, field string) (vals []signal.Value, ts []int64, err error) {
+	if field == "" {
+		field = "value"
+	}
+	var raw any
+	dec := json.NewDecoder(strings.NewReader(string(payload)))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, nil, fmt.Errorf("not JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, nil, errors.New("not JSON: trailing data")
+	}
+	one := func(x any) (signal.Value, int64, error) {
+		var t int64
+		if obj, ok := x.(map[string]any); ok {
+			if tsv, ok := obj["ts"]; ok {
+				switch tv := tsv.(type) {
+				case json.Number:
+					ms, err := tv.Float64()
+					if err != nil || ms < 0 || ms > 1e14 {
+						return signal.Value{}, 0, fmt.Errorf("ts %v: want milliseconds since 1970", tv)
+					}
+					t = int64(ms * 1e6)
+				case string:
+					tt, err := time.Parse(time.RFC3339Nano, tv)
+					if err != nil {
+						return signal.Value{}, 0, fmt.Errorf("ts %q: want RFC 3339", tv)
+					}
+					t = tt.UnixNano()
+				default:
+					return signal.Value{}, 0, fmt.Errorf("ts: want a number or a string")
+				}
+			}
+			v, ok := obj[field]
+			if !ok {
+				return signal.Value{}, 0, fmt.Errorf("no field %q", field)
+			}
+			x = v
+		}
+		switch v := x.(type) {
+		case json.Number:
+			f, err := v.Float64()
+			if err != nil || math.IsInf(f, 0) {
+				return signal.Value{}, 0, fmt.Errorf("number %v out of range", v)
+			}
+			return signal.Num(f), t, nil
+		case string:
+			return signal.Str(v), t, nil
+		case bool:
+			if v {
+				return signal.Num(1), t, nil
+			}
+			return signal.Num(0), t, nil
+		}
+		return signal.Value{}, 0, fmt.Errorf("want a number, a string or an object, got %T", x)
+	}
+	if arr, ok := raw.([]any); ok {
+		if len(arr) > 100000 {
+			return nil, nil, errors.New("more than 100000 readings in one message")
+		}
+		for _, x := range arr {
+			v, t, err := one(x)
+			if err != nil {
+				return nil, nil, err
+			}
+			vals, ts = append(vals, v), append(ts, t)
+		}
+		return vals, ts, nil
+	}
+	v, t, err := one(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []signal.Value{v}, []int64{t}, nil
+}
+
+func (c *Client) jsonEvents(topic string, payload []byte, tags []plant.TopicTag) []event.Event {
+	var out []event.Event
+	for _, tag := range tags {
+		vals, ts, err := DecodeJSON(payload, tag.Field)
+		if err != nil {
+			return []event.Event{c.bad(topic, "json", err)}
+		}
+		for i, v := range vals {
+			t := ts[i]
+			if t == 0 {
+				t = c.now().UnixNano()
+			}
+			e, err := signal.Event(t, tag.Asset, tag.Signal, v, tag.ValueMap)
+			if err != nil {
+				out = append(out, c.bad(topic, "value", err))
+				continue
+			}
+			e.Source = event.Live
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (c *Client) sparkplugEvents(topic string, payload []byte) []event.Event {
+	t, err := sparkplug.ParseTopic(topic)
+	if err != nil {
+		if strings.HasPrefix(topic, sparkplug.Namespace+"/STATE/") {
+			return nil
+		}
+		return []event.Event{c.bad(topic, "sparkplug-topic", err)}
+	}
+	if t.Type == sparkplug.NCMD || t.Type == sparkplug.DCMD {
+		return nil
+	}
+	var p *sparkplug.Payload
+	if t.Type != sparkplug.NDEATH || len(payload) > 0 {
+		if p, err = sparkplug.Unmarshal(payload); err != nil {
+			return []event.Event{c.bad(topic, "sparkplug-payload", err)}
+		}
+	} else {
+		p = &sparkplug.Payload{}
+	}
+	c.hostMu.Lock()
+	u := c.host.Handle(t, p)
+	c.hostMu.Unlock()
+	var out []event.Event
+	if u.Rebirth {
+		out = append(out, c.bad(topic, "sparkplug-session", errors.New(u.Problem)))
+		c.requestRebirth(t)
+	}
+	for _, v := range u.Values {
+		d := c.devices[[2]string{t.EdgeNode, v.Device}]
+		if d == nil {
+			continue
+		}
+		sig, ok := d.Metrics[v.Metric.Name]
+		if !ok {
+			continue
+		}
+		raw := signal.Num(v.Metric.Value)
+		if v.Metric.DataType == sparkplug.String || v.Metric.DataType == sparkplug.Text {
+			raw = signal.Str(v.Metric.Str)
+		}
+		ts := int64(v.Time) * 1e6
+		if ts == 0 {
+			ts = c.now().UnixNano()
+		}
+		e, err := signal.Event(ts, d.Asset, sig, raw, nil)
+		if err != nil {
+			out = append(out, c.bad(topic, "value", err))
+			continue
+		}
+		e.Source = event.Live
+		out = append(out, e)
+	}
+	for _, dev := range u.Dead {
+		// stale: an alarm on every asset of the dead node or device
+		for k, d := range c.devices {
+			if k[0] == t.EdgeNode && (dev == "" || k[1] == dev) {
+				out = append(out, event.Event{Time: c.now().UnixNano(), Kind: event.Alarm, Source: event.Live, Quality: event.Bad,
+					Asset: d.Asset, Name: "sparkplug/offline", Ref: "Sparkplug " + t.Type + ": values are stale", Value: 500})
+			}
+		}
+	}
+	if t.Type == sparkplug.NBIRTH || t.Type == sparkplug.DBIRTH {
+		for k, d := range c.devices {
+			if k[0] == t.EdgeNode && (t.Type == sparkplug.NBIRTH || k[1] == t.Device) {
+				out = append(out, event.Event{Time: c.now().UnixNano(), Kind: event.Alarm, Source: event.Live, Asset: d.Asset, Name: "sparkplug/offline"})
+			}
+		}
+	}
+	return out
+}
+
+// requestRebirth publishes NCMD Node Control/Rebirth = true to the node.
+func (c *Client) requestRebirth(t sparkplug.Topic) {
+	c.rebirths.Add(1)
+	p := sparkplug.Payload{Timestamp: uint64(c.now().UnixMilli()), Metrics: []sparkplug.Metric{{Name: "Node Control/Rebirth", DataType: sparkplug.Boolean, Value: 1}}}
+	cmd := sparkplug.Topic{Group: t.Group, Type: sparkplug.NCMD, EdgeNode: t.EdgeNode}
+	c.c.Publish(cmd.String(), 0, false, p.Marshal())
+}
+
+// Stats returns the counters.
+func (c *Client) Stats() Stats {
+	s := Stats{Messages: c.messages.Load(), Events: c.events.Load(), Malformed: c.malformed.Load(),
+		Connects: c.connects.Load(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(), Reasons: map[string]uint64{}}
+	c.reasonMu.Lock()
+	for k, v := range c.reasons {
+		s.Reasons[k] = v
+	}
+	c.reasonMu.Unlock()
+	return s
+}

@@ -1,0 +1,107 @@
+package mqtt_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"twin/connectors/mqtt"
+	"twin/plant"
+	"twin/twin/ingest"
+	"twin/twin/store"
+)
+
+// BenchmarkPipeline: events from mosquitto through the MQTT client, the
+// state fold and the durable Badger store, the twin's whole ingest path.
+// A gateway publishes QoS 1 messages of 100 readings each (JSON arrays).
+func BenchmarkPipeline(b *testing.B) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	dir := b.TempDir()
+	conf := filepath.Join(dir, "m.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\nmax_inflight_messages 1000\n", port)), 0o644)
+	cmd := exec.Command("/usr/sbin/mosquitto", "-c", conf)
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	time.Sleep(300 * time.Millisecond)
+	url := "tcp://127.0.0.1:" + strconv.Itoa(port)
+
+	st, err := store.Open(filepath.Join(dir, "data"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	in := ingest.New(st, nil, nil)
+	const topics = 20
+	cfg := plant.MQTTBroker{URL: url, ClientID: "bench-twin"}
+	for i := 0; i < topics; i++ {
+		cfg.Topics = append(cfg.Topics, plant.TopicTag{Topic: fmt.Sprintf("plant/U%d/power_kw", i), Asset: fmt.Sprintf("plant/U%d", i), Signal: plant.SignalPower})
+	}
+	c, err := mqtt.New(cfg, in, mqtt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	for c.Stats().Connects == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	pub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("bench-gw").SetMaxResumePubInFlight(1000))
+	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		b.Fatal(tok.Error())
+	}
+	defer pub.Disconnect(100)
+	type reading struct {
+		V  float64 `json:"value"`
+		TS int64   `json:"ts"`
+	}
+	msgs := b.N/100 + 1
+	payloads := make([][]byte, topics)
+	for i := range payloads {
+		rs := make([]reading, 100)
+		for k := range rs {
+			rs[k] = reading{V: float64(k), TS: 1772413200000 + int64(k)}
+		}
+		payloads[i], _ = json.Marshal(rs)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	var toks []paho.Token
+	for m := 0; m < msgs; m++ {
+		toks = append(toks, pub.Publish(fmt.Sprintf("plant/U%d/power_kw", m%topics), 1, false, payloads[m%topics]))
+		if len(toks) >= 500 {
+			for _, t := range toks {
+				t.Wait()
+			}
+			toks = toks[:0]
+		}
+	}
+	for _, t := range toks {
+		t.Wait()
+	}
+	want := uint64(msgs * 100)
+	for in.Stats().Stored < want {
+		if time.Since(start) > 5*time.Minute {
+			b.Fatalf("stored %d of %d", in.Stats().Stored, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	el := time.Since(start)
+	b.ReportMetric(float64(want)/el.Seconds(), "events/s")
+	b.ReportMetric(float64(msgs)/el.Seconds(), "msgs/s")
+	in.Close()
+}

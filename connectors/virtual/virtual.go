@@ -1,0 +1,123 @@
+// Package virtual plays a simulated plant in real time, or N times faster,
+// onto the sinks a real plant would feed: the OPC UA server and the MQTT
+// publisher of the connectors, or the twin directly.
+//
+// The simulation runs on its own clock (package plant/model); Run maps it
+// onto the wall clock: after d of wall time, the model has reached
+// Speed × d of plant time. Every event the model emits carries the plant
+// clock's time (which starts at Options.Start, now by default), so a twin
+// fed by a virtual plant at ×60 sees an hour of plant time per minute.
+//
+//	v, _ := virtual.New(p, virtual.Options{Speed: 60, Sink: fanout})
+//	go v.Run(ctx)
+package virtual
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"twin/plant"
+	"twin/plant/event"
+	"twin/plant/model"
+	"twin/sim"
+)
+
+// Options configure a virtual plant.
+type Options struct {
+	Seed  uint64
+	Speed float64 // plant seconds per wall second; 0 means 1
+	// Start is the plant clock when the run begins; zero means now.
+	Start time.Time
+	// Tick is how often the model is advanced; 0 means 50 ms. Events due
+	// within a tick are delivered together at its end.
+	Tick time.Duration
+	Sink event.Sink // receives every event, from Run's goroutine
+}
+
+// Plant is a running virtual plant.
+type Plant struct {
+	p     *plant.Plant
+	opt   Options
+	m     *model.Model
+	mu    sync.Mutex
+	count uint64
+}
+
+// New builds the model of p. It does not start it: call Run.
+func New(p *plant.Plant, opt Options) (*Plant, error) {
+	if opt.Speed == 0 {
+		opt.Speed = 1
+	}
+	if opt.Speed < 0 {
+		return nil, errors.New("virtual: negative speed")
+	}
+	if opt.Tick <= 0 {
+		opt.Tick = 50 * time.Millisecond
+	}
+	if opt.Start.IsZero() {
+		opt.Start = time.Now()
+	}
+	v := &Plant{p: p, opt: opt}
+	sink := event.SinkFunc(func(e event.Event) {
+		v.count++
+		if opt.Sink != nil {
+			opt.Sink.Emit(e)
+		}
+	})
+	m, err := model.New(p, model.Options{Seed: opt.Seed, Sink: sink, Source: event.Live, Start: opt.Start})
+	if err != nil {
+		return nil, err
+	}
+	v.m = m
+	return v, nil
+}
+
+// Model returns the model; touch it only while Run is not running.
+func (v *Plant) Model() *model.Model { return v.m }
+
+// Now returns the plant clock the simulation has reached.
+func (v *Plant) Now() time.Time {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.m.WallTime(v.m.Now())
+}
+
+// Events returns how many events the plant has emitted.
+func (v *Plant) Events() uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.count
+}
+
+// Run advances the model with the wall clock until ctx is done.
+func (v *Plant) Run(ctx context.Context) error {
+	begin := time.Now()
+	t := time.NewTicker(v.opt.Tick)
+	defer t.Stop()
+	for {
+		v.advance(time.Since(begin))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// advance runs the model to the plant time wall time d corresponds to.
+func (v *Plant) advance(d time.Duration) {
+	target := sim.Time(float64(d) * v.opt.Speed)
+	v.mu.Lock()
+	v.m.RunUntil(target)
+	v.mu.Unlock()
+}
+
+// RunFor advances the model by plant time d at once, without pacing: for
+// tests and for filling a twin's history quickly.
+func (v *Plant) RunFor(d time.Duration) {
+	v.mu.Lock()
+	v.m.RunUntil(v.m.Now() + sim.Time(d))
+	v.mu.Unlock()
+}
