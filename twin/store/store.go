@@ -42,7 +42,8 @@ import (
 // Options configure a store.
 type Options struct {
 	// SnapshotEvery takes a snapshot after this many appended events
-	// (100,000 by default; negative: never).
+	// (20,000 by default: a seek then folds at most that many; negative:
+	// never).
 	SnapshotEvery int
 	// Retention drops events older than this behind the newest event
 	// (checked after each snapshot); 0 keeps everything.
@@ -84,7 +85,7 @@ const (
 // Open opens (creating if needed) the store in dir.
 func Open(dir string, opt Options) (*Store, error) {
 	if opt.SnapshotEvery == 0 {
-		opt.SnapshotEvery = 100_000
+		opt.SnapshotEvery = 20_000
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
