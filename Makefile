@@ -6,7 +6,7 @@ BIN       := bin
 # System packages the suite needs (Debian names); .ci/deps installs the missing ones.
 TEST_PKGS := mosquitto mosquitto-clients
 # Packages with goroutines of their own: tested again under the race detector.
-RACE_PKGS := ./sim/... ./scenarios/... ./twin/... ./connectors/...
+RACE_PKGS := ./sim/... ./scenarios/... ./twin/... ./connectors/... ./cmd/...
 
 .PHONY: all build test demo deps fmt-check vet bench clean
 
@@ -29,12 +29,15 @@ test: deps fmt-check vet
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
 
+# DEMO_ARGS: e.g. "--for 2m" to stop the live demo by itself.
+DEMO_ARGS ?=
+
 demo: build
-	@echo "== twin demo: the live twin is not built yet; this runs two what-if studies on the"
-	@echo "== reference motor plant (testdata/plants/motor.yaml) and the kernel's M/M/1 benchmark."
+	@echo "== 1. two what-if studies on the reference motor plant (testdata/plants/motor.yaml)"
 	$(BIN)/twin validate testdata/plants/motor.yaml scenarios/*.yaml
-	$(BIN)/twin run --out out scenarios/third-winder-vs-third-shift.yaml scenarios/oven-valley.yaml
-	$(BIN)/twin bench mm1 --customers 2000000 --seed 1
+	$(BIN)/twin run --quiet --out out scenarios/third-winder-vs-third-shift.yaml scenarios/oven-valley.yaml
+	@echo "== 2. the live twin following a virtual motor plant over MQTT (Ctrl-C to stop)"
+	$(BIN)/twin demo --data data/demo $(DEMO_ARGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s -cpu 1 ./sim/...

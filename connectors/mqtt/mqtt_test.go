@@ -49,7 +49,7 @@ func (b *broker) url() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.port)
 
 func (b *broker) start() {
 	conf := filepath.Join(b.dir, "mosquitto.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\nmax_queued_messages 100000\nmax_inflight_messages 100\nlog_dest file %s/mosquitto.log\nlog_type all\n", b.port, b.dir, b.dir)), 0o644)
+	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\nmax_queued_messages 0\nmax_inflight_messages 0\nlog_dest file %s/mosquitto.log\nlog_type all\n", b.port, b.dir, b.dir)), 0o644)
 	b.cmd = exec.Command("/usr/sbin/mosquitto", "-c", conf)
 	if err := b.cmd.Start(); err != nil {
 		b.t.Fatal(err)

@@ -29,7 +29,7 @@ func BenchmarkPipeline(b *testing.B) {
 	l.Close()
 	dir := b.TempDir()
 	conf := filepath.Join(dir, "m.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\nmax_inflight_messages 1000\n", port)), 0o644)
+	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\n", port)), 0o644)
 	cmd := exec.Command("/usr/sbin/mosquitto", "-c", conf)
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

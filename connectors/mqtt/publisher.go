@@ -38,6 +38,7 @@ type Publisher struct {
 	dropped  atomic.Uint64
 	closeOne sync.Once
 	done     chan struct{}
+	rebirth  chan string // edge nodes a host asked to rebirth
 }
 
 // NewPublisher prepares a publisher to broker cfg (its URL, credentials and
@@ -48,7 +49,7 @@ func NewPublisher(cfg plant.MQTTBroker, clientID string, log *slog.Logger) *Publ
 	}
 	p := &Publisher{cfg: cfg, log: log.With("publisher", cfg.URL), q: make(chan event.Event, 1<<16),
 		topic: map[[2]string][]plant.TopicTag{}, sp: cfg.Sparkplug, spDev: map[string]*plant.SparkplugDevice{},
-		seq: map[string]uint64{}, aliases: map[[2]string]map[string]uint64{}, born: map[[2]string]bool{}, done: make(chan struct{})}
+		seq: map[string]uint64{}, aliases: map[[2]string]map[string]uint64{}, born: map[[2]string]bool{}, done: make(chan struct{}), rebirth: make(chan string, 16)}
 	for _, t := range cfg.Topics {
 		k := [2]string{t.Asset, string(t.Signal)}
 		p.topic[k] = append(p.topic[k], t)
@@ -72,8 +73,33 @@ func NewPublisher(cfg plant.MQTTBroker, clientID string, log *slog.Logger) *Publ
 			po.SetBinaryWill(t.String(), death.Marshal(), 1, false)
 		}
 	}
-	po.SetOnConnectHandler(func(paho.Client) {
+	po.SetOnConnectHandler(func(c paho.Client) {
 		p.log.Info("mqtt publisher connected")
+		if p.sp == nil {
+			return
+		}
+		// a host that lost track of a node asks it to be born again
+		edges := map[string]bool{}
+		for _, d := range p.sp.Devices {
+			edges[d.EdgeNode] = true
+		}
+		for e := range edges {
+			t := sparkplug.Topic{Group: p.sp.Group, Type: sparkplug.NCMD, EdgeNode: e}
+			c.Subscribe(t.String(), 1, func(_ paho.Client, m paho.Message) {
+				pl, err := sparkplug.Unmarshal(m.Payload())
+				if err != nil {
+					return
+				}
+				for _, mt := range pl.Metrics {
+					if mt.Name == "Node Control/Rebirth" && mt.Value != 0 {
+						select {
+						case p.rebirth <- e:
+						default:
+						}
+					}
+				}
+			})
+		}
 	})
 	p.c = paho.NewClient(po)
 	return p
@@ -93,6 +119,13 @@ func (p *Publisher) Run(ctx context.Context) error {
 			return nil
 		case e := <-p.q:
 			p.publish(e)
+		case edge := <-p.rebirth:
+			for k := range p.born {
+				if k[0] == edge {
+					delete(p.born, k)
+				}
+			}
+			p.log.Info("sparkplug rebirth requested", "edge", edge)
 		}
 	}
 }

@@ -33,7 +33,11 @@ type Options struct {
 	// Tick is how often the model is advanced; 0 means 50 ms. Events due
 	// within a tick are delivered together at its end.
 	Tick time.Duration
-	Sink event.Sink // receives every event, from Run's goroutine
+	// Warmup runs the plant this long (plant time) before Start without
+	// publishing, then sends the state it reached, so the stream starts
+	// with machines at work and orders in progress.
+	Warmup time.Duration
+	Sink   event.Sink // receives every event, from Run's goroutine
 }
 
 // Plant is a running virtual plant.
@@ -43,6 +47,8 @@ type Plant struct {
 	m     *model.Model
 	mu    sync.Mutex
 	count uint64
+	live  bool     // events reach the sink
+	base  sim.Time // simulated time at Start
 }
 
 // New builds the model of p. It does not start it: call Run.
@@ -59,18 +65,26 @@ func New(p *plant.Plant, opt Options) (*Plant, error) {
 	if opt.Start.IsZero() {
 		opt.Start = time.Now()
 	}
-	v := &Plant{p: p, opt: opt}
+	v := &Plant{p: p, opt: opt, live: opt.Warmup <= 0, base: sim.Time(opt.Warmup)}
 	sink := event.SinkFunc(func(e event.Event) {
+		if !v.live {
+			return
+		}
 		v.count++
 		if opt.Sink != nil {
 			opt.Sink.Emit(e)
 		}
 	})
-	m, err := model.New(p, model.Options{Seed: opt.Seed, Sink: sink, Source: event.Live, Start: opt.Start})
+	m, err := model.New(p, model.Options{Seed: opt.Seed, Sink: sink, Source: event.Live, Start: opt.Start.Add(-opt.Warmup)})
 	if err != nil {
 		return nil, err
 	}
 	v.m = m
+	if opt.Warmup > 0 {
+		m.RunUntil(v.base)
+		v.live = true
+		m.EmitState()
+	}
 	return v, nil
 }
 
@@ -108,7 +122,7 @@ func (v *Plant) Run(ctx context.Context) error {
 
 // advance runs the model to the plant time wall time d corresponds to.
 func (v *Plant) advance(d time.Duration) {
-	target := sim.Time(float64(d) * v.opt.Speed)
+	target := v.base + sim.Time(float64(d)*v.opt.Speed)
 	v.mu.Lock()
 	v.m.RunUntil(target)
 	v.mu.Unlock()

@@ -229,3 +229,28 @@ func (m *Model) remainingWork(r *plant.Routing, op int, pr *plant.Product) float
 	m.remaining[k] = v
 	return v
 }
+
+// EmitState sends the sink the current state of every machine (state,
+// power, energy, counters) and every open order, so that a consumer that
+// starts listening now (the twin of a virtual plant after its warm-up)
+// knows the whole plant, as a gateway's birth messages tell it.
+func (m *Model) EmitState() {
+	for _, u := range m.units {
+		m.emit(event.State, u.path, "", "", float64(u.state))
+		m.emit(event.Measure, u.path, "power_kw", "", u.power[u.state])
+		m.emit(event.Measure, u.path, "energy_kwh", "", u.energy)
+		m.emit(event.Counter, u.path, "good", "", float64(u.totalGood))
+		m.emit(event.Counter, u.path, "reject", "", float64(u.totalReject))
+	}
+	for _, o := range m.orders {
+		if o.finished {
+			continue
+		}
+		m.emit(event.Order, o.product.ID, "released", o.id, float64(o.qty))
+		m.emit(event.Order, o.product.ID, "due", o.id, float64(m.WallTime(o.due).UnixNano())/1e9)
+		m.emit(event.Order, o.product.ID, "priority", o.id, float64(o.priority))
+		if o.done > 0 {
+			m.emit(event.Order, o.product.ID, "progress", o.id, float64(o.done))
+		}
+	}
+}

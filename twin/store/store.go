@@ -90,8 +90,12 @@ func Open(dir string, opt Options) (*Store, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	// Badger's defaults are sized for a server (300–500 MB resident);
+	// these keep an embedded store at a fraction of that.
 	bo := badger.DefaultOptions(dir).WithSyncWrites(!opt.NoSync).WithLogger(nil).
-		WithNumVersionsToKeep(1).WithCompactL0OnClose(false)
+		WithNumVersionsToKeep(1).WithCompactL0OnClose(false).
+		WithMemTableSize(16 << 20).WithNumMemtables(2).WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(8 << 20).WithValueLogFileSize(64 << 20)
 	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"twin/connectors/broker"
+	"twin/connectors/mqtt"
+	"twin/connectors/virtual"
+	"twin/plant"
+	"twin/plant/event"
+	"twin/twin/forecast"
+	"twin/twin/store"
+)
+
+func init() {
+	register(&Command{
+		Name:  "demo",
+		Usage: "[--plant FILE] [--data DIR] [--speed N] [--for D] [--mqtt ADDR]",
+		Short: "a virtual plant over MQTT, and the live twin following it",
+		Long: `Demo runs everything on this machine, nothing to install:
+
+  - an MQTT broker inside the process (--mqtt, 127.0.0.1:1883 by default,
+    a free port if that is taken);
+  - the virtual plant: the plant file simulated in real time times --speed
+    (60: an hour of plant time a minute), publishing what a real plant's
+    gateways would: JSON on the tag map's topics and Sparkplug B;
+  - the twin, subscribed to that broker exactly as it would be to a real
+    one: every event into the live state and the history in --data.
+
+It prints what runs where, then a status line every few seconds. With --for
+it stops after that long (wall time) and prints the machines, the open
+orders and a forecast of the next 5 plant days from the live state;
+otherwise it runs until Ctrl-C and does the same. Replay the history
+afterwards with "twin replay --data DIR".`,
+		Run: runDemo,
+	})
+}
+
+func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
+	c := commands["demo"]
+	fs := newFlags(c, stdout)
+	plantFile := fs.String("plant", "testdata/plants/motor.yaml", "plant `file`")
+	data := fs.String("data", "data/demo", "history `directory` (created)")
+	speed := fs.Float64("speed", 60, "plant seconds per wall second")
+	dur := fs.Duration("for", 0, "stop after this wall `duration` (default: run until Ctrl-C)")
+	addr := fs.String("mqtt", "127.0.0.1:1883", "embedded broker `address`")
+	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
+	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errUsage
+	}
+	p, err := plant.Load(*plantFile)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, err := broker.Start(*addr, log)
+	if err != nil {
+		if b, err = broker.Start("127.0.0.1:0", log); err != nil {
+			return err
+		}
+	}
+	defer b.Close()
+	// the tag map's brokers become the embedded one
+	if len(p.Tags.MQTT) == 0 {
+		return fmt.Errorf("%s has no MQTT tag map: the demo publishes and subscribes through it", *plantFile)
+	}
+	for i := range p.Tags.MQTT {
+		p.Tags.MQTT[i].URL = b.URL()
+		p.Tags.MQTT[i].User, p.Tags.MQTT[i].Password, p.Tags.MQTT[i].CA = "", "", ""
+	}
+	if *dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *dur)
+		defer cancel()
+	}
+	var wg sync.WaitGroup
+	tw, err := startLive(ctx, p, *data, log, &wg)
+	if err != nil {
+		return err
+	}
+	// the twin listens before the plant speaks (births are not retained)
+	for _, c := range tw.mqtts {
+		for i := 0; i < 100 && c.Stats().Connects == 0; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	// the virtual plant publishes through its own MQTT clients
+	var pubs []*mqtt.Publisher
+	for i, bc := range p.Tags.MQTT {
+		pub := mqtt.NewPublisher(bc, fmt.Sprintf("virtual-plant-%d", i), log)
+		pubs = append(pubs, pub)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := pub.Run(ctx); err != nil {
+				log.Error("publisher", "err", err)
+			}
+		}()
+	}
+	fan := event.SinkFunc(func(e event.Event) {
+		if e.Kind == event.Order {
+			// orders come from the ERP/MES side, not from the machines'
+			// gateways: the virtual plant hands them to the twin directly
+			tw.in.Emit(e)
+			return
+		}
+		for _, p := range pubs {
+			p.Emit(e)
+		}
+	})
+	// plant time continues from the history, or starts now
+	start := time.Now().Truncate(time.Second)
+	if _, last, ok, _ := tw.st.Bounds(); ok && last > start.UnixNano() {
+		start = time.Unix(0, last).Add(time.Second)
+	}
+	vp, err := virtual.New(p, virtual.Options{Seed: *seed, Speed: *speed, Start: start, Sink: fan, Warmup: *warmup})
+	if err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(*data)
+	fmt.Fprintf(stdout, "twin demo: plant %s (%d machines), ×%g\n", p.ID, len(p.Units), *speed)
+	fmt.Fprintf(stdout, "  MQTT broker (embedded)  %s   topics %d, Sparkplug group %q\n", b.URL(), len(p.Tags.MQTT[0].Topics), sparkGroup(p))
+	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s\n", start.In(p.Location).Format(time.DateTime))
+	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
+	fmt.Fprintf(stdout, "  orders                  handed from the virtual plant to the twin (as an ERP/MES would)\n")
+	fmt.Fprintf(stdout, "  OPC UA                  not yet (the connector is still to come)\n")
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		vp.Run(ctx)
+	}()
+	every(ctx, 5*time.Second, func() {
+		fmt.Fprintf(stdout, "%s | events %d, stored %d\n", status(p, tw.in.Snapshot()), tw.in.Stats().Events, tw.in.Stats().Stored)
+	})
+	wg.Wait()
+	tw.close()
+
+	// the end: what the twin knows, and what it expects
+	st, err := store.Open(*data, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	_, last, ok, err := st.Bounds()
+	if err != nil || !ok {
+		return fmt.Errorf("no history recorded: %v", err)
+	}
+	now, err := st.StateAt(last)
+	if err != nil {
+		return err
+	}
+	var malformed uint64
+	for _, c := range tw.mqtts {
+		malformed += c.Stats().Malformed
+	}
+	fmt.Fprintf(stdout, "\nhistory: %d events in %s (malformed messages: %d)\n", st.Seq(), abs, malformed)
+	fmt.Fprintln(stdout, status(p, now))
+	report(stdout, p, now)
+	fc, err := forecast.Run(context.Background(), p, now, forecast.Options{Horizon: 5 * 24 * time.Hour, Replications: 8})
+	if err != nil {
+		return err
+	}
+	printForecast(stdout, p, fc)
+	return nil
+}
+
+func sparkGroup(p *plant.Plant) string {
+	for _, b := range p.Tags.MQTT {
+		if b.Sparkplug != nil {
+			return b.Sparkplug.Group
+		}
+	}
+	return ""
+}
+
+func printForecast(w io.Writer, p *plant.Plant, f *forecast.Result) {
+	fmt.Fprintf(w, "\nforecast from %s, next %s, %d replications (open orders restart at their first operation: conservative):\n",
+		f.From.In(p.Location).Format("Mon 15:04"), f.Horizon, f.Replications)
+	fmt.Fprintf(w, "  bottleneck %s (%.0f%% of runs); %.0f ± %.0f motors; %.0f ± %.0f kWh, %.0f %s, %.0f kg CO2\n",
+		f.Bottleneck, 100*f.BottleneckShare, f.Produced.Mean, f.Produced.CI, f.EnergyKWh.Mean, f.EnergyKWh.CI, f.EnergyCost.Mean, p.Currency, f.CO2Kg.Mean)
+	if len(f.Down) > 0 {
+		fmt.Fprintf(w, "  down now: %v\n", f.Down)
+	}
+	fmt.Fprintf(w, "  %-10s %-12s %5s  %-11s  %-11s  %-11s %6s %7s\n", "order", "product", "left", "due", "expected", "p90", "done", "on time")
+	for i, o := range f.Orders {
+		if i == 12 {
+			fmt.Fprintf(w, "  … %d more\n", len(f.Orders)-12)
+			break
+		}
+		t := func(x time.Time) string {
+			if x.IsZero() {
+				return "-"
+			}
+			return x.In(p.Location).Format("01-02 15:04")
+		}
+		fmt.Fprintf(w, "  %-10s %-12s %5d  %-11s  %-11s  %-11s %5.0f%% %6.0f%%\n", o.ID, o.Product, o.Remaining, t(o.Due), t(o.Completion), t(o.P90), 100*o.Done, 100*o.OnTime)
+	}
+}
+
+// jsonOut writes v as indented JSON.
+func jsonOut(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"twin/connectors/mqtt"
+	"twin/plant"
+	"twin/plant/event"
+	"twin/twin/ingest"
+	"twin/twin/state"
+	"twin/twin/store"
+)
+
+// The live twin: what twin serve runs, and twin demo around a virtual
+// plant.
+
+type live struct {
+	p     *plant.Plant
+	st    *store.Store
+	in    *ingest.Ingest
+	mqtts []*mqtt.Client
+	log   *slog.Logger
+}
+
+// startLive opens the history in dir and connects to the MQTT brokers of
+// the plant's tag map.
+func startLive(ctx context.Context, p *plant.Plant, dir string, log *slog.Logger, wg *sync.WaitGroup) (*live, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(dir, store.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	var initial *state.State
+	if _, last, ok, err := st.Bounds(); err == nil && ok {
+		if initial, err = st.StateAt(last); err != nil {
+			st.Close()
+			return nil, err
+		}
+		log.Info("history found", "events", st.Seq(), "until", time.Unix(0, last).In(p.Location).Format(time.DateTime))
+	}
+	l := &live{p: p, st: st, in: ingest.New(st, initial, log), log: log}
+	for _, b := range p.Tags.MQTT {
+		c, err := mqtt.New(b, l.in, mqtt.Options{Logger: log})
+		if err != nil {
+			l.close()
+			return nil, err
+		}
+		l.mqtts = append(l.mqtts, c)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Run(ctx); err != nil {
+				log.Error("mqtt", "err", err)
+			}
+		}()
+	}
+	if len(p.Tags.OPCUA) > 0 {
+		log.Warn("the tag map names OPC UA servers; the OPC UA connector is not built yet: they are ignored", "servers", len(p.Tags.OPCUA))
+	}
+	return l, nil
+}
+
+func (l *live) close() {
+	l.in.Close()
+	l.st.Close()
+}
+
+// status is one line about the live state.
+func status(p *plant.Plant, s *state.State) string {
+	byState := map[event.MachineState]int{}
+	for _, u := range p.Units {
+		st := event.Unknown
+		if a := s.Asset(u.Path()); a != nil {
+			st = a.State
+		}
+		byState[st]++
+	}
+	var parts []string
+	for _, st := range event.States() {
+		if n := byState[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	open, done := 0, 0
+	for _, o := range s.Orders() {
+		if o.Status == "completed" {
+			done++
+		} else {
+			open++
+		}
+	}
+	var kw float64
+	for _, a := range s.Assets() {
+		kw += a.Measures["power_kw"]
+	}
+	clock := "no data yet"
+	if s.Time != 0 {
+		clock = time.Unix(0, s.Time).In(p.Location).Format("Mon 2006-01-02 15:04:05")
+	}
+	return fmt.Sprintf("%s | machines: %s | %.0f kW | orders: %d open, %d done", clock, strings.Join(parts, ", "), kw, open, done)
+}
+
+// report prints the state of every machine.
+func report(w io.Writer, p *plant.Plant, s *state.State) {
+	fmt.Fprintf(w, "%-12s %-12s %8s %8s %9s %10s  %s\n", "unit", "state", "good", "reject", "kW", "kWh", "job")
+	for _, u := range p.Units {
+		a := s.Asset(u.Path())
+		if a == nil {
+			fmt.Fprintf(w, "%-12s %-12s\n", u.ID(), "no data")
+			continue
+		}
+		fmt.Fprintf(w, "%-12s %-12s %8.0f %8.0f %9.1f %10.1f  %s\n", u.ID(), a.State, a.Counters["good"], a.Counters["reject"], a.Measures["power_kw"], a.Measures["energy_kwh"], a.Job)
+	}
+	var open []*state.Order
+	for _, o := range s.Orders() {
+		if o.Status != "completed" {
+			open = append(open, o)
+		}
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].Due < open[j].Due })
+	fmt.Fprintf(w, "%d open orders", len(open))
+	if len(open) > 0 {
+		fmt.Fprint(w, " (earliest due first):")
+	}
+	fmt.Fprintln(w)
+	for i, o := range open {
+		if i == 8 {
+			fmt.Fprintf(w, "  … %d more\n", len(open)-8)
+			break
+		}
+		due := "?"
+		if o.Due != 0 {
+			due = time.Unix(0, o.Due).In(p.Location).Format("01-02 15:04")
+		}
+		fmt.Fprintf(w, "  %-10s %-12s %3.0f/%-3.0f due %s\n", o.ID, o.Product, o.Done, o.Quantity, due)
+	}
+}
+
+// every calls fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
+}
+
+// parseWhen reads a time for --from/--to/--at: RFC 3339, a date and time
+// in the plant's zone, or a duration before now ("-2h").
+func parseWhen(s string, loc *time.Location) (int64, error) {
+	if s == "" {
+		return 0, errors.New("empty time")
+	}
+	if strings.HasPrefix(s, "-") {
+		d, err := plant.ParseDuration(s[1:])
+		if err != nil {
+			return 0, err
+		}
+		return time.Now().Add(-d).UnixNano(), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t.UnixNano(), nil
+		}
+	}
+	return 0, fmt.Errorf("want a time like 2026-03-02T08:00 (plant time zone), RFC 3339, or -2h; got %q", s)
+}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"sync"
+	"time"
+
+	"twin/plant"
+	"twin/plant/event"
+	"twin/twin/forecast"
+	"twin/twin/state"
+	"twin/twin/store"
+)
+
+func init() {
+	register(&Command{
+		Name:  "serve",
+		Usage: "--plant FILE --data DIR",
+		Short: "the live twin: follow a plant over MQTT, keep its history",
+		Long: `Serve connects to the MQTT brokers named in the plant file's tag map
+(JSON topics and Sparkplug B; see plant/FORMAT.md, "Tags"), folds every
+observation into the live state and appends it to the history in DIR
+(Badger; an event is acknowledged to the broker only once it is on disk).
+It reconnects by itself after a broker restart or a network loss, and
+prints a status line every few seconds until Ctrl-C.
+
+Passwords in the tag map may be written $NAME to read the environment.`,
+		Run: runServe,
+	})
+	register(&Command{
+		Name:  "replay",
+		Usage: "--data DIR [--plant FILE] [--from T] [--to T] [--speed N]",
+		Short: "play the history back: the state at any time, paced or at full speed",
+		Long: `Replay reads the history in DIR from --from to --to (default: all of it),
+starting from the state at --from (one snapshot plus the events after it),
+and plays the events at --speed times real time (0: as fast as possible),
+printing a status line every second; at the end it prints the machines
+and the open orders as they were at --to. Times are written
+2026-03-02T08:00 (the plant's time zone), RFC 3339, or -2h (before now).`,
+		Run: runReplay,
+	})
+	register(&Command{
+		Name:  "forecast",
+		Usage: "--plant FILE --data DIR [--at T] [--horizon D] [--replications N] [--json]",
+		Short: "simulate forward from the state in the history: order completion, bottleneck, energy",
+		Long: `Forecast takes the plant's state at --at (default: the latest in the
+history), forks a simulation of the plant from it and runs it --horizon
+ahead, --replications times: the expected completion (mean and 90th
+percentile) of each open order and the chance it is on time, the likely
+bottleneck, the motors made, kWh, energy cost and CO2. Open orders
+restart at their first operation, so the forecast errs late.`,
+		Run: runForecast,
+	})
+}
+
+func runServe(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags(commands["serve"], stdout)
+	plantFile := fs.String("plant", "", "plant `file`")
+	data := fs.String("data", "data", "history `directory`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *plantFile == "" || fs.NArg() > 0 {
+		return errUsage
+	}
+	p, err := plant.Load(*plantFile)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var wg sync.WaitGroup
+	tw, err := startLive(ctx, p, *data, log, &wg)
+	if err != nil {
+		return err
+	}
+	for _, b := range p.Tags.MQTT {
+		fmt.Fprintf(stdout, "following %s: %d topics, Sparkplug %v\n", b.URL, len(b.Topics), b.Sparkplug != nil)
+	}
+	every(ctx, 5*time.Second, func() {
+		s := tw.in.Stats()
+		fmt.Fprintf(stdout, "%s | events %d, stored %d, faults %d\n", status(p, tw.in.Snapshot()), s.Events, s.Stored, s.Faults)
+	})
+	wg.Wait()
+	tw.close()
+	return nil
+}
+
+func openHistory(data, plantFile string) (*store.Store, *plant.Plant, error) {
+	if _, err := os.Stat(data); err != nil {
+		return nil, nil, fmt.Errorf("no history in %s: %w", data, err)
+	}
+	p, err := plant.Load(plantFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(data, store.Options{SnapshotEvery: -1})
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, p, nil
+}
+
+func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags(commands["replay"], stdout)
+	data := fs.String("data", "data/demo", "history `directory`")
+	plantFile := fs.String("plant", "testdata/plants/motor.yaml", "plant `file` (names the machines)")
+	fromS := fs.String("from", "", "start `time` (default: the first event)")
+	toS := fs.String("to", "", "end `time` (default: the last event)")
+	speed := fs.Float64("speed", 0, "times real time; 0: as fast as possible")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, p, err := openHistory(*data, *plantFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	first, last, ok, err := st.Bounds()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("the history in %s is empty", *data)
+	}
+	from, to := first, last
+	if *fromS != "" {
+		if from, err = parseWhen(*fromS, p.Location); err != nil {
+			return fmt.Errorf("--from: %w", err)
+		}
+	}
+	if *toS != "" {
+		if to, err = parseWhen(*toS, p.Location); err != nil {
+			return fmt.Errorf("--to: %w", err)
+		}
+	}
+	t0 := time.Now()
+	s, err := st.StateAt(from - 1)
+	if err != nil {
+		return err
+	}
+	seek := time.Since(t0)
+	var mu sync.Mutex
+	sink := event.SinkFunc(func(e event.Event) {
+		mu.Lock()
+		s.Apply(e)
+		mu.Unlock()
+	})
+	if *speed == 0 {
+		*speed = math.Inf(1)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		every(rctx, time.Second, func() {
+			mu.Lock()
+			line := status(p, s)
+			mu.Unlock()
+			fmt.Fprintln(stdout, line)
+		})
+	}()
+	t1 := time.Now()
+	n, err := st.Replay(ctx, from, to, *speed, sink)
+	el := time.Since(t1)
+	cancel()
+	<-done
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "replayed %d events from %s to %s in %v (%.0f events/s; the state at the start took %v)\n",
+		n, time.Unix(0, from).In(p.Location).Format(time.DateTime), time.Unix(0, to).In(p.Location).Format(time.DateTime),
+		el.Round(time.Millisecond), float64(n)/el.Seconds(), seek.Round(time.Microsecond))
+	fmt.Fprintln(stdout, status(p, s))
+	report(stdout, p, s)
+	return nil
+}
+
+func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags(commands["forecast"], stdout)
+	data := fs.String("data", "data/demo", "history `directory`")
+	plantFile := fs.String("plant", "testdata/plants/motor.yaml", "plant `file`")
+	atS := fs.String("at", "", "forecast from this `time` (default: the latest in the history)")
+	horizon := fs.Duration("horizon", 8*time.Hour, "how far ahead")
+	reps := fs.Int("replications", 10, "replications")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, p, err := openHistory(*data, *plantFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	_, at, ok, err := st.Bounds()
+	if err != nil || !ok {
+		return fmt.Errorf("the history in %s is empty", *data)
+	}
+	if *atS != "" {
+		if at, err = parseWhen(*atS, p.Location); err != nil {
+			return fmt.Errorf("--at: %w", err)
+		}
+	}
+	var s *state.State
+	if s, err = st.StateAt(at); err != nil {
+		return err
+	}
+	f, err := forecast.Run(ctx, p, s, forecast.Options{Horizon: *horizon, Replications: *reps})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return jsonOut(stdout, f)
+	}
+	fmt.Fprintln(stdout, status(p, s))
+	printForecast(stdout, p, f)
+	return nil
+}
