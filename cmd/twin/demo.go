@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,6 +15,7 @@ import (
 
 	"twin/connectors/broker"
 	"twin/connectors/mqtt"
+	"twin/connectors/opcua"
 	"twin/connectors/virtual"
 	"twin/plant"
 	"twin/plant/event"
@@ -29,11 +32,14 @@ func init() {
 
   - an MQTT broker inside the process (--mqtt, 127.0.0.1:1883 by default,
     a free port if that is taken);
+  - the virtual plant's OPC UA server (--opcua, 127.0.0.1:4840, or a free
+    port), its address space the plant's equipment tree;
   - the virtual plant: the plant file simulated in real time times --speed
     (60: an hour of plant time a minute), publishing what a real plant's
     gateways would: JSON on the tag map's topics and Sparkplug B;
-  - the twin, subscribed to that broker exactly as it would be to a real
-    one: every event into the live state and the history in --data.
+  - the twin, subscribed to that broker and that server exactly as it
+    would be to a real plant's: every event into the live state and the
+    history in --data.
 
 It prints what runs where, then a status line every few seconds. With --for
 it stops after that long (wall time) and prints the machines, the open
@@ -52,6 +58,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	speed := fs.Float64("speed", 60, "plant seconds per wall second")
 	dur := fs.Duration("for", 0, "stop after this wall `duration` (default: run until Ctrl-C)")
 	addr := fs.String("mqtt", "127.0.0.1:1883", "embedded broker `address`")
+	uaAddr := fs.String("opcua", "127.0.0.1:4840", "virtual plant's OPC UA server `address` (off: none)")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
 	if err := fs.Parse(args); err != nil {
@@ -80,6 +87,29 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		p.Tags.MQTT[i].URL = b.URL()
 		p.Tags.MQTT[i].User, p.Tags.MQTT[i].Password, p.Tags.MQTT[i].CA = "", "", ""
 	}
+	// the virtual plant's OPC UA server, and the tag map pointed at it
+	var ua *opcua.Server
+	if *uaAddr != "off" {
+		host, port, err := freeAddr(*uaAddr)
+		if err != nil {
+			return err
+		}
+		// gopcua prints its start-up through the standard logger
+		stdlog.SetOutput(io.Discard)
+		if ua, err = opcua.NewServer(p, opcua.ServerOptions{Host: host, Port: port, Logger: log}); err != nil {
+			return err
+		}
+		if err := ua.Start(ctx); err != nil {
+			return err
+		}
+		defer ua.Close()
+		for i := range p.Tags.OPCUA {
+			p.Tags.OPCUA[i].Endpoint = ua.Endpoint()
+			p.Tags.OPCUA[i].Policy, p.Tags.OPCUA[i].Mode, p.Tags.OPCUA[i].User = "None", "None", ""
+		}
+	} else {
+		p.Tags.OPCUA = nil
+	}
 	if *dur > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *dur)
@@ -93,6 +123,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	// the twin listens before the plant speaks (births are not retained)
 	for _, c := range tw.mqtts {
 		for i := 0; i < 100 && c.Stats().Connects == 0; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for _, c := range tw.opcuas {
+		for i := 0; i < 250 && !c.Stats().Subscribed; i++ {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
@@ -120,6 +155,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, p := range pubs {
 			p.Emit(e)
 		}
+		if ua != nil {
+			ua.Emit(e)
+		}
 	})
 	// plant time continues from the history, or starts now
 	start := time.Now().Truncate(time.Second)
@@ -136,7 +174,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s\n", start.In(p.Location).Format(time.DateTime))
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
 	fmt.Fprintf(stdout, "  orders                  handed from the virtual plant to the twin (as an ERP/MES would)\n")
-	fmt.Fprintf(stdout, "  OPC UA                  not yet (the connector is still to come)\n")
+	if ua != nil {
+		fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", ua.Endpoint())
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -162,11 +202,17 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var malformed uint64
+	var malformed, msgs, values uint64
 	for _, c := range tw.mqtts {
 		malformed += c.Stats().Malformed
+		msgs += c.Stats().Messages
 	}
-	fmt.Fprintf(stdout, "\nhistory: %d events in %s (malformed messages: %d)\n", st.Seq(), abs, malformed)
+	for _, c := range tw.opcuas {
+		malformed += c.Stats().Malformed
+		values += c.Stats().Values
+	}
+	fmt.Fprintf(stdout, "\nreceived %d MQTT messages and %d OPC UA values\n", msgs, values)
+	fmt.Fprintf(stdout, "history: %d events in %s (malformed messages: %d)\n", st.Seq(), abs, malformed)
 	fmt.Fprintln(stdout, status(p, now))
 	report(stdout, p, now)
 	fc, err := forecast.Run(context.Background(), p, now, forecast.Options{Horizon: 5 * 24 * time.Hour, Replications: 8})
@@ -215,4 +261,24 @@ func jsonOut(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// freeAddr returns addr's host and port, or a free port on its host when
+// addr's is taken.
+func freeAddr(addr string) (string, int, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	if l, err := net.Listen("tcp", addr); err == nil {
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		return host, port, nil
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", 0, err
+	}
+	defer l.Close()
+	return host, l.Addr().(*net.TCPAddr).Port, nil
 }

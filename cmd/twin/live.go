@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"twin/connectors/mqtt"
+	"twin/connectors/opcua"
 	"twin/plant"
 	"twin/plant/event"
 	"twin/twin/ingest"
@@ -24,11 +25,12 @@ import (
 // plant.
 
 type live struct {
-	p     *plant.Plant
-	st    *store.Store
-	in    *ingest.Ingest
-	mqtts []*mqtt.Client
-	log   *slog.Logger
+	p      *plant.Plant
+	st     *store.Store
+	in     *ingest.Ingest
+	mqtts  []*mqtt.Client
+	opcuas []*opcua.Client
+	log    *slog.Logger
 }
 
 // startLive opens the history in dir and connects to the MQTT brokers of
@@ -65,8 +67,14 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, log *slog.Logger
 			}
 		}()
 	}
-	if len(p.Tags.OPCUA) > 0 {
-		log.Warn("the tag map names OPC UA servers; the OPC UA connector is not built yet: they are ignored", "servers", len(p.Tags.OPCUA))
+	for _, srv := range p.Tags.OPCUA {
+		c := opcua.NewClient(srv, l.in, opcua.ClientOptions{Logger: log})
+		l.opcuas = append(l.opcuas, c)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Run(ctx)
+		}()
 	}
 	return l, nil
 }

@@ -18,7 +18,11 @@ func TestDemoReplayForecast(t *testing.T) {
 	}
 	defer os.Chdir("cmd/twin")
 	data := t.TempDir()
-	out, errs, code := runCLI(t, "demo", "--data", data, "--for", "4s", "--speed", "900", "--mqtt", "127.0.0.1:0")
+	ua := "127.0.0.1:0"
+	if raceEnabled {
+		ua = "off" // gopcua's server races on node values (see the Makefile)
+	}
+	out, errs, code := runCLI(t, "demo", "--data", data, "--for", "5s", "--speed", "900", "--mqtt", "127.0.0.1:0", "--opcua", ua)
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -27,6 +31,10 @@ func TestDemoReplayForecast(t *testing.T) {
 		t.Fatalf("demo output:\n%s", out)
 	}
 	n, _ := strconv.Atoi(m[1])
+	v := regexp.MustCompile(`received (\d+) MQTT messages and (\d+) OPC UA values`).FindStringSubmatch(out)
+	if v == nil || v[1] == "0" || (!raceEnabled && v[2] == "0") {
+		t.Fatalf("connectors: %v\n%s", v, out)
+	}
 	if n < 200 || m[2] != "0" || !strings.Contains(out, "running") || !strings.Contains(out, "open orders") || !strings.Contains(out, "forecast from") {
 		t.Fatalf("demo recorded %s events, %s malformed:\n%s", m[1], m[2], out)
 	}

@@ -76,13 +76,16 @@ func NewServer(p *plant.Plant, opt ServerOptions) (*Server, error) {
 	if opt.Port == 0 {
 		opt.Port = 4840
 	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
 	opts := []server.Option{
 		server.EndPoint(opt.Host, opt.Port),
 		server.EnableSecurity("None", ua.MessageSecurityModeNone),
 		server.ServerName("twin virtual plant"),
 		server.ManufacturerName("twin"),
 		server.ProductName("virtual plant " + p.ID),
-		server.SetLogger(quiet{}),
+		server.SetLogger(quiet{opt.Logger}),
 	}
 	if opt.Secure {
 		if opt.Certificate == nil || opt.Key == nil {
@@ -189,14 +192,20 @@ func (s *Server) NodeID(unit, variable string) string {
 	return ua.NewStringNodeID(s.ns.ID(), unit+"."+variable).String()
 }
 
-// quiet drops gopcua's server log lines below warnings.
-type quiet struct{}
+// quiet passes gopcua's server warnings and errors on, without its
+// start-up chatter (its node set lists some reference types twice).
+type quiet struct{ log *slog.Logger }
 
 func (quiet) Debug(string, ...any) {}
 func (quiet) Info(string, ...any)  {}
-func (quiet) Warn(msg string, args ...any) {
-	if !strings.Contains(msg, "EOF") {
-		slog.Warn("opcua server: " + fmt.Sprintf(msg, args...))
+func (q quiet) Warn(msg string, args ...any) {
+	m := fmt.Sprintf(msg, args...)
+	if !strings.Contains(m, "EOF") && !strings.Contains(m, "Secure Channel") {
+		q.log.Warn("opcua server: " + m)
 	}
 }
-func (quiet) Error(msg string, args ...any) { slog.Error("opcua server: " + fmt.Sprintf(msg, args...)) }
+func (q quiet) Error(msg string, args ...any) {
+	if m := fmt.Sprintf(msg, args...); !strings.HasPrefix(m, "Duplicate reference type") {
+		q.log.Error("opcua server: " + m)
+	}
+}
