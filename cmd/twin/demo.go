@@ -116,7 +116,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		defer cancel()
 	}
 	var wg sync.WaitGroup
-	tw, err := startLive(ctx, p, *data, log, &wg)
+	tw, err := startLive(ctx, p, *data, 0, log, &wg)
 	if err != nil {
 		return err
 	}

@@ -35,11 +35,11 @@ type live struct {
 
 // startLive opens the history in dir and connects to the MQTT brokers of
 // the plant's tag map.
-func startLive(ctx context.Context, p *plant.Plant, dir string, log *slog.Logger, wg *sync.WaitGroup) (*live, error) {
+func startLive(ctx context.Context, p *plant.Plant, dir string, retention time.Duration, log *slog.Logger, wg *sync.WaitGroup) (*live, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(dir, store.Options{Logger: log})
+	st, err := store.Open(dir, store.Options{Logger: log, Retention: retention})
 	if err != nil {
 		return nil, err
 	}

@@ -20,10 +20,11 @@ import (
 func init() {
 	register(&Command{
 		Name:  "serve",
-		Usage: "--plant FILE --data DIR",
+		Usage: "--plant FILE --data DIR [--retention D]",
 		Short: "the live twin: follow a plant over MQTT, keep its history",
-		Long: `Serve connects to the MQTT brokers named in the plant file's tag map
-(JSON topics and Sparkplug B; see plant/FORMAT.md, "Tags"), folds every
+		Long: `Serve connects to the MQTT brokers and OPC UA servers named in the plant
+file's tag map (JSON topics, Sparkplug B, monitored nodes; see
+plant/FORMAT.md, "Tags"), folds every
 observation into the live state and appends it to the history in DIR
 (Badger; an event is acknowledged to the broker only once it is on disk).
 It reconnects by itself after a broker restart or a network loss, and
@@ -62,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags(commands["serve"], stdout)
 	plantFile := fs.String("plant", "", "plant `file`")
 	data := fs.String("data", "data", "history `directory`")
+	retention := fs.Duration("retention", 0, "drop history older than this (default: keep all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,12 +76,15 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var wg sync.WaitGroup
-	tw, err := startLive(ctx, p, *data, log, &wg)
+	tw, err := startLive(ctx, p, *data, *retention, log, &wg)
 	if err != nil {
 		return err
 	}
 	for _, b := range p.Tags.MQTT {
 		fmt.Fprintf(stdout, "following %s: %d topics, Sparkplug %v\n", b.URL, len(b.Topics), b.Sparkplug != nil)
+	}
+	for _, s := range p.Tags.OPCUA {
+		fmt.Fprintf(stdout, "following %s (%s/%s): %d nodes\n", s.Endpoint, s.Policy, s.Mode, len(s.Nodes))
 	}
 	every(ctx, 5*time.Second, func() {
 		s := tw.in.Stats()

@@ -137,6 +137,10 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 		}
 		po.SetTLSConfig(tc)
 	}
+	if sp := cfg.Sparkplug; sp != nil && sp.HostID != "" {
+		// Sparkplug 3.0 host application state: offline as the will
+		po.SetBinaryWill(c.stateTopic(), hostState(false), 1, true)
+	}
 	po.SetOnConnectHandler(c.onConnect)
 	po.SetConnectionLostHandler(func(_ paho.Client, err error) { c.log.Warn("mqtt: connection lost; reconnecting", "err", err) })
 	c.c = paho.NewClient(po)
@@ -164,6 +168,9 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 		<-ctx.Done()
 	}
+	if sp := c.cfg.Sparkplug; sp != nil && sp.HostID != "" && c.c.IsConnectionOpen() {
+		c.c.Publish(c.stateTopic(), 1, true, hostState(false)).WaitTimeout(time.Second)
+	}
 	c.c.Disconnect(250)
 	return nil
 }
@@ -171,8 +178,17 @@ func (c *Client) Run(ctx context.Context) error {
 // Connected reports whether the client is connected now.
 func (c *Client) Connected() bool { return c.c.IsConnectionOpen() }
 
+func (c *Client) stateTopic() string { return sparkplug.Namespace + "/STATE/" + c.cfg.Sparkplug.HostID }
+
+func hostState(online bool) []byte {
+	return fmt.Appendf(nil, `{"online":%t,"timestamp":%d}`, online, time.Now().UnixMilli())
+}
+
 func (c *Client) onConnect(pc paho.Client) {
 	c.connects.Add(1)
+	if sp := c.cfg.Sparkplug; sp != nil && sp.HostID != "" {
+		pc.Publish(c.stateTopic(), 1, true, hostState(true))
+	}
 	filters := map[string]byte{}
 	for t := range c.topics {
 		filters[t] = 1

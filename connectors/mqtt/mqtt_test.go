@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -225,6 +226,11 @@ func TestSparkplug(t *testing.T) {
 		e, ok := sink.last(w1, event.Alarm)
 		return ok && e.Name == "sparkplug/offline" && e.Value > 0
 	})
+	// the host announced itself online (retained)
+	out, err := exec.Command("mosquitto_sub", "-h", "127.0.0.1", "-p", strconv.Itoa(b.port), "-t", "spBv1.0/STATE/twin", "-C", "1", "-W", "3").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"online":true`) {
+		t.Errorf("host STATE: %v %s", err, out)
+	}
 }
 
 // TestBrokerRestart: mosquitto stops in the middle of a stream of QoS 1
