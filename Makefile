@@ -10,7 +10,7 @@ TEST_PKGS := mosquitto mosquitto-clients
 # (a race inside the library, reported by -race); its tests run without -race.
 RACE_PKGS := ./sim/... ./scenarios/... ./twin/... ./connectors/mqtt/... ./connectors/broker/... ./connectors/virtual/... ./connectors/signal/... ./connectors/sparkplug/... ./cmd/...
 
-.PHONY: all build test demo deps fmt-check vet bench clean
+.PHONY: all build test demo deps fmt-check vet bench bench-live clean
 
 all: build
 
@@ -45,6 +45,14 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s -cpu 1 ./sim/...
 	$(GO) test -run '^$$' -bench MotorYear -benchtime 3x -cpu 1 ./plant/model
 	$(GO) test -run '^$$' -bench Scaling -benchtime 3x ./scenarios
+
+# The live twin's benchmarks: durable appends, replay and seek on a 10M-event
+# history (built once under $TMPDIR, about 2 minutes), mosquitto → Badger,
+# OPC UA change → client at 1,000 changes/s.
+bench-live: deps
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./twin/store
+	$(GO) test -run '^$$' -bench Pipeline -benchtime 500000x ./connectors/mqtt
+	$(GO) test -run '^$$' -bench Latency -benchtime 5000x ./connectors/opcua
 
 clean:
 	rm -rf $(BIN)
