@@ -205,7 +205,7 @@ func (q quiet) Warn(msg string, args ...any) {
 	}
 }
 func (q quiet) Error(msg string, args ...any) {
-	if m := fmt.Sprintf(msg, args...); !strings.HasPrefix(m, "Duplicate reference type") {
+	if m := fmt.Sprintf(msg, args...); !strings.HasPrefix(m, "Duplicate reference type") && !strings.Contains(m, "use of closed network connection") {
 		q.log.Error("opcua server: " + m)
 	}
 }
