@@ -253,6 +253,10 @@ func (c *Client) dataChange(dc *ua.DataChangeNotification) {
 		if t.IsZero() {
 			t = time.Now()
 		}
+		if dv.Value == nil || dv.Value.Value() == nil {
+			evs = append(evs, c.bad(tag.Node, fmt.Sprintf("no value (status %v)", dv.Status)))
+			continue
+		}
 		var v signal.Value
 		switch x := dv.Value.Value().(type) {
 		case string:

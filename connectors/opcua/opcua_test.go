@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,9 +119,13 @@ func TestSubscribe(t *testing.T) {
 	if s.Namespace() != 2 || s.NodeID("W1", "State") != "ns=2;s=W1.State" {
 		t.Fatalf("namespace %d, node %s", s.Namespace(), s.NodeID("W1", "State"))
 	}
-	cfg := plant.OPCUAServer{Endpoint: s.Endpoint(), Interval: 50 * time.Millisecond, Nodes: tags(p, "2")}
-	c, sink := follow(t, cfg, ClientOptions{})
 	w1 := p.Units[1].Path()
+	nodes := append(tags(p, "2"),
+		// a wrong tag: a power reading taken for a machine state; and a node that does not exist
+		plant.NodeTag{Node: "ns=2;s=" + p.Units[1].ID() + ".PowerKW", Asset: w1, Signal: plant.SignalState},
+		plant.NodeTag{Node: "ns=2;s=NoSuchUnit.State", Asset: w1, Signal: plant.SignalState})
+	cfg := plant.OPCUAServer{Endpoint: s.Endpoint(), Interval: 50 * time.Millisecond, Nodes: nodes}
+	c, sink := follow(t, cfg, ClientOptions{})
 	now := time.Now().UnixNano()
 	s.Emit(event.Event{Time: now, Kind: event.State, Asset: w1, Value: float64(event.Running)})
 	s.Emit(event.Event{Time: now, Kind: event.Counter, Asset: w1, Name: "good", Value: 41})
@@ -128,8 +133,20 @@ func TestSubscribe(t *testing.T) {
 	waitFor(t, "the values", 5*time.Second, func() bool {
 		return sink.find(w1, event.State, "", float64(event.Running)) && sink.find(w1, event.Counter, "good", 41) && sink.find(w1, event.Measure, "power_kw", 7.5)
 	})
-	if c.Stats().Malformed != 0 {
-		t.Errorf("stats %+v", c.Stats())
+	// 7.5 is no state: counted, reported as a Fault, and ingest goes on
+	waitFor(t, "the malformed value", 5*time.Second, func() bool { return c.Stats().Malformed >= 1 })
+	s.Emit(event.Event{Time: now + 1e9, Kind: event.Counter, Asset: w1, Name: "good", Value: 42})
+	waitFor(t, "a value after the malformed one", 5*time.Second, func() bool { return sink.find(w1, event.Counter, "good", 42) })
+	faults := 0
+	sink.mu.Lock()
+	for _, e := range sink.evs {
+		if e.Kind == event.Fault && strings.Contains(e.Ref, "7.5") {
+			faults++
+		}
+	}
+	sink.mu.Unlock()
+	if faults == 0 {
+		t.Errorf("no Fault event for the malformed value; stats %+v", c.Stats())
 	}
 }
 
