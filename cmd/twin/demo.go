@@ -146,8 +146,10 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		}()
 	}
 	fan := event.SinkFunc(func(e event.Event) {
-		if e.Kind == event.Order {
-			// orders come from the ERP/MES side, not from the machines'
+		switch e.Kind {
+		case event.Order, event.Moved, event.OpFinished:
+			// orders and part movements come from the ERP/MES side (order
+			// releases, operation card scans), not from the machines'
 			// gateways: the virtual plant hands them to the twin directly
 			tw.in.Emit(e)
 			return
@@ -173,7 +175,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  MQTT broker (embedded)  %s   topics %d, Sparkplug group %q\n", b.URL(), len(p.Tags.MQTT[0].Topics), sparkGroup(p))
 	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s\n", start.In(p.Location).Format(time.DateTime))
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
-	fmt.Fprintf(stdout, "  orders                  handed from the virtual plant to the twin (as an ERP/MES would)\n")
+	fmt.Fprintf(stdout, "  orders, part movements  handed from the virtual plant to the twin (as ERP/MES scans would)\n")
 	if ua != nil {
 		fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", ua.Endpoint())
 	}

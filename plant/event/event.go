@@ -31,7 +31,8 @@ const (
 	Measure
 	// Moved: part Ref arrived at Asset (a buffer or a station) from Name
 	// (the asset it left, empty when it enters the plant); Value is the
-	// occupancy of Asset after the move.
+	// occupancy of Asset after the move. A part leaving a buffer (Name a
+	// buffer) lowers that buffer's level by one.
 	Moved
 	// OpStarted: operation Name on part Ref started at station Asset.
 	OpStarted

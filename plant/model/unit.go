@@ -420,6 +420,9 @@ func (u *unit) startBatch() {
 		j := w.queue[idx[k]]
 		w.queue = append(w.queue[:idx[k]], w.queue[idx[k]+1:]...)
 		u.jobs = append(u.jobs, j)
+		if u.m.sink != nil {
+			u.m.emit(event.Moved, w.path, w.bufPath, j.String(), 0)
+		}
 	}
 	for a, b := 0, len(u.jobs)-1; a < b; a, b = a+1, b-1 {
 		u.jobs[a], u.jobs[b] = u.jobs[b], u.jobs[a]

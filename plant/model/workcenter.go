@@ -61,6 +61,9 @@ func (w *wcenter) take(i int) *job {
 	j := w.queue[i]
 	w.queue = slices.Delete(w.queue, i, i+1)
 	w.queueLen.Set(w.m.env.Now(), float64(len(w.queue)))
+	if w.m.sink != nil {
+		w.m.emit(event.Moved, w.path, w.bufPath, j.String(), 0)
+	}
 	return j
 }
 

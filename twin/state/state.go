@@ -18,6 +18,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"twin/plant/event"
 )
@@ -113,12 +114,17 @@ func (s *State) Apply(e event.Event) {
 		}
 		a.Updated = e.Time
 	case event.Moved:
-		b := s.buffers[e.Asset]
-		if b == nil {
-			b = &Buffer{Path: e.Asset}
-			s.buffers[e.Asset] = b
+		if from := s.buffers[e.Name]; from != nil && e.Name != "" {
+			from.Level = max(from.Level-1, 0)
 		}
-		b.Level, b.Last = e.Value, e.Ref
+		if strings.HasSuffix(e.Asset, "/buffer") || s.buffers[e.Asset] != nil {
+			b := s.buffers[e.Asset]
+			if b == nil {
+				b = &Buffer{Path: e.Asset}
+				s.buffers[e.Asset] = b
+			}
+			b.Level, b.Last = e.Value, e.Ref
+		}
 	case event.Alarm:
 		a := s.asset(e.Asset)
 		if e.Value == 0 {
