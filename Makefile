@@ -4,7 +4,7 @@
 GO        ?= go
 BIN       := bin
 # System packages the suite needs (Debian names); .ci/deps installs the missing ones.
-TEST_PKGS := mosquitto mosquitto-clients
+TEST_PKGS := mosquitto mosquitto-clients chromium
 # Packages with goroutines of their own: tested again under the race detector.
 # connectors/opcua is left out: gopcua v0.9.0's server swaps node values without a lock
 # (a race inside the library, reported by -race); its tests run without -race.
@@ -16,6 +16,8 @@ all: build
 
 deps:
 	@.ci/deps $(TEST_PKGS)
+	@command -v npm >/dev/null || .ci/deps nodejs npm
+	@[ -d viz/web/e2e/node_modules/playwright-core ] || (cd viz/web/e2e && npm ci --no-audit --no-fund --loglevel=error)
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/twin ./cmd/twin

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	stdlog "log"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -21,6 +24,9 @@ import (
 	"twin/plant/event"
 	"twin/twin/forecast"
 	"twin/twin/store"
+	"twin/viz/feed"
+	"twin/viz/scene"
+	"twin/viz/web"
 )
 
 func init() {
@@ -59,6 +65,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	dur := fs.Duration("for", 0, "stop after this wall `duration` (default: run until Ctrl-C)")
 	addr := fs.String("mqtt", "127.0.0.1:1883", "embedded broker `address`")
 	uaAddr := fs.String("opcua", "127.0.0.1:4840", "virtual plant's OPC UA server `address` (off: none)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address`")
+	token := fs.String("token", "", "the web view's access token (default: a random one, printed)")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
 	if err := fs.Parse(args); err != nil {
@@ -120,6 +128,21 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// the web view and its feed
+	if *token == "" {
+		*token = randomToken()
+	}
+	layout := scene.NewLayout(p)
+	live := feed.NewLive(func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }, 100*time.Millisecond)
+	fd := feed.New(live, feed.Options{Token: *token, Logger: log})
+	hl, err := listenFree(*httpAddr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: web.Handler(fd, live, *token), ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(hl)
+	defer hs.Close()
+	defer fd.Close()
 	// the twin listens before the plant speaks (births are not retained)
 	for _, c := range tw.mqtts {
 		for i := 0; i < 100 && c.Stats().Connects == 0; i++ {
@@ -176,6 +199,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s\n", start.In(p.Location).Format(time.DateTime))
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
 	fmt.Fprintf(stdout, "  orders, part movements  handed from the virtual plant to the twin (as ERP/MES scans would)\n")
+	fmt.Fprintf(stdout, "  web view                http://%s/?token=%s   (feed: ws://%s/ws?token=…)\n", hl.Addr(), *token, hl.Addr())
 	if ua != nil {
 		fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", ua.Endpoint())
 	}
@@ -283,4 +307,23 @@ func freeAddr(addr string) (string, int, error) {
 	}
 	defer l.Close()
 	return host, l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// listenFree listens on addr, or on a free port of its host when addr's is
+// taken.
+func listenFree(addr string) (net.Listener, error) {
+	if l, err := net.Listen("tcp", addr); err == nil {
+		return l, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	return net.Listen("tcp", net.JoinHostPort(host, "0"))
+}
+
+func randomToken() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

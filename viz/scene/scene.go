@@ -63,8 +63,10 @@ type Scene struct {
 
 // Area is a labelled region (an ISA-95 area).
 type Area struct {
-	ID, Name string
-	X, Y     float64
+	ID   string  `json:"id"`
+	Name string  `json:"name"`
+	X    float64 `json:"x"`
+	Y    float64 `json:"y"`
 }
 
 // Station is a machine.

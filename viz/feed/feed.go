@@ -1,0 +1,379 @@
+// Package feed serves the plant to web clients over a WebSocket: a
+// snapshot of the scene on connect, then coalesced deltas at the rate the
+// client asks for. Protocol version 1 (JSON text messages):
+//
+// Server to client, every message:
+//
+//	{"v": 1, "type": "snapshot"|"delta", "seq": n, "source": "live"|"replay"|"scenario"|"forecast", "time": unixNs, …}
+//
+// seq counts the messages of one connection from 1 with no gaps; a client
+// that sees a gap (or wants to start over) sends {"type": "resync"} and gets
+// a new snapshot. A snapshot carries the whole scene ("scene": see package
+// scene); a delta the stations and buffers that changed since the last
+// message, and the KPI tiles and open orders when they changed.
+//
+// Client to server:
+//
+//	{"type": "subscribe", "rate": 10, "areas": ["stator"]}   rate in updates/s (1–30, default 4); areas: only these (default all)
+//	{"type": "resync"}
+//
+// Safety: a token is required (?token=… or "Authorization: Bearer …"), the
+// Origin must be the server's own host (or one listed), client messages are
+// limited to 4 KiB, a ping every 10 s drops peers that stop answering, and
+// every client has its own writer: one that cannot take a message within
+// 5 s is disconnected without delaying the others (it reconnects and gets
+// a fresh snapshot); deltas coalesce, so a client never has a backlog.
+package feed
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"twin/viz/scene"
+)
+
+// Version is the protocol version.
+const Version = 1
+
+// Source provides scenes; Scene must be safe to call from any goroutine.
+type Source interface {
+	Scene() *scene.Scene
+}
+
+// Options configure a feed.
+type Options struct {
+	Token          string   // required; empty refuses everyone
+	AllowedOrigins []string // besides the server's own host
+	Logger         *slog.Logger
+}
+
+// Feed is the WebSocket endpoint.
+type Feed struct {
+	src      Source
+	opt      Options
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+
+	mu      sync.Mutex
+	clients map[*client]bool
+	dropped atomic.Uint64
+	sent    atomic.Uint64
+}
+
+// New makes a feed of src.
+func New(src Source, opt Options) *Feed {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	f := &Feed{src: src, opt: opt, log: opt.Logger, clients: map[*client]bool{}}
+	f.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 16384, CheckOrigin: f.checkOrigin}
+	return f
+}
+
+func (f *Feed) checkOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true // not a browser
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, a := range f.opt.AllowedOrigins {
+		if strings.EqualFold(a, o) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *Feed) authorised(r *http.Request) bool {
+	tok := r.URL.Query().Get("token")
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		tok = strings.TrimPrefix(h, "Bearer ")
+	}
+	return f.opt.Token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(f.opt.Token)) == 1
+}
+
+// Stats count the feed's clients and messages.
+type Stats struct {
+	Clients int    `json:"clients"`
+	Sent    uint64 `json:"sent"`
+	Dropped uint64 `json:"dropped"` // clients disconnected for being too slow
+}
+
+// Stats returns the counters.
+func (f *Feed) Stats() Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return Stats{Clients: len(f.clients), Sent: f.sent.Load(), Dropped: f.dropped.Load()}
+}
+
+type client struct {
+	f     *Feed
+	conn  *websocket.Conn
+	mu    sync.Mutex
+	rate  int
+	areas map[string]bool
+	seq   uint64
+	last  *scene.Scene // what this client was sent
+	reset bool
+	done  chan struct{}
+}
+
+type inMsg struct {
+	Type  string   `json:"type"`
+	Rate  int      `json:"rate"`
+	Areas []string `json:"areas"`
+}
+
+// ServeHTTP upgrades the connection and runs the client until it leaves.
+func (f *Feed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !f.authorised(r) {
+		http.Error(w, "a token is required: ?token=… or Authorization: Bearer …", http.StatusUnauthorized)
+		return
+	}
+	conn, err := f.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader answered (bad origin, not a WebSocket)
+	}
+	c := &client{f: f, conn: conn, rate: 4, reset: true, done: make(chan struct{})}
+	if q := r.URL.Query().Get("rate"); q != "" {
+		var n int
+		json.Unmarshal([]byte(q), &n)
+		c.setRate(n)
+	}
+	if a := r.URL.Query().Get("areas"); a != "" {
+		c.areas = map[string]bool{}
+		for _, x := range strings.Split(a, ",") {
+			c.areas[x] = true
+		}
+	}
+	f.mu.Lock()
+	f.clients[c] = true
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.clients, c)
+		f.mu.Unlock()
+	}()
+	go c.writer()
+	c.reader()
+}
+
+func (c *client) setRate(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case n <= 0:
+		c.rate = 4
+	case n > 30:
+		c.rate = 30
+	default:
+		c.rate = n
+	}
+}
+
+// reader handles the client's messages; it returns when the peer goes.
+func (c *client) reader() {
+	defer close(c.done)
+	c.conn.SetReadLimit(4096)
+	c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	c.conn.SetPongHandler(func(string) error {
+		c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		return nil
+	})
+	for {
+		_, b, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		var m inMsg
+		if json.Unmarshal(b, &m) != nil {
+			continue
+		}
+		switch m.Type {
+		case "subscribe":
+			c.setRate(m.Rate)
+			c.mu.Lock()
+			c.areas = nil
+			if len(m.Areas) > 0 {
+				c.areas = map[string]bool{}
+				for _, a := range m.Areas {
+					c.areas[a] = true
+				}
+			}
+			c.reset = true
+			c.mu.Unlock()
+		case "resync":
+			c.mu.Lock()
+			c.reset = true
+			c.mu.Unlock()
+		}
+	}
+}
+
+// writer sends at the client's rate, and pings.
+func (c *client) writer() {
+	defer c.conn.Close()
+	ping := time.NewTicker(10 * time.Second)
+	defer ping.Stop()
+	next := time.Now()
+	for {
+		c.mu.Lock()
+		every := time.Second / time.Duration(c.rate)
+		c.mu.Unlock()
+		wait := time.Until(next)
+		select {
+		case <-c.done:
+			return
+		case <-ping.C:
+			c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+			continue
+		case <-time.After(max(wait, 0)):
+		}
+		next = time.Now().Add(every)
+		msg := c.message(c.f.src.Scene())
+		if msg == nil {
+			continue
+		}
+		c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+			// too slow or gone: drop it; it will reconnect for a snapshot
+			if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+				c.f.dropped.Add(1)
+			}
+			return
+		}
+		c.f.sent.Add(1)
+	}
+}
+
+type outMsg struct {
+	V        int               `json:"v"`
+	Type     string            `json:"type"`
+	Seq      uint64            `json:"seq"`
+	Source   string            `json:"source"`
+	Time     int64             `json:"time"`
+	Scene    *scene.Scene      `json:"scene,omitempty"`
+	Stations []scene.Station   `json:"stations,omitempty"`
+	Buffers  []scene.Buffer    `json:"buffers,omitempty"`
+	KPIs     *scene.KPIs       `json:"kpis,omitempty"`
+	Orders   []scene.OpenOrder `json:"orders,omitempty"`
+}
+
+// message is the next message for this client, or nil if nothing changed.
+func (c *client) message(sc *scene.Scene) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sc = c.filter(sc)
+	m := outMsg{V: Version, Source: sc.Source, Time: sc.Time}
+	if c.reset || c.last == nil {
+		m.Type, m.Scene = "snapshot", sc
+		c.reset = false
+	} else {
+		m.Type = "delta"
+		for i := range sc.Stations {
+			if i >= len(c.last.Stations) || !reflect.DeepEqual(sc.Stations[i], c.last.Stations[i]) {
+				m.Stations = append(m.Stations, sc.Stations[i])
+			}
+		}
+		for i := range sc.Buffers {
+			if i >= len(c.last.Buffers) || sc.Buffers[i] != c.last.Buffers[i] {
+				m.Buffers = append(m.Buffers, sc.Buffers[i])
+			}
+		}
+		if sc.KPIs != c.last.KPIs {
+			k := sc.KPIs
+			m.KPIs = &k
+		}
+		if !reflect.DeepEqual(sc.Orders, c.last.Orders) {
+			m.Orders = sc.Orders
+			if m.Orders == nil {
+				m.Orders = []scene.OpenOrder{}
+			}
+		}
+		if len(m.Stations) == 0 && len(m.Buffers) == 0 && m.KPIs == nil && m.Orders == nil && sc.Time == c.last.Time && sc.Source == c.last.Source {
+			return nil
+		}
+	}
+	c.last = sc
+	c.seq++
+	m.Seq = c.seq
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// filter keeps the client's areas.
+func (c *client) filter(sc *scene.Scene) *scene.Scene {
+	if len(c.areas) == 0 {
+		return sc
+	}
+	f := *sc
+	f.Stations = nil
+	wcs := map[string]bool{}
+	for _, s := range sc.Stations {
+		if c.areas[s.Area] {
+			f.Stations = append(f.Stations, s)
+			wcs[s.WorkCenter] = true
+		}
+	}
+	f.Buffers = nil
+	for _, b := range sc.Buffers {
+		if wcs[b.WorkCenter] {
+			f.Buffers = append(f.Buffers, b)
+		}
+	}
+	return &f
+}
+
+// Close disconnects every client.
+func (f *Feed) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.clients {
+		c.conn.Close()
+	}
+}
+
+// Live is a Source over a state that changes: Scene rebuilds at most every
+// interval.
+type Live struct {
+	mu    sync.Mutex
+	build func() *scene.Scene
+	every time.Duration
+	at    time.Time
+	last  *scene.Scene
+}
+
+// NewLive caches build's scene for every.
+func NewLive(build func() *scene.Scene, every time.Duration) *Live {
+	return &Live{build: build, every: every}
+}
+
+// Scene returns the current scene.
+func (l *Live) Scene() *scene.Scene {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil || time.Since(l.at) >= l.every {
+		l.last, l.at = l.build(), time.Now()
+	}
+	return l.last
+}

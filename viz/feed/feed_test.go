@@ -1,0 +1,155 @@
+package feed
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"twin/plant"
+	"twin/plant/event"
+	"twin/twin/state"
+	"twin/viz/scene"
+)
+
+// plantState is a state that tests change under a lock.
+type plantState struct {
+	mu sync.Mutex
+	st state.State
+	l  *scene.Layout
+}
+
+func (p *plantState) Scene() *scene.Scene {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.l.Build(&p.st)
+}
+
+func (p *plantState) apply(e event.Event) {
+	p.mu.Lock()
+	p.st.Apply(e)
+	p.mu.Unlock()
+}
+
+func setup(t *testing.T) (*plantState, *httptest.Server, *plant.Plant) {
+	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := &plantState{l: scene.NewLayout(p)}
+	f := New(ps, Options{Token: "s3cret"})
+	srv := httptest.NewServer(f)
+	t.Cleanup(func() { f.Close(); srv.Close() })
+	return ps, srv, p
+}
+
+func dial(t *testing.T, srv *httptest.Server, query string, h http.Header) (*websocket.Conn, *http.Response, error) {
+	u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws?" + query
+	return websocket.DefaultDialer.Dial(u, h)
+}
+
+type msg struct {
+	V        int             `json:"v"`
+	Type     string          `json:"type"`
+	Seq      uint64          `json:"seq"`
+	Source   string          `json:"source"`
+	Scene    *scene.Scene    `json:"scene"`
+	Stations []scene.Station `json:"stations"`
+	KPIs     *scene.KPIs     `json:"kpis"`
+}
+
+func read(t *testing.T, c *websocket.Conn) msg {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var m msg
+	if err := c.ReadJSON(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestFeed(t *testing.T) {
+	ps, srv, p := setup(t)
+	// refused: no token, wrong token, foreign origin
+	if _, r, err := dial(t, srv, "", nil); err == nil || r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no token: %v", err)
+	}
+	if _, r, err := dial(t, srv, "token=nope", nil); err == nil || r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong token: %v", err)
+	}
+	if _, r, err := dial(t, srv, "token=s3cret", http.Header{"Origin": {"http://evil.example"}}); err == nil || r.StatusCode != http.StatusForbidden {
+		t.Fatalf("foreign origin: %v", err)
+	}
+	c, _, err := dial(t, srv, "token=s3cret&rate=20", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m := read(t, c)
+	if m.V != 1 || m.Type != "snapshot" || m.Seq != 1 || len(m.Scene.Stations) != len(p.Units) {
+		t.Fatalf("first message %+v", m)
+	}
+	// a state change reaches the client as a delta, within 2 s
+	w1 := p.Units[1].Path()
+	at := time.Now()
+	ps.apply(event.Event{Time: 1, Kind: event.State, Source: event.Replay, Asset: w1, Value: float64(event.Down)})
+	m = read(t, c)
+	if m.Type != "delta" || m.Seq != 2 || m.Source != "replay" || len(m.Stations) != 1 || m.Stations[0].Path != w1 || m.Stations[0].Color != "#d64545" || m.KPIs == nil || m.KPIs.Down != 1 {
+		t.Fatalf("delta %+v", m)
+	}
+	if d := time.Since(at); d > 2*time.Second {
+		t.Errorf("delta after %v", d)
+	}
+	// a resync gives a new snapshot; a subscription to one area filters
+	c.WriteJSON(map[string]any{"type": "subscribe", "areas": []string{"rotor"}, "rate": 20})
+	m = read(t, c)
+	if m.Type != "snapshot" || m.Seq != 3 || len(m.Scene.Stations) != 4 {
+		t.Fatalf("area subscription: %s seq %d, %d stations", m.Type, m.Seq, len(m.Scene.Stations))
+	}
+	// oversized client messages close the connection
+	c.WriteMessage(websocket.TextMessage, []byte(`{"type":"resync","pad":"`+strings.Repeat("x", 10000)+`"}`))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			break
+		}
+	}
+}
+
+// TestSlowClient: a client that stops reading does not delay another.
+func TestSlowClient(t *testing.T) {
+	ps, srv, p := setup(t)
+	slow, _, err := dial(t, srv, "token=s3cret&rate=30", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close() // never read
+	fast, _, err := dial(t, srv, "token=s3cret&rate=30", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	read(t, fast)
+	for i := 0; i < 60; i++ {
+		at := time.Now()
+		ps.apply(event.Event{Time: int64(i + 2), Kind: event.Counter, Asset: p.Units[0].Path(), Name: "good", Value: float64(i)})
+		m := read(t, fast)
+		if d := time.Since(at); d > 500*time.Millisecond {
+			t.Fatalf("update %d took %v with a stalled client connected", i, d)
+		}
+		var good float64
+		for _, s := range m.Stations {
+			good = s.Good
+		}
+		_ = good
+	}
+	b, _ := json.Marshal(ps.Scene().KPIs)
+	if len(b) == 0 {
+		t.Fatal("no KPIs")
+	}
+}
