@@ -8,7 +8,7 @@ TEST_PKGS := mosquitto mosquitto-clients chromium
 # Packages with goroutines of their own: tested again under the race detector.
 # connectors/opcua is left out: gopcua v0.9.0's server swaps node values without a lock
 # (a race inside the library, reported by -race); its tests run without -race.
-RACE_PKGS := ./sim/... ./scenarios/... ./twin/... ./connectors/mqtt/... ./connectors/broker/... ./connectors/virtual/... ./connectors/signal/... ./connectors/sparkplug/... ./cmd/...
+RACE_PKGS := ./sim/... ./scenarios/... ./twin/... ./connectors/mqtt/... ./connectors/broker/... ./connectors/virtual/... ./connectors/signal/... ./connectors/sparkplug/... ./viz/... ./cmd/...
 
 .PHONY: all build test demo deps fmt-check vet bench bench-live clean
 

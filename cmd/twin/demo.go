@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	stdlog "log"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,9 +21,7 @@ import (
 	"twin/plant/event"
 	"twin/twin/forecast"
 	"twin/twin/store"
-	"twin/viz/feed"
 	"twin/viz/scene"
-	"twin/viz/web"
 )
 
 func init() {
@@ -128,21 +123,6 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// the web view and its feed
-	if *token == "" {
-		*token = randomToken()
-	}
-	layout := scene.NewLayout(p)
-	live := feed.NewLive(func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }, 100*time.Millisecond)
-	fd := feed.New(live, feed.Options{Token: *token, Logger: log})
-	hl, err := listenFree(*httpAddr)
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: web.Handler(fd, live, *token), ReadHeaderTimeout: 5 * time.Second}
-	go hs.Serve(hl)
-	defer hs.Close()
-	defer fd.Close()
 	// the twin listens before the plant speaks (births are not retained)
 	for _, c := range tw.mqtts {
 		for i := 0; i < 100 && c.Stats().Connects == 0; i++ {
@@ -199,7 +179,12 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s\n", start.In(p.Location).Format(time.DateTime))
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
 	fmt.Fprintf(stdout, "  orders, part movements  handed from the virtual plant to the twin (as ERP/MES scans would)\n")
-	fmt.Fprintf(stdout, "  web view                http://%s/?token=%s   (feed: ws://%s/ws?token=…)\n", hl.Addr(), *token, hl.Addr())
+	layout := scene.NewLayout(p)
+	wv, err := startWeb(*httpAddr, *token, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }, log, stdout)
+	if err != nil {
+		return err
+	}
+	defer wv.close()
 	if ua != nil {
 		fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", ua.Endpoint())
 	}
@@ -307,23 +292,4 @@ func freeAddr(addr string) (string, int, error) {
 	}
 	defer l.Close()
 	return host, l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// listenFree listens on addr, or on a free port of its host when addr's is
-// taken.
-func listenFree(addr string) (net.Listener, error) {
-	if l, err := net.Listen("tcp", addr); err == nil {
-		return l, nil
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	return net.Listen("tcp", net.JoinHostPort(host, "0"))
-}
-
-func randomToken() string {
-	b := make([]byte, 12)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

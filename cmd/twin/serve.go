@@ -15,6 +15,7 @@ import (
 	"twin/twin/forecast"
 	"twin/twin/state"
 	"twin/twin/store"
+	"twin/viz/scene"
 )
 
 func init() {
@@ -64,6 +65,8 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	plantFile := fs.String("plant", "", "plant `file`")
 	data := fs.String("data", "data", "history `directory`")
 	retention := fs.Duration("retention", 0, "drop history older than this (default: keep all)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address` (off: none)")
+	token := fs.String("token", os.Getenv("TWIN_TOKEN"), "the web view's access token (default: $TWIN_TOKEN, else a random one, printed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,6 +82,14 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	tw, err := startLive(ctx, p, *data, *retention, log, &wg)
 	if err != nil {
 		return err
+	}
+	if *httpAddr != "off" {
+		layout := scene.NewLayout(p)
+		wv, err := startWeb(*httpAddr, *token, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }, log, stdout)
+		if err != nil {
+			return err
+		}
+		defer wv.close()
 	}
 	for _, b := range p.Tags.MQTT {
 		fmt.Fprintf(stdout, "following %s: %d topics, Sparkplug %v\n", b.URL, len(b.Topics), b.Sparkplug != nil)
@@ -117,6 +128,8 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	fromS := fs.String("from", "", "start `time` (default: the first event)")
 	toS := fs.String("to", "", "end `time` (default: the last event)")
 	speed := fs.Float64("speed", 0, "times real time; 0: as fast as possible")
+	httpAddr := fs.String("http", "", "serve the web view of the replay on this `address` (and keep serving the end state until Ctrl-C)")
+	token := fs.String("token", os.Getenv("TWIN_TOKEN"), "the web view's access token (default: $TWIN_TOKEN, else a random one, printed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -158,6 +171,20 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	if *speed == 0 {
 		*speed = math.Inf(1)
 	}
+	var wv *webView
+	if *httpAddr != "" {
+		layout := scene.NewLayout(p)
+		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		wv, err = startWeb(*httpAddr, *token, func() *scene.Scene {
+			mu.Lock()
+			defer mu.Unlock()
+			return layout.Build(s)
+		}, log, stdout)
+		if err != nil {
+			return err
+		}
+		defer wv.close()
+	}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -182,6 +209,10 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 		el.Round(time.Millisecond), float64(n)/el.Seconds(), seek.Round(time.Microsecond))
 	fmt.Fprintln(stdout, status(p, s))
 	report(stdout, p, s)
+	if wv != nil {
+		fmt.Fprintln(stdout, "serving the end state of the replay; Ctrl-C to stop")
+		<-ctx.Done()
+	}
 	return nil
 }
 
