@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"twin/plant/event"
 	"twin/plant/model"
 	"twin/sim"
 )
@@ -166,6 +167,38 @@ func Run(ctx context.Context, s *Scenario, opt Options) (*Batch, error) {
 
 // runOne runs task t into r.
 func (s *Scenario) runOne(ctx context.Context, t int, events io.Writer, filter *filter, r *RunResult) (err error) {
+	return s.runInto(ctx, t, events, nil, filter, r)
+}
+
+// Play runs replication rep (from 1) of variant v, with the seed a batch
+// run gives it, handing every event to sink (marked as scenario events):
+// the playback the views show. It returns the run's KPIs.
+func (s *Scenario) Play(ctx context.Context, v, rep int, sink event.Sink) (RunResult, error) {
+	var r RunResult
+	if v < 0 || v >= len(s.Variants) {
+		return r, fmt.Errorf("scenarios: no variant %d (%d variants)", v, len(s.Variants))
+	}
+	if rep < 1 || rep > s.Replications {
+		return r, fmt.Errorf("scenarios: no replication %d (1 to %d)", rep, s.Replications)
+	}
+	if s.Variants[v].Plant == nil {
+		return r, fmt.Errorf("scenarios: variant %s has no plant: call Load or Resolve first", s.Variants[v].Name)
+	}
+	err := s.runInto(ctx, v*s.Replications+rep-1, nil, sink, nil, &r)
+	return r, err
+}
+
+// Variant returns the index of the variant named name, or -1.
+func (s *Scenario) Variant(name string) int {
+	for i, v := range s.Variants {
+		if v.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *Scenario) runInto(ctx context.Context, t int, events io.Writer, sink event.Sink, filter *filter, r *RunResult) (err error) {
 	v, rep := t/s.Replications, t%s.Replications+1
 	seed := s.RunSeed(v, rep)
 	defer func() {
@@ -178,6 +211,8 @@ func (s *Scenario) runOne(ctx context.Context, t int, events io.Writer, filter *
 	if events != nil {
 		ew = NewEventWriter(events)
 		opt.Sink = ew
+	} else if sink != nil {
+		opt.Sink = sink
 	}
 	m, err := model.New(s.Variants[v].Plant, opt)
 	if err != nil {

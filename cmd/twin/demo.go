@@ -180,7 +180,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
 	fmt.Fprintf(stdout, "  orders, part movements  handed from the virtual plant to the twin (as ERP/MES scans would)\n")
 	layout := scene.NewLayout(p)
-	wv, err := startWeb(*httpAddr, *token, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }, log, stdout)
+	src := storeHistory(tw.st, layout, liveScenes(func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }), log)
+	wv, err := startWeb(*httpAddr, *token, src, log, stdout)
 	if err != nil {
 		return err
 	}

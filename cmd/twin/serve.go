@@ -85,7 +85,8 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *httpAddr != "off" {
 		layout := scene.NewLayout(p)
-		wv, err := startWeb(*httpAddr, *token, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }, log, stdout)
+		src := storeHistory(tw.st, layout, liveScenes(func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }), log)
+		wv, err := startWeb(*httpAddr, *token, src, log, stdout)
 		if err != nil {
 			return err
 		}
@@ -175,11 +176,12 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	if *httpAddr != "" {
 		layout := scene.NewLayout(p)
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		wv, err = startWeb(*httpAddr, *token, func() *scene.Scene {
+		src := storeHistory(st, layout, liveScenes(func() *scene.Scene {
 			mu.Lock()
 			defer mu.Unlock()
 			return layout.Build(s)
-		}, log, stdout)
+		}), log)
+		wv, err = startWeb(*httpAddr, *token, src, log, stdout)
 		if err != nil {
 			return err
 		}

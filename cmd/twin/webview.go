@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"time"
 
+	"twin/plant/event"
+	"twin/twin/state"
+	"twin/twin/store"
 	"twin/viz/feed"
 	"twin/viz/scene"
 	"twin/viz/web"
@@ -23,20 +26,56 @@ type webView struct {
 	addr net.Addr
 }
 
-func startWeb(addr, token string, build func() *scene.Scene, log *slog.Logger, stdout io.Writer) (*webView, error) {
+func startWeb(addr, token string, src feed.Source, log *slog.Logger, stdout io.Writer) (*webView, error) {
 	if token == "" {
 		token = randomToken()
 	}
-	live := feed.NewLive(build, 100*time.Millisecond)
-	fd := feed.New(live, feed.Options{Token: token, Logger: log})
+	fd := feed.New(src, feed.Options{Token: token, Logger: log})
 	l, err := listenFree(addr)
 	if err != nil {
 		return nil, err
 	}
-	hs := &http.Server{Handler: web.Handler(fd, live, token), ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: web.Handler(fd, src, token), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(l)
 	fmt.Fprintf(stdout, "  web view                http://%s/?token=%s   (feed: ws://%s/ws?token=…)\n", l.Addr(), token, l.Addr())
 	return &webView{srv: hs, feed: fd, addr: l.Addr()}, nil
+}
+
+// liveScenes is a source that rebuilds the scene at most every 100 ms.
+func liveScenes(build func() *scene.Scene) *feed.Live { return feed.NewLive(build, 100*time.Millisecond) }
+
+// storeHistory lets feed clients seek in a store's history while others
+// follow `follow`; the scenes of the past say "replay".
+func storeHistory(st *store.Store, layout *scene.Layout, follow feed.Source, log *slog.Logger) *feed.History {
+	return &feed.History{
+		Follow: follow,
+		Bounds: func() (int64, int64) {
+			first, last, _, err := st.Bounds()
+			if err != nil {
+				log.Warn("history bounds", "err", err)
+			}
+			return first, last
+		},
+		At: func(t int64) *scene.Scene {
+			s, err := st.StateAt(t)
+			if err != nil {
+				log.Warn("history seek", "time", t, "err", err)
+				s = &state.State{}
+			}
+			sc := layout.Build(s)
+			sc.Source = event.Replay.String()
+			return sc
+		},
+	}
+}
+
+// tapeHistory is the same over a recorded run (a scenario's playback).
+func tapeHistory(tp *state.Tape, layout *scene.Layout, follow feed.Source) *feed.History {
+	return &feed.History{
+		Follow: follow,
+		Bounds: tp.Span,
+		At:     func(t int64) *scene.Scene { return layout.Build(tp.At(t)) },
+	}
 }
 
 func (w *webView) close() {

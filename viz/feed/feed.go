@@ -12,10 +12,23 @@
 // scene); a delta the stations and buffers that changed since the last
 // message, and the KPI tiles and open orders when they changed.
 //
+// A source with a history (a replay, a scenario run, a live twin's store)
+// is a Timeline: its messages carry "span": [from, to] (Unix ns), in every
+// snapshot and in a delta when it grows, and a client may seek:
+//
+//	{"type": "seek", "time": unixNs}   show the plant as it was then ("at" in the messages says so)
+//	{"type": "follow"}                 follow the source again (the live plant, or the playback)
+//
+// Seeking a live twin's history shows source "replay".
+//
 // Client to server:
 //
 //	{"type": "subscribe", "rate": 10, "areas": ["stator"]}   rate in updates/s (1–30, default 4); areas: only these (default all)
 //	{"type": "resync"}
+//
+// Deltas go out when the source has a new scene, at most at the client's
+// rate: a new scene reaches every client within one poll of the source
+// (10 ms) plus the network.
 //
 // Safety: a token is required (?token=… or "Authorization: Bearer …"), the
 // Origin must be the server's own host (or one listed), client messages are
@@ -50,11 +63,19 @@ type Source interface {
 	Scene() *scene.Scene
 }
 
+// Timeline is a Source with a history a client can seek in.
+type Timeline interface {
+	Source
+	Span() (from, to int64)
+	SceneAt(t int64) *scene.Scene
+}
+
 // Options configure a feed.
 type Options struct {
 	Token          string   // required; empty refuses everyone
 	AllowedOrigins []string // besides the server's own host
 	Logger         *slog.Logger
+	Poll           time.Duration // how often to ask the source for a new scene; 10 ms by default
 }
 
 // Feed is the WebSocket endpoint.
@@ -66,6 +87,9 @@ type Feed struct {
 
 	mu      sync.Mutex
 	clients map[*client]bool
+	cur     *scene.Scene  // the source's latest scene
+	tick    chan struct{} // closed when cur changes
+	stop    chan struct{}
 	dropped atomic.Uint64
 	sent    atomic.Uint64
 }
@@ -75,9 +99,52 @@ func New(src Source, opt Options) *Feed {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	f := &Feed{src: src, opt: opt, log: opt.Logger, clients: map[*client]bool{}}
+	if opt.Poll <= 0 {
+		opt.Poll = 10 * time.Millisecond
+	}
+	f := &Feed{src: src, opt: opt, log: opt.Logger, clients: map[*client]bool{}, tick: make(chan struct{}), stop: make(chan struct{})}
 	f.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 16384, CheckOrigin: f.checkOrigin}
+	go f.poll()
 	return f
+}
+
+// poll asks the source for its scene while anyone listens, and wakes the
+// clients when it changed.
+func (f *Feed) poll() {
+	t := time.NewTicker(f.opt.Poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-t.C:
+		}
+		f.mu.Lock()
+		n := len(f.clients)
+		f.mu.Unlock()
+		if n == 0 {
+			continue
+		}
+		sc := f.src.Scene()
+		f.mu.Lock()
+		if sc != f.cur {
+			f.cur = sc
+			close(f.tick)
+			f.tick = make(chan struct{})
+		}
+		f.mu.Unlock()
+	}
+}
+
+// latest is the source's latest scene and the channel closed when it
+// changes.
+func (f *Feed) latest() (*scene.Scene, chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cur == nil {
+		f.cur = f.src.Scene()
+	}
+	return f.cur, f.tick
 }
 
 func (f *Feed) checkOrigin(r *http.Request) bool {
@@ -131,6 +198,10 @@ type client struct {
 	seq   uint64
 	last  *scene.Scene // what this client was sent
 	reset bool
+	at    int64    // seek time; 0: following the source
+	atNow int64    // the seek time last sent
+	span  [2]int64 // the span last sent
+	wake  chan struct{}
 	done  chan struct{}
 }
 
@@ -138,6 +209,7 @@ type inMsg struct {
 	Type  string   `json:"type"`
 	Rate  int      `json:"rate"`
 	Areas []string `json:"areas"`
+	Time  int64    `json:"time"`
 }
 
 // ServeHTTP upgrades the connection and runs the client until it leaves.
@@ -150,7 +222,7 @@ func (f *Feed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader answered (bad origin, not a WebSocket)
 	}
-	c := &client{f: f, conn: conn, rate: 4, reset: true, done: make(chan struct{})}
+	c := &client{f: f, conn: conn, rate: 4, reset: true, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if q := r.URL.Query().Get("rate"); q != "" {
 		var n int
 		json.Unmarshal([]byte(q), &n)
@@ -223,21 +295,73 @@ func (c *client) reader() {
 			c.mu.Lock()
 			c.reset = true
 			c.mu.Unlock()
+		case "seek":
+			if _, ok := c.f.src.(Timeline); !ok || m.Time == 0 {
+				continue
+			}
+			c.mu.Lock()
+			c.at = m.Time
+			c.mu.Unlock()
+		case "follow":
+			c.mu.Lock()
+			c.at = 0
+			c.mu.Unlock()
+		default:
+			continue
+		}
+		select {
+		case c.wake <- struct{}{}:
+		default:
 		}
 	}
 }
 
-// writer sends at the client's rate, and pings.
+// scene is what this client should see now.
+func (c *client) scene() (*scene.Scene, chan struct{}) {
+	sc, tick := c.f.latest()
+	c.mu.Lock()
+	at := c.at
+	c.mu.Unlock()
+	if tl, ok := c.f.src.(Timeline); ok && at != 0 {
+		return tl.SceneAt(at), tick
+	}
+	return sc, tick
+}
+
+// writer sends a message when there is something new, at most at the
+// client's rate, and pings.
 func (c *client) writer() {
 	defer c.conn.Close()
 	ping := time.NewTicker(10 * time.Second)
 	defer ping.Stop()
-	next := time.Now()
+	var last time.Time
 	for {
+		sc, tick := c.scene()
 		c.mu.Lock()
 		every := time.Second / time.Duration(c.rate)
 		c.mu.Unlock()
-		wait := time.Until(next)
+		// a little early rather than a whole period late: a source that
+		// changes at the client's rate is not aliased to half of it
+		if wait := time.Until(last.Add(every * 9 / 10)); wait > 0 {
+			select {
+			case <-c.done:
+				return
+			case <-time.After(wait):
+			}
+			sc, tick = c.scene()
+		}
+		if msg := c.message(sc); msg != nil {
+			c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				// too slow or gone: drop it; it will reconnect for a snapshot
+				if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+					c.f.dropped.Add(1)
+				}
+				return
+			}
+			c.f.sent.Add(1)
+			last = time.Now()
+		}
 		select {
 		case <-c.done:
 			return
@@ -246,23 +370,9 @@ func (c *client) writer() {
 			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
 				return
 			}
-			continue
-		case <-time.After(max(wait, 0)):
+		case <-tick:
+		case <-c.wake:
 		}
-		next = time.Now().Add(every)
-		msg := c.message(c.f.src.Scene())
-		if msg == nil {
-			continue
-		}
-		c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
-			// too slow or gone: drop it; it will reconnect for a snapshot
-			if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
-				c.f.dropped.Add(1)
-			}
-			return
-		}
-		c.f.sent.Add(1)
 	}
 }
 
@@ -272,6 +382,8 @@ type outMsg struct {
 	Seq      uint64            `json:"seq"`
 	Source   string            `json:"source"`
 	Time     int64             `json:"time"`
+	Span     *[2]int64         `json:"span,omitempty"`
+	At       int64             `json:"at,omitempty"`
 	Scene    *scene.Scene      `json:"scene,omitempty"`
 	Stations []scene.Station   `json:"stations,omitempty"`
 	Buffers  []scene.Buffer    `json:"buffers,omitempty"`
@@ -284,10 +396,17 @@ func (c *client) message(sc *scene.Scene) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	sc = c.filter(sc)
-	m := outMsg{V: Version, Source: sc.Source, Time: sc.Time}
+	m := outMsg{V: Version, Source: sc.Source, Time: sc.Time, At: c.at}
+	var span [2]int64
+	if tl, ok := c.f.src.(Timeline); ok {
+		span[0], span[1] = tl.Span()
+	}
 	if c.reset || c.last == nil {
 		m.Type, m.Scene = "snapshot", sc
 		c.reset = false
+		if span != [2]int64{} {
+			m.Span = &span
+		}
 	} else {
 		m.Type = "delta"
 		for i := range sc.Stations {
@@ -310,11 +429,14 @@ func (c *client) message(sc *scene.Scene) []byte {
 				m.Orders = []scene.OpenOrder{}
 			}
 		}
-		if len(m.Stations) == 0 && len(m.Buffers) == 0 && m.KPIs == nil && m.Orders == nil && sc.Time == c.last.Time && sc.Source == c.last.Source {
+		if span != c.span {
+			m.Span = &span
+		}
+		if len(m.Stations) == 0 && len(m.Buffers) == 0 && m.KPIs == nil && m.Orders == nil && m.Span == nil && c.at == c.atNow && sc.Time == c.last.Time && sc.Source == c.last.Source {
 			return nil
 		}
 	}
-	c.last = sc
+	c.last, c.span, c.atNow = sc, span, c.at
 	c.seq++
 	m.Seq = c.seq
 	b, _ := json.Marshal(m)
@@ -348,6 +470,11 @@ func (c *client) filter(sc *scene.Scene) *scene.Scene {
 func (f *Feed) Close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	select {
+	case <-f.stop:
+	default:
+		close(f.stop)
+	}
 	for c := range f.clients {
 		c.conn.Close()
 	}
@@ -376,4 +503,49 @@ func (l *Live) Scene() *scene.Scene {
 		l.last, l.at = l.build(), time.Now()
 	}
 	return l.last
+}
+
+// History is a Timeline made of functions: Follow is what a client that
+// does not seek sees (the live plant, or a playback's position); Bounds
+// the recorded span; At the scene at a time, which History caches (the
+// last 64 times asked for), as clients on one slider ask for the same.
+type History struct {
+	Follow Source
+	Bounds func() (from, to int64)
+	At     func(t int64) *scene.Scene
+
+	mu    sync.Mutex
+	cache map[int64]*scene.Scene
+	order []int64
+}
+
+// Scene is Follow's scene.
+func (h *History) Scene() *scene.Scene { return h.Follow.Scene() }
+
+// Span is Bounds.
+func (h *History) Span() (from, to int64) { return h.Bounds() }
+
+// SceneAt is At, cached.
+func (h *History) SceneAt(t int64) *scene.Scene {
+	h.mu.Lock()
+	if sc, ok := h.cache[t]; ok {
+		h.mu.Unlock()
+		return sc
+	}
+	h.mu.Unlock()
+	sc := h.At(t)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cache == nil {
+		h.cache = map[int64]*scene.Scene{}
+	}
+	if _, ok := h.cache[t]; !ok {
+		h.cache[t] = sc
+		h.order = append(h.order, t)
+		if len(h.order) > 64 {
+			delete(h.cache, h.order[0])
+			h.order = h.order[1:]
+		}
+	}
+	return sc
 }

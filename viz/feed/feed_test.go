@@ -153,3 +153,65 @@ func TestSlowClient(t *testing.T) {
 		t.Fatal("no KPIs")
 	}
 }
+
+// TestSeek: a timeline source says its span; a client seeks back and sees
+// the plant as it was, then follows again.
+func TestSeek(t *testing.T) {
+	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := scene.NewLayout(p)
+	tape := state.NewTape(3)
+	w1 := p.Units[1].Path()
+	for i, ms := range []event.MachineState{event.Running, event.Down, event.Idle, event.Setup, event.Running, event.Blocked, event.Down} {
+		tape.Emit(event.Event{Time: int64(i+1) * 1e9, Kind: event.State, Source: event.Scenario, Asset: w1, Value: float64(ms)})
+	}
+	end := l.Build(tape.End())
+	h := &History{Follow: sourceFunc(func() *scene.Scene { return end }), Bounds: tape.Span,
+		At: func(t int64) *scene.Scene { return l.Build(tape.At(t)) }}
+	f := New(h, Options{Token: "s3cret"})
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	defer f.Close()
+	c, _, err := dial(t, srv, "token=s3cret&rate=30", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var m struct {
+		msg
+		Span *[2]int64 `json:"span"`
+		At   int64     `json:"at"`
+	}
+	next := func() {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		m.Span, m.At, m.Scene, m.Stations = nil, 0, nil, nil
+		if err := c.ReadJSON(&m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next()
+	if m.Type != "snapshot" || m.Span == nil || m.Span[0] != 1e9 || m.Span[1] != 7e9 || m.Scene.Station(w1).State != "down" {
+		t.Fatalf("snapshot: %s span %v state %s", m.Type, m.Span, m.Scene.Station(w1).State)
+	}
+	for _, tc := range []struct {
+		at   int64
+		want string
+	}{{4e9 + 5e8, "setup"}, {2e9, "down"}, {6e9, "blocked"}} {
+		c.WriteJSON(map[string]any{"type": "seek", "time": tc.at})
+		next()
+		if m.Type != "delta" || m.At != tc.at || len(m.Stations) != 1 || m.Stations[0].State != tc.want {
+			t.Fatalf("seek %d: %s at %d stations %+v, want %s", tc.at, m.Type, m.At, m.Stations, tc.want)
+		}
+	}
+	c.WriteJSON(map[string]any{"type": "follow"})
+	next()
+	if m.At != 0 || len(m.Stations) != 1 || m.Stations[0].State != "down" {
+		t.Fatalf("follow: at %d stations %+v", m.At, m.Stations)
+	}
+}
+
+type sourceFunc func() *scene.Scene
+
+func (f sourceFunc) Scene() *scene.Scene { return f() }

@@ -1,27 +1,50 @@
-// End-to-end test of the plant view, driven by viz/web's e2e_test.go:
-//   node e2e.js URL STATION_PATH SCREENSHOT
-// 1. loads the page, waits until every station is drawn, checks the pixel
-//    colour at STATION_PATH matches its state colour, prints "READY";
-// 2. waits for a line on stdin (the Go test has changed the station's state),
-//    then checks that the page shows the new state within 2 s: the scene
-//    and the canvas pixel; saves a screenshot; prints "OK <ms>".
+// End-to-end test of the plant view in headless Chromium, driven by a Go
+// test over stdin/stdout:   node e2e.js URL
+// On start: loads the page, waits until the scene has stations, checks
+// that the canvas pixel at every station is its state's colour, prints
+// "READY <stations>". Then one command per line, each answered "OK …" or
+// an error on stderr and exit status 1:
+//   state PATH STATE   the page shows PATH in STATE within 2 s (scene and pixel)
+//   since PATH NS      the page shows a state of PATH that began at NS or later, within 2 s
+//   seek FRACTION      move the timeline slider; the page shows the past within 2 s
+//   follow             press "follow"; the page follows the source again within 2 s
+//   shot FILE          save a screenshot
+//   quit
 const { chromium } = require("playwright-core");
 const readline = require("readline");
 
-const [url, path, shot] = process.argv.slice(2);
+const [url] = process.argv.slice(2);
 const palette = {running: "#2e9e44", idle: "#9aa5b1", setup: "#2f80ed", down: "#d64545", maintenance: "#9b51e0",
   blocked: "#f2994a", starved: "#f2c94c", off: "#4f4f4f", unknown: "#cfd4da"};
 
-async function pixel(page, p) {
-  return page.evaluate((p) => {
-    const s = window.twin.scene.stations.find(s => s.path === p);
-    const c = document.getElementById("floor");
-    const r = c.getBoundingClientRect();
-    const scale = Math.min(c.width / (window.twin.scene.width + 4), c.height / (window.twin.scene.height + 4));
-    const x = Math.round(2 * scale + s.x * scale), y = Math.round(2 * scale + s.y * scale);
-    const d = c.getContext("2d").getImageData(x, y, 1, 1).data;
-    return { state: s.state, rgb: "#" + [d[0], d[1], d[2]].map(v => v.toString(16).padStart(2, "0")).join("") };
-  }, p);
+// stations: every station's state and the pixel at its centre, read in one
+// task (the page draws in the task that receives a message)
+function stations(page) {
+  return page.evaluate(() => {
+    const sc = window.twin.scene, c = document.getElementById("floor");
+    const scale = Math.min(c.width / (sc.width + 4), c.height / (sc.height + 4));
+    const g = c.getContext("2d");
+    return sc.stations.map(s => {
+      const d = g.getImageData(Math.round(2 * scale + s.x * scale), Math.round(2 * scale + s.y * scale), 1, 1).data;
+      return { path: s.path, state: s.state, since: s.since, rgb: "#" + [d[0], d[1], d[2]].map(v => v.toString(16).padStart(2, "0")).join("") };
+    });
+  });
+}
+
+async function until(what, fn) {
+  const t0 = Date.now();
+  // poll with evaluate: the page's Content-Security-Policy forbids the
+  // string evaluation waitForFunction uses for arguments
+  for (;;) {
+    const r = await fn();
+    if (r) return Date.now() - t0;
+    if (Date.now() - t0 > 2000) throw new Error(`${what}: not within 2 s`);
+    await new Promise(res => setTimeout(res, 20));
+  }
+}
+
+function checkPixels(list) {
+  for (const s of list) if (s.rgb !== palette[s.state]) throw new Error(`pixel at ${s.path} is ${s.rgb}, its state ${s.state} is ${palette[s.state]}`);
 }
 
 (async () => {
@@ -32,29 +55,45 @@ async function pixel(page, p) {
   const errors = [];
   page.on("pageerror", e => errors.push(String(e)));
   await page.goto(url);
-  await page.waitForFunction(() => window.twin && window.twin.scene && window.twin.scene.stations.length > 0, null, { timeout: 10000 });
-  const n = await page.evaluate(() => window.twin.scene.stations.length);
-  let px = await pixel(page, path);
-  if (px.rgb !== palette[px.state]) throw new Error(`pixel at ${path} is ${px.rgb}, its state ${px.state} is ${palette[px.state]}`);
-  console.log(`READY ${n} ${px.state}`);
-  const rl = readline.createInterface({ input: process.stdin });
-  const want = await new Promise(res => rl.once("line", res));
   const t0 = Date.now();
-  // poll with evaluate: the page's Content-Security-Policy forbids the
-  // string evaluation waitForFunction uses for arguments
-  for (;;) {
-    const st = await page.evaluate((p) => window.twin.scene.stations.find(s => s.path === p).state, path);
-    if (st === want.trim()) break;
-    if (Date.now() - t0 > 2000) throw new Error(`the page still shows ${st} 2 s after the change`);
-    await page.waitForTimeout(20);
+  while (!(await page.evaluate(() => !!(window.twin && window.twin.scene && window.twin.scene.stations.length)))) {
+    if (Date.now() - t0 > 10000) throw new Error("no scene after 10 s");
+    await new Promise(res => setTimeout(res, 50));
   }
-  await page.waitForTimeout(50); // the frame is drawn in the same task; be sure
-  px = await pixel(page, path);
-  if (px.rgb !== palette[want.trim()]) throw new Error(`after the change the pixel is ${px.rgb}, want ${palette[want.trim()]}`);
-  const ms = Date.now() - t0;
-  await page.screenshot({ path: shot });
-  if (errors.length) throw new Error("page errors: " + errors.join("; "));
-  console.log(`OK ${ms}`);
+  const first = await stations(page);
+  checkPixels(first);
+  console.log(`READY ${first.length}`);
+  const rl = readline.createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    const [cmd, a, b] = line.trim().split(/\s+/);
+    if (cmd === "quit") break;
+    if (cmd === "state") {
+      const ms = await until(`${a} shown ${b}`, async () => (await stations(page)).find(s => s.path === a).state === b);
+      checkPixels(await stations(page));
+      console.log(`OK ${ms}`);
+    } else if (cmd === "since") {
+      const ms = await until(`${a}'s state since ${b}`, async () => (await stations(page)).find(s => s.path === a).since >= +b);
+      checkPixels(await stations(page));
+      console.log(`OK ${ms}`);
+    } else if (cmd === "seek") {
+      await page.evaluate((f) => { const r = document.getElementById("tl-range"); r.value = Math.round(1000 * f); r.dispatchEvent(new Event("input")); r.dispatchEvent(new Event("change")); }, +a);
+      const ms = await until("seek shown", () => page.evaluate(() => window.twin.scene.at !== 0 && window.twin.scene.at === window.twin.at));
+      checkPixels(await stations(page));
+      const r = await page.evaluate(() => ({ source: window.twin.scene.source, at: window.twin.scene.at, time: window.twin.scene.time }));
+      console.log(`OK ${ms} ${r.source} ${r.at} ${r.time}`);
+    } else if (cmd === "follow") {
+      await page.click("#tl-follow");
+      const ms = await until("following", () => page.evaluate(() => window.twin.scene.at === 0));
+      const src = await page.evaluate(() => window.twin.scene.source);
+      console.log(`OK ${ms} ${src}`);
+    } else if (cmd === "shot") {
+      await page.screenshot({ path: a });
+      console.log("OK");
+    } else {
+      throw new Error("unknown command " + line);
+    }
+    if (errors.length) throw new Error("page errors: " + errors.join("; "));
+  }
   await browser.close();
   process.exit(0);
 })().catch(e => { console.error(e.message); process.exit(1); });
