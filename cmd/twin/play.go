@@ -87,7 +87,9 @@ func runPlay(ctx context.Context, args []string, stdout io.Writer) error {
 	h = tapeHistory(tape, layout, liveScenes(func() *scene.Scene {
 		t := playhead()
 		if t == to {
-			once.Do(func() { fmt.Fprintln(stdout, "the playhead reached the end of the run; scrub the timeline to look back") })
+			once.Do(func() {
+				fmt.Fprintln(stdout, "the playhead reached the end of the run; scrub the timeline to look back")
+			})
 		}
 		return h.SceneAt(t)
 	}))

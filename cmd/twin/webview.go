@@ -42,7 +42,9 @@ func startWeb(addr, token string, src feed.Source, log *slog.Logger, stdout io.W
 }
 
 // liveScenes is a source that rebuilds the scene at most every 100 ms.
-func liveScenes(build func() *scene.Scene) *feed.Live { return feed.NewLive(build, 100*time.Millisecond) }
+func liveScenes(build func() *scene.Scene) *feed.Live {
+	return feed.NewLive(build, 100*time.Millisecond)
+}
 
 // storeHistory lets feed clients seek in a store's history while others
 // follow `follow`; the scenes of the past say "replay".
