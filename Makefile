@@ -5,22 +5,32 @@ GO        ?= go
 BIN       := bin
 # System packages the suite needs (Debian names); .ci/deps installs the missing ones.
 TEST_PKGS := mosquitto mosquitto-clients chromium
+# What the desktop viewer (Ebitengine: cgo, X11, GL) needs to build, and to run headless.
+VIEW_PKGS := gcc libc6-dev libgl1-mesa-dev libgl1-mesa-dri libx11-dev libxcursor-dev libxi-dev \
+             libxinerama-dev libxrandr-dev libxxf86vm-dev xvfb xauth
 # Packages with goroutines of their own: tested again under the race detector.
 # connectors/opcua is left out: gopcua v0.9.0's server swaps node values without a lock
 # (a race inside the library, reported by -race); its tests run without -race.
-RACE_PKGS := ./sim/... ./scenarios/... ./twin/... ./connectors/mqtt/... ./connectors/broker/... ./connectors/virtual/... ./connectors/signal/... ./connectors/sparkplug/... ./viz/... ./cmd/...
+RACE_PKGS := ./sim/... ./scenarios/... ./twin/... ./connectors/mqtt/... ./connectors/broker/... ./connectors/virtual/... ./connectors/signal/... ./connectors/sparkplug/... ./viz/feed/... ./viz/scene/... ./viz/web/... ./cmd/twin/...
 
-.PHONY: all build test demo deps fmt-check vet bench bench-live clean
+.PHONY: all build build-view test demo deps deps-view fmt-check vet bench bench-live bench-view clean
 
 all: build
 
-deps:
+deps: deps-view
 	@.ci/deps $(TEST_PKGS)
 	@command -v npm >/dev/null || .ci/deps nodejs npm
 	@[ -d viz/web/e2e/node_modules/playwright-core ] || (cd viz/web/e2e && npm ci --no-audit --no-fund --loglevel=error)
 
+deps-view:
+	@.ci/deps $(VIEW_PKGS)
+
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/twin ./cmd/twin
+
+# The desktop viewer: a binary of its own (cgo), so that twin stays static.
+build-view: deps-view
+	$(GO) build -o $(BIN)/twin-view ./cmd/twin-view
 
 fmt-check:
 	@out=$$(gofmt -l .); \
@@ -29,19 +39,21 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+# Under Xvfb: the desktop viewer's tests draw real frames.
 test: deps fmt-check vet
-	$(GO) test -count=1 ./...
+	xvfb-run -a $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
 
 # DEMO_ARGS: e.g. "--for 2m" to stop the live demo by itself.
 DEMO_ARGS ?=
 
-demo: build
+demo: build build-view
 	@echo "== 1. two what-if studies on the reference motor plant (testdata/plants/motor.yaml)"
 	$(BIN)/twin validate testdata/plants/motor.yaml scenarios/*.yaml
 	$(BIN)/twin run --quiet --out out scenarios/third-winder-vs-third-shift.yaml scenarios/oven-valley.yaml
 	@echo "== 2. the live twin following a virtual motor plant over MQTT (Ctrl-C to stop)"
-	$(BIN)/twin demo --data data/demo $(DEMO_ARGS)
+	@echo "   (on a desktop it opens the web page and the desktop view; elsewhere it prints how)"
+	$(BIN)/twin demo --data data/demo --view $(BIN)/twin-view $(DEMO_ARGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s -cpu 1 ./sim/...
@@ -55,6 +67,12 @@ bench-live: deps
 	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./twin/store
 	$(GO) test -run '^$$' -bench Pipeline -benchtime 500000x ./connectors/mqtt
 	$(GO) test -run '^$$' -bench Latency -benchtime 5000x ./connectors/opcua
+
+# The views: 1,000 WebSocket clients at 10 updates/s; the desktop viewer's
+# frame rate with 500 stations and 5,000 moving parts under Xvfb.
+bench-view: deps build-view
+	$(GO) test -run '^$$' -bench Clients1000 -benchtime 1x ./viz/feed/load
+	xvfb-run -a $(GO) test -run '^$$' -bench Viewer -benchtime 1x ./cmd/twin-view
 
 clean:
 	rm -rf $(BIN)

@@ -62,6 +62,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	uaAddr := fs.String("opcua", "127.0.0.1:4840", "virtual plant's OPC UA server `address` (off: none)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address`")
 	token := fs.String("token", "", "the web view's access token (default: a random one, printed)")
+	view := fs.String("view", "", "on a display, open the web page and this desktop viewer `binary` (bin/twin-view) on the demo")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
 	if err := fs.Parse(args); err != nil {
@@ -186,6 +187,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer wv.close()
+	if *view != "" {
+		openViews(ctx, *view, wv.url, stdout)
+	}
 	if ua != nil {
 		fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", ua.Endpoint())
 	}

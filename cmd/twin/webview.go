@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"time"
 
 	"twin/plant/event"
@@ -24,6 +27,7 @@ type webView struct {
 	srv  *http.Server
 	feed *feed.Feed
 	addr net.Addr
+	url  string // the page, token included
 }
 
 func startWeb(addr, token string, src feed.Source, log *slog.Logger, stdout io.Writer) (*webView, error) {
@@ -38,7 +42,7 @@ func startWeb(addr, token string, src feed.Source, log *slog.Logger, stdout io.W
 	hs := &http.Server{Handler: web.Handler(fd, src, token), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(l)
 	fmt.Fprintf(stdout, "  web view                http://%s/?token=%s   (feed: ws://%s/ws?token=…)\n", l.Addr(), token, l.Addr())
-	return &webView{srv: hs, feed: fd, addr: l.Addr()}, nil
+	return &webView{srv: hs, feed: fd, addr: l.Addr(), url: fmt.Sprintf("http://%s/?token=%s", l.Addr(), token)}, nil
 }
 
 // liveScenes is a source that rebuilds the scene at most every 100 ms.
@@ -102,4 +106,38 @@ func randomToken() string {
 	b := make([]byte, 12)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// openViews opens the web page in a browser and the desktop viewer (the
+// twin-view binary at view, if given) on this machine's display; without
+// a display it says how to open them.
+func openViews(ctx context.Context, view, url string, stdout io.Writer) {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		fmt.Fprintf(stdout, "  (no display here: open the web view above in a browser; on a desktop run\n   twin-view --connect '%s')\n", url)
+		return
+	}
+	if view != "" {
+		if _, err := os.Stat(view); err != nil {
+			fmt.Fprintf(stdout, "  desktop view            %s is missing (make build-view)\n", view)
+		} else {
+			cmd := exec.CommandContext(ctx, view, "--connect", url)
+			if err := cmd.Start(); err != nil {
+				fmt.Fprintf(stdout, "  desktop view            could not start %s: %v\n", view, err)
+			} else {
+				fmt.Fprintf(stdout, "  desktop view            %s --connect … (pid %d)\n", view, cmd.Process.Pid)
+				go cmd.Wait()
+			}
+		}
+	}
+	for _, b := range []string{"xdg-open", "sensible-browser", "chromium", "firefox"} {
+		if path, err := exec.LookPath(b); err == nil {
+			cmd := exec.CommandContext(ctx, path, url)
+			if cmd.Start() == nil {
+				fmt.Fprintf(stdout, "  web page                opened with %s\n", b)
+				go cmd.Wait()
+			}
+			return
+		}
+	}
+	fmt.Fprintln(stdout, "  web page                no browser found: open the address above")
 }

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -215,3 +216,33 @@ func TestSeek(t *testing.T) {
 type sourceFunc func() *scene.Scene
 
 func (f sourceFunc) Scene() *scene.Scene { return f() }
+
+// TestClient: the Go client follows snapshots and deltas, records state
+// changes, and seeks.
+func TestClient(t *testing.T) {
+	ps, srv, p := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws?token=s3cret&rate=30")
+	wait := func(what string, ok func(*scene.Scene) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if sc := c.Scene(); sc != nil && ok(sc) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("client: %s not seen in 5 s (status %s)", what, c.Status())
+			}
+		}
+	}
+	wait("snapshot", func(sc *scene.Scene) bool { return len(sc.Stations) == len(p.Units) })
+	w1 := p.Units[1].Path()
+	for i, ms := range []event.MachineState{event.Running, event.Down, event.Idle} {
+		ps.apply(event.Event{Time: int64(i+1) * 1e9, Kind: event.State, Source: event.Live, Asset: w1, Value: float64(ms)})
+		wait(ms.String(), func(sc *scene.Scene) bool { return sc.Station(w1).State == ms.String() })
+	}
+	ch := c.Changes(w1)
+	if len(ch) != 3 || ch[1].State != "down" || ch[1].Time != 2e9 {
+		t.Fatalf("changes %+v", ch)
+	}
+}

@@ -1,0 +1,258 @@
+// Command twin-view is the desktop plant view (Ebitengine): the live twin
+// over its WebSocket feed, a replay of a twin's history, or a scenario
+// file run on the spot with two variants side by side.
+//
+//	twin-view --connect 'http://127.0.0.1:8080/?token=…'   follow a running twin (twin demo / serve / play print the address)
+//	twin-view --data data/demo                              replay the history in data/demo
+//	twin-view --scenario scenarios/third-winder-vs-third-shift.yaml --variants baseline,third-winder
+//
+// It needs cgo and X11 (Debian: see the Makefile's VIEW_PKGS); cmd/twin
+// does not, and stays a static binary.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"twin/plant"
+	"twin/plant/event"
+	"twin/scenarios"
+	"twin/twin/state"
+	"twin/twin/store"
+	"twin/viz/desk"
+	"twin/viz/scene"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "twin-view:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	connect := flag.String("connect", "", "follow a running twin: the web view `address` it prints (http://host:port/?token=…)")
+	data := flag.String("data", "", "replay the history in this `directory`")
+	plantFile := flag.String("plant", "testdata/plants/motor.yaml", "the plant `file` of --data")
+	scen := flag.String("scenario", "", "run this scenario `file` and play it")
+	variants := flag.String("variants", "", "the variants to compare, `a,b` (default: the baseline and the first other)")
+	rep := flag.Int("replication", 1, "the replication of --scenario to play")
+	speed := flag.Float64("speed", 3600, "playback speed, times real time")
+	synthetic := flag.String("synthetic", "", "a made-up plant of `stations,parts` (the frame-rate benchmark)")
+	runFor := flag.Duration("for", 0, "quit after this `duration`, printing the frame rate")
+	shot := flag.String("screenshot", "", "save the last frame to this PNG `file` (with --for)")
+	width := flag.Int("width", 1280, "window width")
+	height := flag.Int("height", 800, "window height")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this `file`")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app := &desk.App{Speed: *speed}
+	title := "twin-view"
+	switch {
+	case *connect != "":
+		ws, err := feedURL(*connect)
+		if err != nil {
+			return err
+		}
+		app.Views = []desk.View{desk.NewLiveView(ctx, ws, "live twin")}
+		title += " — " + *connect
+	case *data != "":
+		p, err := plant.Load(*plantFile)
+		if err != nil {
+			return err
+		}
+		st, err := store.Open(*data, store.Options{SnapshotEvery: -1})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		app.Views = []desk.View{desk.StoreView("history "+*data, st, scene.NewLayout(p))}
+		title += " — replay " + *data
+	case *scen != "":
+		views, metrics, start, err := playScenario(ctx, *scen, *variants, *rep)
+		if err != nil {
+			return err
+		}
+		app.Views, app.Metrics = views, metrics
+		app.Play(start) // from the end of the warm-up
+		title += " — " + *scen
+	case *synthetic != "":
+		var n, parts int
+		if _, err := fmt.Sscanf(*synthetic, "%d,%d", &n, &parts); err != nil || n <= 0 {
+			return fmt.Errorf("--synthetic: want stations,parts (500,5000), got %q", *synthetic)
+		}
+		app.Views, app.MinParts = []desk.View{desk.NewSynthetic(n)}, parts
+		ebiten.SetVsyncEnabled(false) // measure what a frame costs, not the display's rate
+		title += " — synthetic"
+	default:
+		flag.Usage()
+		return errors.New("say what to show: --connect, --data, --scenario or --synthetic")
+	}
+	var (
+		start  time.Time
+		frames int
+		mu     sync.Mutex
+		last   *image.RGBA
+	)
+	if *runFor > 0 {
+		app.OnDraw = func(screen *ebiten.Image, frame int) bool {
+			if frame == 30 { // the first frames compile shaders and upload textures
+				start, frames = time.Now(), 0
+			}
+			frames++
+			if start.IsZero() || time.Since(start) < *runFor {
+				return ctx.Err() != nil
+			}
+			if *shot != "" {
+				b := screen.Bounds()
+				img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+				screen.ReadPixels(img.Pix)
+				mu.Lock()
+				last = img
+				mu.Unlock()
+			}
+			return true
+		}
+	}
+	ebiten.SetWindowSize(*width, *height)
+	ebiten.SetWindowTitle(title)
+	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
+	ebiten.SetScreenClearedEveryFrame(false) // every frame fills the whole screen itself
+	go func() { <-ctx.Done(); app.Quit() }()
+	if err := ebiten.RunGame(app); err != nil {
+		return err
+	}
+	if *runFor > 0 && !start.IsZero() {
+		el := time.Since(start)
+		fmt.Printf("frames %d in %v: %.1f frames/s (%d views, %d stations shown, %d parts moving)\n",
+			frames, el.Round(time.Millisecond), float64(frames)/el.Seconds(), len(app.Views), app.Stations(), app.Parts())
+	}
+	if last != nil {
+		f, err := os.Create(*shot)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return png.Encode(f, last)
+	}
+	return nil
+}
+
+// feedURL turns the address twin prints (http://host:port/?token=…) into
+// its feed's (ws://host:port/ws?token=…); a ws:// address is taken as is.
+func feedURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("--connect: want http://host:port/?token=…, got %q", s)
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	case "ws", "wss":
+	default:
+		return "", fmt.Errorf("--connect: want http://host:port/?token=…, got %q", s)
+	}
+	if !strings.HasSuffix(u.Path, "/ws") {
+		u.Path = "/ws"
+	}
+	if u.Query().Get("token") == "" {
+		if t := os.Getenv("TWIN_TOKEN"); t != "" {
+			q := u.Query()
+			q.Set("token", t)
+			u.RawQuery = q.Encode()
+		} else {
+			return "", errors.New("--connect: the address has no ?token=… (or set TWIN_TOKEN)")
+		}
+	}
+	return u.String(), nil
+}
+
+// playScenario runs two variants of a scenario file and returns their
+// views and run KPIs, the first as the reference of differences.
+func playScenario(ctx context.Context, file, names string, rep int) (views []desk.View, metrics [][]desk.Metric, start int64, err error) {
+	sc, err := scenarios.Load(file)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	idx := []int{sc.Baseline}
+	if names != "" {
+		idx = nil
+		for _, n := range strings.Split(names, ",") {
+			i := sc.Variant(strings.TrimSpace(n))
+			if i < 0 {
+				return nil, nil, 0, fmt.Errorf("--variants: %s has no variant %q", file, n)
+			}
+			idx = append(idx, i)
+		}
+	} else {
+		for i := range sc.Variants {
+			if i != sc.Baseline {
+				idx = append(idx, i)
+				break
+			}
+		}
+	}
+	if len(idx) > 2 {
+		return nil, nil, 0, errors.New("--variants: one or two")
+	}
+	views = make([]desk.View, len(idx))
+	metrics = make([][]desk.Metric, len(idx))
+	starts := make([]int64, len(idx))
+	errs := make([]error, len(idx))
+	var wg sync.WaitGroup
+	for k, v := range idx {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tp := state.NewTape(0)
+			r, err := sc.Play(ctx, v, rep, tp)
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			from, _ := tp.Span()
+			starts[k] = from + int64(sc.Warmup)
+			for _, e := range tp.Events() { // from when the plant works (not a weekend)
+				if e.Time >= starts[k] && e.Kind == event.State && event.MachineState(e.Value) == event.Running {
+					starts[k] = e.Time
+					break
+				}
+			}
+			views[k] = desk.TapeView(sc.Variants[v].Name, tp, scene.NewLayout(sc.Variants[v].Plant))
+			for _, m := range r.Metrics {
+				switch m.Name {
+				case "throughput", "lead_time_mean", "wip", "on_time", "energy_per_unit", "co2_per_unit", "energy_cost":
+					metrics[k] = append(metrics[k], desk.Metric{Name: m.Name, Unit: m.Unit, Value: float64(m.Value)})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return views, metrics, starts[0], errors.Join(errs...)
+}
