@@ -23,7 +23,9 @@
 //
 // Client to server:
 //
-//	{"type": "subscribe", "rate": 10, "areas": ["stator"]}   rate in updates/s (1–30, default 4); areas: only these (default all)
+//	{"type": "subscribe", "rate": 10, "areas": ["stator"], "lines": ["rotor-line"]}
+//	    rate in updates/s (1–30, default 4); areas, lines: only the stations in these
+//	    ISA-95 areas or lines (default all); ?rate=, ?areas=a,b and ?lines=x on the URL do the same
 //	{"type": "resync"}
 //
 // Deltas go out when the source has a new scene, at most at the client's
@@ -194,7 +196,7 @@ type client struct {
 	conn  *websocket.Conn
 	mu    sync.Mutex
 	rate  int
-	areas map[string]bool
+	areas map[string]bool // areas and lines subscribed to; nil: all
 	seq   uint64
 	last  *scene.Scene // what this client was sent
 	reset bool
@@ -209,6 +211,7 @@ type inMsg struct {
 	Type  string   `json:"type"`
 	Rate  int      `json:"rate"`
 	Areas []string `json:"areas"`
+	Lines []string `json:"lines"`
 	Time  int64    `json:"time"`
 }
 
@@ -228,10 +231,14 @@ func (f *Feed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.Unmarshal([]byte(q), &n)
 		c.setRate(n)
 	}
-	if a := r.URL.Query().Get("areas"); a != "" {
-		c.areas = map[string]bool{}
-		for _, x := range strings.Split(a, ",") {
-			c.areas[x] = true
+	for _, k := range []string{"areas", "lines"} {
+		if a := r.URL.Query().Get(k); a != "" {
+			if c.areas == nil {
+				c.areas = map[string]bool{}
+			}
+			for _, x := range strings.Split(a, ",") {
+				c.areas[x] = true
+			}
 		}
 	}
 	f.mu.Lock()
@@ -283,9 +290,9 @@ func (c *client) reader() {
 			c.setRate(m.Rate)
 			c.mu.Lock()
 			c.areas = nil
-			if len(m.Areas) > 0 {
+			if len(m.Areas)+len(m.Lines) > 0 {
 				c.areas = map[string]bool{}
-				for _, a := range m.Areas {
+				for _, a := range append(m.Areas, m.Lines...) {
 					c.areas[a] = true
 				}
 			}
@@ -452,7 +459,7 @@ func (c *client) filter(sc *scene.Scene) *scene.Scene {
 	f.Stations = nil
 	wcs := map[string]bool{}
 	for _, s := range sc.Stations {
-		if c.areas[s.Area] {
+		if c.areas[s.Area] || c.areas[s.Line] {
 			f.Stations = append(f.Stations, s)
 			wcs[s.WorkCenter] = true
 		}

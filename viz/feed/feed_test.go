@@ -112,6 +112,17 @@ func TestFeed(t *testing.T) {
 	if m.Type != "snapshot" || m.Seq != 3 || len(m.Scene.Stations) != 4 {
 		t.Fatalf("area subscription: %s seq %d, %d stations", m.Type, m.Seq, len(m.Scene.Stations))
 	}
+	// and to one line
+	c.WriteJSON(map[string]any{"type": "subscribe", "lines": []string{"stator-line"}, "rate": 20})
+	m = read(t, c)
+	if m.Type != "snapshot" || len(m.Scene.Stations) == 0 || len(m.Scene.Stations) == len(p.Units) {
+		t.Fatalf("line subscription: %s, %d stations", m.Type, len(m.Scene.Stations))
+	}
+	for _, s := range m.Scene.Stations {
+		if s.Line != "stator-line" {
+			t.Fatalf("line subscription: station %s of line %q", s.ID, s.Line)
+		}
+	}
 	// oversized client messages close the connection
 	c.WriteMessage(websocket.TextMessage, []byte(`{"type":"resync","pad":"`+strings.Repeat("x", 10000)+`"}`))
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))

@@ -75,6 +75,7 @@ type Station struct {
 	Name       string   `json:"name"`
 	Path       string   `json:"path"`
 	WorkCenter string   `json:"workcenter"`
+	Line       string   `json:"line"`
 	Area       string   `json:"area"`
 	X          float64  `json:"x"` // centre, metres
 	Y          float64  `json:"y"`
@@ -154,10 +155,13 @@ func NewLayout(p *plant.Plant) *Layout {
 		}
 	}
 	for _, w := range p.WorkCenters {
-		area := ""
+		area, line := "", ""
 		for n := w.Node; n != nil; n = n.Parent {
-			if n.Level == plant.AreaLevel {
+			switch n.Level {
+			case plant.AreaLevel:
 				area = n.ID
+			case plant.LineLevel:
+				line = n.ID
 			}
 		}
 		for i, u := range w.Units {
@@ -170,7 +174,7 @@ func NewLayout(p *plant.Plant) *Layout {
 				sw, sh = 2.6, 2.6
 			}
 			l.stByPth[u.Path()] = len(b.Stations)
-			b.Stations = append(b.Stations, Station{ID: u.ID(), Name: u.Node.Name, Path: u.Path(), WorkCenter: w.ID(), Area: area, X: x, Y: y, W: sw, H: sh})
+			b.Stations = append(b.Stations, Station{ID: u.ID(), Name: u.Node.Name, Path: u.Path(), WorkCenter: w.ID(), Line: line, Area: area, X: x, Y: y, W: sw, H: sh})
 		}
 		bx, by := w.BufferAt.X, w.BufferAt.Y
 		if bx == 0 && by == 0 {
