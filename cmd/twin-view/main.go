@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/signal"
@@ -90,7 +91,7 @@ func run() error {
 			return err
 		}
 		defer st.Close()
-		app.Views = []desk.View{desk.StoreView("history "+*data, st, scene.NewLayout(p))}
+		app.Views = []desk.View{desk.StoreView("history "+*data, st, scene.NewLayout(p), slog.Default())}
 		title += " — replay " + *data
 	case *scen != "":
 		views, metrics, start, err := playScenario(ctx, *scen, *variants, *rep)

@@ -21,6 +21,7 @@ import (
 	"twin/plant/event"
 	"twin/twin/forecast"
 	"twin/twin/store"
+	"twin/viz/feed"
 	"twin/viz/scene"
 )
 
@@ -61,7 +62,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	addr := fs.String("mqtt", "127.0.0.1:1883", "embedded broker `address`")
 	uaAddr := fs.String("opcua", "127.0.0.1:4840", "virtual plant's OPC UA server `address` (off: none)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address`")
-	token := fs.String("token", "", "the web view's access token (default: a random one, printed)")
+	token := tokenFlag(fs)
 	view := fs.String("view", "", "on a display, open the web page and this desktop viewer `binary` (bin/twin-view) on the demo")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
@@ -181,7 +182,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
 	fmt.Fprintf(stdout, "  orders, part movements  handed from the virtual plant to the twin (as ERP/MES scans would)\n")
 	layout := scene.NewLayout(p)
-	src := storeHistory(tw.st, layout, liveScenes(func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }), log)
+	src := feed.StoreHistory(tw.st, layout, liveScenes(func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }), log)
 	wv, err := startWeb(*httpAddr, *token, src, log, stdout)
 	if err != nil {
 		return err

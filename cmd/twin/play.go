@@ -37,7 +37,7 @@ func runPlay(ctx context.Context, args []string, stdout io.Writer) error {
 	rep := fs.Int("replication", 1, "the replication to play, from 1")
 	speed := fs.Float64("speed", 3600, "the playhead's speed, times real time")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view `address` (a free port if taken)")
-	token := fs.String("token", os.Getenv("TWIN_TOKEN"), "the web view's access token (default: $TWIN_TOKEN, else a random one, printed)")
+	token := tokenFlag(fs)
 	dur := fs.Duration("for", 0, "stop after this wall `duration` (default: until Ctrl-C)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,7 +84,7 @@ func runPlay(ctx context.Context, args []string, stdout io.Writer) error {
 		return min(max(t, from), to)
 	}
 	var once sync.Once
-	h = tapeHistory(tape, layout, liveScenes(func() *scene.Scene {
+	h = feed.TapeHistory(tape, layout, liveScenes(func() *scene.Scene {
 		t := playhead()
 		if t == to {
 			once.Do(func() {

@@ -15,6 +15,7 @@ import (
 	"twin/twin/forecast"
 	"twin/twin/state"
 	"twin/twin/store"
+	"twin/viz/feed"
 	"twin/viz/scene"
 )
 
@@ -66,7 +67,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	data := fs.String("data", "data", "history `directory`")
 	retention := fs.Duration("retention", 0, "drop history older than this (default: keep all)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address` (off: none)")
-	token := fs.String("token", os.Getenv("TWIN_TOKEN"), "the web view's access token (default: $TWIN_TOKEN, else a random one, printed)")
+	token := tokenFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *httpAddr != "off" {
 		layout := scene.NewLayout(p)
-		src := storeHistory(tw.st, layout, liveScenes(func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }), log)
+		src := feed.StoreHistory(tw.st, layout, liveScenes(func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }), log)
 		wv, err := startWeb(*httpAddr, *token, src, log, stdout)
 		if err != nil {
 			return err
@@ -130,7 +131,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	toS := fs.String("to", "", "end `time` (default: the last event)")
 	speed := fs.Float64("speed", 0, "times real time; 0: as fast as possible")
 	httpAddr := fs.String("http", "", "serve the web view of the replay on this `address` (and keep serving the end state until Ctrl-C)")
-	token := fs.String("token", os.Getenv("TWIN_TOKEN"), "the web view's access token (default: $TWIN_TOKEN, else a random one, printed)")
+	token := tokenFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -176,7 +177,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	if *httpAddr != "" {
 		layout := scene.NewLayout(p)
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		src := storeHistory(st, layout, liveScenes(func() *scene.Scene {
+		src := feed.StoreHistory(st, layout, liveScenes(func() *scene.Scene {
 			mu.Lock()
 			defer mu.Unlock()
 			return layout.Build(s)

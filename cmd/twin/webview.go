@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,9 +14,6 @@ import (
 	"os/exec"
 	"time"
 
-	"twin/plant/event"
-	"twin/twin/state"
-	"twin/twin/store"
 	"twin/viz/feed"
 	"twin/viz/scene"
 	"twin/viz/web"
@@ -45,43 +43,14 @@ func startWeb(addr, token string, src feed.Source, log *slog.Logger, stdout io.W
 	return &webView{srv: hs, feed: fd, addr: l.Addr(), url: fmt.Sprintf("http://%s/?token=%s", l.Addr(), token)}, nil
 }
 
+// tokenFlag is the --token of every command that serves the web view.
+func tokenFlag(fs *flag.FlagSet) *string {
+	return fs.String("token", os.Getenv("TWIN_TOKEN"), "the web view's access token (default: $TWIN_TOKEN, else a random one, printed)")
+}
+
 // liveScenes is a source that rebuilds the scene at most every 100 ms.
 func liveScenes(build func() *scene.Scene) *feed.Live {
 	return feed.NewLive(build, 100*time.Millisecond)
-}
-
-// storeHistory lets feed clients seek in a store's history while others
-// follow `follow`; the scenes of the past say "replay".
-func storeHistory(st *store.Store, layout *scene.Layout, follow feed.Source, log *slog.Logger) *feed.History {
-	return &feed.History{
-		Follow: follow,
-		Bounds: func() (int64, int64) {
-			first, last, _, err := st.Bounds()
-			if err != nil {
-				log.Warn("history bounds", "err", err)
-			}
-			return first, last
-		},
-		At: func(t int64) *scene.Scene {
-			s, err := st.StateAt(t)
-			if err != nil {
-				log.Warn("history seek", "time", t, "err", err)
-				s = &state.State{}
-			}
-			sc := layout.Build(s)
-			sc.Source = event.Replay.String()
-			return sc
-		},
-	}
-}
-
-// tapeHistory is the same over a recorded run (a scenario's playback).
-func tapeHistory(tp *state.Tape, layout *scene.Layout, follow feed.Source) *feed.History {
-	return &feed.History{
-		Follow: follow,
-		Bounds: tp.Span,
-		At:     func(t int64) *scene.Scene { return layout.Build(tp.At(t)) },
-	}
 }
 
 func (w *webView) close() {

@@ -13,20 +13,14 @@
 package desk
 
 import (
-	"fmt"
 	"image"
-	"image/color"
 	"math"
-	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
-	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
-	"twin/plant/event"
 	"twin/viz/feed"
 	"twin/viz/scene"
 )
@@ -73,6 +67,7 @@ type App struct {
 	fpsAt            time.Time
 	quit             bool
 	quitReq          atomic.Bool
+	from, to         int64 // the timeline: the union of the views' spans
 }
 
 type paneState struct {
@@ -91,32 +86,6 @@ const (
 	timeBar  = 36
 	sidePane = 280
 )
-
-var (
-	colBack   = color.RGBA{0x17, 0x20, 0x2b, 0xff}
-	colFloor  = color.RGBA{0x1f, 0x2a, 0x37, 0xff}
-	colPanel  = color.RGBA{0x0c, 0x12, 0x1a, 0xe0}
-	colFlow   = color.RGBA{0x4a, 0x5d, 0x73, 0xff}
-	colBufBg  = color.RGBA{0x33, 0x41, 0x52, 0xff}
-	colBufFg  = color.RGBA{0x8f, 0xb3, 0xd9, 0xff}
-	colPart   = color.RGBA{0xe8, 0xee, 0xf5, 0xff}
-	colSelect = color.RGBA{0xff, 0xff, 0xff, 0xff}
-	colTrack  = color.RGBA{0x33, 0x41, 0x52, 0xff}
-	colHead   = color.RGBA{0x8f, 0xb3, 0xd9, 0xff}
-	sourceCol = map[string]color.RGBA{
-		"live": {0x2e, 0x9e, 0x44, 0xff}, "replay": {0x2f, 0x80, 0xed, 0xff},
-		"scenario": {0x9b, 0x51, 0xe0, 0xff}, "forecast": {0xf2, 0x99, 0x4a, 0xff},
-	}
-)
-
-// stateColor is scene.Palette by the states' names (as scenes carry them).
-var stateColor = func() map[string]color.RGBA {
-	m := map[string]color.RGBA{}
-	for st, c := range scene.Palette {
-		m[st.String()] = c
-	}
-	return m
-}()
 
 // Layout follows the window.
 func (a *App) Layout(w, h int) (int, int) {
@@ -141,14 +110,7 @@ func (a *App) pane(i int) image.Rectangle {
 	return image.Rect(i*pw, topBar, (i+1)*pw, bottom)
 }
 
-func (a *App) hasTimeline() bool {
-	for _, v := range a.Views {
-		if f, t := v.Span(); t > f {
-			return true
-		}
-	}
-	return false
-}
+func (a *App) hasTimeline() bool { return a.to > a.from }
 
 // fit scales the floor to the panes.
 func (a *App) fit() {
@@ -178,6 +140,9 @@ func (a *App) panelHeight() int {
 	return 16*(3+n) + 8
 }
 
+// now is the time of this tick, in seconds: the clock of the animations.
+func (a *App) now() float64 { return float64(a.last.UnixNano()) / 1e9 }
+
 // Play starts playing from t.
 func (a *App) Play(t int64) {
 	for _, v := range a.Views {
@@ -197,6 +162,7 @@ func (a *App) Update() error {
 		dt = now.Sub(a.last).Seconds()
 	}
 	a.last = now
+	a.updateSpan()
 	if !a.fitted {
 		a.fit()
 	}
@@ -206,21 +172,20 @@ func (a *App) Update() error {
 	}
 	a.input()
 	if a.playing {
-		from, to := a.span()
 		t := a.position()
 		if t == 0 {
-			t = from
+			t = a.from
 		}
 		t += int64(dt * a.Speed * 1e9)
-		if t >= to {
-			t, a.playing = to, false
+		if t >= a.to {
+			t, a.playing = a.to, false
 		}
 		for _, v := range a.Views {
 			v.Goto(t)
 		}
 	}
 	for i, v := range a.Views {
-		a.animate(i, v.Scene(), dt)
+		a.animate(i, v.Scene())
 	}
 	return nil
 }
@@ -313,19 +278,20 @@ func (a *App) click(mx, my int) {
 	}
 }
 
-// span is the union of the views' spans.
-func (a *App) span() (from, to int64) {
+// updateSpan sets the timeline to the union of the views' spans, once a
+// tick (a view's span may cost a look into its store).
+func (a *App) updateSpan() {
+	a.from, a.to = 0, 0
 	for _, v := range a.Views {
 		f, t := v.Span()
 		if t <= f {
 			continue
 		}
-		if from == 0 || f < from {
-			from = f
+		if a.from == 0 || f < a.from {
+			a.from = f
 		}
-		to = max(to, t)
+		a.to = max(a.to, t)
 	}
-	return from, to
 }
 
 // position is the time asked for (0: following).
@@ -337,10 +303,9 @@ func (a *App) position() int64 {
 }
 
 func (a *App) seekTo(mx int) {
-	from, to := a.span()
 	x0, x1 := 150, a.w-20
 	f := math.Min(math.Max(float64(mx-x0)/float64(x1-x0), 0), 1)
-	t := from + int64(f*float64(to-from))
+	t := a.from + int64(f*float64(a.to-a.from))
 	if t == 0 {
 		t = 1
 	}
@@ -351,24 +316,24 @@ func (a *App) seekTo(mx int) {
 
 // animate spawns a part for each good unit a station made since the last
 // scene, moving along its flow to the next work centre.
-func (a *App) animate(i int, sc *scene.Scene, dt float64) {
+func (a *App) animate(i int, sc *scene.Scene) {
 	ps := &a.panes[i]
-	now := float64(a.frame) / 60
-	if !a.last.IsZero() {
-		now = float64(a.last.UnixNano()) / 1e9
-	}
+	now := a.now()
 	if sc != nil && ps.prev != nil && sc != ps.prev && len(sc.Stations) == len(ps.prev.Stations) {
 		for j := range sc.Stations {
-			s, p := &sc.Stations[j], &ps.prev.Stations[j]
-			n := int(math.Min(sc.Stations[j].Good-p.Good, 8))
-			for k := 0; k < n && len(ps.parts) < 20000; k++ {
-				bx, by := s.X+4, s.Y
-				for _, f := range sc.Flows {
-					if f.From == s.WorkCenter {
-						bx, by = f.B[0], f.B[1]
-						break
-					}
+			s := &sc.Stations[j]
+			n := int(math.Min(s.Good-ps.prev.Stations[j].Good, 8))
+			if n <= 0 {
+				continue
+			}
+			bx, by := s.X+4, s.Y // where its parts go: the next work centre
+			for _, f := range sc.Flows {
+				if f.From == s.WorkCenter {
+					bx, by = f.B[0], f.B[1]
+					break
 				}
+			}
+			for k := 0; k < n && len(ps.parts) < 20000; k++ {
 				ps.parts = append(ps.parts, part{s.X, s.Y, bx, by, now + float64(k)*0.15, 1.2})
 			}
 		}
@@ -389,336 +354,6 @@ func (a *App) animate(i int, sc *scene.Scene, dt float64) {
 		}
 	}
 	ps.parts = live
-}
-
-// Draw draws the frame.
-func (a *App) Draw(screen *ebiten.Image) {
-	a.frame++
-	if a.white == nil {
-		a.white = ebiten.NewImage(3, 3)
-		a.white.Fill(color.White)
-	}
-	screen.Fill(colFloor)
-	if !a.fitted {
-		a.fit()
-	}
-	for i, v := range a.Views {
-		a.drawPane(screen, i, v)
-	}
-	a.drawTop(screen)
-	if a.hasTimeline() {
-		a.drawTimeline(screen)
-	}
-	if a.selected != "" {
-		a.drawDetail(screen)
-	}
-	a.frames++
-	if time.Since(a.fpsAt) >= time.Second {
-		a.fpsShown, a.frames, a.fpsAt = a.frames, 0, time.Now()
-	}
-	if a.OnDraw != nil && a.OnDraw(screen, a.frame) {
-		a.OnDraw = nil
-		a.quit = true
-	}
-}
-
-// quads batches solid quadrilaterals into one draw call: every station,
-// buffer, flow and moving part of a pane is one DrawTriangles32.
-type quads struct {
-	v   []ebiten.Vertex
-	idx []uint32
-}
-
-func (q *quads) quad(x0, y0, x1, y1, x2, y2, x3, y3 float64, c color.RGBA) {
-	r, g, b, al := float32(c.R)/255, float32(c.G)/255, float32(c.B)/255, float32(c.A)/255
-	n := uint32(len(q.v))
-	for _, p := range [4][2]float64{{x0, y0}, {x1, y1}, {x2, y2}, {x3, y3}} {
-		q.v = append(q.v, ebiten.Vertex{DstX: float32(p[0]), DstY: float32(p[1]), SrcX: 1.5, SrcY: 1.5, ColorR: r, ColorG: g, ColorB: b, ColorA: al})
-	}
-	q.idx = append(q.idx, n, n+1, n+2, n, n+2, n+3)
-}
-
-func (q *quads) rect(x, y, w, h float64, c color.RGBA) {
-	if w <= 0 || h <= 0 {
-		return
-	}
-	q.quad(x, y, x+w, y, x+w, y+h, x, y+h, c)
-}
-
-func (q *quads) line(x0, y0, x1, y1, width float64, c color.RGBA) {
-	dx, dy := x1-x0, y1-y0
-	l := math.Hypot(dx, dy)
-	if l == 0 {
-		return
-	}
-	nx, ny := -dy/l*width/2, dx/l*width/2
-	q.quad(x0+nx, y0+ny, x1+nx, y1+ny, x1-nx, y1-ny, x0-nx, y0-ny, c)
-}
-
-func (a *App) flush(dst *ebiten.Image) {
-	if len(a.q.idx) > 0 {
-		dst.DrawTriangles32(a.q.v, a.q.idx, a.white, &ebiten.DrawTrianglesOptions{ColorScaleMode: ebiten.ColorScaleModeStraightAlpha})
-	}
-	a.q.v, a.q.idx = a.q.v[:0], a.q.idx[:0]
-}
-
-// rect fills a rectangle now (panels; the floor goes through quads).
-func (a *App) rect(dst *ebiten.Image, x, y, w, h float64, c color.RGBA) {
-	a.q.rect(x, y, w, h, c)
-	a.flush(dst)
-}
-
-func (a *App) drawPane(screen *ebiten.Image, i int, v View) {
-	r := a.pane(i)
-	dst := screen.SubImage(r).(*ebiten.Image)
-	q := &a.q
-	if i > 0 {
-		q.rect(float64(r.Min.X), float64(r.Min.Y), 2, float64(r.Dy()), colBack)
-	}
-	sc := v.Scene()
-	if sc == nil {
-		a.flush(dst)
-		ebitenutil.DebugPrintAt(dst, v.Title()+": "+nonEmpty(v.Status(), "waiting for data"), r.Min.X+10, r.Min.Y+10)
-		return
-	}
-	X := func(x float64) float64 { return float64(r.Min.X) + a.ox + x*a.scale }
-	Y := func(y float64) float64 { return float64(r.Min.Y) + a.oy + y*a.scale }
-	for _, f := range sc.Flows {
-		q.line(X(f.A[0]), Y(f.A[1]), X(f.B[0]), Y(f.B[1]), math.Max(1.5, a.scale*0.12), colFlow)
-	}
-	labels := a.scale > 4 && len(sc.Stations) <= 200
-	for _, b := range sc.Buffers {
-		w, h := 3*a.scale, math.Max(0.7*a.scale, 3)
-		x, y := X(b.X)-w/2, Y(b.Y)-h/2
-		q.rect(x, y, w, h, colBufBg)
-		q.rect(x, y, w*b.Fill, h, colBufFg)
-	}
-	for _, s := range sc.Stations {
-		w, h := s.W*a.scale, s.H*a.scale
-		x, y := X(s.X)-w/2, Y(s.Y)-h/2
-		if s.Path == a.selected {
-			q.rect(x-3, y-3, w+6, h+6, colSelect)
-		}
-		c, ok := stateColor[s.State]
-		if !ok {
-			c = scene.Palette[event.Unknown]
-		}
-		q.rect(x, y, w, h, c)
-	}
-	now := float64(a.last.UnixNano()) / 1e9
-	sz := math.Max(3, a.scale*0.5)
-	for _, p := range a.panes[i].parts {
-		f := (now - p.t0) / p.dur
-		if f < 0 {
-			continue
-		}
-		x, y := p.ax+(p.bx-p.ax)*f, p.ay+(p.by-p.ay)*f
-		q.rect(X(x)-sz/2, Y(y)-sz/2, sz, sz, colPart)
-	}
-	a.flush(dst)
-	for _, ar := range sc.Areas {
-		ebitenutil.DebugPrintAt(dst, ar.ID, int(X(ar.X-10)), int(Y(ar.Y-10)))
-	}
-	if labels {
-		for _, b := range sc.Buffers {
-			w := 3 * a.scale
-			lbl := fmt.Sprintf("%.0f", b.Level)
-			if b.Capacity > 0 {
-				lbl += fmt.Sprintf("/%d", b.Capacity)
-			}
-			ebitenutil.DebugPrintAt(dst, lbl, int(X(b.X)+w/2+4), int(Y(b.Y)-8))
-		}
-		for _, s := range sc.Stations {
-			ebitenutil.DebugPrintAt(dst, s.ID, int(X(s.X)-s.W*a.scale/2), int(Y(s.Y)+s.H*a.scale/2+1))
-		}
-	}
-	a.drawKPIs(dst, r, i, sc)
-}
-
-func nonEmpty(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-// drawKPIs is the panel at the top of a pane: the scene's tiles, and in a
-// comparison the run KPIs and their difference from the first view.
-func (a *App) drawKPIs(dst *ebiten.Image, r image.Rectangle, i int, sc *scene.Scene) {
-	k := sc.KPIs
-	ontime := "-"
-	if k.OnTime >= 0 {
-		ontime = fmt.Sprintf("%.0f%%", 100*k.OnTime)
-	}
-	lines := []string{
-		fmt.Sprintf("%s  [%s]", a.Views[i].Title(), strings.ToUpper(sc.Source)),
-		fmt.Sprintf("running %d/%d  down %d  good %.0f  WIP %.0f", k.Running, k.Machines, k.Down, k.Good, k.WIP),
-		fmt.Sprintf("%.0f kW  %.0f kWh  %.0f kg CO2  on time %s  open orders %d", k.PowerKW, k.EnergyKWh, k.CO2Kg, ontime, k.OpenOrders),
-	}
-	if i < len(a.Metrics) {
-		for j, m := range a.Metrics[i] {
-			l := fmt.Sprintf("%-15s %9.2f %s", m.Name, m.Value, m.Unit)
-			if i > 0 && len(a.Metrics) > 0 && j < len(a.Metrics[0]) && a.Metrics[0][j].Name == m.Name {
-				d := m.Value - a.Metrics[0][j].Value
-				l += fmt.Sprintf("  (%+.2f)", d)
-			}
-			lines = append(lines, l)
-		}
-	}
-	h := a.panelHeight()
-	a.rect(dst, float64(r.Min.X), float64(r.Min.Y), float64(r.Dx()), float64(h), colPanel)
-	c := sourceCol[sc.Source]
-	a.rect(dst, float64(r.Min.X), float64(r.Min.Y), 4, float64(h), c)
-	for j, l := range lines {
-		ebitenutil.DebugPrintAt(dst, l, r.Min.X+10, r.Min.Y+4+16*j)
-	}
-}
-
-func (a *App) drawTop(screen *ebiten.Image) {
-	a.rect(screen, 0, 0, float64(a.w), topBar, colPanel)
-	title := "twin-view"
-	var t int64
-	for _, v := range a.Views {
-		if sc := v.Scene(); sc != nil {
-			title = "twin-view  " + sc.Plant
-			t = sc.Time
-			break
-		}
-	}
-	s := title
-	if t != 0 {
-		s += "   " + time.Unix(0, t).Format("2006-01-02 15:04:05")
-	}
-	if at := a.position(); at != 0 {
-		s += "   viewing " + time.Unix(0, at).Format("2006-01-02 15:04")
-	}
-	s += fmt.Sprintf("   %d fps", a.fpsShown)
-	ebitenutil.DebugPrintAt(screen, s, 8, 4)
-	ebitenutil.DebugPrintAt(screen, "drag: pan  wheel: zoom  click: details  space: play  F: follow  0: fit", a.w-440, 4)
-}
-
-func (a *App) drawTimeline(screen *ebiten.Image) {
-	y := float64(a.h - timeBar)
-	a.rect(screen, 0, y, float64(a.w), timeBar, colPanel)
-	from, to := a.span()
-	x0, x1 := 150.0, float64(a.w-20)
-	a.rect(screen, x0, y+16, x1-x0, 4, colTrack)
-	t := a.position()
-	label := "following"
-	if a.playing {
-		label = fmt.Sprintf("playing %gx", a.Speed)
-	} else if t != 0 {
-		label = "paused"
-	}
-	if t == 0 {
-		t = to
-	}
-	f := 0.0
-	if to > from {
-		f = float64(t-from) / float64(to-from)
-	}
-	a.rect(screen, x0, y+16, (x1-x0)*f, 4, colHead)
-	a.rect(screen, x0+(x1-x0)*f-3, y+9, 6, 18, colSelect)
-	ebitenutil.DebugPrintAt(screen, label, 8, int(y)+4)
-	ebitenutil.DebugPrintAt(screen, time.Unix(0, from).Format("01-02 15:04"), int(x0), int(y)+20)
-	ebitenutil.DebugPrintAt(screen, time.Unix(0, to).Format("01-02 15:04"), int(x1)-70, int(y)+20)
-}
-
-// drawDetail is the side panel of the selected station: its state in each
-// view, its recent state history, and its availability, quality and OEE
-// over that history.
-func (a *App) drawDetail(screen *ebiten.Image) {
-	x := a.w - sidePane
-	a.rect(screen, float64(x), topBar, sidePane, float64(a.h-topBar), colPanel)
-	if a.histPath != a.selected || time.Since(a.histAt) > 500*time.Millisecond {
-		for i, v := range a.Views {
-			a.hist[i] = v.History(a.selected)
-		}
-		a.histPath, a.histAt = a.selected, time.Now()
-	}
-	y := topBar + 6
-	pr := func(s string) {
-		ebitenutil.DebugPrintAt(screen, s, x+8, y)
-		y += 16
-	}
-	for i, v := range a.Views {
-		sc := v.Scene()
-		if sc == nil {
-			continue
-		}
-		st := sc.Station(a.selected)
-		if st == nil {
-			pr(v.Title() + ": no such station")
-			continue
-		}
-		if i == 0 {
-			pr(st.ID + "  " + st.WorkCenter)
-		}
-		pr("-- " + v.Title())
-		pr(fmt.Sprintf("%s since %s", st.State, fmtTime(st.Since)))
-		pr(fmt.Sprintf("good %.0f  reject %.0f", st.Good, st.Reject))
-		pr(fmt.Sprintf("%.1f kW  %.1f kWh", st.PowerKW, st.EnergyKWh))
-		if st.Job != "" {
-			pr("job " + st.Job)
-		}
-		for _, al := range st.Alarms {
-			pr("ALARM " + al)
-		}
-		h := a.hist[i]
-		av, q, oee, span := oeeOf(h, st, sc.Time)
-		if span > 0 {
-			pr(fmt.Sprintf("over %s:", span.Round(time.Minute)))
-			pr(fmt.Sprintf(" availability %.0f%%", 100*av))
-			pr(fmt.Sprintf(" quality      %.1f%%", 100*q))
-			pr(fmt.Sprintf(" OEE (A x Q)  %.0f%%", 100*oee))
-		}
-		pr("state history:")
-		for j := len(h) - 1; j >= 0 && j >= len(h)-8; j-- {
-			pr(fmt.Sprintf(" %s %s", time.Unix(0, h[j].Time).Format("01-02 15:04:05"), h[j].State))
-		}
-		y += 6
-	}
-}
-
-// oeeOf is availability (running over the time not off) over the history,
-// and quality (good over good and reject) of the station's counters; OEE
-// here is their product: the viewer has no ideal cycle times, so
-// performance is taken as 100% (the MES's KPIs have the full ISO 22400 one).
-func oeeOf(h []feed.Change, st *scene.Station, now int64) (av, q, oee float64, span time.Duration) {
-	if st.Good+st.Reject > 0 {
-		q = st.Good / (st.Good + st.Reject)
-	} else {
-		q = 1
-	}
-	if len(h) == 0 || now <= h[0].Time {
-		return 0, q, 0, 0
-	}
-	sort.SliceStable(h, func(i, j int) bool { return h[i].Time < h[j].Time })
-	var run, planned float64
-	for i, c := range h {
-		end := now
-		if i+1 < len(h) {
-			end = h[i+1].Time
-		}
-		d := float64(end - c.Time)
-		if c.State != "off" {
-			planned += d
-		}
-		if c.State == "running" {
-			run += d
-		}
-	}
-	if planned > 0 {
-		av = run / planned
-	}
-	return av, q, av * q, time.Duration(now - h[0].Time)
-}
-
-func fmtTime(ns int64) string {
-	if ns == 0 {
-		return "-"
-	}
-	return time.Unix(0, ns).Format("01-02 15:04:05")
 }
 
 // StationCenter is where station path of view i is drawn (for tests).

@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -71,20 +72,18 @@ func (v *LiveView) Status() string { return v.C.Status() }
 // store): a worker rebuilds the scene at the position asked for.
 type TimelineView struct {
 	Name string
-	span func() (int64, int64)
-	at   func(t int64) *scene.Scene
+	h    *feed.History
 	hist func(path string, to int64) []feed.Change
 
-	mu      sync.Mutex
-	want    int64 // position asked for (0: the end)
-	shown   int64 // position of sc
-	sc      *scene.Scene
-	wake    chan struct{}
-	working bool
+	mu    sync.Mutex
+	want  int64 // position asked for (0: the end)
+	shown int64 // position of sc
+	sc    *scene.Scene
+	wake  chan struct{}
 }
 
-func newTimeline(name string, span func() (int64, int64), at func(int64) *scene.Scene, hist func(string, int64) []feed.Change) *TimelineView {
-	v := &TimelineView{Name: name, span: span, at: at, hist: hist, wake: make(chan struct{}, 1), shown: -1}
+func newTimeline(name string, h *feed.History, hist func(string, int64) []feed.Change) *TimelineView {
+	v := &TimelineView{Name: name, h: h, hist: hist, wake: make(chan struct{}, 1), shown: -1}
 	go v.work()
 	v.wake <- struct{}{}
 	return v
@@ -96,9 +95,9 @@ func (v *TimelineView) work() {
 		t := v.want
 		v.mu.Unlock()
 		if t == 0 {
-			_, t = v.span()
+			_, t = v.h.Span()
 		}
-		sc := v.at(t)
+		sc := v.h.SceneAt(t)
 		v.mu.Lock()
 		v.sc, v.shown = sc, t
 		v.mu.Unlock()
@@ -107,35 +106,23 @@ func (v *TimelineView) work() {
 
 // TapeView plays a recorded run (a scenario variant).
 func TapeView(name string, tp *state.Tape, l *scene.Layout) *TimelineView {
-	return newTimeline(name, tp.Span, func(t int64) *scene.Scene { return l.Build(tp.At(t)) },
-		func(path string, to int64) []feed.Change {
-			var out []feed.Change
-			for _, e := range tp.Events() {
-				if e.Time > to {
-					break
-				}
-				if e.Kind == event.State && e.Asset == path {
-					out = append(out, feed.Change{Path: path, State: event.MachineState(e.Value).String(), Time: e.Time})
-				}
+	return newTimeline(name, feed.TapeHistory(tp, l, nil), func(path string, to int64) []feed.Change {
+		var out []feed.Change
+		for _, e := range tp.Events() {
+			if e.Time > to {
+				break
 			}
-			return out
-		})
+			if e.Kind == event.State && e.Asset == path {
+				out = append(out, feed.Change{Path: path, State: event.MachineState(e.Value).String(), Time: e.Time})
+			}
+		}
+		return out
+	})
 }
 
 // StoreView replays a twin's history from its store.
-func StoreView(name string, st *store.Store, l *scene.Layout) *TimelineView {
-	return newTimeline(name, func() (int64, int64) {
-		first, last, _, _ := st.Bounds()
-		return first, last
-	}, func(t int64) *scene.Scene {
-		s, err := st.StateAt(t)
-		if err != nil {
-			s = &state.State{}
-		}
-		sc := l.Build(s)
-		sc.Source = event.Replay.String()
-		return sc
-	}, func(path string, to int64) []feed.Change {
+func StoreView(name string, st *store.Store, l *scene.Layout, log *slog.Logger) *TimelineView {
+	return newTimeline(name, feed.StoreHistory(st, l, nil, log), func(path string, to int64) []feed.Change {
 		var out []feed.Change
 		st.AssetRange(path, to-7*24*int64(time.Hour), to+1, func(e event.Event) error {
 			if e.Kind == event.State {
@@ -155,7 +142,7 @@ func (v *TimelineView) Scene() *scene.Scene {
 	return v.sc
 }
 
-func (v *TimelineView) Span() (int64, int64) { return v.span() }
+func (v *TimelineView) Span() (int64, int64) { return v.h.Span() }
 
 func (v *TimelineView) Goto(t int64) {
 	v.mu.Lock()

@@ -90,7 +90,8 @@ type Feed struct {
 	mu      sync.Mutex
 	clients map[*client]bool
 	cur     *scene.Scene  // the source's latest scene
-	tick    chan struct{} // closed when cur changes
+	span    [2]int64      // a Timeline source's span, as of the latest poll
+	tick    chan struct{} // closed when cur or span changes
 	stop    chan struct{}
 	dropped atomic.Uint64
 	sent    atomic.Uint64
@@ -128,9 +129,10 @@ func (f *Feed) poll() {
 			continue
 		}
 		sc := f.src.Scene()
+		span := f.timelineSpan()
 		f.mu.Lock()
-		if sc != f.cur {
-			f.cur = sc
+		if sc != f.cur || span != f.span {
+			f.cur, f.span = sc, span
 			close(f.tick)
 			f.tick = make(chan struct{})
 		}
@@ -138,15 +140,24 @@ func (f *Feed) poll() {
 	}
 }
 
-// latest is the source's latest scene and the channel closed when it
-// changes.
-func (f *Feed) latest() (*scene.Scene, chan struct{}) {
+// timelineSpan asks a Timeline source for its span (which may cost a
+// look into a store: once a poll, not once a client).
+func (f *Feed) timelineSpan() (span [2]int64) {
+	if tl, ok := f.src.(Timeline); ok {
+		span[0], span[1] = tl.Span()
+	}
+	return span
+}
+
+// latest is the source's latest scene, its span, and the channel closed
+// when either changes.
+func (f *Feed) latest() (*scene.Scene, [2]int64, chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cur == nil {
-		f.cur = f.src.Scene()
+		f.cur, f.span = f.src.Scene(), f.timelineSpan()
 	}
-	return f.cur, f.tick
+	return f.cur, f.span, f.tick
 }
 
 func (f *Feed) checkOrigin(r *http.Request) bool {
@@ -323,16 +334,17 @@ func (c *client) reader() {
 	}
 }
 
-// scene is what this client should see now.
-func (c *client) scene() (*scene.Scene, chan struct{}) {
-	sc, tick := c.f.latest()
+// scene is what this client should see now, the span, and the channel
+// closed when the source changes.
+func (c *client) scene() (*scene.Scene, [2]int64, chan struct{}) {
+	sc, span, tick := c.f.latest()
 	c.mu.Lock()
 	at := c.at
 	c.mu.Unlock()
 	if tl, ok := c.f.src.(Timeline); ok && at != 0 {
-		return tl.SceneAt(at), tick
+		return tl.SceneAt(at), span, tick
 	}
-	return sc, tick
+	return sc, span, tick
 }
 
 // writer sends a message when there is something new, at most at the
@@ -343,7 +355,7 @@ func (c *client) writer() {
 	defer ping.Stop()
 	var last time.Time
 	for {
-		sc, tick := c.scene()
+		sc, span, tick := c.scene()
 		c.mu.Lock()
 		every := time.Second / time.Duration(c.rate)
 		c.mu.Unlock()
@@ -355,9 +367,9 @@ func (c *client) writer() {
 				return
 			case <-time.After(wait):
 			}
-			sc, tick = c.scene()
+			sc, span, tick = c.scene()
 		}
-		if msg := c.message(sc); msg != nil {
+		if msg := c.message(sc, span); msg != nil {
 			c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
 				// too slow or gone: drop it; it will reconnect for a snapshot
@@ -399,15 +411,11 @@ type outMsg struct {
 }
 
 // message is the next message for this client, or nil if nothing changed.
-func (c *client) message(sc *scene.Scene) []byte {
+func (c *client) message(sc *scene.Scene, span [2]int64) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	sc = c.filter(sc)
 	m := outMsg{V: Version, Source: sc.Source, Time: sc.Time, At: c.at}
-	var span [2]int64
-	if tl, ok := c.f.src.(Timeline); ok {
-		span[0], span[1] = tl.Span()
-	}
 	if c.reset || c.last == nil {
 		m.Type, m.Scene = "snapshot", sc
 		c.reset = false

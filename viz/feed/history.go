@@ -1,0 +1,46 @@
+package feed
+
+import (
+	"log/slog"
+
+	"twin/plant/event"
+	"twin/twin/state"
+	"twin/twin/store"
+	"twin/viz/scene"
+)
+
+// StoreHistory lets clients seek in a twin's history (its store) while
+// others follow `follow`; the scenes of the past say "replay". Errors
+// reading the store are logged and show an empty plant.
+func StoreHistory(st *store.Store, l *scene.Layout, follow Source, log *slog.Logger) *History {
+	return &History{
+		Follow: follow,
+		Bounds: func() (int64, int64) {
+			first, last, _, err := st.Bounds()
+			if err != nil {
+				log.Warn("history bounds", "err", err)
+			}
+			return first, last
+		},
+		At: func(t int64) *scene.Scene {
+			s, err := st.StateAt(t)
+			if err != nil {
+				log.Warn("history seek", "time", t, "err", err)
+				s = &state.State{}
+			}
+			sc := l.Build(s)
+			sc.Source = event.Replay.String()
+			return sc
+		},
+	}
+}
+
+// TapeHistory is the same over a run recorded on a tape (a scenario's
+// playback); its scenes keep the events' source.
+func TapeHistory(tp *state.Tape, l *scene.Layout, follow Source) *History {
+	return &History{
+		Follow: follow,
+		Bounds: tp.Span,
+		At:     func(t int64) *scene.Scene { return l.Build(tp.At(t)) },
+	}
+}
