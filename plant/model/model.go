@@ -36,6 +36,9 @@ type Options struct {
 	// each fails at once with its first failure mode and is repaired as
 	// that mode says. A forecast from the live state sets it.
 	Down []string
+	// Dispatch, when set, replaces every work centre's dispatch rule (the
+	// MES schedules by customer priority, then due date).
+	Dispatch *plant.Rule
 }
 
 // Model is a plant simulation on the kernel. Build it with New, then Run it

@@ -26,6 +26,9 @@ type wcenter struct {
 
 func newWorkCenter(m *Model, w *plant.WorkCenter) *wcenter {
 	c := &wcenter{m: m, p: w, path: w.Path(), bufPath: w.Path() + "/buffer", rule: w.Dispatch}
+	if m.opt.Dispatch != nil {
+		c.rule = *m.opt.Dispatch
+	}
 	c.queueLen.Reset(0, 0)
 	return c
 }

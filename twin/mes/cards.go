@@ -1,0 +1,514 @@
+package mes
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"twin/plant"
+	"twin/twin/mes/qrcode"
+)
+
+// Operation statuses.
+const (
+	OpPending   = "pending"
+	OpStarted   = "started"
+	OpConfirmed = "confirmed"
+)
+
+// Unit statuses.
+const (
+	UnitInProcess = "in_process"
+	UnitRework    = "rework"
+	UnitPassed    = "passed"
+	UnitAccepted  = "accepted" // nonconforming, accepted as is (concession)
+	UnitScrapped  = "scrapped"
+)
+
+// Operation is one operation of a work order: its card on the floor.
+type Operation struct {
+	ID             string   `json:"id"`
+	WorkOrder      string   `json:"work_order"`
+	Order          string   `json:"order"`
+	Item           string   `json:"item"`
+	Seq            int      `json:"seq" doc:"10, 20, … along the routing"`
+	Op             string   `json:"op" doc:"the routing's operation id"`
+	Name           string   `json:"name"`
+	WorkCenters    []string `json:"work_centers" doc:"where it may run, in order of preference"`
+	Inspect        bool     `json:"inspect" doc:"a quality check with an inspection plan"`
+	Planned        int      `json:"planned" doc:"quantity to make"`
+	PlannedSeconds float64  `json:"planned_seconds" doc:"planned run time per item (ISO 22400 PRI)"`
+	Status         string   `json:"status" enum:"pending,started,confirmed"`
+	Station        string   `json:"station,omitempty" doc:"the machine (equipment path) it runs on"`
+
+	StartedAt     time.Time `json:"started_at,omitzero"`
+	StartedBy     string    `json:"started_by,omitempty" doc:"worker"`
+	ConfirmedAt   time.Time `json:"confirmed_at,omitzero"`
+	ConfirmedBy   string    `json:"confirmed_by,omitempty" doc:"worker"`
+	Good          int       `json:"good"`
+	Scrap         int       `json:"scrap"`
+	AtStart       *Reading  `json:"at_start,omitempty" doc:"the machine's counters and energy meter when it started"`
+	Machine       *Reading  `json:"machine,omitempty" doc:"what the machine counted while it ran (live until confirmed)"`
+	Mismatch      bool      `json:"mismatch,omitempty" doc:"the confirmed good quantity disagrees with the machine's count (see flags)"`
+	Confirmations int       `json:"confirmations" doc:"1 once confirmed; never more"`
+}
+
+// Reading is a machine's counters and energy meter.
+type Reading struct {
+	Good      float64 `json:"good"`
+	Reject    float64 `json:"reject"`
+	EnergyKWh float64 `json:"energy_kwh"`
+}
+
+// Scan is a card scanned at a terminal.
+type Scan struct {
+	Token    string    `json:"token" doc:"the card's QR text"`
+	Action   string    `json:"action,omitempty" enum:"start,confirm" doc:"empty: start a pending operation, confirm a started one"`
+	ScanID   string    `json:"scan_id,omitempty" doc:"the terminal's id for this scan: a retried delivery with the same id is answered from the first"`
+	Terminal string    `json:"terminal,omitempty"`
+	Worker   string    `json:"worker,omitempty" doc:"the worker's badge id; default the signed-in user"`
+	Station  string    `json:"station,omitempty" doc:"machine id or path; needed when the work centre has several"`
+	Good     *int      `json:"good,omitempty" doc:"confirm: good quantity (default planned − scrap)"`
+	Scrap    *int      `json:"scrap,omitempty"`
+	At       time.Time `json:"at,omitzero" doc:"when it was scanned (terminals buffering offline); default now"`
+}
+
+// ScanResult is what a scan did.
+type ScanResult struct {
+	Action    string    `json:"action" enum:"started,confirmed"`
+	Duplicate bool      `json:"duplicate" doc:"nothing changed: the operation was already in this state (a repeated or concurrent scan)"`
+	Operation Operation `json:"operation"`
+	Flag      *Flag     `json:"flag,omitempty" doc:"a manual count that disagrees with the machine's"`
+}
+
+// Flag is a disagreement the records keep rather than merge.
+type Flag struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind" enum:"count_mismatch"`
+	Operation string    `json:"operation"`
+	Order     string    `json:"order"`
+	Station   string    `json:"station"`
+	Manual    float64   `json:"manual"`
+	Machine   float64   `json:"machine"`
+	At        time.Time `json:"at"`
+	Text      string    `json:"text"`
+}
+
+// CardToken returns the signed token an operation's card carries:
+// "v1.<operation id, base64url>.<HMAC-SHA256 over both, 16 bytes>". The
+// key is the server's (DIR/mes/card.key): a card cannot be made or
+// altered without it.
+func (d *DB) CardToken(op string) string {
+	body := "v1." + base64.RawURLEncoding.EncodeToString([]byte(op))
+	return body + "." + d.sign(body)
+}
+
+func (d *DB) sign(body string) string {
+	m := hmac.New(sha256.New, d.key)
+	m.Write([]byte(body))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// ErrBadToken is a card token that is malformed, forged or altered.
+var ErrBadToken = errors.New("not a valid card: forged, altered or from another plant")
+
+// VerifyToken returns the operation a card token names, or ErrBadToken.
+func (d *DB) VerifyToken(tok string) (string, error) {
+	parts := strings.Split(strings.TrimSpace(tok), ".")
+	if len(parts) != 3 || parts[0] != "v1" {
+		return "", ErrBadToken
+	}
+	body := parts[0] + "." + parts[1]
+	if !hmac.Equal([]byte(d.sign(body)), []byte(parts[2])) {
+		return "", ErrBadToken
+	}
+	op, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", ErrBadToken
+	}
+	return string(op), nil
+}
+
+// Card renders an operation's QR code as PNG ("png") or SVG ("svg").
+func (d *DB) Card(op, format string, scale int) ([]byte, error) {
+	if _, err := d.Operation(op); err != nil {
+		return nil, err
+	}
+	c, err := qrcode.Encode(d.CardToken(op))
+	if err != nil {
+		return nil, err
+	}
+	if format == "svg" {
+		return c.SVG(scale), nil
+	}
+	return c.PNG(scale), nil
+}
+
+// Operation returns an operation, with the machine's count so far when it
+// is running.
+func (d *DB) Operation(id string) (*Operation, error) {
+	o := new(Operation)
+	if err := d.view(func(t *tx) error { return t.must("op", id, o) }); err != nil {
+		return nil, err
+	}
+	d.liveCount(o)
+	return o, nil
+}
+
+// liveCount fills a started operation's machine count from the live link.
+func (d *DB) liveCount(o *Operation) {
+	if o.Status != OpStarted || o.AtStart == nil || d.link == nil {
+		return
+	}
+	if r, ok := d.link.reading(o.Station); ok {
+		o.Machine = &Reading{Good: r.Good - o.AtStart.Good, Reject: r.Reject - o.AtStart.Reject, EnergyKWh: r.EnergyKWh - o.AtStart.EnergyKWh}
+	}
+}
+
+// OperationFilter selects operations.
+type OperationFilter struct {
+	Order, WorkOrder, Station, Status string
+}
+
+// Operations lists operations.
+func (d *DB) Operations(f OperationFilter, cursor string, limit int) (Page[Operation], error) {
+	var p Page[Operation]
+	keep := func(o *Operation) bool {
+		return (f.Status == "" || o.Status == f.Status) && (f.WorkOrder == "" || o.WorkOrder == f.WorkOrder) &&
+			(f.Station == "" || o.Station == f.Station || strings.HasSuffix(o.Station, "/"+f.Station))
+	}
+	err := d.view(func(t *tx) (err error) {
+		switch {
+		case f.Order != "":
+			p, err = listIndex(t, "x/order/"+f.Order+"/op/", "op", cursor, limit, keep)
+		case f.WorkOrder != "":
+			p, err = list(t, "op/"+f.WorkOrder+"-", cursor, limit, keep)
+		default:
+			p, err = list(t, "op/", cursor, limit, keep)
+		}
+		return err
+	})
+	for i := range p.Items {
+		d.liveCount(&p.Items[i])
+	}
+	return p, err
+}
+
+// unitFor resolves the machine an operation runs on.
+func (d *DB) unitFor(o *Operation, station string) (*plant.Unit, error) {
+	var cands []*plant.Unit
+	for _, wc := range d.p.WorkCenters {
+		for _, id := range o.WorkCenters {
+			if wc.ID() == id {
+				cands = append(cands, wc.Units...)
+			}
+		}
+	}
+	if station == "" {
+		if len(cands) == 1 {
+			return cands[0], nil
+		}
+		return nil, fieldErr("station", "required: %s runs on %d machines (%s)", o.Op, len(cands), unitIDs(cands))
+	}
+	for _, u := range cands {
+		if u.ID() == station || u.Path() == station {
+			return u, nil
+		}
+	}
+	return nil, fieldErr("station", "%q cannot do operation %s; it runs on %s", station, o.Op, unitIDs(cands))
+}
+
+func unitIDs(us []*plant.Unit) string {
+	var s []string
+	for _, u := range us {
+		s = append(s, u.ID())
+	}
+	return strings.Join(s, ", ")
+}
+
+// DoScan carries out a card scan. It is idempotent: a scan whose ScanID
+// was seen returns the first answer; a start of a started operation or a
+// confirmation of a confirmed one changes nothing and says Duplicate.
+// Two terminals confirming at once both read the card as started; the
+// database lets one commit and retries the other, which then finds it
+// confirmed.
+func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
+	opID, err := d.VerifyToken(s.Token)
+	if err != nil {
+		return nil, &FieldError{Field: "token", Msg: err.Error()}
+	}
+	if s.Action != "" && s.Action != "start" && s.Action != "confirm" {
+		return nil, fieldErr("action", "want start, confirm or empty, got %q", s.Action)
+	}
+	if s.ScanID != "" {
+		if err := validID("scan_id", s.ScanID); err != nil {
+			return nil, err
+		}
+	}
+	if s.Good != nil && *s.Good < 0 {
+		return nil, fieldErr("good", "negative")
+	}
+	if s.Scrap != nil && *s.Scrap < 0 {
+		return nil, fieldErr("scrap", "negative")
+	}
+	worker := s.Worker
+	if worker == "" {
+		worker = user
+	}
+	if err := validID("worker", worker); err != nil {
+		return nil, err
+	}
+	var res *ScanResult
+	err = d.update(user, "scan", func(t *tx) error {
+		res = &ScanResult{}
+		at := s.At
+		if at.IsZero() {
+			at = t.now
+		}
+		if s.ScanID != "" {
+			var prev ScanResult
+			if ok, err := t.get("scan/"+s.ScanID, &prev); err != nil || ok {
+				if ok {
+					*res = prev
+					res.Duplicate = true
+					return t.must("op", prev.Operation.ID, &res.Operation)
+				}
+				return err
+			}
+		}
+		var o Operation
+		if err := t.must("op", opID, &o); err != nil {
+			return err
+		}
+		action := s.Action
+		if action == "" {
+			action = "confirm"
+			if o.Status == OpPending {
+				action = "start"
+			}
+		}
+		before := o
+		t.action = "scan." + action
+		switch {
+		case action == "start" && o.Status != OpPending:
+			res.Action, res.Duplicate = "started", true
+		case action == "confirm" && o.Status == OpConfirmed:
+			res.Action, res.Duplicate = "confirmed", true
+		case action == "start":
+			res.Action = "started"
+			if err := d.start(t, &o, s.Station, worker, at); err != nil {
+				return err
+			}
+		default:
+			res.Action = "confirmed"
+			if o.Status == OpPending {
+				if err := d.start(t, &o, s.Station, worker, at); err != nil {
+					return err
+				}
+			}
+			f, err := d.confirm(t, &o, s, worker, at)
+			if err != nil {
+				return err
+			}
+			res.Flag = f
+		}
+		if !res.Duplicate {
+			if err := t.put("op", o.ID, before, o); err != nil {
+				return err
+			}
+		}
+		res.Operation = o
+		if s.ScanID != "" {
+			return t.set("scan/"+s.ScanID, ScanResult{Action: res.Action, Operation: Operation{ID: o.ID}})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.liveCount(&res.Operation)
+	return res, nil
+}
+
+func (d *DB) start(t *tx, o *Operation, station, worker string, at time.Time) error {
+	u, err := d.unitFor(o, station)
+	if err != nil {
+		return err
+	}
+	o.Status, o.Station, o.StartedAt, o.StartedBy = OpStarted, u.Path(), at, worker
+	if d.link != nil {
+		if r, ok := d.link.reading(u.Path()); ok {
+			o.AtStart = &r
+		}
+	}
+	if err := t.index("station", u.ID(), "op", o.ID); err != nil {
+		return err
+	}
+	if err := d.clock(t, worker, o, true, at); err != nil {
+		return err
+	}
+	// the work order and the order are in progress
+	var w WorkOrder
+	if err := t.must("wo", o.WorkOrder, &w); err != nil {
+		return err
+	}
+	if w.Status == StatusReleased {
+		wb := w
+		w.Status = StatusInProgress
+		if err := t.put("wo", w.ID, wb, w); err != nil {
+			return err
+		}
+	}
+	var ord Order
+	if err := t.must("order", o.Order, &ord); err != nil {
+		return err
+	}
+	if ord.Status == StatusReleased {
+		ob := ord
+		ord.Status, ord.Started = StatusInProgress, at
+		return t.put("order", ord.ID, ob, ord)
+	}
+	return nil
+}
+
+func (d *DB) confirm(t *tx, o *Operation, s Scan, worker string, at time.Time) (*Flag, error) {
+	scrap := 0
+	if s.Scrap != nil {
+		scrap = *s.Scrap
+	}
+	good := max(o.Planned-scrap, 0)
+	if s.Good != nil {
+		good = *s.Good
+	}
+	if good+scrap > o.Planned {
+		return nil, fieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
+	}
+	if s.Station != "" {
+		if u, err := d.unitFor(o, s.Station); err != nil {
+			return nil, err
+		} else if u.Path() != o.Station {
+			return nil, fieldErr("station", "the operation runs on %s, not %s", o.Station, s.Station)
+		}
+	}
+	o.Status, o.ConfirmedAt, o.ConfirmedBy, o.Good, o.Scrap = OpConfirmed, at, worker, good, scrap
+	o.Confirmations++
+	var flag *Flag
+	if d.link != nil && o.AtStart != nil {
+		if r, ok := d.link.reading(o.Station); ok {
+			o.Machine = &Reading{Good: r.Good - o.AtStart.Good, Reject: r.Reject - o.AtStart.Reject, EnergyKWh: r.EnergyKWh - o.AtStart.EnergyKWh}
+			if math.Abs(o.Machine.Good-float64(good)) >= 0.5 {
+				o.Mismatch = true
+				n, err := t.nextID()
+				if err != nil {
+					return nil, err
+				}
+				flag = &Flag{ID: fmt.Sprintf("FL-%06d", n), Kind: "count_mismatch", Operation: o.ID, Order: o.Order, Station: o.Station,
+					Manual: float64(good), Machine: o.Machine.Good, At: at,
+					Text: fmt.Sprintf("%s confirmed %d good; %s counted %.0f while it ran", worker, good, o.Station, o.Machine.Good)}
+				if err := t.put("flag", flag.ID, nil, flag); err != nil {
+					return nil, err
+				}
+				if err := t.index("order", o.Order, "flag", flag.ID); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := t.index("time", "confirm", "op", tkey(at, o.ID)); err != nil {
+		return nil, err
+	}
+	// everyone clocked on to the operation clocks off
+	for _, w := range t.keys("x/oncard/" + o.ID + "/") {
+		if err := d.clock(t, w, o, false, at); err != nil {
+			return nil, err
+		}
+	}
+	var w WorkOrder
+	if err := t.must("wo", o.WorkOrder, &w); err != nil {
+		return nil, err
+	}
+	done := 0
+	for _, id := range w.Operations {
+		if id == o.ID {
+			done++
+			continue
+		}
+		var x Operation
+		if err := t.must("op", id, &x); err != nil {
+			return nil, err
+		}
+		if x.Status == OpConfirmed {
+			done++
+		}
+	}
+	if done < len(w.Operations) {
+		return flag, nil
+	}
+	wb := w
+	w.Status, w.Completed = StatusCompleted, at
+	if err := t.put("wo", w.ID, wb, w); err != nil {
+		return nil, err
+	}
+	if err := t.t.Delete([]byte("x/open/wo/wo/" + w.ID)); err != nil {
+		return nil, err
+	}
+	return flag, d.completeOrder(t, o, at)
+}
+
+// completeOrder completes the order when all its work orders are.
+func (d *DB) completeOrder(t *tx, o *Operation, at time.Time) error {
+	var ord Order
+	if err := t.must("order", o.Order, &ord); err != nil {
+		return err
+	}
+	good, scrap := 0, 0
+	for _, id := range ord.WorkOrders {
+		var w WorkOrder
+		if err := t.must("wo", id, &w); err != nil {
+			return err
+		}
+		if w.Status != StatusCompleted {
+			return nil
+		}
+		if !w.Final {
+			continue
+		}
+		for i, oid := range w.Operations {
+			var x Operation
+			if oid == o.ID {
+				x = *o
+			} else if err := t.must("op", oid, &x); err != nil {
+				return err
+			}
+			scrap += x.Scrap
+			if i == len(w.Operations)-1 {
+				good = x.Good
+			}
+		}
+	}
+	ob := ord
+	ord.Status, ord.Completed, ord.Good, ord.Scrap = StatusCompleted, at, good, scrap
+	if err := t.put("order", ord.ID, ob, ord); err != nil {
+		return err
+	}
+	return t.index("time", "done", "order", tkey(at, ord.ID))
+}
+
+// Flags lists the flags, newest last.
+func (d *DB) Flags(order, cursor string, limit int) (Page[Flag], error) {
+	var p Page[Flag]
+	err := d.view(func(t *tx) (err error) {
+		if order != "" {
+			p, err = listIndex[Flag](t, "x/order/"+order+"/flag/", "flag", cursor, limit, nil)
+		} else {
+			p, err = list[Flag](t, "flag/", cursor, limit, nil)
+		}
+		return err
+	})
+	return p, err
+}

@@ -1,0 +1,400 @@
+package mes
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"twin/plant"
+)
+
+// Order statuses.
+const (
+	StatusPlanned    = "planned"     // entered, not released to the floor
+	StatusReleased   = "released"    // work orders and cards exist
+	StatusInProgress = "in_progress" // an operation has started
+	StatusCompleted  = "completed"
+	StatusCancelled  = "cancelled"
+)
+
+// Order is a production order: what a customer ordered.
+type Order struct {
+	ID         string    `json:"id" doc:"the ERP's order number"`
+	Customer   string    `json:"customer"`
+	Priority   int       `json:"priority" doc:"customer priority: an index into the plant's priorities, higher is more urgent"`
+	Product    string    `json:"product"`
+	Quantity   int       `json:"quantity"`
+	Due        time.Time `json:"due"`
+	Status     string    `json:"status" enum:"planned,released,in_progress,completed,cancelled"`
+	Created    time.Time `json:"created"`
+	Released   time.Time `json:"released,omitzero"`
+	Started    time.Time `json:"started,omitzero"`
+	Completed  time.Time `json:"completed,omitzero"`
+	Good       int       `json:"good" doc:"units finished good (passed or accepted)"`
+	Scrap      int       `json:"scrap"`
+	WorkOrders []string  `json:"work_orders,omitempty"`
+}
+
+// WorkOrder is the making of one item (the product, or a part made in
+// the plant) for an order, along that item's routing.
+type WorkOrder struct {
+	ID             string    `json:"id"`
+	Order          string    `json:"order"`
+	Item           string    `json:"item" doc:"product or part id"`
+	Final          bool      `json:"final" doc:"makes the ordered product (its units carry serial numbers)"`
+	Routing        string    `json:"routing"`
+	Quantity       int       `json:"quantity"`
+	Priority       int       `json:"priority"`
+	Due            time.Time `json:"due"`
+	Status         string    `json:"status" enum:"released,in_progress,completed,cancelled"`
+	Operations     []string  `json:"operations"`
+	Released       time.Time `json:"released"`
+	Completed      time.Time `json:"completed,omitzero"`
+}
+
+// Unit is one finished unit with its serial number.
+type Unit struct {
+	Serial       string    `json:"serial"`
+	Order        string    `json:"order"`
+	WorkOrder    string    `json:"work_order"`
+	Product      string    `json:"product"`
+	Status       string    `json:"status" enum:"in_process,rework,passed,accepted,scrapped"`
+	FirstPass    *bool     `json:"first_pass,omitempty" doc:"passed every inspection at the first attempt; unset until inspected"`
+	Reinspection string    `json:"reinspection,omitempty" doc:"operation whose re-inspection is pending"`
+	Inspections  []string  `json:"inspections,omitempty"`
+	NCs          []string  `json:"nonconformances,omitempty"`
+	Created      time.Time `json:"created"`
+}
+
+// NewOrder is the request that enters an order.
+type NewOrder struct {
+	ID       string    `json:"id" doc:"order number; generated when empty"`
+	Customer string    `json:"customer"`
+	Priority int       `json:"priority"`
+	Product  string    `json:"product"`
+	Quantity int       `json:"quantity"`
+	Due      time.Time `json:"due"`
+}
+
+// CreateOrder enters a production order (status planned).
+func (d *DB) CreateOrder(user string, r NewOrder) (*Order, error) {
+	if r.ID != "" {
+		if err := validID("id", r.ID); err != nil {
+			return nil, err
+		}
+	}
+	if r.Customer == "" {
+		return nil, fieldErr("customer", "required")
+	}
+	if d.product(r.Product) == nil {
+		return nil, fieldErr("product", "%q is not a product of plant %s", r.Product, d.p.ID)
+	}
+	if r.Quantity <= 0 || r.Quantity > 100000 {
+		return nil, fieldErr("quantity", "want 1 to 100000, got %d", r.Quantity)
+	}
+	if r.Due.IsZero() {
+		return nil, fieldErr("due", "required (RFC 3339)")
+	}
+	if n := len(d.p.Demand.Priorities); r.Priority < 0 || n > 0 && r.Priority >= n || n == 0 && r.Priority > 9 {
+		return nil, fieldErr("priority", "out of range (%d levels)", max(n, 10))
+	}
+	var o *Order
+	err := d.update(user, "order.create", func(t *tx) error {
+		id := r.ID
+		if id == "" {
+			n, err := t.nextID()
+			if err != nil {
+				return err
+			}
+			id = fmt.Sprintf("PO-%06d", n)
+		}
+		if ok, err := t.exists("order/" + id); err != nil || ok {
+			if ok {
+				return fmt.Errorf("order %q exists: %w", id, ErrConflict)
+			}
+			return err
+		}
+		o = &Order{ID: id, Customer: r.Customer, Priority: r.Priority, Product: r.Product, Quantity: r.Quantity,
+			Due: r.Due, Status: StatusPlanned, Created: t.now}
+		if err := t.put("order", id, nil, o); err != nil {
+			return err
+		}
+		return t.index("time", "order", "order", tkey(t.now, id))
+	})
+	return o, err
+}
+
+func tkey(at time.Time, id string) string { return fmt.Sprintf("%016x/%s", at.UnixNano(), id) }
+
+func (d *DB) product(id string) *plant.Product {
+	for _, p := range d.p.Products {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// Order returns an order.
+func (d *DB) Order(id string) (*Order, error) {
+	o := new(Order)
+	return o, d.view(func(t *tx) error { return t.must("order", id, o) })
+}
+
+// OrderFilter selects orders.
+type OrderFilter struct {
+	Status   string
+	Product  string
+	Customer string
+	From, To time.Time // created in [From, To)
+}
+
+// Orders lists orders by id.
+func (d *DB) Orders(f OrderFilter, cursor string, limit int) (Page[Order], error) {
+	var p Page[Order]
+	err := d.view(func(t *tx) (err error) {
+		p, err = list(t, "order/", cursor, limit, func(o *Order) bool {
+			return (f.Status == "" || o.Status == f.Status) && (f.Product == "" || o.Product == f.Product) &&
+				(f.Customer == "" || o.Customer == f.Customer) && inWindow(o.Created, f.From, f.To)
+		})
+		return err
+	})
+	return p, err
+}
+
+func inWindow(at, from, to time.Time) bool {
+	return (from.IsZero() || !at.Before(from)) && (to.IsZero() || at.Before(to))
+}
+
+// ReleaseOrder releases an order to the floor: a work order for the
+// product and one for each part made in the plant (its quantity the
+// order's times the bill of materials'), an operation card for every
+// operation of their routings, and a serial number for every unit.
+func (d *DB) ReleaseOrder(user, id string) (*Order, error) {
+	var o Order
+	err := d.update(user, "order.release", func(t *tx) error {
+		if err := t.must("order", id, &o); err != nil {
+			return err
+		}
+		if o.Status != StatusPlanned {
+			return fmt.Errorf("order %s is %s, not planned: %w", id, o.Status, ErrConflict)
+		}
+		before := o
+		pr := d.product(o.Product)
+		if pr == nil {
+			return fieldErr("product", "%q is no longer in the plant file", o.Product)
+		}
+		type item struct {
+			id      string
+			routing *plant.Routing
+			qty     int
+			final   bool
+		}
+		items := []item{{pr.ID, pr.Routing, o.Quantity, true}}
+		for _, c := range pr.BOM {
+			if !c.Part.Purchased && c.Part.Routing != nil {
+				items = append(items, item{c.Part.ID, c.Part.Routing, o.Quantity * c.Qty, false})
+			}
+		}
+		o.WorkOrders = nil
+		for _, it := range items {
+			w := &WorkOrder{ID: o.ID + "-" + it.id, Order: o.ID, Item: it.id, Final: it.final, Routing: it.routing.ID,
+				Quantity: it.qty, Priority: o.Priority, Due: o.Due, Status: StatusReleased, Released: t.now}
+			for i, op := range it.routing.Ops {
+				c := &Operation{ID: w.ID + "-" + op.ID, WorkOrder: w.ID, Order: o.ID, Item: it.id, Seq: (i + 1) * 10,
+					Op: op.ID, Name: op.Name, Planned: it.qty, Status: OpPending, Inspect: op.Inspect != nil}
+				for _, a := range op.Alternatives {
+					c.WorkCenters = append(c.WorkCenters, a.WorkCenter.ID())
+				}
+				if p := d.plannedTime(op, pr); p > 0 {
+					c.PlannedSeconds = p
+				}
+				w.Operations = append(w.Operations, c.ID)
+				if err := t.put("op", c.ID, nil, c); err != nil {
+					return err
+				}
+				if err := t.index("order", o.ID, "op", c.ID); err != nil {
+					return err
+				}
+			}
+			if err := t.put("wo", w.ID, nil, w); err != nil {
+				return err
+			}
+			if err := t.index("order", o.ID, "wo", w.ID); err != nil {
+				return err
+			}
+			if err := t.index("open", "wo", "wo", w.ID); err != nil {
+				return err
+			}
+			o.WorkOrders = append(o.WorkOrders, w.ID)
+			if it.final {
+				for n := 1; n <= it.qty; n++ {
+					u := &Unit{Serial: fmt.Sprintf("%s-%04d", o.ID, n), Order: o.ID, WorkOrder: w.ID, Product: pr.ID,
+						Status: UnitInProcess, Created: t.now}
+					if err := t.put("unit", u.Serial, nil, u); err != nil {
+						return err
+					}
+					if err := t.index("order", o.ID, "unit", u.Serial); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		o.Status, o.Released = StatusReleased, t.now
+		return t.put("order", o.ID, before, o)
+	})
+	return &o, err
+}
+
+// plannedTime is the routing's mean time per unit of op for product pr,
+// at its first alternative (ISO 22400's planned run time per item).
+func (d *DB) plannedTime(op *plant.Operation, pr *plant.Product) float64 {
+	if len(op.Alternatives) == 0 {
+		return 0
+	}
+	a := op.Alternatives[0]
+	dist := a.Time.ForProduct(pr.ID, pr.Family)
+	if dist == nil {
+		return 0
+	}
+	s := dist.Mean()
+	if b := a.WorkCenter.Batch; b != nil && b.Max > 1 {
+		s /= float64(b.Max)
+	}
+	return s
+}
+
+// CancelOrder cancels an order that has not started.
+func (d *DB) CancelOrder(user, id string) (*Order, error) {
+	var o Order
+	err := d.update(user, "order.cancel", func(t *tx) error {
+		if err := t.must("order", id, &o); err != nil {
+			return err
+		}
+		if o.Status != StatusPlanned && o.Status != StatusReleased {
+			return fmt.Errorf("order %s is %s: only planned or released orders can be cancelled: %w", id, o.Status, ErrConflict)
+		}
+		before := o
+		for _, wid := range o.WorkOrders {
+			var w WorkOrder
+			if err := t.must("wo", wid, &w); err != nil {
+				return err
+			}
+			wb := w
+			w.Status = StatusCancelled
+			if err := t.put("wo", wid, wb, w); err != nil {
+				return err
+			}
+			if err := t.t.Delete([]byte("x/open/wo/wo/" + wid)); err != nil {
+				return err
+			}
+		}
+		o.Status = StatusCancelled
+		return t.put("order", id, before, o)
+	})
+	return &o, err
+}
+
+// WorkOrder returns a work order.
+func (d *DB) WorkOrder(id string) (*WorkOrder, error) {
+	w := new(WorkOrder)
+	return w, d.view(func(t *tx) error { return t.must("wo", id, w) })
+}
+
+// WorkOrderFilter selects work orders.
+type WorkOrderFilter struct {
+	Order  string
+	Status string
+	Open   bool // released or in progress
+}
+
+// WorkOrders lists work orders.
+func (d *DB) WorkOrders(f WorkOrderFilter, cursor string, limit int) (Page[WorkOrder], error) {
+	var p Page[WorkOrder]
+	keep := func(w *WorkOrder) bool { return f.Status == "" || w.Status == f.Status }
+	err := d.view(func(t *tx) (err error) {
+		switch {
+		case f.Order != "":
+			p, err = listIndex(t, "x/order/"+f.Order+"/wo/", "wo", cursor, limit, keep)
+		case f.Open:
+			p, err = listIndex(t, "x/open/wo/wo/", "wo", cursor, limit, keep)
+		default:
+			p, err = list(t, "wo/", cursor, limit, keep)
+		}
+		return err
+	})
+	return p, err
+}
+
+// Unit returns a unit by serial number.
+func (d *DB) Unit(serial string) (*Unit, error) {
+	u := new(Unit)
+	return u, d.view(func(t *tx) error { return t.must("unit", serial, u) })
+}
+
+// OrderRecords is everything recorded about one order.
+type OrderRecords struct {
+	Order           Order            `json:"order"`
+	WorkOrders      []WorkOrder      `json:"work_orders"`
+	Operations      []Operation      `json:"operations"`
+	Units           []Unit           `json:"units"`
+	Inspections     []Inspection     `json:"inspections"`
+	Nonconformances []Nonconformance `json:"nonconformances"`
+	Consumptions    []Consumption    `json:"consumptions"`
+	Labour          []Labour         `json:"labour"`
+	Flags           []Flag           `json:"flags"`
+}
+
+// Records returns every record of order id, read from its index.
+func (d *DB) Records(id string) (*OrderRecords, error) {
+	r := &OrderRecords{}
+	err := d.view(func(t *tx) error {
+		if err := t.must("order", id, &r.Order); err != nil {
+			return err
+		}
+		pre := "x/order/" + id + "/"
+		var err error
+		if r.WorkOrders, err = all[WorkOrder](t, pre+"wo/", "wo"); err != nil {
+			return err
+		}
+		if r.Operations, err = all[Operation](t, pre+"op/", "op"); err != nil {
+			return err
+		}
+		sort.Slice(r.Operations, func(i, j int) bool {
+			a, b := r.Operations[i], r.Operations[j]
+			return a.WorkOrder < b.WorkOrder || a.WorkOrder == b.WorkOrder && a.Seq < b.Seq
+		})
+		if r.Units, err = all[Unit](t, pre+"unit/", "unit"); err != nil {
+			return err
+		}
+		if r.Inspections, err = all[Inspection](t, pre+"insp/", "insp"); err != nil {
+			return err
+		}
+		if r.Nonconformances, err = all[Nonconformance](t, pre+"nc/", "nc"); err != nil {
+			return err
+		}
+		if r.Consumptions, err = all[Consumption](t, pre+"cons/", "cons"); err != nil {
+			return err
+		}
+		if r.Labour, err = all[Labour](t, pre+"lab/", "lab"); err != nil {
+			return err
+		}
+		r.Flags, err = all[Flag](t, pre+"flag/", "flag")
+		return err
+	})
+	return r, err
+}
+
+// all reads every record an index prefix names.
+func all[T any](t *tx, prefix, kind string) ([]T, error) {
+	out := []T{}
+	for _, id := range t.keys(prefix) {
+		var v T
+		if ok, err := t.get(kind+"/"+id, &v); err != nil {
+			return nil, err
+		} else if ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
