@@ -184,6 +184,9 @@ func decodeBytes(b []byte, v any) error {
 			return fieldErr(f, "want %s, got JSON %s", te.Type, te.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			if f == "" {
+				return fieldErr("body", "a field with an empty name")
+			}
 			return fieldErr(f, "unknown field")
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return fieldErr("body", "JSON ends early")
@@ -678,4 +681,25 @@ func cardImage(format string) handler {
 func labourFilter(c *call) (LabourFilter, error) {
 	from, to, err := c.window()
 	return LabourFilter{Worker: c.str("worker"), Order: c.str("order"), Station: c.str("station"), From: from, To: to}, err
+}
+
+// RolesTable renders the route table as the Markdown of ROLES.md.
+func RolesTable(rs []Route) string {
+	var b strings.Builder
+	b.WriteString("| method | path | " + strings.Join(Roles, " | ") + " |\n|---|---|" + strings.Repeat("---|", len(Roles)) + "\n")
+	for _, r := range rs {
+		fmt.Fprintf(&b, "| %s | `%s` |", r.Method, strings.TrimPrefix(r.Path, "/api/v1"))
+		for _, role := range Roles {
+			switch {
+			case len(r.Roles) == 0:
+				b.WriteString(" public |")
+			case slices.Contains(r.Roles, role):
+				b.WriteString(" ✓ |")
+			default:
+				b.WriteString(" – |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }

@@ -317,7 +317,7 @@ var kindName = map[string]string{
 
 // Page is one page of a list and the cursor of the next ("" at the end).
 type Page[T any] struct {
-	Items []T  `json:"items"`
+	Items []T    `json:"items"`
 	Next  string `json:"next,omitempty" doc:"pass as cursor= for the next page"`
 }
 

@@ -80,14 +80,14 @@ type KPIQuery struct {
 
 // machine accumulates one machine's times and counters over a window.
 type machine struct {
-	dur                [9]float64 // seconds by state
-	good0, rej0, kwh0  float64
-	good, rej, kwh     float64
-	state              event.MachineState
-	last               int64
-	seen, haveMeter    bool
-	kw                 float64 // power, for machines without an energy meter
-	kwhIntegrated      float64
+	dur               [9]float64 // seconds by state
+	good0, rej0, kwh0 float64
+	good, rej, kwh    float64
+	state             event.MachineState
+	last              int64
+	seen, haveMeter   bool
+	kw                float64 // power, for machines without an energy meter
+	kwhIntegrated     float64
 }
 
 // machines reads the twin's history over [from, to): the state at from,

@@ -40,8 +40,10 @@ type rig struct {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+func loadPlantErr() (*plant.Plant, error) { return plant.Load("../../testdata/plants/motor.yaml") }
+
 func loadPlant(t testing.TB) *plant.Plant {
-	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	p, err := loadPlantErr()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +75,7 @@ func (r *rig) open() {
 	if r.st, err = store.Open(r.dir+"/history", store.Options{Logger: quiet}); err != nil {
 		r.t.Fatal(err)
 	}
-	var initial = (*store.Store).StateAt
-	s, err := initial(r.st, r.now().UnixNano())
+	s, err := r.st.StateAt(r.now().UnixNano())
 	if err != nil {
 		r.t.Fatal(err)
 	}

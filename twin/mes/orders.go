@@ -38,18 +38,18 @@ type Order struct {
 // WorkOrder is the making of one item (the product, or a part made in
 // the plant) for an order, along that item's routing.
 type WorkOrder struct {
-	ID             string    `json:"id"`
-	Order          string    `json:"order"`
-	Item           string    `json:"item" doc:"product or part id"`
-	Final          bool      `json:"final" doc:"makes the ordered product (its units carry serial numbers)"`
-	Routing        string    `json:"routing"`
-	Quantity       int       `json:"quantity"`
-	Priority       int       `json:"priority"`
-	Due            time.Time `json:"due"`
-	Status         string    `json:"status" enum:"released,in_progress,completed,cancelled"`
-	Operations     []string  `json:"operations"`
-	Released       time.Time `json:"released"`
-	Completed      time.Time `json:"completed,omitzero"`
+	ID         string    `json:"id"`
+	Order      string    `json:"order"`
+	Item       string    `json:"item" doc:"product or part id"`
+	Final      bool      `json:"final" doc:"makes the ordered product (its units carry serial numbers)"`
+	Routing    string    `json:"routing"`
+	Quantity   int       `json:"quantity"`
+	Priority   int       `json:"priority"`
+	Due        time.Time `json:"due"`
+	Status     string    `json:"status" enum:"released,in_progress,completed,cancelled"`
+	Operations []string  `json:"operations"`
+	Released   time.Time `json:"released"`
+	Completed  time.Time `json:"completed,omitzero"`
 }
 
 // Unit is one finished unit with its serial number.

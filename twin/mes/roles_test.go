@@ -1,0 +1,81 @@
+package mes
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite ROLES.md's table from the route table")
+
+const rolesBegin, rolesEnd = "<!-- roles:begin -->\n", "<!-- roles:end -->"
+
+// TestRolesDoc keeps ROLES.md's table the route table's.
+func TestRolesDoc(t *testing.T) {
+	b, err := os.ReadFile("ROLES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i, j := strings.Index(doc, rolesBegin), strings.Index(doc, rolesEnd)
+	if i < 0 || j < i {
+		t.Fatal("ROLES.md has no roles:begin/end markers")
+	}
+	want := RolesTable(routes())
+	if got := doc[i+len(rolesBegin) : j]; got != want {
+		if *update {
+			os.WriteFile("ROLES.md", []byte(doc[:i+len(rolesBegin)]+want+doc[j:]), 0o644)
+			return
+		}
+		t.Fatal("ROLES.md's table is not the route table's: run go test ./twin/mes -run TestRolesDoc -update")
+	}
+}
+
+// TestRoleMatrix sends every endpoint a request as every role, and
+// without a token, and checks each answer against ROLES.md: a denied cell
+// is 403, an allowed one is never 401 or 403.
+func TestRoleMatrix(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	r.users()
+	b, err := os.ReadFile("ROLES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, "|")
+		if len(f) != len(Roles)+4 || !strings.Contains("GET POST PUT PATCH DELETE", strings.TrimSpace(f[1])) || strings.TrimSpace(f[1]) == "" {
+			continue
+		}
+		method, path := strings.TrimSpace(f[1]), strings.Trim(strings.TrimSpace(f[2]), "`")
+		path = strings.NewReplacer("{id}", "X-1", "{serial}", "X-1", "{name}", "u-operator", "{routing}", "motor", "{op}", "test").Replace(path)
+		public := strings.TrimSpace(f[3]) == "public"
+		var wg sync.WaitGroup
+		for k, role := range Roles {
+			allowed := strings.TrimSpace(f[3+k]) == "✓"
+			cells++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code := r.do(role, method, path, map[string]any{}, nil)
+				switch {
+				case public && code == 403: // (login answers wrong credentials with 401)
+					t.Errorf("%s %s is public, but %s got %d", method, path, role, code)
+				case !public && allowed && (code == 401 || code == 403):
+					t.Errorf("%s %s: %s is allowed, got %d", method, path, role, code)
+				case !public && !allowed && code != 403:
+					t.Errorf("%s %s: %s is denied, got %d", method, path, role, code)
+				}
+			}()
+		}
+		wg.Wait()
+		if code := r.do("", method, path, map[string]any{}, nil); !public && code != 401 {
+			t.Errorf("%s %s without a token: %d, want 401", method, path, code)
+		}
+	}
+	if want := len(routes()) * len(Roles); cells != want {
+		t.Fatalf("ROLES.md has %d cells, the routes %d", cells, want)
+	}
+}

@@ -1,0 +1,216 @@
+package mes
+
+import (
+	"bufio"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// released enters and releases an order and returns its operations.
+func (r *rig) released(id string, qty int) []string {
+	r.t.Helper()
+	if _, err := r.db.CreateOrder("planner", NewOrder{ID: id, Customer: "c", Product: "YE3-100L-4", Quantity: qty, Due: r.now().Add(24 * time.Hour)}); err != nil {
+		r.t.Fatal(err)
+	}
+	var ops []string
+	o, err := r.db.ReleaseOrder("planner", id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, w := range o.WorkOrders {
+		wo, _ := r.db.WorkOrder(w)
+		ops = append(ops, wo.Operations...)
+	}
+	return ops
+}
+
+// TestConcurrentScans: a card scanned on many terminals at once confirms
+// exactly once; a retried delivery of one scan is answered from the first.
+func TestConcurrentScans(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	r.users()
+	r.released("SO-7", 4)
+	op := "SO-7-YE3-100L-4-pack"
+	tok := r.db.CardToken(op)
+	r.must("operator", "POST", "/scan", Scan{Token: tok, Action: "start", Station: "PK1"}, nil, 200)
+	const terminals = 16
+	results := make([]ScanResult, terminals)
+	var wg sync.WaitGroup
+	for i := range terminals {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.must("operator", "POST", "/scan", Scan{Token: tok, Action: "confirm", ScanID: fmt.Sprintf("T%02d-1", i), Terminal: fmt.Sprintf("T%02d", i), Worker: fmt.Sprintf("W-%02d", i), Good: ptr(4)}, &results[i], 200)
+		}()
+	}
+	wg.Wait()
+	firsts := 0
+	for _, res := range results {
+		if !res.Duplicate {
+			firsts++
+		}
+		if res.Operation.Confirmations != 1 || res.Operation.Status != OpConfirmed {
+			t.Fatalf("a terminal saw %+v", res.Operation)
+		}
+	}
+	if firsts != 1 {
+		t.Fatalf("%d of %d concurrent scans confirmed, want exactly 1", firsts, terminals)
+	}
+	// the same scan delivered again
+	var again ScanResult
+	r.must("operator", "POST", "/scan", Scan{Token: tok, Action: "confirm", ScanID: "T03-1", Good: ptr(1)}, &again, 200)
+	if !again.Duplicate || again.Operation.Good != 4 {
+		t.Fatalf("retried scan: %+v", again)
+	}
+	var aud Page[AuditEntry]
+	r.must("manager", "GET", "/audit?kind=operation&id="+op, nil, &aud, 200)
+	confirms := 0
+	for _, a := range aud.Items {
+		if a.Action == "scan.confirm" {
+			confirms++
+		}
+	}
+	if confirms != 1 {
+		t.Fatalf("%d confirmations in the audit log", confirms)
+	}
+	// a start scan twice is one start
+	op2 := "SO-7-YE3-100L-4-paint"
+	var a, b ScanResult
+	r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op2), Station: "PT1"}, &a, 200)
+	r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op2), Action: "start", Station: "PT1"}, &b, 200)
+	if a.Duplicate || !b.Duplicate || b.Operation.StartedAt != a.Operation.StartedAt {
+		t.Fatalf("double start: %+v / %+v", a, b)
+	}
+}
+
+// TestForgedCards: a token altered in any part, made up, or signed with
+// another server's key is refused, and nothing changes.
+func TestForgedCards(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	r.users()
+	r.released("SO-8", 1)
+	op := "SO-8-YE3-100L-4-pack"
+	tok := r.db.CardToken(op)
+	parts := strings.Split(tok, ".")
+	other, err := Open(t.TempDir(), Options{Plant: r.p, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := other.CardToken(op)
+	other.Close()
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		return string(b)
+	}
+	forged := map[string]string{
+		"signature altered":    parts[0] + "." + parts[1] + "." + flip(parts[2], 3),
+		"operation altered":    parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte("SO-8-YE3-100L-4-paint")) + "." + parts[2],
+		"payload bit flipped":  parts[0] + "." + flip(parts[1], 2) + "." + parts[2],
+		"version altered":      "v2." + parts[1] + "." + parts[2],
+		"no signature":         parts[0] + "." + parts[1],
+		"made up":              "v1.U08tOC1ZRTMtMTAwTC00LXBhY2s.AAAAAAAAAAAAAAAAAAAAAA",
+		"another server's key": foreign,
+		"empty":                "",
+	}
+	for name, f := range forged {
+		var e apiError
+		if code := r.do("operator", "POST", "/scan", Scan{Token: f, Station: "PK1"}, &e); code != 400 || e.Field != "token" {
+			t.Errorf("%s: status %d %+v, want 400 naming token", name, code, e)
+		}
+	}
+	o, _ := r.db.Operation(op)
+	if o.Status != OpPending {
+		t.Fatalf("a forged card changed the operation: %+v", o)
+	}
+	r.must("operator", "POST", "/scan", Scan{Token: tok, Station: "PK1"}, nil, 200)
+}
+
+// TestCrashLosesNothing kills a records process with SIGKILL while it
+// confirms scans and checks that every scan it acknowledged is on disk.
+func TestCrashLosesNothing(t *testing.T) {
+	if dir := os.Getenv("MES_CRASH_DIR"); dir != "" {
+		crashChild(dir)
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashLosesNothing$")
+	cmd.Env = append(os.Environ(), "MES_CRASH_DIR="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var acked []string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if op, ok := strings.CutPrefix(sc.Text(), "ACK "); ok {
+			acked = append(acked, op)
+			if len(acked) == 60 {
+				cmd.Process.Signal(syscall.SIGKILL)
+				break
+			}
+		}
+	}
+	cmd.Wait()
+	if len(acked) < 60 {
+		t.Fatalf("the child acknowledged only %d scans", len(acked))
+	}
+	db, err := Open(dir, Options{Plant: loadPlant(t), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, id := range acked {
+		o, err := db.Operation(id)
+		if err != nil || o.Status != OpConfirmed || o.Confirmations != 1 {
+			t.Fatalf("acknowledged %s lost after the crash: %+v %v", id, o, err)
+		}
+	}
+	t.Logf("%d acknowledged confirmations survived SIGKILL", len(acked))
+}
+
+// crashChild confirms operations one after the other and prints each
+// acknowledgement, until it is killed.
+func crashChild(dir string) {
+	p, err := loadPlantErr()
+	if err != nil {
+		panic(err)
+	}
+	db, err := Open(dir, Options{Plant: p, Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	for n := 0; ; n++ {
+		id := fmt.Sprintf("C-%04d", n)
+		if _, err := db.CreateOrder("planner", NewOrder{ID: id, Customer: "c", Product: "YE3-100L-4", Quantity: 1, Due: time.Now().Add(time.Hour)}); err != nil {
+			panic(err)
+		}
+		o, err := db.ReleaseOrder("planner", id)
+		if err != nil {
+			panic(err)
+		}
+		w, _ := db.WorkOrder(o.WorkOrders[0])
+		for _, op := range w.Operations {
+			st := map[string]string{"pressfit": "PF1", "assemble": "AS2", "test": "EOL1", "paint": "PT1", "pack": "PK1"}[op[strings.LastIndex(op, "-")+1:]]
+			if _, err := db.DoScan("op", Scan{Token: db.CardToken(op), Action: "confirm", Station: st, Worker: "W-1"}); err != nil {
+				panic(err)
+			}
+			fmt.Printf("ACK %s\n", op)
+		}
+	}
+}
