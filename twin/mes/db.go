@@ -68,6 +68,7 @@ type DB struct {
 	ids   *badger.Sequence
 
 	link *link
+	sync *syncer // nil: NoSync
 
 	closeOnce sync.Once
 }
@@ -108,7 +109,7 @@ func Open(dir string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	bo := badger.DefaultOptions(filepath.Join(dir, "db")).WithSyncWrites(!opt.NoSync).WithLogger(nil).
+	bo := badger.DefaultOptions(filepath.Join(dir, "db")).WithSyncWrites(false).WithLogger(nil).
 		WithNumVersionsToKeep(1).WithCompactL0OnClose(false).
 		WithMemTableSize(32 << 20).WithNumMemtables(2).WithBlockCacheSize(32 << 20).
 		WithIndexCacheSize(16 << 20).WithValueLogFileSize(64 << 20).WithDetectConflicts(true)
@@ -117,8 +118,12 @@ func Open(dir string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("mes: open %s: %w", dir, err)
 	}
 	d := &DB{db: bdb, p: opt.Plant, hist: opt.History, now: opt.Now, log: opt.Logger, key: key}
-	if d.audit, err = bdb.GetSequence([]byte("seq/audit"), 256); err == nil {
-		d.ids, err = bdb.GetSequence([]byte("seq/id"), 256)
+	if !opt.NoSync {
+		d.sync = &syncer{db: bdb}
+		d.sync.cond = sync.NewCond(&d.sync.mu)
+	}
+	if d.audit, err = bdb.GetSequence([]byte("seq/audit"), 1000); err == nil {
+		d.ids, err = bdb.GetSequence([]byte("seq/id"), 1000)
 	}
 	if err == nil {
 		err = d.seedLedger()
@@ -196,6 +201,9 @@ func (d *DB) update(user, action string, fn func(*tx) error) error {
 		err := fn(t)
 		if err == nil {
 			err = t.t.Commit()
+			if err == nil && d.sync != nil {
+				err = d.sync.wait()
+			}
 		}
 		t.t.Discard()
 		if errors.Is(err, badger.ErrConflict) && attempt < 100 {
@@ -206,6 +214,42 @@ func (d *DB) update(user, action string, fn func(*tx) error) error {
 		}
 		return err
 	}
+}
+
+// syncer is group commit: a committed change is acknowledged only after
+// a sync of the database that began after its commit; one sync serves
+// every change committed while the previous one ran. (Badger's own
+// SyncWrites syncs its whole memtable log on every commit: here that cost
+// p99 latencies of 50 ms at 1,000 scans/s.)
+type syncer struct {
+	db      *badger.DB
+	mu      sync.Mutex
+	cond    *sync.Cond
+	started uint64 // syncs begun
+	done    uint64 // syncs finished
+	running bool
+	err     error
+}
+
+func (s *syncer) wait() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	need := s.started + 1
+	for s.done < need {
+		if s.running {
+			s.cond.Wait()
+			continue
+		}
+		s.running = true
+		s.started++
+		g := s.started
+		s.mu.Unlock()
+		err := s.db.Sync()
+		s.mu.Lock()
+		s.done, s.err, s.running = g, err, false
+		s.cond.Broadcast()
+	}
+	return s.err
 }
 
 // view runs fn in a read-only transaction.

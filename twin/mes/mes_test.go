@@ -25,7 +25,7 @@ import (
 // live state (Badger on disk), the records (Badger on disk), the API on a
 // real TCP port, and a plant clock the test moves.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	p     *plant.Plant
 	st    *store.Store
@@ -50,7 +50,7 @@ func loadPlant(t testing.TB) *plant.Plant {
 	return p
 }
 
-func newRig(t *testing.T, dir string) *rig {
+func newRig(t testing.TB, dir string) *rig {
 	r := &rig{t: t, dir: dir, p: loadPlant(t), clock: time.Date(2026, 3, 2, 8, 0, 0, 0, time.FixedZone("CST", 8*3600)), count: map[string]float64{}}
 	r.open()
 	t.Cleanup(r.close)
@@ -130,7 +130,7 @@ func (r *rig) do(role, method, path string, in, out any) int {
 	if role != "" {
 		req.Header.Set("Authorization", "Bearer "+r.tok[role])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -177,6 +177,9 @@ func (r *rig) machine(unit string, st event.MachineState, good float64) {
 	}
 	r.t.Fatalf("machine %s: the live state did not take the counter", unit)
 }
+
+// client keeps a connection per terminal, as terminals do.
+var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 
 func ptr[T any](v T) *T { return &v }
 

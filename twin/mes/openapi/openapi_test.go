@@ -535,6 +535,11 @@ func TestSameNameDifferentTypes(t *testing.T) {
 	if ra == rb || ra == nil || rb == nil {
 		t.Fatalf("refs %v and %v", ra, rb)
 	}
+	// The second type met gets its package's name as a prefix.
+	refs := []any{ra, rb}
+	if !slices.Contains(refs, "#/components/schemas/Customer") || !slices.Contains(refs, "#/components/schemas/OpenapiCustomer") {
+		t.Errorf("refs %v", refs)
+	}
 	if s["$ref"] != "#/components/schemas/Both" {
 		t.Errorf("Schema = %v", s)
 	}

@@ -1,0 +1,170 @@
+package mes
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+var stationOf = map[string]string{"stamp": "PR1", "wind": "W1", "impregnate": "OV1", "cast": "DC1", "machine": "CNC1", "balance": "BAL1",
+	"pressfit": "PF1", "assemble": "AS1", "test": "EOL1", "paint": "PT1", "pack": "PK1"}
+
+func opStation(op string) string { return stationOf[op[strings.LastIndex(op, "-")+1:]] }
+
+// BenchmarkScanConfirm: confirmation scans over HTTP on a real port
+// against records on disk (synchronous writes, the live link on), each
+// operation started beforehand. Scans arrive on a fixed schedule of
+// -rate per second (open loop: a late answer does not delay the next
+// scan, and latency counts from the scan's scheduled time, so queueing
+// shows); rate 0 sends as fast as 32 terminals can (closed loop). Reports
+// the confirmations per second achieved and the latency percentiles.
+func BenchmarkScanConfirm(b *testing.B) {
+	for _, rate := range []int{1000, 0} {
+		name := fmt.Sprintf("rate=%d", rate)
+		if rate == 0 {
+			name = "rate=max"
+		}
+		b.Run(name, func(b *testing.B) { benchScans(b, rate) })
+	}
+}
+
+func benchScans(b *testing.B, rate int) {
+	r := newRig(b, b.TempDir())
+	r.users()
+	var ops []string
+	for n := 0; len(ops) < b.N; n++ {
+		ops = append(ops, r.released(fmt.Sprintf("B-%05d", n), 2)...)
+	}
+	ops = ops[:b.N]
+	for _, op := range ops {
+		if _, err := r.db.DoScan("op", Scan{Token: r.db.CardToken(op), Action: "start", Station: opStation(op), Worker: "W-1"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// let the set-up's writes settle (flushes, compactions) before the clock starts
+	time.Sleep(5 * time.Second)
+	terminals := 32
+	if rate > 0 {
+		terminals = 128 // enough that a slow answer never holds up a scheduled scan
+	}
+	lat := make([]time.Duration, len(ops))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	t0 := time.Now()
+	for range terminals {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ops) {
+					return
+				}
+				s := time.Now()
+				if rate > 0 {
+					s = t0.Add(time.Duration(i) * time.Second / time.Duration(rate))
+					time.Sleep(time.Until(s))
+				}
+				var res ScanResult
+				if code := r.do("operator", "POST", "/scan", Scan{Token: r.db.CardToken(ops[i]), Action: "confirm", ScanID: fmt.Sprintf("s-%d", i), Good: ptr(2)}, &res); code != 200 || res.Duplicate {
+					b.Errorf("scan %d: %d %+v", i, code, res)
+					return
+				}
+				lat[i] = time.Since(s)
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(float64(len(ops))/el.Seconds(), "confirms/s")
+	b.ReportMetric(pct(0.5), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(pct(1), "max-ms")
+}
+
+// BenchmarkMillion: the backward genealogy of one unit and every record of
+// one order, in records holding a million other orders (each with a unit,
+// a material booking and their index entries, loaded in bulk with the
+// same keys the API writes).
+func BenchmarkMillion(b *testing.B) {
+	r := newRig(b, b.TempDir())
+	const n = 1_000_000
+	wb := r.db.db.NewWriteBatch()
+	t0 := time.Now()
+	now := r.now()
+	set := func(k string, v []byte) {
+		if err := wb.Set([]byte(k), v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range n {
+		id := fmt.Sprintf("M-%07d", i)
+		serial := id + "-0001"
+		lot := fmt.Sprintf("L-%04d", i%1000)
+		cons := fmt.Sprintf("CO-M%07d", i)
+		set("order/"+id, fmt.Appendf(nil, `{"id":%q,"customer":"C%d","priority":0,"product":"YE3-100L-4","quantity":1,"due":%q,"status":"completed","created":%q,"good":1,"scrap":0,"work_orders":[%q]}`, id, i%300, now.Format(time.RFC3339), now.Format(time.RFC3339), id+"-YE3-100L-4"))
+		set("unit/"+serial, fmt.Appendf(nil, `{"serial":%q,"order":%q,"work_order":%q,"product":"YE3-100L-4","status":"passed","created":%q}`, serial, id, id+"-YE3-100L-4", now.Format(time.RFC3339)))
+		set("cons/"+cons, fmt.Appendf(nil, `{"id":%q,"lot":%q,"material":"bearing","operation":%q,"order":%q,"serials":[%q],"quantity":2,"at":%q,"by":"op"}`, cons, lot, id+"-YE3-100L-4-pressfit", id, serial, now.Format(time.RFC3339)))
+		set("x/order/"+id+"/unit/"+serial, nil)
+		set("x/order/"+id+"/cons/"+cons, nil)
+		set("x/serial/"+serial+"/cons/"+cons, nil)
+		set("x/lot/"+lot+"/cons/"+cons, nil)
+	}
+	if err := wb.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("loaded %d orders (%d keys) in %v", n, 7*n, time.Since(t0).Round(time.Second))
+	// one order through the real path, in the middle of them
+	r.users()
+	ops := r.released("M-0500000x", 4)
+	r.must("planner", "POST", "/lots", NewLot{ID: "L-BR-X", Material: "bearing", Supplier: "HRB", Quantity: 100}, nil, 201)
+	for _, op := range ops {
+		r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op), Action: "confirm", Station: opStation(op), Good: ptr(4)}, nil, 200)
+		if strings.HasSuffix(op, "pressfit") {
+			r.must("operator", "POST", "/consumptions", NewConsumption{Operation: op, Lot: "L-BR-X"}, nil, 201)
+		}
+	}
+	var keys int
+	r.db.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys++
+		}
+		return nil
+	})
+	b.Logf("records hold %d keys", keys)
+	var gen, rec, other time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t1 := time.Now()
+		g, err := r.db.Genealogy("M-0500000x-0002")
+		if err != nil || len(g.Materials) != 1 || len(g.Operations) != 5 {
+			b.Fatalf("genealogy: %v %+v", err, g)
+		}
+		t2 := time.Now()
+		rs, err := r.db.Records("M-0500000x")
+		if err != nil || len(rs.Operations) != 12 || len(rs.Units) != 4 || len(rs.Labour) == 0 {
+			b.Fatalf("records: %v", err)
+		}
+		t3 := time.Now()
+		if _, err := r.db.Genealogy(fmt.Sprintf("M-%07d-0001", rand.IntN(n))); err != nil {
+			b.Fatal(err)
+		}
+		gen, rec, other = gen+t2.Sub(t1), rec+t3.Sub(t2), other+time.Since(t3)
+	}
+	b.ReportMetric(float64(gen.Microseconds())/1000/float64(b.N), "genealogy-ms")
+	b.ReportMetric(float64(rec.Microseconds())/1000/float64(b.N), "records-ms")
+	b.ReportMetric(float64(other.Microseconds())/1000/float64(b.N), "random-unit-genealogy-ms")
+}
