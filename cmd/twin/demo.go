@@ -20,6 +20,8 @@ import (
 	"twin/plant"
 	"twin/plant/event"
 	"twin/twin/forecast"
+	"twin/twin/mes"
+	"twin/twin/state"
 	"twin/twin/store"
 	"twin/viz/feed"
 	"twin/viz/scene"
@@ -137,6 +139,26 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	time.Sleep(200 * time.Millisecond)
+	// the records, stamped with plant time, and the people who keep them
+	plantNow := func() time.Time {
+		var t int64
+		tw.in.View(func(s *state.State) { t = s.Time })
+		if t == 0 {
+			return time.Now()
+		}
+		return time.Unix(0, t).In(p.Location)
+	}
+	recs, err := openRecords(p, *data, tw, plantNow, log, stdout)
+	if err != nil {
+		tw.close()
+		return err
+	}
+	fl := newFloor(recs, p, log)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fl.run(ctx)
+	}()
 	// the virtual plant publishes through its own MQTT clients
 	var pubs []*mqtt.Publisher
 	for i, bc := range p.Tags.MQTT {
@@ -151,6 +173,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		}()
 	}
 	fan := event.SinkFunc(func(e event.Event) {
+		fl.see(e)
 		switch e.Kind {
 		case event.Order, event.Moved, event.OpFinished:
 			// orders and part movements come from the ERP/MES side (order
@@ -181,9 +204,10 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s\n", start.In(p.Location).Format(time.DateTime))
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
 	fmt.Fprintf(stdout, "  orders, part movements  handed from the virtual plant to the twin (as ERP/MES scans would)\n")
+	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
-	src := feed.StoreHistory(tw.st, layout, liveScenes(func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }), log)
-	wv, err := startWeb(*httpAddr, *token, src, log, stdout)
+	src := feed.StoreHistory(tw.st, layout, liveScenes(withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })), log)
+	wv, err := startWeb(*httpAddr, *token, src, mes.NewAPI(recs), log, stdout)
 	if err != nil {
 		return err
 	}
@@ -203,6 +227,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s | events %d, stored %d\n", status(p, tw.in.Snapshot()), tw.in.Stats().Events, tw.in.Stats().Stored)
 	})
 	wg.Wait()
+	printRecords(stdout, recs, fl, start.Add(time.Minute))
+	recs.Close()
 	tw.close()
 
 	// the end: what the twin knows, and what it expects
@@ -298,4 +324,42 @@ func freeAddr(addr string) (string, int, error) {
 	}
 	defer l.Close()
 	return host, l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// printRecords summarises what the demo's floor wrote into the records.
+// The KPIs start a minute (plant time) after the virtual plant does: its
+// OPC UA server's nodes read 0 until the plant first writes them, and a
+// counter read as 0 and then as its real value would count the parts made
+// before the demo as made in it.
+func printRecords(w io.Writer, db *mes.DB, fl *floor, from time.Time) {
+	st := &fl.stats
+	fmt.Fprintf(w, "\nrecords: %d orders entered and released, %d card scans, %d unit tests (%d nonconformances), %d maintenance sign-offs, %d refused\n",
+		st.Orders.Load(), st.Scans.Load(), st.Inspections.Load(), st.NCs.Load(), st.Maintenance.Load(), st.Errors.Load())
+	if !from.Before(db.Now()) {
+		return
+	}
+	ks, err := db.KPIs(mes.KPIQuery{By: "day", From: from, To: db.Now()})
+	if err != nil {
+		return
+	}
+	f := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100**p)
+	}
+	for _, k := range ks {
+		fmt.Fprintf(w, "  %s  OEE %s (A %s, E %s, Q %s), FPY %s, %.0f units, %d orders done (on time %s), %.1f kWh/unit\n",
+			k.Key, f(k.OEE), f(k.Availability), f(k.Effectiveness), f(k.QualityRate), f(k.FPY), k.Units, k.Orders, f(k.OnTime), deref(k.KWhPerUnit))
+	}
+	if al, err := db.Maintenance(true); err == nil && len(al) > 0 {
+		fmt.Fprintf(w, "  maintenance due or overdue: %d plans\n", len(al))
+	}
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

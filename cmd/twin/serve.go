@@ -13,6 +13,7 @@ import (
 	"twin/plant"
 	"twin/plant/event"
 	"twin/twin/forecast"
+	"twin/twin/mes"
 	"twin/twin/state"
 	"twin/twin/store"
 	"twin/viz/feed"
@@ -31,6 +32,13 @@ observation into the live state and appends it to the history in DIR
 (Badger; an event is acknowledged to the broker only once it is on disk).
 It reconnects by itself after a broker restart or a network loss, and
 prints a status line every few seconds until Ctrl-C.
+
+Beside the history it keeps the execution records in DIR/mes (orders,
+work orders, operation cards, genealogy, equipment, quality, maintenance,
+labour) and serves their JSON API at /api/v1/ on --http (OpenAPI document
+at /api/v1/openapi.json; roles in twin/mes/ROLES.md). On the first start
+it makes an account "admin" and prints its password once
+($TWIN_ADMIN_PASSWORD sets it instead).
 
 Passwords in the tag map may be written $NAME to read the environment.`,
 		Run: runServe,
@@ -84,10 +92,17 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	recs, err := openRecords(p, *data, tw, time.Now, log, stdout)
+	if err != nil {
+		tw.close()
+		return err
+	}
+	defer tw.close()
+	defer recs.Close()
 	if *httpAddr != "off" {
 		layout := scene.NewLayout(p)
-		src := feed.StoreHistory(tw.st, layout, liveScenes(func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }), log)
-		wv, err := startWeb(*httpAddr, *token, src, log, stdout)
+		src := feed.StoreHistory(tw.st, layout, liveScenes(withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })), log)
+		wv, err := startWeb(*httpAddr, *token, src, mes.NewAPI(recs), log, stdout)
 		if err != nil {
 			return err
 		}
@@ -104,7 +119,6 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s | events %d, stored %d, faults %d\n", status(p, tw.in.Snapshot()), s.Events, s.Stored, s.Faults)
 	})
 	wg.Wait()
-	tw.close()
 	return nil
 }
 
@@ -182,7 +196,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 			defer mu.Unlock()
 			return layout.Build(s)
 		}), log)
-		wv, err = startWeb(*httpAddr, *token, src, log, stdout)
+		wv, err = startWeb(*httpAddr, *token, src, nil, log, stdout)
 		if err != nil {
 			return err
 		}

@@ -28,7 +28,7 @@ type webView struct {
 	url  string // the page, token included
 }
 
-func startWeb(addr, token string, src feed.Source, log *slog.Logger, stdout io.Writer) (*webView, error) {
+func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.Logger, stdout io.Writer) (*webView, error) {
 	if token == "" {
 		token = randomToken()
 	}
@@ -37,9 +37,19 @@ func startWeb(addr, token string, src feed.Source, log *slog.Logger, stdout io.W
 	if err != nil {
 		return nil, err
 	}
-	hs := &http.Server{Handler: web.Handler(fd, src, token), ReadHeaderTimeout: 5 * time.Second}
+	var h http.Handler = web.Handler(fd, src, token)
+	if api != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/api/", api)
+		mux.Handle("/", h)
+		h = mux
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(l)
 	fmt.Fprintf(stdout, "  web view                http://%s/?token=%s   (feed: ws://%s/ws?token=…)\n", l.Addr(), token, l.Addr())
+	if api != nil {
+		fmt.Fprintf(stdout, "  records API             http://%s/api/v1/   (OpenAPI: /api/v1/openapi.json)\n", l.Addr())
+	}
 	return &webView{srv: hs, feed: fd, addr: l.Addr(), url: fmt.Sprintf("http://%s/?token=%s", l.Addr(), token)}, nil
 }
 

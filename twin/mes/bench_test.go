@@ -108,6 +108,10 @@ func BenchmarkMillion(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	for i := range 1000 {
+		lot := fmt.Sprintf("L-%04d", i)
+		set("lot/"+lot, fmt.Appendf(nil, `{"id":%q,"material":"bearing","supplier":"HRB","quantity":2000,"remaining":0,"received":%q,"internal":false}`, lot, now.Format(time.RFC3339)))
+	}
 	for i := range n {
 		id := fmt.Sprintf("M-%07d", i)
 		serial := id + "-0001"
@@ -116,6 +120,8 @@ func BenchmarkMillion(b *testing.B) {
 		set("order/"+id, fmt.Appendf(nil, `{"id":%q,"customer":"C%d","priority":0,"product":"YE3-100L-4","quantity":1,"due":%q,"status":"completed","created":%q,"good":1,"scrap":0,"work_orders":[%q]}`, id, i%300, now.Format(time.RFC3339), now.Format(time.RFC3339), id+"-YE3-100L-4"))
 		set("unit/"+serial, fmt.Appendf(nil, `{"serial":%q,"order":%q,"work_order":%q,"product":"YE3-100L-4","status":"passed","created":%q}`, serial, id, id+"-YE3-100L-4", now.Format(time.RFC3339)))
 		set("cons/"+cons, fmt.Appendf(nil, `{"id":%q,"lot":%q,"material":"bearing","operation":%q,"order":%q,"serials":[%q],"quantity":2,"at":%q,"by":"op"}`, cons, lot, id+"-YE3-100L-4-pressfit", id, serial, now.Format(time.RFC3339)))
+		set("wo/"+id+"-YE3-100L-4", fmt.Appendf(nil, `{"id":%q,"order":%q,"item":"YE3-100L-4","final":true,"routing":"motor","quantity":1,"priority":0,"due":%q,"status":"completed","operations":[],"released":%q}`, id+"-YE3-100L-4", id, now.Format(time.RFC3339), now.Format(time.RFC3339)))
+		set("x/order/"+id+"/wo/"+id+"-YE3-100L-4", nil)
 		set("x/order/"+id+"/unit/"+serial, nil)
 		set("x/order/"+id+"/cons/"+cons, nil)
 		set("x/serial/"+serial+"/cons/"+cons, nil)
@@ -124,7 +130,7 @@ func BenchmarkMillion(b *testing.B) {
 	if err := wb.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("loaded %d orders (%d keys) in %v", n, 7*n, time.Since(t0).Round(time.Second))
+	b.Logf("loaded %d orders (%d keys) in %v", n, 9*n, time.Since(t0).Round(time.Second))
 	// one order through the real path, in the middle of them
 	r.users()
 	ops := r.released("M-0500000x", 4)

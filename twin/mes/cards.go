@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path"
 	"strings"
 	"time"
 
@@ -55,6 +56,7 @@ type Operation struct {
 	AtStart       *Reading  `json:"at_start,omitempty" doc:"the machine's counters and energy meter when it started"`
 	Machine       *Reading  `json:"machine,omitempty" doc:"what the machine counted while it ran (live until confirmed)"`
 	Mismatch      bool      `json:"mismatch,omitempty" doc:"the confirmed good quantity disagrees with the machine's count (see flags)"`
+	Shared        bool      `json:"shared,omitempty" doc:"another operation ran on the machine meanwhile: its count is not this operation's alone, so it is not compared"`
 	Confirmations int       `json:"confirmations" doc:"1 once confirmed; never more"`
 }
 
@@ -349,6 +351,24 @@ func (d *DB) start(t *tx, o *Operation, station, worker string, at time.Time) er
 	if err := t.index("station", u.ID(), "op", o.ID); err != nil {
 		return err
 	}
+	// operations running on the machine at once share its count
+	others := t.keys("x/active/" + u.ID() + "/")
+	for _, id := range others {
+		var x Operation
+		if ok, err := t.get("op/"+id, &x); err != nil {
+			return err
+		} else if ok && !x.Shared {
+			xb := x
+			x.Shared = true
+			if err := t.put("op", x.ID, xb, x); err != nil {
+				return err
+			}
+		}
+	}
+	o.Shared = len(others) > 0
+	if err := t.t.Set([]byte("x/active/"+u.ID()+"/"+o.ID), nil); err != nil {
+		return err
+	}
 	if err := d.clock(t, worker, o, true, at); err != nil {
 		return err
 	}
@@ -388,20 +408,21 @@ func (d *DB) confirm(t *tx, o *Operation, s Scan, worker string, at time.Time) (
 	if good+scrap > o.Planned {
 		return nil, fieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
 	}
-	if s.Station != "" {
-		if u, err := d.unitFor(o, s.Station); err != nil {
+	if s.Station != "" { // confirmed at another machine of the work centre: fine, if it can do the operation
+		if _, err := d.unitFor(o, s.Station); err != nil {
 			return nil, err
-		} else if u.Path() != o.Station {
-			return nil, fieldErr("station", "the operation runs on %s, not %s", o.Station, s.Station)
 		}
 	}
 	o.Status, o.ConfirmedAt, o.ConfirmedBy, o.Good, o.Scrap = OpConfirmed, at, worker, good, scrap
 	o.Confirmations++
 	var flag *Flag
+	if err := t.t.Delete([]byte("x/active/" + path.Base(o.Station) + "/" + o.ID)); err != nil {
+		return nil, err
+	}
 	if d.link != nil && o.AtStart != nil {
 		if r, ok := d.link.reading(o.Station); ok {
 			o.Machine = &Reading{Good: r.Good - o.AtStart.Good, Reject: r.Reject - o.AtStart.Reject, EnergyKWh: r.EnergyKWh - o.AtStart.EnergyKWh}
-			if math.Abs(o.Machine.Good-float64(good)) >= 0.5 {
+			if !o.Shared && math.Abs(o.Machine.Good-float64(good)) >= 0.5 {
 				o.Mismatch = true
 				n, err := t.nextID()
 				if err != nil {

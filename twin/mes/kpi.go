@@ -3,7 +3,6 @@ package mes
 import (
 	"fmt"
 	"math"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -79,15 +78,37 @@ type KPIQuery struct {
 }
 
 // machine accumulates one machine's times and counters over a window.
+// Counters are cumulative: the window counts their increases between
+// observations (a counter that goes down was reset and counts from 0), so
+// a machine first seen in the window contributes nothing for the parts it
+// had made before.
 type machine struct {
-	dur               [9]float64 // seconds by state
-	good0, rej0, kwh0 float64
-	good, rej, kwh    float64
-	state             event.MachineState
-	last              int64
-	seen, haveMeter   bool
-	kw                float64 // power, for machines without an energy meter
-	kwhIntegrated     float64
+	dur           [9]float64 // seconds by state
+	state         event.MachineState
+	last          int64
+	seen          bool
+	good, rej     counter
+	kwh           counter
+	kw            float64 // power, for machines without an energy meter
+	kwhIntegrated float64
+	finished      [][2]string // operations finished on it (op, order), when the twin is told
+}
+
+type counter struct {
+	known bool
+	last  float64
+	sum   float64
+}
+
+func (c *counter) observe(v float64) {
+	if c.known {
+		if d := v - c.last; d >= 0 {
+			c.sum += d
+		} else {
+			c.sum += v // reset
+		}
+	}
+	c.known, c.last = true, v
 }
 
 // machines reads the twin's history over [from, to): the state at from,
@@ -108,10 +129,16 @@ func (d *DB) machines(from, to time.Time) (map[string]*machine, error) {
 		if a := st.Asset(p); a != nil {
 			m.seen = true
 			m.state = a.State
-			m.good0, m.rej0 = a.Counters["good"], a.Counters["reject"]
-			m.good, m.rej = m.good0, m.rej0
-			m.kwh0, m.haveMeter = a.Measures["energy_kwh"]
-			m.kwh, m.kw = m.kwh0, a.Measures["power_kw"]
+			if v, ok := a.Counters["good"]; ok {
+				m.good.observe(v)
+			}
+			if v, ok := a.Counters["reject"]; ok {
+				m.rej.observe(v)
+			}
+			if v, ok := a.Measures["energy_kwh"]; ok {
+				m.kwh.observe(v)
+			}
+			m.kw = a.Measures["power_kw"]
 		}
 	}
 	advance := func(m *machine, t int64) {
@@ -134,20 +161,21 @@ func (d *DB) machines(from, to time.Time) (map[string]*machine, error) {
 		switch e.Kind {
 		case event.State:
 			m.state = event.MachineState(e.Value)
+		case event.OpFinished:
+			if i := strings.IndexByte(e.Ref, '/'); i > 0 {
+				m.finished = append(m.finished, [2]string{e.Name, e.Ref[:i]})
+			}
 		case event.Counter:
 			switch e.Name {
 			case "good":
-				m.good = e.Value
+				m.good.observe(e.Value)
 			case "reject":
-				m.rej = e.Value
+				m.rej.observe(e.Value)
 			}
 		case event.Measure:
 			switch e.Name {
 			case "energy_kwh":
-				if !m.haveMeter {
-					m.kwh0, m.haveMeter = e.Value, true
-				}
-				m.kwh = e.Value
+				m.kwh.observe(e.Value)
 			case "power_kw":
 				m.kw = e.Value
 			}
@@ -178,12 +206,12 @@ func (k *KPI) add(m *machine) {
 	k.PDOT += h(event.Maintenance)
 	k.ADET += h(event.Idle) + h(event.Starved) + h(event.Blocked) + h(event.Unknown)
 	k.PBT += h(event.Running) + h(event.Setup) + h(event.Down) + h(event.Idle) + h(event.Starved) + h(event.Blocked) + h(event.Unknown)
-	gq, sq := max(m.good-m.good0, 0), max(m.rej-m.rej0, 0)
+	gq, sq := m.good.sum, m.rej.sum
 	k.GQ += gq
 	k.SQ += sq
 	k.PQ += gq + sq
-	if m.haveMeter {
-		k.EnergyKWh += max(m.kwh-m.kwh0, 0)
+	if m.kwh.known {
+		k.EnergyKWh += m.kwh.sum
 	} else {
 		k.EnergyKWh += m.kwhIntegrated
 	}
@@ -343,6 +371,7 @@ func (d *DB) windowKPIs(q KPIQuery, from, to time.Time) ([]KPI, error) {
 		}
 		return "plant"
 	}
+	products := map[string]*plant.Product{} // order → product, read as needed
 	rows := map[string]*KPI{}
 	var order []string
 	pri := map[string]float64{} // key → Σ PRI × PQ, hours
@@ -362,8 +391,12 @@ func (d *DB) windowKPIs(q KPIQuery, from, to time.Time) ([]KPI, error) {
 		}
 		m := ms[u.Path()]
 		r.add(m)
-		pq := max(m.good-m.good0, 0) + max(m.rej-m.rej0, 0)
-		pri[k] += d.pri(u, ops) * pq / 3600
+		if len(m.finished) > 0 { // each part's planned time, by its product
+			pri[k] += d.priFinished(u, m.finished, products) / 3600
+		} else {
+			pq := m.good.sum + m.rej.sum
+			pri[k] += d.pri(u, ops) * pq / 3600
+		}
 		lastWC[k] = u.WorkCenter
 	}
 	for _, in := range insps {
@@ -393,8 +426,7 @@ func (d *DB) windowKPIs(q KPIQuery, from, to time.Time) ([]KPI, error) {
 			r.Units = r.GQ
 		case "line":
 			for _, u := range lastWC[k].Units {
-				m := ms[u.Path()]
-				r.Units += max(m.good-m.good0, 0)
+				r.Units += ms[u.Path()].good.sum
 			}
 		default: // the plant on a day: finished products confirmed that day
 			for _, o := range ops {
@@ -471,6 +503,52 @@ func (d *DB) pri(u *plant.Unit, ops []Operation) float64 {
 		return 0
 	}
 	return sum / n
+}
+
+// priFinished is the planned run time of the parts finished on machine u
+// (seconds): each at its operation's mean time for its order's product.
+func (d *DB) priFinished(u *plant.Unit, fin [][2]string, products map[string]*plant.Product) float64 {
+	var sum float64
+	for _, f := range fin {
+		pr, ok := products[f[1]]
+		if !ok {
+			if o, err := d.Order(f[1]); err == nil {
+				pr = d.product(o.Product)
+			}
+			products[f[1]] = pr
+		}
+		if pr == nil {
+			sum += d.pri(u, nil)
+			continue
+		}
+		sum += d.opTime(u, f[0], pr)
+	}
+	return sum
+}
+
+// opTime is the mean time per part of operation op for product pr at
+// machine u's work centre (a batch's cycle shared by its capacity).
+func (d *DB) opTime(u *plant.Unit, op string, pr *plant.Product) float64 {
+	for _, r := range d.p.Routings {
+		for _, o := range r.Ops {
+			if o.ID != op {
+				continue
+			}
+			for _, a := range o.Alternatives {
+				if a.WorkCenter != u.WorkCenter {
+					continue
+				}
+				if t := a.Time.ForProduct(pr.ID, pr.Family); t != nil {
+					s := t.Mean()
+					if b := a.WorkCenter.Batch; b != nil && b.Max > 1 {
+						s /= float64(b.Max)
+					}
+					return s
+				}
+			}
+		}
+	}
+	return d.pri(u, nil)
 }
 
 // isLastOfFinal says whether o is the last operation of a final work order.
@@ -564,5 +642,3 @@ func (d *DB) orderKPIs(q KPIQuery) ([]KPI, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
 }
-
-var _ = path.Base
