@@ -4,7 +4,7 @@
 GO        ?= go
 BIN       := bin
 # System packages the suite needs (Debian names); .ci/deps installs the missing ones.
-TEST_PKGS := mosquitto mosquitto-clients chromium
+TEST_PKGS := mosquitto mosquitto-clients chromium zbar-tools
 # What the desktop viewer (Ebitengine: cgo, X11, GL) needs to build, and to run headless.
 VIEW_PKGS := gcc libc6-dev libgl1-mesa-dev libgl1-mesa-dri libx11-dev libxcursor-dev libxi-dev \
              libxinerama-dev libxrandr-dev libxxf86vm-dev xvfb xauth
@@ -13,7 +13,7 @@ VIEW_PKGS := gcc libc6-dev libgl1-mesa-dev libgl1-mesa-dri libx11-dev libxcursor
 # (a race inside the library, reported by -race); its tests run without -race.
 RACE_PKGS := ./sim/... ./scenarios/... ./twin/... ./connectors/mqtt/... ./connectors/broker/... ./connectors/virtual/... ./connectors/signal/... ./connectors/sparkplug/... ./viz/feed/... ./viz/scene/... ./viz/web/... ./cmd/twin/...
 
-.PHONY: all build build-view test demo deps deps-view fmt-check vet bench bench-live bench-view clean
+.PHONY: all build build-view test demo deps deps-view fmt-check vet bench bench-live bench-view bench-mes clean
 
 all: build
 
@@ -73,6 +73,13 @@ bench-live: deps
 bench-view: deps build-view
 	$(GO) test -run '^$$' -bench Clients1000 -benchtime 1x ./viz/feed/load
 	xvfb-run -a $(GO) test -run '^$$' -bench Viewer -benchtime 1x ./cmd/twin-view
+
+# The records: card confirmations over HTTP paced at 1,000/s and flat out
+# (10,000 scans each), and the genealogy of one unit and the records of one
+# order among a million orders (loaded first, about a minute).
+bench-mes:
+	$(GO) test -run '^$$' -bench ScanConfirm -benchtime 10000x ./twin/mes
+	$(GO) test -run '^$$' -bench Million -benchtime 20x -timeout 30m ./twin/mes
 
 clean:
 	rm -rf $(BIN)

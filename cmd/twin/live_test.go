@@ -2,11 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"twin/plant"
+	"twin/twin/mes"
 )
 
 // TestDemoReplayForecast runs the demo for a few seconds (virtual plant →
@@ -52,5 +57,78 @@ func TestDemoReplayForecast(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &f); err != nil || len(f.Orders) == 0 || f.Bottleneck == "" {
 		t.Fatalf("forecast JSON: %v\n%s", err, out)
+	}
+}
+
+// TestDemoRecordsCLI: the demo's floor writes the records (orders
+// entered, cards scanned, units tested); then the records are served and
+// scripted with twin orders, twin api and twin scan over HTTP.
+func TestDemoRecordsCLI(t *testing.T) {
+	if err := os.Chdir("../.."); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir("cmd/twin")
+	data := t.TempDir()
+	out, errs, code := runCLI(t, "demo", "--data", data, "--for", "6s", "--speed", "1200", "--warmup", "24h", "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0")
+	if code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errs)
+	}
+	m := regexp.MustCompile(`records: (\d+) orders entered and released, (\d+) card scans, (\d+) unit tests`).FindStringSubmatch(out)
+	if m == nil || m[1] == "0" || m[2] == "0" {
+		t.Fatalf("the demo's floor wrote no records:\n%s", out)
+	}
+	// a token from the records on disk, for the first account
+	tok, errs, code := runCLI(t, "users", "token", "--data", data, "--name", "admin")
+	if code != 0 || !strings.HasPrefix(tok, "tw_") {
+		t.Fatalf("users token: %d %q %s", code, tok, errs)
+	}
+	p, err := plant.Load("testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := mes.Open(filepath.Join(data, "mes"), mes.Options{Plant: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.CreateUser("test", mes.NewUser{Name: "pat", Roles: []string{mes.RolePlanner, mes.RoleOperator}, Password: "planner password"}); err != nil {
+		t.Fatal(err)
+	}
+	is, err := db.IssueToken("test", "pat", mes.NewToken{Label: "cli test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(mes.NewAPI(db))
+	defer srv.Close()
+	cli := func(args ...string) string {
+		t.Helper()
+		out, errs, code := runCLI(t, append(append([]string{}, args...), "--server", srv.URL, "--token", is.Token)...)
+		if code != 0 {
+			t.Fatalf("twin %v: exit %d\n%s%s", args, code, out, errs)
+		}
+		return out
+	}
+	if out := cli("orders", "list"); !strings.Contains(out, "G0000") {
+		t.Fatalf("orders list does not show the demo's orders:\n%s", out)
+	}
+	cli("orders", "add", "--id", "CLI-1", "--customer", "Wuhan Pumps", "--product", "YE3-200L-4", "--qty", "2", "--due", "2030-01-02T16:00:00+08:00")
+	cli("orders", "release", "CLI-1")
+	var card struct{ Token string }
+	if err := json.Unmarshal([]byte(cli("api", "GET", "/api/v1/operations/CLI-1-YE3-200L-4-pack/card")), &card); err != nil || card.Token == "" {
+		t.Fatalf("card: %v", err)
+	}
+	if out := cli("scan", card.Token, "--station", "PK1"); !strings.Contains(out, "started on qijiang/final/final-line/packing/PK1") {
+		t.Fatalf("scan start: %s", out)
+	}
+	if out := cli("scan", card.Token, "--good", "2"); !strings.Contains(out, "confirmed") || !strings.Contains(out, "good 2") {
+		t.Fatalf("scan confirm: %s", out)
+	}
+	if out := cli("scan", card.Token, "--action", "confirm", "--good", "1"); !strings.Contains(out, "already so") || !strings.Contains(out, "good 2") {
+		t.Fatalf("a second confirmation changed the first: %s", out)
+	}
+	// the same card altered is refused with the field named
+	bad := card.Token[:len(card.Token)-2] + "xx"
+	if _, errs, code := runCLI(t, "scan", bad, "--server", srv.URL, "--token", is.Token); code != 1 || !strings.Contains(errs, "token: not a valid card") {
+		t.Fatalf("altered card: exit %d %s", code, errs)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -144,6 +143,22 @@ func clientFlags(fs *flag.FlagSet) func(io.Writer) *client {
 	}
 }
 
+// parseAll parses flags placed anywhere among the arguments and returns
+// the positional ones.
+func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
 		return v
@@ -213,11 +228,15 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		verb, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
 	c := mk(stdout)
-	arg := fs.Arg(0)
+	arg := ""
+	if len(pos) > 0 {
+		arg = pos[0]
+	}
 	switch verb {
 	case "list":
 		var p mes.Page[mes.Order]
@@ -269,13 +288,14 @@ func runScan(ctx context.Context, args []string, stdout io.Writer) error {
 	station := fs.String("station", "", "the machine (id)")
 	worker := fs.String("worker", "", "the worker's badge (default the token's user)")
 	scanID := fs.String("scan-id", "", "this scan's id (default: made up)")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return errUsage
 	}
-	s := mes.Scan{Token: fs.Arg(0), Action: *action, Station: *station, Worker: *worker, ScanID: *scanID, Terminal: "cli"}
+	s := mes.Scan{Token: pos[0], Action: *action, Station: *station, Worker: *worker, ScanID: *scanID, Terminal: "cli"}
 	if s.ScanID == "" {
 		s.ScanID = "cli-" + randomToken()
 	}
@@ -303,21 +323,22 @@ func runScan(ctx context.Context, args []string, stdout io.Writer) error {
 func runAPI(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags(commands["api"], stdout)
 	mk := clientFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() < 2 || fs.NArg() > 3 {
+	if len(pos) < 2 || len(pos) > 3 {
 		return errUsage
 	}
 	var in any
-	if fs.NArg() == 3 {
+	if len(pos) == 3 {
 		var raw json.RawMessage
-		if err := json.Unmarshal([]byte(fs.Arg(2)), &raw); err != nil {
+		if err := json.Unmarshal([]byte(pos[2]), &raw); err != nil {
 			return fmt.Errorf("the body is not JSON: %v", err)
 		}
 		in = raw
 	}
-	return mk(stdout).call(ctx, strings.ToUpper(fs.Arg(0)), fs.Arg(1), in, nil)
+	return mk(stdout).call(ctx, strings.ToUpper(pos[0]), pos[1], in, nil)
 }
 
 func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
@@ -374,4 +395,3 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-var _ = errors.New

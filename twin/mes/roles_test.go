@@ -1,7 +1,9 @@
 package mes
 
 import (
+	"encoding/json"
 	"flag"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -77,5 +79,37 @@ func TestRoleMatrix(t *testing.T) {
 	}
 	if want := len(routes()) * len(Roles); cells != want {
 		t.Fatalf("ROLES.md has %d cells, the routes %d", cells, want)
+	}
+}
+
+// TestOpenAPIServed: the document is served without a token, is OpenAPI
+// 3, and has every route with its roles.
+func TestOpenAPIServed(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	resp, err := http.Get(r.srv.URL + "/api/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]map[string]any `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != 200 || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("%d %v %q", resp.StatusCode, err, doc.OpenAPI)
+	}
+	for _, rt := range routes() {
+		op := doc.Paths[rt.Path][strings.ToLower(rt.Method)]
+		if op == nil {
+			t.Fatalf("%s %s is not in the document", rt.Method, rt.Path)
+		}
+		roles, _ := json.Marshal(op["x-roles"])
+		want, _ := json.Marshal(rt.Roles)
+		if len(rt.Roles) == 0 {
+			want = []byte("[]")
+		}
+		if string(roles) != string(want) {
+			t.Fatalf("%s %s: x-roles %s, want %s", rt.Method, rt.Path, roles, want)
+		}
 	}
 }
