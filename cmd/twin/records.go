@@ -394,4 +394,3 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	return nil
 }
-
