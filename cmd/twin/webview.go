@@ -40,7 +40,7 @@ func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.L
 	var h http.Handler = web.Handler(fd, src, token)
 	if api != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/api/", api)
+		mux.Handle("/api/v1/", api) // the web view keeps /api/scene
 		mux.Handle("/", h)
 		h = mux
 	}

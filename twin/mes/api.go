@@ -66,7 +66,7 @@ func NewAPI(db *DB) *API {
 		}
 		a.mux.HandleFunc(r.Method+" "+r.Path, a.serve(r))
 	}
-	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no such endpoint: " + r.Method + " " + r.URL.Path + " (see /api/v1/openapi.json)"})
 	})
 	return a

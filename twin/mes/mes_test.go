@@ -103,8 +103,13 @@ func (r *rig) restart() {
 	r.open()
 }
 
-// users makes one user per role and a token for each.
+var cheap = sync.OnceValue(func() string { return argon2Hash("correct horse") })
+
+// users makes one user per role and a token for each (their passwords
+// all "correct horse": one real argon2id hash, reused, keeps the suite fast).
 func (r *rig) users() {
+	hashPassword = func(string) string { return cheap() }
+	defer func() { hashPassword = argon2Hash }()
 	r.tok = map[string]string{}
 	for _, role := range Roles {
 		if _, err := r.db.CreateUser("setup", NewUser{Name: "u-" + role, Roles: []string{role}, Password: "correct horse " + role}); err != nil {
@@ -496,5 +501,50 @@ func TestPaging(t *testing.T) {
 	r.must("planner", "GET", "/orders?from=yesterday", nil, &e, 400)
 	if e.Field != "from" {
 		t.Fatalf("from=yesterday: %+v", e)
+	}
+}
+
+// TestLogin signs in with a password hashed with argon2id, and checks
+// that wrong passwords, unknown and disabled users get 401.
+func TestLogin(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	if _, err := r.db.CreateUser("setup", NewUser{Name: "li", Roles: []string{RolePlanner}, Password: "ten chars at least"}); err != nil {
+		t.Fatal(err)
+	}
+	var pw string
+	r.db.view(func(tx *tx) error { _, err := tx.get("pw/li", &pw); return err })
+	if !strings.HasPrefix(pw, "$argon2id$v=19$m=65536,t=3,p=2$") {
+		t.Fatalf("stored password %q is not argon2id", pw)
+	}
+	var is Issued
+	r.must("", "POST", "/login", Login{Name: "li", Password: "ten chars at least"}, &is, 200)
+	req, _ := http.NewRequest("GET", r.srv.URL+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+is.Token)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me User
+	json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || me.Name != "li" || is.Info.Expires.IsZero() {
+		t.Fatalf("me: %d %+v, token %+v", resp.StatusCode, me, is.Info)
+	}
+	r.must("", "POST", "/login", Login{Name: "li", Password: "ten chars at leasT"}, nil, 401)
+	r.must("", "POST", "/login", Login{Name: "nobody", Password: "ten chars at least"}, nil, 401)
+	if _, err := r.db.ChangeUser("setup", "li", UserChange{Disabled: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	r.must("", "POST", "/login", Login{Name: "li", Password: "ten chars at least"}, nil, 401)
+	if _, err := r.db.Authenticate(is.Token); err == nil {
+		t.Fatal("a disabled user's token still works")
+	}
+	// the audit log never holds the hash
+	var aud Page[AuditEntry]
+	r.db.view(func(tx *tx) (err error) { aud, err = list[AuditEntry](tx, "aud/", "", 1000, nil); return })
+	for _, a := range aud.Items {
+		if bytes.Contains(a.After, []byte("argon2")) || bytes.Contains(a.Before, []byte("argon2")) {
+			t.Fatalf("audit entry %d holds a password hash", a.Seq)
+		}
 	}
 }
