@@ -27,6 +27,7 @@ var (
 	colBufFg  = color.RGBA{0x8f, 0xb3, 0xd9, 0xff}
 	colPart   = color.RGBA{0xe8, 0xee, 0xf5, 0xff}
 	colSelect = color.RGBA{0xff, 0xff, 0xff, 0xff}
+	colAlarm  = color.RGBA{0xe8, 0x59, 0x0c, 0xff} // not a state colour
 	colTrack  = color.RGBA{0x33, 0x41, 0x52, 0xff}
 	colHead   = color.RGBA{0x8f, 0xb3, 0xd9, 0xff}
 	sourceCol = map[string]color.RGBA{
@@ -157,6 +158,10 @@ func (a *App) drawPane(screen *ebiten.Image, i int, v View) {
 			c = scene.Palette[event.Unknown]
 		}
 		q.rect(x, y, w, h, c)
+		if len(s.Alarms) > 0 { // an alarm (a failure, maintenance due): a marker on the corner
+			m := math.Max(4, w/3)
+			q.quad(x+w-m/2, y-m, x+w+m/2, y-m, x+w+m/2, y, x+w-m/2, y, colAlarm)
+		}
 	}
 	now := a.now()
 	sz := math.Max(3, a.scale*0.5)
