@@ -43,10 +43,24 @@ func benchScans(b *testing.B, rate int) {
 		ops = append(ops, r.released(fmt.Sprintf("B-%05d", n), 2)...)
 	}
 	ops = ops[:b.N]
-	for _, op := range ops {
-		if _, err := r.db.DoScan("op", Scan{Token: r.db.CardToken(op), Action: "start", Station: opStation(op), Worker: "W-1"}); err != nil {
-			b.Fatal(err)
-		}
+	// terminals at different machines confirm different work orders: in
+	// a random order, not the 12 operations of one order at once (those
+	// would conflict with each other and retry)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
+	var started sync.WaitGroup
+	for t := range 32 {
+		started.Go(func() {
+			for i := t; i < len(ops); i += 32 {
+				if _, err := r.db.DoScan("op", Scan{Token: r.db.CardToken(ops[i]), Action: "start", Station: opStation(ops[i]), Worker: "W-1"}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	started.Wait()
+	if b.Failed() {
+		return
 	}
 	// let the set-up's writes settle (flushes, compactions) before the clock starts
 	time.Sleep(5 * time.Second)

@@ -1,6 +1,8 @@
 package mes
 
 import (
+	badger "github.com/dgraph-io/badger/v4"
+
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -351,9 +353,22 @@ func (d *DB) start(t *tx, o *Operation, station, worker string, at time.Time) er
 	if err := t.index("station", u.ID(), "op", o.ID); err != nil {
 		return err
 	}
-	// operations running on the machine at once share its count
-	others := t.keys("x/active/" + u.ID() + "/")
-	for _, id := range others {
+	// operations running on the machine at once share its count; the
+	// active key's value says whether its operation is marked shared yet
+	// (so a start reads only the operations it has to change)
+	active := "x/active/" + u.ID() + "/"
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix, opt.PrefetchValues = []byte(active), false
+	it := t.t.NewIterator(opt)
+	var unmarked []string
+	for it.Rewind(); it.Valid(); it.Next() {
+		o.Shared = true
+		if it.Item().ValueSize() == 0 {
+			unmarked = append(unmarked, string(it.Item().Key()[len(active):]))
+		}
+	}
+	it.Close()
+	for _, id := range unmarked {
 		var x Operation
 		if ok, err := t.get("op/"+id, &x); err != nil {
 			return err
@@ -364,9 +379,15 @@ func (d *DB) start(t *tx, o *Operation, station, worker string, at time.Time) er
 				return err
 			}
 		}
+		if err := t.t.Set([]byte(active+id), []byte{1}); err != nil {
+			return err
+		}
 	}
-	o.Shared = len(others) > 0
-	if err := t.t.Set([]byte("x/active/"+u.ID()+"/"+o.ID), nil); err != nil {
+	var mark []byte
+	if o.Shared {
+		mark = []byte{1}
+	}
+	if err := t.t.Set([]byte(active+o.ID), mark); err != nil {
 		return err
 	}
 	if err := d.clock(t, worker, o, true, at); err != nil {

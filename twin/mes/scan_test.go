@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"twin/plant/event"
 )
 
 // released enters and releases an order and returns its operations.
@@ -212,5 +214,47 @@ func crashChild(dir string) {
 			}
 			fmt.Printf("ACK %s\n", op)
 		}
+	}
+}
+
+// TestSharedMachine: operations running on one machine at the same time
+// share its counter, so none of them is compared with it; one that runs
+// alone afterwards is.
+func TestSharedMachine(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	r.users()
+	r.released("SO-8", 2)
+	r.released("SO-9", 2)
+	scan := func(op, action string, good *int) ScanResult {
+		var res ScanResult
+		r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op), Action: action, Station: "PR1", Worker: "W-1", Good: good}, &res, 200)
+		return res
+	}
+	a, b, c := "SO-8-stator-stamp", "SO-8-rotor-stamp", "SO-9-stator-stamp"
+	r.machine("PR1", event.Running, 0)
+	if res := scan(a, "start", nil); res.Operation.Shared {
+		t.Fatalf("%s alone on PR1 is marked shared", a)
+	}
+	if res := scan(b, "start", nil); !res.Operation.Shared {
+		t.Fatalf("%s started beside %s is not marked shared", b, a)
+	}
+	if res := scan(c, "start", nil); !res.Operation.Shared {
+		t.Fatalf("%s started third is not marked shared", c)
+	}
+	r.machine("PR1", event.Running, 5) // not 2 each: the count is the machine's
+	for _, op := range []string{a, b, c} {
+		res := scan(op, "confirm", ptr(2))
+		if !res.Operation.Shared || res.Operation.Mismatch || res.Flag != nil {
+			t.Fatalf("%s: a shared operation was compared with the machine: %+v", op, res)
+		}
+	}
+	// alone now: compared, and a disagreement is flagged
+	d := "SO-9-rotor-stamp"
+	if res := scan(d, "start", nil); res.Operation.Shared {
+		t.Fatalf("%s alone on PR1 after the others confirmed is marked shared", d)
+	}
+	r.machine("PR1", event.Running, 1)
+	if res := scan(d, "confirm", ptr(2)); !res.Operation.Mismatch || res.Flag == nil {
+		t.Fatalf("%s: counted 1, confirmed 2, not flagged: %+v", d, res)
 	}
 }
