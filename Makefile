@@ -78,7 +78,7 @@ bench-view: deps build-view
 # (10,000 scans each), and the genealogy of one unit and the records of one
 # order among a million orders (loaded first, about a minute).
 bench-mes:
-	$(GO) test -run '^$$' -bench ScanConfirm -benchtime 10000x ./twin/mes
+	$(GO) test -run '^$$' -bench ScanConfirm -benchtime 60000x -timeout 30m ./twin/mes
 	$(GO) test -run '^$$' -bench Million -benchtime 20x -timeout 30m ./twin/mes
 
 clean:
