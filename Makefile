@@ -75,7 +75,7 @@ bench-view: deps build-view
 	xvfb-run -a $(GO) test -run '^$$' -bench Viewer -benchtime 1x ./cmd/twin-view
 
 # The records: card confirmations over HTTP paced at 1,000/s and flat out
-# (10,000 scans each), and the genealogy of one unit and the records of one
+# (60,000 scans each: a minute at 1,000/s), and the genealogy of one unit and the records of one
 # order among a million orders (loaded first, about a minute).
 bench-mes:
 	$(GO) test -run '^$$' -bench ScanConfirm -benchtime 60000x -timeout 30m ./twin/mes
