@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -152,7 +153,7 @@ func (f *floor) handle(e event.Event) {
 			return
 		}
 		op, err := f.db.Operation(card)
-		if err != nil {
+		if err != nil || f.reworking(op, e.Asset) {
 			return
 		}
 		r.jobs[e.Ref] = e.Value != 0 || !op.Inspect
@@ -173,6 +174,19 @@ func (f *floor) handle(e event.Event) {
 			f.fail("maintenance", err)
 		}
 	}
+}
+
+// reworking tells whether a part finishing op at the machine asset was
+// being reworked there: the plant reports a rework under the operation
+// it repairs, at the repair station, which is neither a test nor a part
+// made (the test that follows is).
+func (f *floor) reworking(op *mes.Operation, asset string) bool {
+	for _, u := range f.p.Units {
+		if u.Path() == asset {
+			return u.WorkCenter != nil && !slices.Contains(op.WorkCenters, u.WorkCenter.ID())
+		}
+	}
+	return false
 }
 
 func slugName(s string) string {

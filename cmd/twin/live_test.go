@@ -73,9 +73,12 @@ func TestDemoRecordsCLI(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errs)
 	}
-	m := regexp.MustCompile(`records: (\d+) orders entered and released, (\d+) card scans, (\d+) unit tests`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`records: (\d+) orders entered and released, (\d+) card scans, (\d+) unit tests.*, (\d+) refused`).FindStringSubmatch(out)
 	if m == nil || m[1] == "0" || m[2] == "0" {
 		t.Fatalf("the demo's floor wrote no records:\n%s", out)
+	}
+	if m[4] != "0" { // the floor does what a shop floor would: nothing the records must refuse
+		t.Fatalf("the records refused %s of the demo floor's entries:\n%s\n%s", m[4], out, errs)
 	}
 	// a token from the records on disk, for the first account
 	tok, errs, code := runCLI(t, "users", "token", "--data", data, "--name", "admin")
