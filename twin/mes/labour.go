@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -194,19 +195,13 @@ type Hours struct {
 func (d *DB) HoursBy(ls []Labour, by string, from, to time.Time) []Hours {
 	sum := map[[2]string]float64{}
 	for _, l := range ls {
-		on, off := l.On, l.Off
-		if !from.IsZero() && on.Before(from) {
-			on = from
-		}
-		if !to.IsZero() && off.After(to) {
-			off = to
-		}
+		on, off := clip(l, from, to)
 		if by == "order" {
 			sum[[2]string{l.Worker, l.Order}] += off.Sub(on).Hours()
 			continue
 		}
 		for _, p := range splitDays(on, off, d.p.Location) {
-			sum[[2]string{l.Worker, p.day}] += p.hours
+			sum[[2]string{l.Worker, p.on.Format(time.DateOnly)}] += p.off.Sub(p.on).Hours()
 		}
 	}
 	out := make([]Hours, 0, len(sum))
@@ -226,33 +221,35 @@ func (d *DB) HoursBy(ls []Labour, by string, from, to time.Time) []Hours {
 	return out
 }
 
-type dayPart struct {
-	day   string
-	hours float64
+// clip returns the stretch of l inside [from, to) (a zero bound: open).
+func clip(l Labour, from, to time.Time) (on, off time.Time) {
+	on, off = l.On, l.Off
+	if !from.IsZero() {
+		on = maxTime(on, from)
+	}
+	if !to.IsZero() {
+		off = minTime(off, to)
+	}
+	return on, off
 }
 
-// splitDays cuts [on, off) at local midnights.
+// dayPart is the piece of a stretch of time on one plant-local day.
+type dayPart struct{ on, off time.Time }
+
+// splitDays cuts [on, off) at midnights in loc; each part is in loc.
 func splitDays(on, off time.Time, loc *time.Location) []dayPart {
 	var out []dayPart
-	for on.Before(off) {
-		l := on.In(loc)
-		next := time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, loc)
-		end := off
-		if next.Before(end) {
-			end = next
-		}
-		out = append(out, dayPart{l.Format(time.DateOnly), end.Sub(on).Hours()})
+	for on = on.In(loc); on.Before(off); {
+		end := minTime(off, time.Date(on.Year(), on.Month(), on.Day()+1, 0, 0, 0, 0, loc)).In(loc)
+		out = append(out, dayPart{on, end})
 		on = end
 	}
 	return out
 }
 
 func round(x float64, digits int) float64 {
-	p := 1.0
-	for range digits {
-		p *= 10
-	}
-	return float64(int64(x*p+0.5)) / p
+	p := math.Pow10(digits)
+	return math.Round(x*p) / p
 }
 
 // PayrollHeader is the payroll export's header row. The layout (RFC 4180
@@ -274,25 +271,11 @@ var PayrollHeader = []string{"worker", "date", "order", "work_order", "operation
 func (d *DB) WritePayroll(w io.Writer, ls []Labour, from, to time.Time) error {
 	cw := csv.NewWriter(w)
 	cw.Write(PayrollHeader)
-	loc := d.p.Location
 	for _, l := range ls {
-		on, off := l.On, l.Off
-		if !from.IsZero() && on.Before(from) {
-			on = from
-		}
-		if !to.IsZero() && off.After(to) {
-			off = to
-		}
-		for on.Before(off) {
-			lo := on.In(loc)
-			next := time.Date(lo.Year(), lo.Month(), lo.Day()+1, 0, 0, 0, 0, loc)
-			end := off
-			if next.Before(end) {
-				end = next
-			}
-			cw.Write([]string{l.Worker, lo.Format(time.DateOnly), l.Order, l.WorkOrder, l.Operation, path.Base(l.Station),
-				lo.Format(time.RFC3339), end.In(loc).Format(time.RFC3339), strconv.FormatFloat(end.Sub(on).Hours(), 'f', 4, 64)})
-			on = end
+		on, off := clip(l, from, to)
+		for _, p := range splitDays(on, off, d.p.Location) {
+			cw.Write([]string{l.Worker, p.on.Format(time.DateOnly), l.Order, l.WorkOrder, l.Operation, path.Base(l.Station),
+				p.on.Format(time.RFC3339), p.off.Format(time.RFC3339), strconv.FormatFloat(p.off.Sub(p.on).Hours(), 'f', 4, 64)})
 		}
 	}
 	cw.Flush()
