@@ -68,6 +68,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	view := fs.String("view", "", "on a display, open the web page and this desktop viewer `binary` (bin/twin-view) on the demo")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
+	startAt := fs.String("start", "", "plant `time` the virtual plant publishes from (2026-03-04T09:00 in the plant's zone, RFC 3339, or -2h; default: now): the plant works its shifts, so a demo at night or on a Sunday is quiet")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -189,8 +190,15 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 			ua.Emit(e)
 		}
 	})
-	// plant time continues from the history, or starts now
+	// plant time continues from the history, or starts at --start (now)
 	start := time.Now().Truncate(time.Second)
+	if *startAt != "" {
+		ns, err := parseWhen(*startAt, p.Location)
+		if err != nil {
+			return fmt.Errorf("--start: %w", err)
+		}
+		start = time.Unix(0, ns)
+	}
 	if _, last, ok, _ := tw.st.Bounds(); ok && last > start.UnixNano() {
 		start = time.Unix(0, last).Add(time.Second)
 	}

@@ -221,7 +221,7 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	customer := fs.String("customer", "", "add: customer")
 	product := fs.String("product", "", "add: product id")
 	qty := fs.Int("qty", 0, "add: quantity")
-	due := fs.String("due", "", "add: due date (RFC 3339, or YYYY-MM-DDTHH:MM in the plant's zone)")
+	due := fs.String("due", "", "add: due date (RFC 3339, or YYYY-MM-DDTHH:MM in this computer's time zone)")
 	prio := fs.Int("priority", 0, "add: customer priority")
 	id := fs.String("id", "", "add: order number (default: generated)")
 	verb := "list"

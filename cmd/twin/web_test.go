@@ -49,7 +49,7 @@ func TestDemoWebPage(t *testing.T) {
 	var out, errs syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--for", "2m", "--speed", "60", "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0", "--token", "e2e"}, &out, &errs)
+		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--for", "2m", "--speed", "60", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0", "--token", "e2e"}, &out, &errs)
 	}()
 	defer func() { cancel(); <-done }()
 	re := regexp.MustCompile(`web view +(http://\S+)`)
