@@ -1,8 +1,8 @@
 package mes
 
 import (
-	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -321,38 +321,16 @@ func (d *DB) windowKPIs(q KPIQuery, from, to time.Time) ([]KPI, error) {
 	var ops []Operation
 	var insps []Inspection
 	var done []Order
-	err = d.view(func(t *tx) error {
-		for _, k := range t.keys("x/time/confirm/op/") {
-			if at, id, ok := splitTkey(k); ok && inWindow(at, from, to) {
-				var o Operation
-				if ok, err := t.get("op/"+id, &o); err != nil {
-					return err
-				} else if ok {
-					ops = append(ops, o)
-				}
-			}
+	err = d.view(func(t *tx) (err error) {
+		if ops, err = records[Operation](t, "op", t.during("x/time/confirm/op/", from, to)); err != nil {
+			return err
 		}
-		for _, k := range t.keys("x/time/insp/insp/") {
-			if at, id, ok := splitTkey(k); ok && inWindow(at, from, to) {
-				var in Inspection
-				if ok, err := t.get("insp/"+id, &in); err != nil {
-					return err
-				} else if ok && !in.Reinspection {
-					insps = append(insps, in)
-				}
-			}
+		if insps, err = records[Inspection](t, "insp", t.during("x/time/insp/insp/", from, to)); err != nil {
+			return err
 		}
-		for _, k := range t.keys("x/time/done/order/") {
-			if at, id, ok := splitTkey(k); ok && inWindow(at, from, to) {
-				var o Order
-				if ok, err := t.get("order/"+id, &o); err != nil {
-					return err
-				} else if ok {
-					done = append(done, o)
-				}
-			}
-		}
-		return nil
+		insps = slices.DeleteFunc(insps, func(in Inspection) bool { return in.Reinspection })
+		done, err = records[Order](t, "order", t.during("x/time/done/order/", from, to))
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -558,18 +536,6 @@ func (d *DB) isLastOfFinal(o Operation) bool {
 		strings.HasSuffix(o.WorkOrder, "-"+o.Item)
 }
 
-func splitTkey(k string) (time.Time, string, bool) {
-	i := strings.IndexByte(k, '/')
-	if i != 16 {
-		return time.Time{}, "", false
-	}
-	var ns uint64
-	if _, err := fmt.Sscanf(k[:16], "%x", &ns); err != nil {
-		return time.Time{}, "", false
-	}
-	return time.Unix(0, int64(ns)), k[17:], true
-}
-
 // orderKPIs computes an order's figures from its records: units, first
 // pass yield, scrap, delivery, lead time, the energy the machines drew
 // while its operations ran, labour.
@@ -578,17 +544,10 @@ func (d *DB) orderKPIs(q KPIQuery) ([]KPI, error) {
 	if q.Order != "" {
 		ids = []string{q.Order}
 	} else {
-		err := d.view(func(t *tx) error {
-			for _, k := range t.keys("x/time/done/order/") {
-				if at, id, ok := splitTkey(k); ok && inWindow(at, q.From, q.To) {
-					ids = append(ids, id)
-				}
-			}
+		d.view(func(t *tx) error {
+			ids = t.during("x/time/done/order/", q.From, q.To)
 			return nil
 		})
-		if err != nil {
-			return nil, err
-		}
 	}
 	out := []KPI{}
 	for _, id := range ids {

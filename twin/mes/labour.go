@@ -132,7 +132,7 @@ func (d *DB) clock(t *tx, worker string, o *Operation, on bool, at time.Time) er
 	if err := t.t.Delete([]byte(path.Join("x/oncard", o.ID, worker))); err != nil {
 		return err
 	}
-	return t.index("time", "lab", "lab", tkey(l.On, l.ID))
+	return t.index("time", "lab", "lab", tkey(l.Off, l.ID))
 }
 
 // LabourFilter selects labour records.
@@ -154,14 +154,8 @@ func (d *DB) Labour(f LabourFilter) ([]Labour, error) {
 		case f.Worker != "":
 			ls, err = all[Labour](t, "x/worker/"+f.Worker+"/lab/", "lab")
 		default:
-			for _, k := range t.keys("x/time/lab/lab/") { // <time>/<id>
-				var l Labour
-				if ok, e := t.get("lab/"+path.Base(k), &l); e != nil {
-					return e
-				} else if ok {
-					ls = append(ls, l)
-				}
-			}
+			// indexed by clock-off: what ends after From, read from there
+			ls, err = records[Labour](t, "lab", t.during("x/time/lab/lab/", f.From, time.Time{}))
 		}
 		if err != nil {
 			return err

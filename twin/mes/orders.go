@@ -2,7 +2,9 @@ package mes
 
 import (
 	"fmt"
+	badger "github.com/dgraph-io/badger/v4"
 	"sort"
+	"strconv"
 	"time"
 
 	"twin/plant"
@@ -125,6 +127,36 @@ func (d *DB) CreateOrder(user string, r NewOrder) (*Order, error) {
 }
 
 func tkey(at time.Time, id string) string { return fmt.Sprintf("%016x/%s", at.UnixNano(), id) }
+
+// during returns the ids in the time index under prefix (keys
+// prefix+tkey) from from to before to; a zero bound is open. It reads
+// only that stretch of the index.
+func (t *tx) during(prefix string, from, to time.Time) []string {
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix, opt.PrefetchValues = []byte(prefix), false
+	it := t.t.NewIterator(opt)
+	defer it.Close()
+	start := []byte(prefix)
+	if !from.IsZero() {
+		start = []byte(prefix + tkey(from, ""))
+	}
+	var ids []string
+	for it.Seek(start); it.Valid(); it.Next() {
+		k := it.Item().Key()[len(prefix):]
+		if len(k) < 17 || k[16] != '/' {
+			continue
+		}
+		ns, err := strconv.ParseUint(string(k[:16]), 16, 64)
+		if err != nil {
+			continue
+		}
+		if !to.IsZero() && int64(ns) >= to.UnixNano() {
+			break
+		}
+		ids = append(ids, string(k[17:]))
+	}
+	return ids
+}
 
 func (d *DB) product(id string) *plant.Product {
 	for _, p := range d.p.Products {
@@ -387,8 +419,13 @@ func (d *DB) Records(id string) (*OrderRecords, error) {
 
 // all reads every record an index prefix names.
 func all[T any](t *tx, prefix, kind string) ([]T, error) {
+	return records[T](t, kind, t.keys(prefix))
+}
+
+// records reads the records kind/id of ids, passing over missing ones.
+func records[T any](t *tx, kind string, ids []string) ([]T, error) {
 	out := []T{}
-	for _, id := range t.keys(prefix) {
+	for _, id := range ids {
 		var v T
 		if ok, err := t.get(kind+"/"+id, &v); err != nil {
 			return nil, err
