@@ -16,7 +16,7 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// The roles. Each API endpoint names the roles it allows (api.go); a user
+// The roles. Each API endpoint names the roles it allows (routes.go); a user
 // has one or more.
 const (
 	RoleOperator    = "operator"    // scans cards, clocks on and off, books material
