@@ -246,6 +246,9 @@ func (c *Client) dataChange(dc *ua.DataChangeNotification) {
 		}
 		tag := c.cfg.Nodes[h]
 		dv := it.Value
+		if dv.Status == ua.StatusBadWaitingForInitialData {
+			continue // the server has no value yet: nothing to record
+		}
 		t := dv.SourceTimestamp
 		if t.IsZero() {
 			t = dv.ServerTimestamp

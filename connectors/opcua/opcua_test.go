@@ -150,6 +150,35 @@ func TestSubscribe(t *testing.T) {
 	}
 }
 
+// TestNoValueBeforeThePlant: a server the plant has not written to yet
+// answers "waiting for initial data"; the client records nothing for it
+// (no zero counter stamped with the wall clock), and the plant's first
+// value arrives with the plant's time.
+func TestNoValueBeforeThePlant(t *testing.T) {
+	p := testPlant(t)
+	s := startServer(t, p, ServerOptions{Port: freePort(t)})
+	defer s.Close()
+	c, sink := follow(t, plant.OPCUAServer{Endpoint: s.Endpoint(), Interval: 50 * time.Millisecond, Nodes: tags(p, "2")}, ClientOptions{})
+	time.Sleep(500 * time.Millisecond) // ten publishing intervals
+	sink.mu.Lock()
+	n := len(sink.evs)
+	sink.mu.Unlock()
+	if n != 0 || c.Stats().Malformed != 0 {
+		t.Fatalf("before the plant wrote: %d events, %d malformed", n, c.Stats().Malformed)
+	}
+	w1 := p.Units[1].Path()
+	at := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC).UnixNano()
+	s.Emit(event.Event{Time: at, Kind: event.Counter, Asset: w1, Name: "good", Value: 5})
+	waitFor(t, "the first value", 5*time.Second, func() bool { return sink.find(w1, event.Counter, "good", 5) })
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	for _, e := range sink.evs {
+		if e.Time != at {
+			t.Fatalf("an event not at the plant's time: %+v", e)
+		}
+	}
+}
+
 // cert makes a self-signed certificate for an OPC UA application.
 func cert(t testing.TB, uri string) ([]byte, *rsa.PrivateKey) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)

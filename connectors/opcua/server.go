@@ -120,7 +120,10 @@ func NewServer(p *plant.Plant, opt ServerOptions) (*Server, error) {
 			for _, v := range unitVars {
 				name := n.ID + "." + v.name
 				vn := server.NewVariableNode(ua.NewStringNodeID(s.ns.ID(), name), v.name, v.zero)
-				vn.SetAttribute(ua.AttributeIDValue, dataValue(v.zero, time.Now()))
+				// no value until the plant writes one: a client sees
+				// "waiting for initial data", not a zero stamped now
+				vn.SetAttribute(ua.AttributeIDValue, &ua.DataValue{EncodingMask: ua.DataValueStatusCode | ua.DataValueServerTimestamp,
+					Status: ua.StatusBadWaitingForInitialData, ServerTimestamp: time.Now()})
 				s.ns.AddNode(vn)
 				f.AddRef(vn, id.HasComponent, true)
 				s.vars[name] = vn
