@@ -418,9 +418,13 @@ func (c *Client) sparkplugEvents(topic string, payload []byte) []event.Event {
 		}
 	}
 	if t.Type == sparkplug.NBIRTH || t.Type == sparkplug.DBIRTH {
+		at := c.now().UnixNano() // online again: at the birth's time, the edge's clock
+		if p.Timestamp != 0 {
+			at = int64(p.Timestamp) * 1e6
+		}
 		for k, d := range c.devices {
 			if k[0] == t.EdgeNode && (t.Type == sparkplug.NBIRTH || k[1] == t.Device) {
-				out = append(out, event.Event{Time: c.now().UnixNano(), Kind: event.Alarm, Source: event.Live, Asset: d.Asset, Name: "sparkplug/offline"})
+				out = append(out, event.Event{Time: at, Kind: event.Alarm, Source: event.Live, Asset: d.Asset, Name: "sparkplug/offline"})
 			}
 		}
 	}

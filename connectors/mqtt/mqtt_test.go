@@ -208,6 +208,10 @@ func TestSparkplug(t *testing.T) {
 	if event.MachineState(st.Value) != event.Running || pw.Value != 7.5 || pw.Time != t0+1e9 {
 		t.Errorf("state %v power %+v", st, pw)
 	}
+	// online at the birth's time (the edge's clock, here the plant's), not the host's
+	if on, ok := sink.last(w1, event.Alarm); !ok || on.Name != "sparkplug/offline" || on.Value != 0 || on.Time != t0 {
+		t.Errorf("the birth's online event: %+v (want at %d)", on, t0)
+	}
 	// a DDATA out of sequence, from another client
 	o := paho.NewClient(paho.NewClientOptions().AddBroker(b.url()).SetClientID("rogue"))
 	if tok := o.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
