@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -202,7 +203,12 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if _, last, ok, _ := tw.st.Bounds(); ok && last > start.UnixNano() {
 		start = time.Unix(0, last).Add(time.Second)
 	}
-	vp, err := virtual.New(p, virtual.Options{Seed: *seed, Speed: *speed, Start: start, Sink: fan, Warmup: *warmup})
+	// a demo that continues its history numbers its orders after the old
+	first, err := nextOrder(recs)
+	if err != nil {
+		return err
+	}
+	vp, err := virtual.New(p, virtual.Options{Seed: *seed, Speed: *speed, Start: start, Sink: fan, Warmup: *warmup, FirstOrder: first})
 	if err != nil {
 		return err
 	}
@@ -235,7 +241,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s | events %d, stored %d\n", status(p, tw.in.Snapshot()), tw.in.Stats().Events, tw.in.Stats().Stored)
 	})
 	wg.Wait()
-	printRecords(stdout, recs, fl, start.Add(time.Minute))
+	printRecords(stdout, recs, fl, start)
 	recs.Close()
 	tw.close()
 
@@ -334,11 +340,31 @@ func freeAddr(addr string) (string, int, error) {
 	return host, l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// printRecords summarises what the demo's floor wrote into the records.
-// The KPIs start a minute (plant time) after the virtual plant does: its
-// OPC UA server's nodes read 0 until the plant first writes them, and a
-// counter read as 0 and then as its real value would count the parts made
-// before the demo as made in it.
+// nextOrder returns the number after the highest generated order (Gnnnnn)
+// in the records.
+func nextOrder(db *mes.DB) (int, error) {
+	n, cursor := 0, ""
+	for {
+		p, err := db.Orders(mes.OrderFilter{}, cursor, 1000)
+		if err != nil {
+			return 0, err
+		}
+		for _, o := range p.Items {
+			if len(o.ID) == 6 && o.ID[0] == 'G' {
+				if k, err := strconv.Atoi(o.ID[1:]); err == nil {
+					n = max(n, k)
+				}
+			}
+		}
+		if p.Next == "" {
+			return n + 1, nil
+		}
+		cursor = p.Next
+	}
+}
+
+// printRecords summarises what the demo's floor wrote into the records,
+// with the KPIs from the plant time the demo started at.
 func printRecords(w io.Writer, db *mes.DB, fl *floor, from time.Time) {
 	st := &fl.stats
 	fmt.Fprintf(w, "\nrecords: %d orders entered and released, %d card scans, %d unit tests (%d nonconformances), %d maintenance sign-offs, %d refused\n",

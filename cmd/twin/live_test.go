@@ -69,16 +69,19 @@ func TestDemoRecordsCLI(t *testing.T) {
 	}
 	defer os.Chdir("cmd/twin")
 	data := t.TempDir()
-	out, errs, code := runCLI(t, "demo", "--data", data, "--for", "6s", "--speed", "1200", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0")
-	if code != 0 {
-		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errs)
-	}
-	m := regexp.MustCompile(`records: (\d+) orders entered and released, (\d+) card scans, (\d+) unit tests.*, (\d+) refused`).FindStringSubmatch(out)
-	if m == nil || m[1] == "0" || m[2] == "0" {
-		t.Fatalf("the demo's floor wrote no records:\n%s", out)
-	}
-	if m[4] != "0" { // the floor does what a shop floor would: nothing the records must refuse
-		t.Fatalf("the records refused %s of the demo floor's entries:\n%s\n%s", m[4], out, errs)
+	// twice: the second demo continues the first one's history and records
+	for run := 1; run <= 2; run++ {
+		out, errs, code := runCLI(t, "demo", "--data", data, "--for", "6s", "--speed", "1200", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0")
+		if code != 0 {
+			t.Fatalf("demo %d: exit %d\n%s\n%s", run, code, out, errs)
+		}
+		m := regexp.MustCompile(`records: (\d+) orders entered and released, (\d+) card scans, (\d+) unit tests.*, (\d+) refused`).FindStringSubmatch(out)
+		if m == nil || m[1] == "0" || m[2] == "0" {
+			t.Fatalf("demo %d: the floor wrote no records:\n%s", run, out)
+		}
+		if m[4] != "0" { // the floor does what a shop floor would: nothing the records must refuse
+			t.Fatalf("demo %d: the records refused %s of the floor's entries:\n%s\n%s", run, m[4], out, errs)
+		}
 	}
 	// a token from the records on disk, for the first account
 	tok, errs, code := runCLI(t, "users", "token", "--data", data, "--name", "admin")

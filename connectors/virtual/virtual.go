@@ -37,7 +37,10 @@ type Options struct {
 	// publishing, then sends the state it reached, so the stream starts
 	// with machines at work and orders in progress.
 	Warmup time.Duration
-	Sink   event.Sink // receives every event, from Run's goroutine
+	// FirstOrder numbers the plant's generated orders from this one (see
+	// model.Options).
+	FirstOrder int
+	Sink       event.Sink // receives every event, from Run's goroutine
 }
 
 // Plant is a running virtual plant.
@@ -75,7 +78,7 @@ func New(p *plant.Plant, opt Options) (*Plant, error) {
 			opt.Sink.Emit(e)
 		}
 	})
-	m, err := model.New(p, model.Options{Seed: opt.Seed, Sink: sink, Source: event.Live, Start: opt.Start.Add(-opt.Warmup)})
+	m, err := model.New(p, model.Options{Seed: opt.Seed, Sink: sink, Source: event.Live, Start: opt.Start.Add(-opt.Warmup), FirstOrder: opt.FirstOrder})
 	if err != nil {
 		return nil, err
 	}

@@ -3,8 +3,10 @@ package model
 import (
 	"math"
 	"testing"
+	"time"
 
 	"twin/plant"
+	"twin/plant/event"
 	"twin/sim"
 )
 
@@ -123,4 +125,25 @@ func BenchmarkMotorYear(b *testing.B) {
 	b.ReportMetric(s/float64(b.N), "s/year")
 	b.ReportMetric(float64(events)/s, "events/s")
 	b.ReportMetric(float64(produced)/float64(b.N), "motors/year")
+}
+
+// TestFirstOrder: the generator numbers its orders from FirstOrder.
+func TestFirstOrder(t *testing.T) {
+	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	m, err := New(p, Options{Seed: 1, FirstOrder: 40, Sink: event.SinkFunc(func(e event.Event) {
+		if e.Kind == event.Order && e.Name == "released" {
+			ids = append(ids, e.Ref)
+		}
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.RunUntil(sim.Time(48 * time.Hour))
+	if len(ids) < 2 || ids[0] != "G00040" || ids[1] != "G00041" {
+		t.Fatalf("orders released: %v", ids)
+	}
 }

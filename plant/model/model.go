@@ -27,6 +27,10 @@ type Options struct {
 	Orders []plant.Order
 	// NoGenerator turns the plant's order generator off.
 	NoGenerator bool
+	// FirstOrder is the number of the generator's first order (G00001 at
+	// 0 or 1): a plant that continues an earlier run's history numbers its
+	// new orders after the old ones.
+	FirstOrder int
 
 	// Start is the plant clock at simulated time 0 (shifts, tariffs and
 	// due dates are read against it); zero means the plant's Start. A

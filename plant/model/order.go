@@ -110,7 +110,7 @@ func (m *Model) startDemand() {
 	if !g.Until.IsZero() {
 		until = m.simTime(g.Until)
 	}
-	n := 0
+	n := max(m.opt.FirstOrder, 1) - 1
 	var next sim.Event
 	next.Init("demand", func() {
 		now := m.env.Now()
