@@ -48,9 +48,6 @@ type benchResult struct {
 }
 
 func runBench(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "mm1" {
-		return errUsage
-	}
 	c := commands["bench"]
 	fs := newFlags(c, stdout)
 	customers := fs.Int64("customers", 1_000_000, "customers to serve")
@@ -58,10 +55,11 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	style := fs.String("style", "events", "model style: events, servers or customers")
 	lambda := fs.Float64("lambda", 0.9, "arrival rate (per second)")
 	mu := fs.Float64("mu", 1, "service rate (per second)")
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	if len(pos) != 1 || pos[0] != "mm1" {
 		return errUsage
 	}
 	st, err := classic.ParseStyle(*style)

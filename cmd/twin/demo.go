@@ -70,11 +70,12 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
 	startAt := fs.String("start", "", "plant `time` the virtual plant publishes from (2026-03-04T09:00 in the plant's zone, RFC 3339, or -2h; default: now): the plant works its shifts, so a demo at night or on a Sunday is quiet")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return errUsage
+	if err := noArgs(c, pos); err != nil {
+		return err
 	}
 	p, err := plant.Load(*plantFile)
 	if err != nil {

@@ -27,15 +27,16 @@ the statistics agree (see sim/classic's tests).`,
 }
 
 func runExample(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return errUsage
-	}
-	name := args[0]
 	fs := newFlags(commands["example"], stdout)
 	seed := fs.Uint64("seed", 42, "random seed")
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
+	if len(pos) != 1 {
+		return errUsage
+	}
+	name := pos[0]
 	switch name {
 	case "machineshop":
 		ms := classic.DefaultMachineShop()

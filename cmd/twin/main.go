@@ -34,6 +34,10 @@ func register(c *Command) { commands[c.Name] = c }
 // errUsage makes main print the command's usage and exit with status 2.
 var errUsage = errors.New("usage")
 
+// flagError is a flag the command does not know or a flag's bad value:
+// main prints it with the usage line, and exits with status 2.
+type flagError struct{ error }
+
 func main() {
 	if os.Getenv("GOGC") == "" {
 		// Simulation runs keep small heaps and allocate steadily: at the
@@ -68,6 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, new(flagError)):
+		fmt.Fprintf(stderr, "twin %s: %v\nusage: twin %s %s\nrun \"twin help %s\" for details\n", c.Name, err, c.Name, c.Usage, c.Name)
+		return 2
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "usage: twin %s %s\nrun \"twin help %s\" for details\n", c.Name, c.Usage, c.Name)
 		return 2
@@ -105,8 +112,72 @@ func newFlags(c *Command, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
 	fs.SetOutput(w)
 	fs.Usage = func() {
-		fmt.Fprintf(w, "usage: twin %s %s\n\n%s\n\nflags:\n", c.Name, c.Usage, strings.TrimSpace(c.Long))
+		fmt.Fprintf(fs.Output(), "usage: twin %s %s\n\n%s\n\nflags:\n", c.Name, c.Usage, strings.TrimSpace(c.Long))
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// parseAll parses the flags of fs wherever they stand among args (before,
+// between or after the positional arguments, as people type them:
+// "twin play FILE --variant X") and returns the positional arguments in
+// their order. "--" ends the flags: everything after it is positional.
+// Every command parses its arguments with it.
+func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
+	// the flag package prints its errors and the whole usage; the usage
+	// is for -h, an error gets one line and a pointer to the help
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	defer fs.SetOutput(out)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				fs.Usage()
+				return nil, err
+			}
+			return nil, flagError{err}
+		}
+		rest := fs.Args()
+		if used := args[:len(args)-len(rest)]; endsFlags(fs, used) {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// endsFlags tells whether the arguments fs.Parse consumed end with the
+// terminator "--" (and not with "--" given as a flag's value).
+func endsFlags(fs *flag.FlagSet, used []string) bool {
+	n := len(used)
+	if n == 0 || used[n-1] != "--" {
+		return false
+	}
+	if n == 1 {
+		return true
+	}
+	prev := strings.TrimLeft(used[n-2], "-")
+	if prev == used[n-2] || strings.Contains(prev, "=") {
+		return true // not a flag, or a flag with its value
+	}
+	f := fs.Lookup(prev)
+	if f == nil {
+		return true
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag() // a bool flag takes no value: "--" ended the flags
+}
+
+// noArgs refuses positional arguments for a command that takes none, and
+// says what it got: "twin replay data/demo" most likely meant --data.
+func noArgs(c *Command, pos []string) error {
+	if len(pos) == 0 {
+		return nil
+	}
+	return fmt.Errorf("unexpected argument %q: twin %s takes flags only (%s); run \"twin help %s\"", pos[0], c.Name, c.Usage, c.Name)
 }

@@ -39,13 +39,14 @@ func runPlay(ctx context.Context, args []string, stdout io.Writer) error {
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view `address` (a free port if taken)")
 	token := tokenFlag(fs)
 	dur := fs.Duration("for", 0, "stop after this wall `duration` (default: until Ctrl-C)")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return errUsage
 	}
-	sc, err := scenarios.Load(fs.Arg(0))
+	sc, err := scenarios.Load(pos[0])
 	if err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func runPlay(ctx context.Context, args []string, stdout io.Writer) error {
 			for _, x := range sc.Variants {
 				names += " " + x.Name
 			}
-			return fmt.Errorf("--variant: %s has no variant %q (it has:%s)", fs.Arg(0), *variant, names)
+			return fmt.Errorf("--variant: %s has no variant %q (it has:%s)", pos[0], *variant, names)
 		}
 	}
 	tape := state.NewTape(0)

@@ -143,22 +143,6 @@ func clientFlags(fs *flag.FlagSet) func(io.Writer) *client {
 	}
 }
 
-// parseAll parses flags placed anywhere among the arguments and returns
-// the positional ones.
-func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
 		return v
@@ -224,13 +208,13 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	due := fs.String("due", "", "add: due date (RFC 3339, or YYYY-MM-DDTHH:MM in this computer's time zone)")
 	prio := fs.Int("priority", 0, "add: customer priority")
 	id := fs.String("id", "", "add: order number (default: generated)")
-	verb := "list"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		verb, args = args[0], args[1:]
-	}
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
+	}
+	verb := "list"
+	if len(pos) > 0 {
+		verb, pos = pos[0], pos[1:]
 	}
 	c := mk(stdout)
 	arg := ""
@@ -348,13 +332,14 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	name := fs.String("name", "", "account name")
 	roles := fs.String("roles", "", "add: comma-separated roles")
 	label := fs.String("label", "cli", "token: what the token is for")
-	if len(args) == 0 {
-		return errUsage
-	}
-	verb := args[0]
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
+	if len(pos) != 1 {
+		return errUsage
+	}
+	verb := pos[0]
 	p, err := plant.Load(*plantFile)
 	if err != nil {
 		return err

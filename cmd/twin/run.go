@@ -51,10 +51,11 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	merge := fs.Bool("merge", false, "merge shard files given as arguments into results")
 	reps := fs.Int("replications", 0, "replications per variant, instead of the scenario's")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
-	if err := fs.Parse(args); err != nil {
+	files, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		return errUsage
 	}
 	var progress io.Writer = os.Stderr
@@ -65,7 +66,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 		if *shardFlag != "" || *reps != 0 {
 			return fmt.Errorf("--merge takes shard files only: no --shard or --replications")
 		}
-		return mergeShards(fs.Args(), *out, stdout)
+		return mergeShards(files, *out, stdout)
 	}
 	var shard scenarios.Shard
 	if *shardFlag != "" {
@@ -81,7 +82,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	// Check every file before running any.
 	var list []*scenarios.Scenario
 	var errs []error
-	for _, f := range fs.Args() {
+	for _, f := range files {
 		s, err := scenarios.Load(f)
 		if err != nil {
 			errs = append(errs, err)

@@ -76,10 +76,14 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	retention := fs.Duration("retention", 0, "drop history older than this (default: keep all)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address` (off: none)")
 	token := tokenFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
-	if *plantFile == "" || fs.NArg() > 0 {
+	if err := noArgs(commands["serve"], pos); err != nil {
+		return err
+	}
+	if *plantFile == "" {
 		return errUsage
 	}
 	p, err := plant.Load(*plantFile)
@@ -146,7 +150,11 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	speed := fs.Float64("speed", 0, "times real time; 0: as fast as possible")
 	httpAddr := fs.String("http", "", "serve the web view of the replay on this `address` (and keep serving the end state until Ctrl-C)")
 	token := tokenFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(commands["replay"], pos); err != nil {
 		return err
 	}
 	st, p, err := openHistory(*data, *plantFile)
@@ -241,7 +249,11 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	horizon := fs.Duration("horizon", 8*time.Hour, "how far ahead")
 	reps := fs.Int("replications", 10, "replications")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseAll(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(commands["forecast"], pos); err != nil {
 		return err
 	}
 	st, p, err := openHistory(*data, *plantFile)

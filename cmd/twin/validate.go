@@ -28,14 +28,15 @@ applied. The status is 0 when every file is valid, 1 otherwise.`,
 func runValidate(ctx context.Context, args []string, stdout io.Writer) error {
 	c := commands["validate"]
 	fs := newFlags(c, stdout)
-	if err := fs.Parse(args); err != nil {
+	files, err := parseAll(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		return errUsage
 	}
 	bad := 0
-	for _, f := range fs.Args() {
+	for _, f := range files {
 		what, err := validateFile(f)
 		if err != nil {
 			bad++
@@ -45,7 +46,7 @@ func runValidate(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s: ok (%s)\n", f, what)
 	}
 	if bad > 0 {
-		return fmt.Errorf("%d of %d files have errors", bad, fs.NArg())
+		return fmt.Errorf("%d of %d files have errors", bad, len(files))
 	}
 	return nil
 }
