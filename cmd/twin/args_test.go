@@ -182,7 +182,7 @@ func TestParseAll(t *testing.T) {
 		{[]string{"a", "--", "--name", "x", "-q"}, []string{"a", "--name", "x", "-q"}, "", false},
 		{[]string{"--name", "--", "a", "-q"}, []string{"a"}, "--", true}, // "--" as a value
 		{[]string{"-q", "--", "-a"}, []string{"-a"}, "", true},           // a bool flag, then the end of flags
-		{[]string{"a", "-", "b"}, []string{"a", "-", "b"}, "", false},     // "-" (stdin) is an argument
+		{[]string{"a", "-", "b"}, []string{"a", "-", "b"}, "", false},    // "-" (stdin) is an argument
 	} {
 		fs := newFlags(&Command{Name: "t"}, io.Discard)
 		name := fs.String("name", "", "")
