@@ -20,6 +20,7 @@ import (
 	"twin/connectors/virtual"
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/datadir"
 	"twin/twin/forecast"
 	"twin/twin/mes"
 	"twin/twin/state"
@@ -58,7 +59,7 @@ afterwards with "twin replay --data DIR".`,
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	c := commands["demo"]
 	fs := newFlags(c, stdout)
-	plantFile := fs.String("plant", "testdata/plants/motor.yaml", "plant `file`")
+	plantFile := fs.String("plant", "", "plant `file` (default: the built-in reference plant, plant/reference/motor.yaml)")
 	data := fs.String("data", "data/demo", "history `directory` (created)")
 	speed := fs.Float64("speed", 60, "plant seconds per wall second")
 	dur := fs.Duration("for", 0, "stop after this wall `duration` (default: run until Ctrl-C)")
@@ -77,10 +78,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := noArgs(c, pos); err != nil {
 		return err
 	}
-	p, err := plant.Load(*plantFile)
+	pl, err := loadPlant(nil, "", *plantFile, true)
 	if err != nil {
 		return err
 	}
+	p := pl.Plant
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	b, err := broker.Start(*addr, log)
 	if err != nil {
@@ -91,7 +93,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	defer b.Close()
 	// the tag map's brokers become the embedded one
 	if len(p.Tags.MQTT) == 0 {
-		return fmt.Errorf("%s has no MQTT tag map: the demo publishes and subscribes through it", *plantFile)
+		return fmt.Errorf("%s has no MQTT tag map: the demo publishes and subscribes through it (plant/FORMAT.md, \"Tags\")", pl.From)
 	}
 	for i := range p.Tags.MQTT {
 		p.Tags.MQTT[i].URL = b.URL()
@@ -128,7 +130,10 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	var wg sync.WaitGroup
 	tw, err := startLive(ctx, p, *data, 0, log, &wg)
 	if err != nil {
-		return err
+		return inUse(datadir.Busy(*data, err), webWays)
+	}
+	if err := datadir.SavePlant(*data, pl.Src); err != nil {
+		log.Warn("the data directory will not remember its plant", "err", err)
 	}
 	// the twin listens before the plant speaks (births are not retained)
 	for _, c := range tw.mqtts {
@@ -214,7 +219,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	abs, _ := filepath.Abs(*data)
-	fmt.Fprintf(stdout, "twin demo: plant %s (%d machines), ×%g\n", p.ID, len(p.Units), *speed)
+	fmt.Fprintf(stdout, "twin demo: plant %s (%d machines), ×%g; %s\n", p.ID, len(p.Units), *speed, pl.From)
 	fmt.Fprintf(stdout, "  MQTT broker (embedded)  %s   topics %d, Sparkplug group %q\n", b.URL(), len(p.Tags.MQTT[0].Topics), sparkGroup(p))
 	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s\n", start.In(p.Location).Format(time.DateTime))
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
@@ -227,6 +232,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer wv.close()
+	defer announce(*data, "twin demo", wv)()
 	if *view != "" {
 		openViews(ctx, *view, wv.url, stdout)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"twin/plant"
+	"twin/twin/datadir"
 	"twin/twin/mes"
 	"twin/viz/scene"
 )
@@ -325,10 +326,18 @@ func runAPI(ctx context.Context, args []string, stdout io.Writer) error {
 	return mk(stdout).call(ctx, strings.ToUpper(pos[0]), pos[1], in, nil)
 }
 
+// usersCall is the API call that does what a twin users verb does.
+var usersCall = map[string]string{
+	"add":    `api POST /api/v1/users '{"name":"li","roles":["planner"],"password":"at least ten"}'`,
+	"list":   "api GET /api/v1/users",
+	"token":  `api POST /api/v1/users/NAME/tokens '{"label":"terminal"}'`,
+	"passwd": `api PATCH /api/v1/users/NAME '{"password":"at least ten"}'`,
+}
+
 func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags(commands["users"], stdout)
 	data := fs.String("data", "data", "the twin's data `directory`")
-	plantFile := fs.String("plant", "testdata/plants/motor.yaml", "plant `file`")
+	plantFile := fs.String("plant", "", "plant `file` (default: the plant DIR remembers, else the built-in reference plant)")
 	name := fs.String("name", "", "account name")
 	roles := fs.String("roles", "", "add: comma-separated roles")
 	label := fs.String("label", "cli", "token: what the token is for")
@@ -340,13 +349,18 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 		return errUsage
 	}
 	verb := pos[0]
-	p, err := plant.Load(*plantFile)
+	if err := datadir.CheckRecords(*data); err != nil {
+		return err
+	}
+	p, err := loadPlant(nil, *data, *plantFile, true)
 	if err != nil {
 		return err
 	}
-	db, err := mes.Open(filepath.Join(*data, "mes"), mes.Options{Plant: p, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	db, err := mes.Open(filepath.Join(*data, datadir.Records), mes.Options{Plant: p.Plant, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
-		return fmt.Errorf("%w (is a twin running on %s? stop it, or use twin api /api/v1/users)", err, *data)
+		return inUse(datadir.Busy(*data, err), func(s *datadir.Server) []string {
+			return apiWays(s, usersCall[verb])
+		})
 	}
 	defer db.Close()
 	switch verb {

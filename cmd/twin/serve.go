@@ -12,6 +12,7 @@ import (
 
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/datadir"
 	"twin/twin/forecast"
 	"twin/twin/mes"
 	"twin/twin/state"
@@ -23,7 +24,7 @@ import (
 func init() {
 	register(&Command{
 		Name:  "serve",
-		Usage: "--plant FILE --data DIR [--retention D]",
+		Usage: "--plant FILE --data DIR [--retention D] [--http ADDR]",
 		Short: "the live twin: follow a plant over MQTT, keep its history",
 		Long: `Serve connects to the MQTT brokers and OPC UA servers named in the plant
 file's tag map (JSON topics, Sparkplug B, monitored nodes; see
@@ -45,7 +46,7 @@ Passwords in the tag map may be written $NAME to read the environment.`,
 	})
 	register(&Command{
 		Name:  "replay",
-		Usage: "--data DIR [--plant FILE] [--from T] [--to T] [--speed N]",
+		Usage: "--data DIR [--plant FILE] [--from T] [--to T] [--speed N] [--http ADDR]",
 		Short: "play the history back: the state at any time, paced or at full speed",
 		Long: `Replay reads the history in DIR from --from to --to (default: all of it),
 starting from the state at --from (one snapshot plus the events after it),
@@ -57,7 +58,7 @@ and the open orders as they were at --to. Times are written
 	})
 	register(&Command{
 		Name:  "forecast",
-		Usage: "--plant FILE --data DIR [--at T] [--horizon D] [--replications N] [--json]",
+		Usage: "--data DIR [--plant FILE] [--at T] [--horizon D] [--replications N] [--json]",
 		Short: "simulate forward from the state in the history: order completion, bottleneck, energy",
 		Long: `Forecast takes the plant's state at --at (default: the latest in the
 history), forks a simulation of the plant from it and runs it --horizon
@@ -71,7 +72,7 @@ restart at their first operation, so the forecast errs late.`,
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags(commands["serve"], stdout)
-	plantFile := fs.String("plant", "", "plant `file`")
+	plantFile := fs.String("plant", "", "plant `file` (default: the plant DIR remembers from the last twin serve on it)")
 	data := fs.String("data", "data", "history `directory`")
 	retention := fs.Duration("retention", 0, "drop history older than this (default: keep all)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address` (off: none)")
@@ -83,18 +84,19 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := noArgs(commands["serve"], pos); err != nil {
 		return err
 	}
-	if *plantFile == "" {
-		return errUsage
-	}
-	p, err := plant.Load(*plantFile)
+	pl, err := loadPlant(stdout, *data, *plantFile, false)
 	if err != nil {
 		return err
 	}
+	p := pl.Plant
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var wg sync.WaitGroup
 	tw, err := startLive(ctx, p, *data, *retention, log, &wg)
 	if err != nil {
-		return err
+		return inUse(datadir.Busy(*data, err), webWays)
+	}
+	if err := datadir.SavePlant(*data, pl.Src); err != nil {
+		log.Warn("the data directory will not remember its plant", "err", err)
 	}
 	recs, err := openRecords(p, *data, tw, time.Now, log, stdout)
 	if err != nil {
@@ -111,6 +113,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer wv.close()
+		defer announce(*data, "twin serve", wv)()
+	} else {
+		defer announce(*data, "twin serve", nil)()
 	}
 	for _, b := range p.Tags.MQTT {
 		fmt.Fprintf(stdout, "following %s: %d topics, Sparkplug %v\n", b.URL, len(b.Topics), b.Sparkplug != nil)
@@ -126,25 +131,27 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func openHistory(data, plantFile string) (*store.Store, *plant.Plant, error) {
-	if _, err := os.Stat(data); err != nil {
-		return nil, nil, fmt.Errorf("no history in %s: %w", data, err)
-	}
-	p, err := plant.Load(plantFile)
+// openHistory opens the history in data and its plant (plantFile, else
+// the one data remembers, else the built-in reference plant), and says
+// which plant on w (nil: not). A data directory a running twin holds is
+// an *datadir.InUseError, a missing one a *datadir.MissingError.
+func openHistory(w io.Writer, data, plantFile string) (*store.Store, *plant.Plant, error) {
+	st, err := datadir.OpenHistory(data, store.Options{SnapshotEvery: -1})
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(data, store.Options{SnapshotEvery: -1})
+	p, err := loadPlant(w, data, plantFile, true)
 	if err != nil {
+		st.Close()
 		return nil, nil, err
 	}
-	return st, p, nil
+	return st, p.Plant, nil
 }
 
 func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags(commands["replay"], stdout)
 	data := fs.String("data", "data/demo", "history `directory`")
-	plantFile := fs.String("plant", "testdata/plants/motor.yaml", "plant `file` (names the machines)")
+	plantFile := fs.String("plant", "", "plant `file` (names the machines; default: the plant DIR remembers, else the built-in reference plant)")
 	fromS := fs.String("from", "", "start `time` (default: the first event)")
 	toS := fs.String("to", "", "end `time` (default: the last event)")
 	speed := fs.Float64("speed", 0, "times real time; 0: as fast as possible")
@@ -157,9 +164,9 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := noArgs(commands["replay"], pos); err != nil {
 		return err
 	}
-	st, p, err := openHistory(*data, *plantFile)
+	st, p, err := openHistory(stdout, *data, *plantFile)
 	if err != nil {
-		return err
+		return inUse(err, webWays)
 	}
 	defer st.Close()
 	first, last, ok, err := st.Bounds()
@@ -244,7 +251,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags(commands["forecast"], stdout)
 	data := fs.String("data", "data/demo", "history `directory`")
-	plantFile := fs.String("plant", "testdata/plants/motor.yaml", "plant `file`")
+	plantFile := fs.String("plant", "", "plant `file` (default: the plant DIR remembers, else the built-in reference plant)")
 	atS := fs.String("at", "", "forecast from this `time` (default: the latest in the history)")
 	horizon := fs.Duration("horizon", 8*time.Hour, "how far ahead")
 	reps := fs.Int("replications", 10, "replications")
@@ -256,9 +263,15 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := noArgs(commands["forecast"], pos); err != nil {
 		return err
 	}
-	st, p, err := openHistory(*data, *plantFile)
+	var say io.Writer = stdout
+	if *asJSON {
+		say = nil
+	}
+	st, p, err := openHistory(say, *data, *plantFile)
 	if err != nil {
-		return err
+		return inUse(err, func(s *datadir.Server) []string {
+			return []string{"the running twin's forecast: twin demo prints one when it stops"}
+		})
 	}
 	defer st.Close()
 	_, at, ok, err := st.Bounds()

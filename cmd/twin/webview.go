@@ -26,6 +26,7 @@ type webView struct {
 	feed *feed.Feed
 	addr net.Addr
 	url  string // the page, token included
+	api  bool   // the records API too, under /api/v1/
 }
 
 func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.Logger, stdout io.Writer) (*webView, error) {
@@ -50,7 +51,7 @@ func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.L
 	if api != nil {
 		fmt.Fprintf(stdout, "  records API             http://%s/api/v1/   (OpenAPI: /api/v1/openapi.json)\n", l.Addr())
 	}
-	return &webView{srv: hs, feed: fd, addr: l.Addr(), url: fmt.Sprintf("http://%s/?token=%s", l.Addr(), token)}, nil
+	return &webView{srv: hs, feed: fd, addr: l.Addr(), url: fmt.Sprintf("http://%s/?token=%s", l.Addr(), token), api: api != nil}, nil
 }
 
 // tokenFlag is the --token of every command that serves the web view.
