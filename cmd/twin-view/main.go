@@ -29,9 +29,10 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
-	"twin/plant"
+	_ "twin/cmd/twin-view/internal/display" // before Ebitengine: no display, no panic
 	"twin/plant/event"
 	"twin/scenarios"
+	"twin/twin/datadir"
 	"twin/twin/state"
 	"twin/twin/store"
 	"twin/viz/desk"
@@ -45,21 +46,63 @@ func main() {
 	}
 }
 
+// usageHead is the usage before the flags: twin-view -h prints it and
+// flag.PrintDefaults, and internal/display keeps a copy of the whole (for
+// -h without a display), checked by TestUsage.
+const usageHead = `usage: twin-view --connect URL | --data DIR | --scenario FILE [--variants a,b] [flags]
+
+The desktop plant view (a window: Ebitengine on X11):
+  --connect URL    follow a running twin (twin demo, serve and play print the address)
+  --data DIR       replay the history of a stopped twin (the plant DIR remembers, else --plant)
+  --scenario FILE  run two variants of a scenario on the spot, side by side
+Drag to pan, wheel to zoom, click a machine, space to play, F to follow, 0 to fit.
+
+flags:
+`
+
+// flags are twin-view's flags.
+type flags struct {
+	connect, data, plantFile, scen, variants, synthetic, shot, cpuprofile *string
+	rep, width, height                                                    *int
+	speed                                                                 *float64
+	runFor                                                                *time.Duration
+}
+
+func defineFlags(fs *flag.FlagSet) *flags {
+	return &flags{
+		connect:    fs.String("connect", "", "follow a running twin: the web view `address` it prints (http://host:port/?token=…)"),
+		data:       fs.String("data", "", "replay the history in this `directory` (a stopped twin's --data)"),
+		plantFile:  fs.String("plant", "", "the plant `file` of --data (default: the plant the directory remembers, else the built-in reference plant)"),
+		scen:       fs.String("scenario", "", "run this scenario `file` and play it"),
+		variants:   fs.String("variants", "", "the variants to compare, `a,b` (default: the baseline and the first other)"),
+		rep:        fs.Int("replication", 1, "the replication of --scenario to play"),
+		speed:      fs.Float64("speed", 3600, "playback speed, times real time"),
+		synthetic:  fs.String("synthetic", "", "a made-up plant of `stations,parts` (the frame-rate benchmark)"),
+		runFor:     fs.Duration("for", 0, "quit after this `duration`, printing the frame rate"),
+		shot:       fs.String("screenshot", "", "save the last frame to this PNG `file` (with --for)"),
+		width:      fs.Int("width", 1280, "window width"),
+		height:     fs.Int("height", 800, "window height"),
+		cpuprofile: fs.String("cpuprofile", "", "write a CPU profile to this `file`"),
+	}
+}
+
+// usage is twin-view -h.
+func usage(fs *flag.FlagSet) func() {
+	return func() {
+		fmt.Fprint(fs.Output(), usageHead)
+		fs.PrintDefaults()
+	}
+}
+
 func run() error {
-	connect := flag.String("connect", "", "follow a running twin: the web view `address` it prints (http://host:port/?token=…)")
-	data := flag.String("data", "", "replay the history in this `directory`")
-	plantFile := flag.String("plant", "testdata/plants/motor.yaml", "the plant `file` of --data")
-	scen := flag.String("scenario", "", "run this scenario `file` and play it")
-	variants := flag.String("variants", "", "the variants to compare, `a,b` (default: the baseline and the first other)")
-	rep := flag.Int("replication", 1, "the replication of --scenario to play")
-	speed := flag.Float64("speed", 3600, "playback speed, times real time")
-	synthetic := flag.String("synthetic", "", "a made-up plant of `stations,parts` (the frame-rate benchmark)")
-	runFor := flag.Duration("for", 0, "quit after this `duration`, printing the frame rate")
-	shot := flag.String("screenshot", "", "save the last frame to this PNG `file` (with --for)")
-	width := flag.Int("width", 1280, "window width")
-	height := flag.Int("height", 800, "window height")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this `file`")
+	f := defineFlags(flag.CommandLine)
+	flag.Usage = usage(flag.CommandLine)
 	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: twin-view takes flags only (twin-view -h)", flag.Arg(0))
+	}
+	connect, data, plantFile, scen, variants, rep, speed := f.connect, f.data, f.plantFile, f.scen, f.variants, f.rep, f.speed
+	synthetic, runFor, shot, width, height, cpuprofile := f.synthetic, f.runFor, f.shot, f.width, f.height, f.cpuprofile
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -82,16 +125,23 @@ func run() error {
 		app.Views = []desk.View{desk.NewLiveView(ctx, ws, "live twin")}
 		title += " — " + *connect
 	case *data != "":
-		p, err := plant.Load(*plantFile)
+		st, err := datadir.OpenHistory(*data, store.Options{SnapshotEvery: -1})
 		if err != nil {
-			return err
-		}
-		st, err := store.Open(*data, store.Options{SnapshotEvery: -1})
-		if err != nil {
-			return err
+			return datadir.Advise(err, func(s *datadir.Server) []string {
+				if s == nil || s.Web == "" {
+					return []string{"twin-view --connect 'http://…/?token=…' with the address that twin printed (\"web view …\"): the live twin, its timeline scrubs back into the history"}
+				}
+				return []string{"twin-view --connect '" + s.Web + "': the live twin, its timeline scrubs back into the history",
+					"its web page, " + s.Web}
+			})
 		}
 		defer st.Close()
-		app.Views = []desk.View{desk.StoreView("history "+*data, st, scene.NewLayout(p), slog.Default())}
+		p, err := datadir.LoadPlant(*data, *plantFile, true)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("twin-view: the history in %s; plant %s: %s\n", *data, p.ID, p.From)
+		app.Views = []desk.View{desk.StoreView("history "+*data, st, scene.NewLayout(p.Plant), slog.Default())}
 		title += " — replay " + *data
 	case *scen != "":
 		views, metrics, start, err := playScenario(ctx, *scen, *variants, *rep)
@@ -207,7 +257,11 @@ func playScenario(ctx context.Context, file, names string, rep int) (views []des
 		for _, n := range strings.Split(names, ",") {
 			i := sc.Variant(strings.TrimSpace(n))
 			if i < 0 {
-				return nil, nil, 0, fmt.Errorf("--variants: %s has no variant %q", file, n)
+				var have []string
+				for _, v := range sc.Variants {
+					have = append(have, v.Name)
+				}
+				return nil, nil, 0, fmt.Errorf("--variants: %s has no variant %q (it has: %s)", file, n, strings.Join(have, ", "))
 			}
 			idx = append(idx, i)
 		}
@@ -220,7 +274,7 @@ func playScenario(ctx context.Context, file, names string, rep int) (views []des
 		}
 	}
 	if len(idx) > 2 {
-		return nil, nil, 0, errors.New("--variants: one or two")
+		return nil, nil, 0, fmt.Errorf("--variants: one or two, got %d (%s)", len(idx), names)
 	}
 	views = make([]desk.View, len(idx))
 	metrics = make([][]desk.Metric, len(idx))
