@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,14 +28,15 @@ OUT/<scenario name>/:
   results.csv    one row per variant and KPI
   events.jsonl   the event log of one run, if the scenario asks for it
 
-and prints a summary of the key KPIs. OUT is --out, or the directory "out"
-beside the scenario file. All files are checked before anything runs; any
+and prints a summary of the key KPIs. OUT is --out, or "out" in the
+working directory. All files are checked before anything runs; any
 error stops the command with a non-zero status and the error's file:line.
 
 With --shard i/n only the runs whose index is i modulo n are done, and
 their raw results written to OUT/<name>/shard-i-of-n.json; "twin run
---merge" combines the n shard files into the results an unsharded run
-gives, byte for byte. Run the shards wherever a batch system puts them.
+--merge OUT/<name>/shard-*.json" combines the n shard files into the
+results an unsharded run gives, byte for byte, in OUT/<name> (or --out).
+Run the shards wherever a batch system puts them.
 
 Progress goes to stderr: one updating line on a terminal, an occasional
 line otherwise; --quiet turns it off.`,
@@ -45,7 +47,7 @@ line otherwise; --quiet turns it off.`,
 func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	c := commands["run"]
 	fs := newFlags(c, stdout)
-	out := fs.String("out", "", "output `directory` (default: out beside each scenario file)")
+	out := fs.String("out", "", "output `directory` (default: out, in the working directory)")
 	workers := fs.Int("workers", 0, "runs at a time (default: all cores)")
 	shardFlag := fs.String("shard", "", "run only shard `i/n` of the runs and write a shard file")
 	merge := fs.Bool("merge", false, "merge shard files given as arguments into results")
@@ -107,10 +109,15 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
+// defaultOut is where twin run writes without --out: the same place for
+// every scenario file and every shard, where the README's merge line
+// (twin run --merge out/<study>/shard-*.json) looks.
+const defaultOut = "out"
+
 // outDir is where the files of scenario s go.
 func outDir(s *scenarios.Scenario, out string) string {
 	if out == "" {
-		out = filepath.Join(filepath.Dir(s.File), "out")
+		out = defaultOut
 	}
 	return filepath.Join(out, s.Name)
 }
@@ -144,6 +151,7 @@ func runScenario(ctx context.Context, s *scenarios.Scenario, out string, workers
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: shard %s: %d runs in %s\n", s.Name, shard, len(b.Runs), name)
+		fmt.Fprintf(stdout, "  when all %d shards are done: twin run --merge %s\n", shard.Count, filepath.Join(dir, "shard-*.json"))
 		return nil
 	}
 	res, err := scenarios.Summarize(b)
@@ -153,7 +161,38 @@ func runScenario(ctx context.Context, s *scenarios.Scenario, out string, workers
 	return writeResults(res, dir, stdout)
 }
 
-func mergeShards(files []string, out string, stdout io.Writer) error {
+// shardFiles are the shard files named by args: a pattern that reached
+// twin run unexpanded (quoted, or a shell that leaves an unmatched glob as
+// it is) is expanded here; one that matches nothing, or a missing file, is
+// an error that says where shard files are written.
+func shardFiles(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		if _, err := os.Stat(a); err == nil {
+			files = append(files, a)
+			continue
+		}
+		if strings.ContainsAny(a, "*?[") {
+			m, err := filepath.Glob(a)
+			if err == nil && len(m) > 0 {
+				files = append(files, m...)
+				continue
+			}
+		}
+		where := ""
+		if wd, err := os.Getwd(); err == nil && !filepath.IsAbs(a) {
+			where = " (in " + wd + ")"
+		}
+		return nil, fmt.Errorf("--merge: no shard file matches %s%s. twin run --shard i/n FILE writes OUT/<scenario name>/shard-i-of-n.json, OUT being --out or %s in the directory it ran in: run the shards first (or copy their files here), then merge those files", a, where, defaultOut)
+	}
+	return files, nil
+}
+
+func mergeShards(args []string, out string, stdout io.Writer) error {
+	files, err := shardFiles(args)
+	if err != nil {
+		return err
+	}
 	var shards []*scenarios.Batch
 	for _, f := range files {
 		r, err := os.Open(f)
