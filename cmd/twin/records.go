@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -29,27 +32,70 @@ import (
 // openRecords opens the records in DIR/mes, linked to the live twin, and
 // makes the first admin account when there is none.
 func openRecords(p *plant.Plant, dir string, tw *live, now func() time.Time, log *slog.Logger, stdout io.Writer) (*mes.DB, error) {
-	db, err := mes.Open(filepath.Join(dir, "mes"), mes.Options{Plant: p, History: tw.st, Live: tw.in, Now: now, Logger: log})
+	db, err := mes.Open(filepath.Join(dir, datadir.Records), mes.Options{Plant: p, History: tw.st, Live: tw.in, Now: now, Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, datadir.Busy(dir, err)
 	}
-	if has, err := db.HasUsers(); err != nil || has {
-		return db, err
-	}
-	pw := os.Getenv("TWIN_ADMIN_PASSWORD")
-	shown := "from $TWIN_ADMIN_PASSWORD"
-	if pw == "" {
-		pw, shown = randomToken(), ""
-	}
-	if _, err := db.CreateUser("setup", mes.NewUser{Name: "admin", Roles: []string{mes.RoleAdmin, mes.RoleManager}, Password: pw}); err != nil {
+	if err := firstAdmin(db, dir, stdout); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if shown == "" {
-		shown = pw + "   (shown once: sign in and change it)"
-	}
-	fmt.Fprintf(stdout, "  first account           admin, password %s\n", shown)
 	return db, nil
+}
+
+// adminPasswordFile keeps the first admin password that twin serve or
+// demo made up, readable by its owner only, until the password is changed:
+// a start that fails after printing it, or output that scrolled away,
+// does not lose the only account.
+func adminPasswordFile(dir string) string {
+	return filepath.Join(dir, datadir.Records, "admin-password")
+}
+
+// firstAdmin makes the account admin when the records have none, its
+// password from $TWIN_ADMIN_PASSWORD or made up (and kept in
+// adminPasswordFile); on later starts it points to that file until the
+// password has been changed, and then removes it.
+func firstAdmin(db *mes.DB, dir string, stdout io.Writer) error {
+	file := adminPasswordFile(dir)
+	change := fmt.Sprintf("until you change it: twin users passwd --data %s --name admin, the twin stopped; or PATCH /api/v1/users/admin", dir)
+	has, err := db.HasUsers()
+	if err != nil {
+		return err
+	}
+	if has {
+		b, err := os.ReadFile(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if ok, err := db.PasswordIs("admin", strings.TrimSpace(string(b))); err != nil || !ok {
+			if err == nil { // changed: the file has done its work
+				err = os.Remove(file)
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "  first account           admin, its password in %s (%s)\n", file, change)
+		return nil
+	}
+	pw := os.Getenv("TWIN_ADMIN_PASSWORD")
+	if pw == "" {
+		pw = randomToken()
+		// on disk before the account exists: no account without its password
+		if err := os.WriteFile(file, []byte(pw+"\n"), 0o600); err != nil {
+			return fmt.Errorf("keep the first admin password: %w", err)
+		}
+	}
+	if _, err := db.CreateUser("setup", mes.NewUser{Name: "admin", Roles: []string{mes.RoleAdmin, mes.RoleManager}, Password: pw}); err != nil {
+		return err
+	}
+	if os.Getenv("TWIN_ADMIN_PASSWORD") != "" {
+		fmt.Fprintf(stdout, "  first account           admin, password from $TWIN_ADMIN_PASSWORD\n")
+		return nil
+	}
+	fmt.Fprintf(stdout, "  first account           admin, password %s   (kept in %s %s)\n", pw, file, change)
+	return nil
 }
 
 // withAlarms adds the records' maintenance alarms (due, overdue) to the
@@ -116,18 +162,56 @@ endpoints are in /api/v1/openapi.json and twin/mes/ROLES.md.`,
 	})
 	register(&Command{
 		Name:  "users",
-		Usage: "add|list|token --data DIR [flags]",
-		Short: "accounts and API tokens, on disk (the server stopped) ",
+		Usage: "add|list|token|passwd --data DIR [flags]",
+		Short: "accounts and API tokens, on disk (the server stopped)",
 		Long: `Users manages the accounts of the records in DIR/mes while the server is
 stopped (with a server running, use twin api and /api/v1/users).
 
   twin users add --data DIR --name N --roles operator[,quality…]   (password from stdin)
   twin users list --data DIR
   twin users token --data DIR --name N [--label L]   prints a new API token
+  twin users passwd --data DIR --name N              (the new password from stdin)
 
-Roles: operator, quality, maintenance, planner, manager, admin.`,
+Roles: operator, quality, maintenance, planner, manager, admin.
+
+The first account, admin, is made by the first twin serve or twin demo on
+DIR, which prints its password and keeps it in DIR/mes/admin-password until
+it is changed. Lost it? With the twin stopped:
+
+  twin users passwd --data DIR --name admin <<< 'a new password'
+  twin users token --data DIR --name admin      (or an API token at once)`,
 		Run: runUsers,
 	})
+}
+
+// readPassword reads a password from stdin: a line typed at a terminal
+// (prompted on w), or what a pipe or <<< gives.
+func readPassword(w io.Writer, name string) (string, error) {
+	var b []byte
+	var err error
+	if isTerminal(os.Stdin) {
+		fmt.Fprintf(w, "password for %s (at least 10 characters; it shows as you type), then Enter: ", name)
+		b, err = bufio.NewReader(os.Stdin).ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+	} else {
+		b, err = io.ReadAll(io.LimitReader(os.Stdin, 1024))
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the password from stdin: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// passwordHint says where the password comes from when the records
+// refuse it.
+func passwordHint(err error) error {
+	var fe *mes.FieldError
+	if errors.As(err, &fe) && fe.Field == "password" {
+		return fmt.Errorf("%w: the password is read from stdin, e.g. twin users … <<< 'at least ten characters'", err)
+	}
+	return err
 }
 
 // client is the API client of the commands.
@@ -363,17 +447,32 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 		})
 	}
 	defer db.Close()
+	if *name == "" && verb != "list" {
+		return fmt.Errorf("--name: which account? (twin users list --data %s shows them)", *data)
+	}
 	switch verb {
 	case "add":
-		pw, err := io.ReadAll(io.LimitReader(os.Stdin, 1024))
+		pw, err := readPassword(stdout, *name)
 		if err != nil {
 			return err
 		}
-		u, err := db.CreateUser("cli", mes.NewUser{Name: *name, Roles: strings.Split(*roles, ","), Password: strings.TrimRight(string(pw), "\r\n")})
+		u, err := db.CreateUser("cli", mes.NewUser{Name: *name, Roles: strings.Split(*roles, ","), Password: pw})
 		if err != nil {
-			return err
+			return passwordHint(err)
 		}
 		fmt.Fprintf(stdout, "added %s (%s)\n", u.Name, strings.Join(u.Roles, ", "))
+	case "passwd":
+		pw, err := readPassword(stdout, *name)
+		if err != nil {
+			return err
+		}
+		if _, err := db.ChangeUser("cli", *name, mes.UserChange{Password: pw}); err != nil {
+			return fmt.Errorf("%w (twin users list --data %s shows the accounts)", passwordHint(err), *data)
+		}
+		if *name == "admin" {
+			os.Remove(adminPasswordFile(*data)) // its first password is no longer
+		}
+		fmt.Fprintf(stdout, "the password of %s is changed\n", *name)
 	case "list":
 		us, err := db.Users()
 		if err != nil {
@@ -385,7 +484,7 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	case "token":
 		is, err := db.IssueToken("cli", *name, mes.NewToken{Label: *label})
 		if err != nil {
-			return err
+			return fmt.Errorf("%w (twin users list --data %s shows the accounts)", err, *data)
 		}
 		fmt.Fprintln(stdout, is.Token)
 	default:

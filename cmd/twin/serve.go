@@ -38,8 +38,13 @@ Beside the history it keeps the execution records in DIR/mes (orders,
 work orders, operation cards, genealogy, equipment, quality, maintenance,
 labour) and serves their JSON API at /api/v1/ on --http (OpenAPI document
 at /api/v1/openapi.json; roles in twin/mes/ROLES.md). On the first start
-it makes an account "admin" and prints its password once
-($TWIN_ADMIN_PASSWORD sets it instead).
+it makes an account "admin", prints its password and keeps it in
+DIR/mes/admin-password (readable by you only) until it is changed
+($TWIN_ADMIN_PASSWORD sets it instead); see twin help users to reset it.
+
+DIR remembers the plant file (DIR/plant.yaml): without --plant, serve
+starts again with it. While serve runs, DIR/serve.json says where, for the
+commands that find DIR in use.
 
 Passwords in the tag map may be written $NAME to read the environment.`,
 		Run: runServe,

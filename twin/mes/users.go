@@ -284,6 +284,26 @@ func (d *DB) LogIn(r Login) (*Issued, error) {
 	return d.issue(r.Name, r.Name, "login", time.Now().Add(12*time.Hour))
 }
 
+// PasswordIs tells whether pw is the password of the account name (false
+// for an unknown or disabled account), without signing in: twin serve
+// asks it whether the first admin password it keeps on disk is still the
+// account's.
+func (d *DB) PasswordIs(name, pw string) (bool, error) {
+	var hash string
+	var u User
+	err := d.view(func(t *tx) error {
+		if ok, err := t.get("user/"+name, &u); err != nil || !ok {
+			return err
+		}
+		_, err := t.get("pw/"+name, &hash)
+		return err
+	})
+	if err != nil || hash == "" || u.Disabled {
+		return false, err
+	}
+	return checkPassword(hash, pw), nil
+}
+
 // Authenticate returns the user a token belongs to.
 func (d *DB) Authenticate(tok string) (*User, error) {
 	if tok == "" {
