@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -102,7 +103,11 @@ func Load(path string) (*Scenario, error) {
 	}
 	psrc, err := os.ReadFile(s.PlantFile)
 	if err != nil {
-		return nil, plant.Errors{{File: s.File, Line: s.plantLine(), Column: 1, Field: "plant", Msg: err.Error()}}
+		msg := err.Error()
+		if errors.Is(err, fs.ErrNotExist) {
+			msg = fmt.Sprintf("no plant file %s (a relative path is taken from the scenario file's folder): give the plant's path from there", s.PlantFile)
+		}
+		return nil, plant.Errors{{File: s.File, Line: s.plantLine(), Column: 1, Field: "plant", Msg: msg}}
 	}
 	doc, err := parseYAML(s.PlantFile, psrc)
 	if err != nil {

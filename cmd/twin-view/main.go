@@ -248,6 +248,9 @@ func feedURL(s string) (string, error) {
 // views and run KPIs, the first as the reference of differences.
 func playScenario(ctx context.Context, file, names string, rep int) (views []desk.View, metrics [][]desk.Metric, start int64, err error) {
 	sc, err := scenarios.Load(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, 0, fmt.Errorf("--scenario: no file %s: check its name and folder (in the repository the example scenarios are scenarios/*.yaml)", file)
+	}
 	if err != nil {
 		return nil, nil, 0, err
 	}

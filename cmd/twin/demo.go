@@ -83,6 +83,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	p := pl.Plant
+	if *startAt != "" { // before anything starts or is written
+		if _, err := parseWhen(*startAt, p.Location); err != nil {
+			return fmt.Errorf("--start: %w", err)
+		}
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	b, err := broker.Start(*addr, log)
 	if err != nil {

@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -180,4 +182,18 @@ func noArgs(c *Command, pos []string) error {
 		return nil
 	}
 	return fmt.Errorf("unexpected argument %q: twin %s takes flags only (%s); run \"twin help %s\"", pos[0], c.Name, c.Usage, c.Name)
+}
+
+// fileHint makes the error of a file that is not there say where it was
+// looked for, and where the examples are; any other error stays as it is.
+func fileHint(err error) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	where := ""
+	if wd, werr := os.Getwd(); werr == nil && !filepath.IsAbs(pe.Path) {
+		where = " (in " + wd + ")"
+	}
+	return fmt.Errorf("no file %s%s: check its name and folder (in the repository, the example scenarios are scenarios/*.yaml and the reference plant plant/reference/motor.yaml)", pe.Path, where)
 }

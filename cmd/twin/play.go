@@ -48,7 +48,7 @@ func runPlay(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	sc, err := scenarios.Load(pos[0])
 	if err != nil {
-		return err
+		return fileHint(err)
 	}
 	v := sc.Baseline
 	if *variant != "" {

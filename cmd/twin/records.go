@@ -258,16 +258,25 @@ func (c *client) call(ctx context.Context, method, path string, in, out any) err
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		if ctx.Err() != nil {
+			return err
+		}
+		return fmt.Errorf("no twin answers at %s (%v): start one (twin demo, twin serve), or give the address of the one running, which it printed as \"records API  http://…\": --server URL or $TWIN_SERVER", c.server, errors.Unwrap(err))
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
 		var e struct{ Error, Field string }
-		if json.Unmarshal(b, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s %s: %s", method, path, e.Error)
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			if resp.StatusCode == http.StatusNotFound {
+				return fmt.Errorf("%s %s: %s answers, but has no records API there: give the address twin serve or twin demo printed as \"records API  http://…\" (twin replay and twin play serve the web page only)", method, path, c.server)
+			}
+			return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
 		}
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
+		if resp.StatusCode == http.StatusUnauthorized {
+			return fmt.Errorf("%s %s: %s", method, path, c.tokenHint())
+		}
+		return fmt.Errorf("%s %s: %s", method, path, e.Error)
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)
@@ -281,6 +290,17 @@ func (c *client) call(ctx context.Context, method, path string, in, out any) err
 	}
 	_, err = c.out.Write(b)
 	return err
+}
+
+// tokenHint says how to get an API token, when the API refused the
+// request for the lack of one.
+func (c *client) tokenHint() string {
+	get := fmt.Sprintf(`sign in: export TWIN_API_TOKEN=$(twin api POST /api/v1/login '{"name":"admin","password":"…"}' --server %s | sed -n 's/.*"token": "\([^"]*\)".*/\1/p')`, c.server) +
+		"; or, with the twin stopped, twin users token --data DIR --name admin (the first admin password is in DIR/mes/admin-password until it is changed)"
+	if c.token == "" {
+		return "no API token: give one with $TWIN_API_TOKEN or --token T. To get one, " + get
+	}
+	return "the API refused the token (expired, revoked, or of another twin). A new one: " + get
 }
 
 func runOrders(ctx context.Context, args []string, stdout io.Writer) error {

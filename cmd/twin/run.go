@@ -87,7 +87,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, f := range files {
 		s, err := scenarios.Load(f)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fileHint(err))
 			continue
 		}
 		if *reps > 0 {

@@ -55,7 +55,7 @@ func runValidate(ctx context.Context, args []string, stdout io.Writer) error {
 func validateFile(f string) (string, error) {
 	src, err := os.ReadFile(f)
 	if err != nil {
-		return "", err
+		return "", fileHint(err)
 	}
 	if scenarios.IsScenario(src) {
 		s, err := scenarios.Load(f)
