@@ -89,6 +89,10 @@ func TestDataDirectory(t *testing.T) {
 	if code != 0 || !strings.Contains(o, said) || !strings.Contains(o, "replayed ") {
 		t.Fatalf("replay from elsewhere: exit %d\n%s%s", code, o, e)
 	}
+	o, e, code = runCLI(t, "replay", "--data", data, "--from", "2020-01-01T08:00", "--to", "2020-01-02T08:00")
+	if code != 1 || !strings.Contains(e, "nothing to replay from 2020-01-01T08:00 to 2020-01-02T08:00: the history in data runs from 2026-03-04T09:00 to ") || !strings.Contains(e, "(plant time, Asia/Shanghai)") {
+		t.Fatalf("replay outside the history: exit %d\n%s%s", code, o, e)
+	}
 	o, e, code = runCLI(t, "forecast", "--data", data, "--horizon", "24h", "--replications", "2")
 	if code != 0 || !strings.Contains(o, said) || !strings.Contains(o, "forecast from") {
 		t.Fatalf("forecast from elsewhere: exit %d\n%s%s", code, o, e)

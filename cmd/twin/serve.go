@@ -192,6 +192,11 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("--to: %w", err)
 		}
 	}
+	if from > last || to < first || from > to {
+		at := func(ns int64) string { return time.Unix(0, ns).In(p.Location).Format("2006-01-02T15:04") }
+		return fmt.Errorf("nothing to replay from %s to %s: the history in %s runs from %s to %s (plant time, %s); give --from and --to inside it, or neither for all of it",
+			at(from), at(to), *data, at(first), at(last), p.Location)
+	}
 	t0 := time.Now()
 	s, err := st.StateAt(from - 1)
 	if err != nil {
