@@ -294,20 +294,13 @@ func (m *Model) finishOrder(o *order) {
 	o.finished, o.completed = true, now
 	m.open--
 	m.emit(event.Order, o.product.ID, "completed", o.id, float64(o.done))
-	if o.release < m.statFrom {
-		return // released during the warm-up
-	}
+	// every order completed in the statistics window counts, whenever it
+	// was released: the records' definition (plant/kpi.Orders)
 	s := &m.stats
-	s.orders++
 	lead := (now - o.release).Hours()
-	s.lead.Add(lead)
-	s.leadHist.Add(lead)
 	late := (now - o.due).Hours()
-	if late <= 0 {
-		s.onTime++
-		late = 0
-	}
-	s.tardiness.Add(late)
+	s.orders.AddHours(lead, late)
+	s.tardiness.Add(max(late, 0))
 }
 
 // enterFloor and leaveFloor count work in process: jobs in buffers and

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -377,7 +378,7 @@ func TestOrderToKPI(t *testing.T) {
 		t.Fatalf("kpis %+v", ks)
 	}
 	k := ks[0]
-	if k.FPY == nil || *k.FPY != 0.6667 || k.OnTime == nil || *k.OnTime != 1 || k.Units != 3 {
+	if k.FPY == nil || math.Abs(*k.FPY-2.0/3) > 1e-12 || k.OnTime == nil || *k.OnTime != 1 || k.Units != 3 {
 		t.Fatalf("order KPIs: %+v", k)
 	}
 	// 12 operations with a scan on and a scan off 55 min apart, and the EOL's

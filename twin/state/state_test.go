@@ -166,3 +166,33 @@ func BenchmarkApply(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// The run since the last count: what a KPI window opening mid-cycle needs.
+func TestCycle(t *testing.T) {
+	var s State
+	for _, e := range []event.Event{
+		ev(100, event.State, w2, "", "", float64(event.Running)),
+		ev(160, event.Counter, w2, "good", "", 1), // first reading: a count
+		ev(200, event.State, w2, "", "", float64(event.Down)),
+		ev(260, event.State, w2, "", "", float64(event.Running)),
+		ev(300, event.Counter, w2, "reject", "", 0), // first reject reading: a count too
+		ev(330, event.Counter, w2, "good", "", 1),   // no change: no count
+		ev(400, event.State, w2, "", "", float64(event.Idle)),
+		ev(450, event.State, w2, "", "", float64(event.Running)),
+	} {
+		s.Apply(e)
+	}
+	a := s.Asset(w2)
+	// running 300–400 and 450–500
+	if got := a.Run(500); got != 150 {
+		t.Fatalf("run at 500: %v, want 150ns", got)
+	}
+	b, _ := s.MarshalBinary()
+	var c State
+	if err := c.UnmarshalBinary(b); err != nil || c.Asset(w2).Run(500) != 150 {
+		t.Fatalf("after a snapshot: %v, %v", err, c.Asset(w2).Run(500))
+	}
+	if in := a.KPI(500); in.Run != 150 || !in.HasGood || in.Good != 1 || !in.HasReject || in.State != event.Running {
+		t.Fatalf("KPI start %+v", in)
+	}
+}
