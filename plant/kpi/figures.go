@@ -9,14 +9,14 @@ import (
 // Figures are the ratios of a window. A ratio that is not defined (its
 // denominator is zero: no planned time, nothing produced, no run) is NaN.
 type Figures struct {
-	Availability         float64 // APT / PBT
-	Effectiveness        float64 // PRU × PQ / APT
-	QualityRate          float64 // GQ / PQ
-	OEE                  float64 // Availability × Effectiveness × QualityRate
-	SetupRate            float64 // AUST / (APT + AUST)
-	TechnicalEfficiency  float64 // APT / (APT + ADET)
+	Availability          float64 // APT / PBT
+	Effectiveness         float64 // PRU × PQ / APT
+	QualityRate           float64 // GQ / PQ
+	OEE                   float64 // Availability × Effectiveness × QualityRate
+	SetupRate             float64 // AUST / (APT + AUST)
+	TechnicalEfficiency   float64 // APT / (APT + ADET)
 	UtilisationEfficiency float64 // APT / AUBT
-	ScrapRate            float64 // SQ / PQ
+	ScrapRate             float64 // SQ / PQ
 }
 
 // Ratio is a / b, or NaN when b is not positive.
@@ -32,13 +32,13 @@ func dratio(a, b time.Duration) float64 { return Ratio(float64(a), float64(b)) }
 // Compute returns the figures of times t and quantities q.
 func Compute(t Times, q Quantities) Figures {
 	f := Figures{
-		Availability:         dratio(t.APT, t.PBT()),
-		Effectiveness:        dratio(q.Planned, t.APT),
-		QualityRate:          Ratio(q.GQ, q.PQ),
-		SetupRate:            dratio(t.AUST, t.APT+t.AUST),
-		TechnicalEfficiency:  dratio(t.APT, t.APT+t.ADET),
+		Availability:          dratio(t.APT, t.PBT()),
+		Effectiveness:         dratio(q.Planned, t.APT),
+		QualityRate:           Ratio(q.GQ, q.PQ),
+		SetupRate:             dratio(t.AUST, t.APT+t.AUST),
+		TechnicalEfficiency:   dratio(t.APT, t.APT+t.ADET),
 		UtilisationEfficiency: dratio(t.APT, t.AUBT()),
-		ScrapRate:            Ratio(q.SQ, q.PQ),
+		ScrapRate:             Ratio(q.SQ, q.PQ),
 	}
 	f.OEE = f.Availability * f.Effectiveness * f.QualityRate
 	return f

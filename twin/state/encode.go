@@ -26,6 +26,7 @@ import (
 //
 // Version 2 (written before 2026-12) lacks an asset's cycle; it decodes
 // with the cycle unknown (zero). Any other version is ErrCorrupt.
+//
 //	str      := len:uvarint bytes
 //	f64      := 8 bytes, IEEE 754, little endian
 const snapshotVersion = 3
