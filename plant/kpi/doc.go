@@ -58,7 +58,7 @@
 // A ratio whose denominator is zero is not defined (NaN; the API omits it).
 //
 //	var m kpi.Machine
-//	m.Open(from, event.Running, true, 0)
+//	m.Open(from, event.Running, true, 0, true)
 //	m.Count(from+int64(10*time.Minute), 1, 0, 8*time.Minute)
 //	m.Close(from + int64(time.Hour))
 //	f := kpi.Compute(m.Times(), m.Quantities()) // A 1, E 0.8, Q 1 … of the hour

@@ -19,8 +19,11 @@ type Initial struct {
 	HasReject bool
 	HasEnergy bool
 	PowerKW   float64
-	// Run is its running time since its last count (a cycle under way).
-	Run time.Duration
+	// Run is its running time since its last count (a cycle under way);
+	// RunKnown is false when that began before the twin watched it (Run
+	// is then the part the twin saw).
+	Run      time.Duration
+	RunKnown bool
 	// Job and Op are the part in process and its operation.
 	Job, Op string
 }
@@ -109,7 +112,7 @@ func NewFold(p *plant.Plant, from, to time.Time) *Fold {
 	byCal := map[*plant.Calendar]*calTrack{}
 	for _, u := range p.Units {
 		m := &folded{u: u, mean: MeanTime(p, u.WorkCenter)}
-		m.Open(f.from, event.Unknown, false, 0)
+		m.Open(f.from, event.Unknown, false, 0, false)
 		f.ms[u.Path()] = m
 		f.list = append(f.list, m)
 		c := u.WorkCenter.Calendar
@@ -153,7 +156,7 @@ func (f *Fold) Start(path string, in Initial) {
 		return
 	}
 	on := m.on
-	m.Open(f.from, in.State, on, in.Run)
+	m.Open(f.from, in.State, on, in.Run, in.RunKnown)
 	m.Power(f.from, in.PowerKW)
 	if in.HasGood {
 		m.good.observe(in.Good)
@@ -419,7 +422,8 @@ func (f *Fold) Settle() {
 		n := max(m.inProcess, 1)
 		planned := time.Duration(float64(f.unitTime(m)) * float64(n))
 		_, total := m.OpenRun()
-		m.Pending(max(planned-total-time.Duration(m.ahead.run), 0)+time.Duration(m.ahead.run), planned)
+		seen := time.Duration(m.ahead.run)
+		m.Pending(max(planned-total-seen, 0)+seen, planned)
 		m.ahead = nil
 	}
 }

@@ -84,7 +84,7 @@ func TestMachineProperties(t *testing.T) {
 		st := event.MachineState(r.IntN(9))
 		s := randomStream(r, from, st, 1+r.IntN(60), honest)
 		var m Machine
-		m.Open(from, st, r.IntN(2) == 0, 0)
+		m.Open(from, st, r.IntN(2) == 0, 0, true)
 		play(&m, s)
 		end := from
 		if len(s) > 0 {
@@ -126,7 +126,7 @@ func TestWindowsAdd(t *testing.T) {
 		s := randomStream(r, from, st0, 2+r.IntN(80), true)
 		end := s[len(s)-1].at + 1
 		var whole Machine
-		whole.Open(from, st0, on0, 0)
+		whole.Open(from, st0, on0, 0, true)
 		play(&whole, s)
 		whole.Close(end)
 
@@ -139,11 +139,11 @@ func TestWindowsAdd(t *testing.T) {
 		sortInts(cuts)
 		var sumT Times
 		var sumQ Quantities
-		st, on, run := st0, on0, time.Duration(0)
+		st, on, run, known := st0, on0, time.Duration(0), true
 		for w := 0; w+1 < len(cuts); w++ {
 			a, b := cuts[w], cuts[w+1]
 			var m Machine
-			m.Open(a, st, on, run)
+			m.Open(a, st, on, run, known)
 			var rest []step
 			for k, x := range s {
 				if x.at >= b {
@@ -162,7 +162,8 @@ func TestWindowsAdd(t *testing.T) {
 					m.Pending(left, planned)
 				}
 			}
-			st, on, run = m.MachineState(), m.on, m.Run()
+			st, on = m.MachineState(), m.on
+			run, known = m.Run()
 			sumT.Add(m.Times())
 			sumQ.Add(m.Quantities())
 		}
@@ -216,7 +217,7 @@ func sortInts(a []int64) {
 func TestProRating(t *testing.T) {
 	h := int64(time.Hour)
 	var m Machine
-	m.Open(0, event.Running, true, 2*time.Hour) // two hours into a cycle
+	m.Open(0, event.Running, true, 2*time.Hour, true) // two hours into a cycle
 	m.Count(h, 40, 0, 3*time.Hour/40)           // a 3 h oven cycle of 40 parts ends
 	m.State(h, event.Idle)
 	m.Close(2 * h)
@@ -233,7 +234,7 @@ func TestProRating(t *testing.T) {
 func TestUnobservedAndOvertime(t *testing.T) {
 	h := int64(time.Hour)
 	var m Machine
-	m.Open(0, event.Unknown, true, 0) // 00:00–09:00 unseen
+	m.Open(0, event.Unknown, true, 0, true) // 00:00–09:00 unseen
 	m.State(9*h, event.Running)       // seen from 09:00, running
 	m.Calendar(17*h, false)           // the shift ends at 17:00; it runs on
 	m.State(18*h, event.Idle)         // to 18:00, then idles off shift
@@ -250,7 +251,7 @@ func TestUnobservedAndOvertime(t *testing.T) {
 func ExampleCompute() {
 	h := int64(time.Hour)
 	var m Machine
-	m.Open(0, event.Running, true, 0)
+	m.Open(0, event.Running, true, 0, true)
 	m.Count(h/2, 5, 1, 4*time.Minute) // 6 parts planned at 4 min each in 30 min
 	m.State(h/2, event.Down)          // a failure for 15 min
 	m.State(3*h/4, event.Idle)        // then nothing to do

@@ -123,8 +123,10 @@ type Machine struct {
 	integ   float64 // kWh of power integrated
 	metered bool
 	// the run since the last count: running time before the window
-	// opened, and inside it
+	// opened, and inside it; unknown when the machine was not observed
+	// since its last count (the twin started watching mid-cycle)
 	runBefore, runIn int64
+	runUnknown       bool
 	countAt          int64   // time of the last count
 	countShare       float64 // the share of that count's run inside the window
 	good, rej        counter
@@ -153,9 +155,11 @@ func (c *counter) observe(v float64) (inc float64) {
 
 // Open starts a window at t with the machine in state st, its calendar
 // on or off, and run nanoseconds of running since its last count (the
-// part of a cycle before the window).
-func (m *Machine) Open(t int64, st event.MachineState, calendarOn bool, run time.Duration) {
-	*m = Machine{last: t, state: st, on: calendarOn, runBefore: int64(run), countAt: -1 << 63}
+// part of a cycle before the window). known is false when the run began
+// before the machine was watched (run is then the part the twin saw).
+func (m *Machine) Open(t int64, st event.MachineState, calendarOn bool, run time.Duration, known bool) {
+	*m = Machine{last: t, state: st, on: calendarOn, runBefore: int64(max(run, 0)), countAt: -1 << 63,
+		runUnknown: !known || st == event.Unknown}
 }
 
 // Reset starts a new window at t, keeping the machine's state, calendar,
@@ -163,11 +167,11 @@ func (m *Machine) Open(t int64, st event.MachineState, calendarOn bool, run time
 // warm-up).
 func (m *Machine) Reset(t int64) {
 	m.advance(t)
-	run := m.runBefore + m.runIn
+	run, known := m.Run()
 	st, on, power := m.state, m.on, m.power
 	good, rej, meter := m.good, m.rej, m.meter
 	metered := m.metered
-	m.Open(t, st, on, time.Duration(run))
+	m.Open(t, st, on, run, known)
 	m.power, m.metered = power, metered
 	m.good, m.rej, m.meter = good, rej, meter
 	m.good.sum, m.rej.sum, m.meter.sum = 0, 0, 0
@@ -194,9 +198,15 @@ func (m *Machine) advance(t int64) {
 	m.last = t
 }
 
-// State records that the machine entered state st at t.
+// State records that the machine entered state st at t. A machine that
+// comes out of the unknown (the twin starts watching it) is mid-cycle
+// for all the twin knows: its first count is credited at most the running
+// time the twin saw.
 func (m *Machine) State(t int64, st event.MachineState) {
 	m.advance(t)
+	if st == event.Unknown || m.state == event.Unknown {
+		m.runUnknown = true
+	}
 	m.state = st
 }
 
@@ -217,13 +227,18 @@ func (m *Machine) Count(t int64, good, rejected float64, pru time.Duration) {
 		return
 	}
 	share := 1.0
-	if run := m.runBefore + m.runIn; run > 0 {
+	switch run := m.runBefore + m.runIn; {
+	case m.runUnknown && run > 0:
+		// the run began before the twin saw it: assume it took at least
+		// its planned time
+		share = float64(m.runIn) / max(float64(run), float64(pru)*n)
+	case run > 0:
 		share = float64(m.runIn) / float64(run)
-	} else if t == m.countAt {
+	case t == m.countAt:
 		share = m.countShare
 	}
 	m.countAt, m.countShare = t, share
-	m.runBefore, m.runIn = 0, 0
+	m.runBefore, m.runIn, m.runUnknown = 0, 0, false
 	m.q.PQ += n
 	m.q.GQ += good
 	m.q.SQ += rejected
@@ -283,6 +298,9 @@ func (m *Machine) Pending(left, planned time.Duration) {
 		return
 	}
 	total := float64(m.runBefore + m.runIn + int64(max(left, 0)))
+	if m.runUnknown {
+		total = max(total, float64(planned))
+	}
 	m.q.Planned += time.Duration(float64(planned) * float64(m.runIn) / total)
 	m.runBefore += m.runIn
 	m.runIn = 0
@@ -292,8 +310,12 @@ func (m *Machine) Pending(left, planned time.Duration) {
 // source went away): the same as State(t, event.Unknown).
 func (m *Machine) Unobserved(t int64) { m.State(t, event.Unknown) }
 
-// Run returns the running time since the machine's last count.
-func (m *Machine) Run() time.Duration { return time.Duration(m.runBefore + m.runIn) }
+// Run returns the running time since the machine's last count, and
+// whether that is all of it (false: the run began before the machine was
+// watched, and this is the part the twin saw).
+func (m *Machine) Run() (time.Duration, bool) {
+	return time.Duration(m.runBefore + m.runIn), !m.runUnknown
+}
 
 // MachineState returns the machine's state now.
 func (m *Machine) MachineState() event.MachineState { return m.state }

@@ -64,7 +64,7 @@ type unit struct {
 
 func newUnit(m *Model, p *plant.Unit, wc *wcenter) *unit {
 	u := &unit{m: m, p: p, wc: wc, path: p.Path(), state: event.Unknown}
-	u.kpi.Open(0, event.Unknown, false, 0)
+	u.kpi.Open(0, event.Unknown, false, 0, true)
 	wc.units = append(wc.units, u)
 	pw := p.Power
 	u.power[event.Off] = pw.Off

@@ -17,7 +17,7 @@ import (
 //	            n:uvarint asset*n  n:uvarint buffer*n  n:uvarint order*n
 //	asset    := path:str state:byte since:varint updated:varint quality:byte
 //	            job:str op:str counters:map measures:map n:uvarint alarm*n
-//	            cycle:varint cycleAt:varint                        (version 3)
+//	            cycle:varint cycleAt:varint cycleKnown:byte       (version 3)
 //	map      := n:uvarint (key:str value:f64)*n        (sorted by key)
 //	alarm    := name:str text:str severity:f64 since:varint
 //	buffer   := path:str level:f64 last:str
@@ -67,6 +67,11 @@ func (s *State) AppendBinary(b []byte) []byte {
 		}
 		b = binary.AppendVarint(b, a.Cycle)
 		b = binary.AppendVarint(b, a.CycleAt)
+		if a.CycleKnown {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
 	}
 	bufs := s.Buffers()
 	b = binary.AppendUvarint(b, uint64(len(bufs)))
@@ -120,7 +125,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 			a.Alarms[name] = Alarm{Text: d.str(), Severity: d.f64(), Since: d.varint()}
 		}
 		if v >= 3 {
-			a.Cycle, a.CycleAt = d.varint(), d.varint()
+			a.Cycle, a.CycleAt, a.CycleKnown = d.varint(), d.varint(), d.byte() == 1
 		}
 		n.assets[a.Path] = a
 	}
