@@ -218,7 +218,7 @@ func TestProRating(t *testing.T) {
 	h := int64(time.Hour)
 	var m Machine
 	m.Open(0, event.Running, true, 2*time.Hour, true) // two hours into a cycle
-	m.Count(h, 40, 0, 3*time.Hour/40)           // a 3 h oven cycle of 40 parts ends
+	m.Count(h, 40, 0, 3*time.Hour/40)                 // a 3 h oven cycle of 40 parts ends
 	m.State(h, event.Idle)
 	m.Close(2 * h)
 	tm, q := m.Times(), m.Quantities()
@@ -235,9 +235,9 @@ func TestUnobservedAndOvertime(t *testing.T) {
 	h := int64(time.Hour)
 	var m Machine
 	m.Open(0, event.Unknown, true, 0, true) // 00:00–09:00 unseen
-	m.State(9*h, event.Running)       // seen from 09:00, running
-	m.Calendar(17*h, false)           // the shift ends at 17:00; it runs on
-	m.State(18*h, event.Idle)         // to 18:00, then idles off shift
+	m.State(9*h, event.Running)             // seen from 09:00, running
+	m.Calendar(17*h, false)                 // the shift ends at 17:00; it runs on
+	m.State(18*h, event.Idle)               // to 18:00, then idles off shift
 	m.Close(24 * h)
 	tm := m.Times()
 	if tm.Unobserved != 9*time.Hour || tm.APT != 9*time.Hour || tm.Overtime != time.Hour || tm.OffShift != 6*time.Hour || tm.PBT() != 9*time.Hour {
