@@ -128,7 +128,8 @@ type Machine struct {
 	runBefore, runIn int64
 	runUnknown       bool
 	countAt          int64   // time of the last count
-	countShare       float64 // the share of that count's run inside the window
+	cShare           float64 // the share of that instant's run inside the window
+	cBudget          float64 // what is left to credit of a run watched part-way (ns); negative: no bound
 	good, rej        counter
 }
 
@@ -219,30 +220,36 @@ func (m *Machine) Calendar(t int64, on bool) {
 // Count records good and rejected units finished at t, each planned to
 // take pru. The planned time counted is pro-rated to the share of the run
 // (the running time since the previous count) that lies inside the
-// window; counts at the same instant share one run.
+// window; counts at the same instant share one run (a batch). A run the
+// twin began watching part-way is taken to have lasted at least its
+// planned time: its counts are credited at most the running time seen.
 func (m *Machine) Count(t int64, good, rejected float64, pru time.Duration) {
 	m.advance(t)
 	n := good + rejected
 	if n <= 0 {
 		return
 	}
-	share := 1.0
-	switch run := m.runBefore + m.runIn; {
-	case m.runUnknown && run > 0:
-		// the run began before the twin saw it: assume it took at least
-		// its planned time
-		share = float64(m.runIn) / max(float64(run), float64(pru)*n)
-	case run > 0:
-		share = float64(m.runIn) / float64(run)
-	case t == m.countAt:
-		share = m.countShare
+	if t != m.countAt { // the first count of an instant ends the run
+		run := m.runBefore + m.runIn
+		m.cShare, m.cBudget = 1, -1
+		if run > 0 {
+			m.cShare = float64(m.runIn) / float64(run)
+			if m.runUnknown {
+				m.cBudget = float64(run)
+			}
+		}
+		m.countAt = t
+		m.runBefore, m.runIn, m.runUnknown = 0, 0, false
 	}
-	m.countAt, m.countShare = t, share
-	m.runBefore, m.runIn, m.runUnknown = 0, 0, false
+	planned := float64(pru) * n
+	if m.cBudget >= 0 {
+		planned = min(planned, m.cBudget)
+		m.cBudget -= planned
+	}
 	m.q.PQ += n
 	m.q.GQ += good
 	m.q.SQ += rejected
-	m.q.Planned += time.Duration(float64(pru) * n * share)
+	m.q.Planned += time.Duration(planned * m.cShare)
 }
 
 // Counters takes readings of the machine's cumulative good and reject
