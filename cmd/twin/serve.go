@@ -101,7 +101,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	defer recs.Close()
 	if *httpAddr != "off" {
 		layout := scene.NewLayout(p)
-		src := feed.StoreHistory(tw.st, layout, liveScenes(withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })), log)
+		src := feed.StoreHistory(tw.st, layout, liveScenes(withKPIs(recs, withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
 		wv, err := startWeb(*httpAddr, *token, src, mes.NewAPI(recs), log, stdout)
 		if err != nil {
 			return err
@@ -193,8 +193,13 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		src := feed.StoreHistory(st, layout, liveScenes(func() *scene.Scene {
 			mu.Lock()
-			defer mu.Unlock()
-			return layout.Build(s)
+			sc := layout.Build(s)
+			t := s.Time
+			mu.Unlock()
+			if err := layout.Day(sc, st, t); err != nil {
+				log.Warn("replay: the day's figures", "err", err)
+			}
+			return sc
 		}), log)
 		wv, err = startWeb(*httpAddr, *token, src, nil, log, stdout)
 		if err != nil {
