@@ -408,5 +408,3 @@ func printRecords(w io.Writer, db *mes.DB, fl *floor, from time.Time) {
 		fmt.Fprintf(w, "  maintenance due or overdue: %d plans\n", len(al))
 	}
 }
-
-
