@@ -39,6 +39,7 @@ type unit struct {
 	phase      phase
 	timer      sim.Event // end of the current phase
 	remaining  sim.Time  // left of a paused phase
+	runTotal   sim.Time  // the length of the current run, drawn at its start
 	lastFamily string
 	wake       sim.Event // a poke: next at the current instant
 	batchWake  sim.Event
@@ -221,7 +222,8 @@ func (u *unit) startRun() {
 			u.m.emit(event.OpStarted, u.path, j.routing.Ops[j.op].ID, j.String(), 0)
 		}
 	}
-	u.begin(phRun, u.m.draw(d, j, purpose), event.Running)
+	u.runTotal = u.m.draw(d, j, purpose)
+	u.begin(phRun, u.runTotal, event.Running)
 }
 
 // begin starts a phase lasting d.
