@@ -46,8 +46,8 @@ type job struct {
 	// comingFrom is the first operation whose arrival is still counted
 	// as coming (wcenter.coming)
 	comingFrom int
-	created sim.Time
-	name    string // for events; built when a sink asks for it
+	created    sim.Time
+	name       string // for events; built when a sink asks for it
 }
 
 func (j *job) String() string {
