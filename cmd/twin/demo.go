@@ -284,7 +284,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "history: %d events in %s (malformed messages: %d)\n", st.Seq(), abs, malformed)
 	fmt.Fprintln(stdout, status(p, now))
 	report(stdout, p, now)
-	fc, err := forecast.Run(context.Background(), p, now, forecast.Options{Horizon: 5 * 24 * time.Hour, Replications: 8})
+	pos, err := forecast.Position(p, st, time.Unix(0, last))
+	if err != nil {
+		return err
+	}
+	fc, err := forecast.Run(context.Background(), p, pos, time.Unix(0, last), forecast.Options{Replications: 10})
 	if err != nil {
 		return err
 	}
@@ -302,10 +306,10 @@ func sparkGroup(p *plant.Plant) string {
 }
 
 func printForecast(w io.Writer, p *plant.Plant, f *forecast.Result) {
-	fmt.Fprintf(w, "\nforecast from %s, next %s, %d replications (open orders restart at their first operation: conservative):\n",
-		f.From.In(p.Location).Format("Mon 15:04"), f.Horizon, f.Replications)
-	fmt.Fprintf(w, "  bottleneck %s (%.0f%% of runs); %.0f ± %.0f motors; %.0f ± %.0f kWh, %.0f %s, %.0f kg CO2\n",
-		f.Bottleneck, 100*f.BottleneckShare, f.Produced.Mean, f.Produced.CI, f.EnergyKWh.Mean, f.EnergyKWh.CI, f.EnergyCost.Mean, p.Currency, f.CO2Kg.Mean)
+	fmt.Fprintf(w, "\nforecast from %s, %d replications until the open orders are done (%s), with the new orders the plant's demand brings:\n",
+		f.From.In(p.Location).Format("Mon 2006-01-02 15:04"), f.Replications, f.Horizon)
+	fmt.Fprintf(w, "  bottleneck %s (%.0f%% of runs); %.0f ± %.0f %s; %.0f ± %.0f kWh, %.0f %s, %.0f kg CO2\n",
+		f.Bottleneck, 100*f.BottleneckShare, f.Produced.Mean, f.Produced.CI, f.Units, f.EnergyKWh.Mean, f.EnergyKWh.CI, f.EnergyCost.Mean, p.Currency, f.CO2Kg.Mean)
 	if len(f.Down) > 0 {
 		fmt.Fprintf(w, "  down now: %v\n", f.Down)
 	}

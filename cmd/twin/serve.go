@@ -58,13 +58,16 @@ and the open orders as they were at --to. Times are written
 	register(&Command{
 		Name:  "forecast",
 		Usage: "--plant FILE --data DIR [--at T] [--horizon D] [--replications N] [--json]",
-		Short: "simulate forward from the state in the history: order completion, bottleneck, energy",
-		Long: `Forecast takes the plant's state at --at (default: the latest in the
-history), forks a simulation of the plant from it and runs it --horizon
-ahead, --replications times: the expected completion (mean and 90th
-percentile) of each open order and the chance it is on time, the likely
-bottleneck, the motors made, kWh, energy cost and CO2. Open orders
-restart at their first operation, so the forecast errs late.`,
+		Short: "simulate forward from where the plant stands: order completion, bottleneck, energy",
+		Long: `Forecast takes where the plant stood at --at (default: the latest in the
+history): its open orders with every unit where the history says it is
+(in a buffer, on a machine and for how long, waiting for parts), the
+machines down. It forks a simulation of the plant from there and runs it,
+--replications times, until the open orders are done (or --horizon), with
+the new orders the plant's demand would bring meanwhile: the expected
+completion (mean and 90th percentile) of each open order and the chance it
+is done by its due date, the likely bottleneck, the units made, kWh,
+energy cost and CO2.`,
 		Run: runForecast,
 	})
 }
@@ -243,8 +246,8 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	data := fs.String("data", "data/demo", "history `directory`")
 	plantFile := fs.String("plant", "testdata/plants/motor.yaml", "plant `file`")
 	atS := fs.String("at", "", "forecast from this `time` (default: the latest in the history)")
-	horizon := fs.Duration("horizon", 8*time.Hour, "how far ahead")
-	reps := fs.Int("replications", 10, "replications")
+	horizon := fs.Duration("horizon", 0, "how far ahead (default: until the open orders are done)")
+	reps := fs.Int("replications", 20, "replications")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -267,7 +270,11 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	if s, err = st.StateAt(at); err != nil {
 		return err
 	}
-	f, err := forecast.Run(ctx, p, s, forecast.Options{Horizon: *horizon, Replications: *reps})
+	pos, err := forecast.Position(p, st, time.Unix(0, at))
+	if err != nil {
+		return err
+	}
+	f, err := forecast.Run(ctx, p, pos, time.Unix(0, at), forecast.Options{Horizon: *horizon, Replications: *reps})
 	if err != nil {
 		return err
 	}

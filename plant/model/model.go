@@ -126,6 +126,9 @@ func New(p *plant.Plant, opt Options) (*Model, error) {
 	for _, u := range m.units {
 		u.start()
 	}
+	if opt.Resume != nil {
+		m.resumeClocks(opt.Resume.Clocks)
+	}
 	m.startDemand()
 	for _, path := range opt.Down {
 		for _, u := range m.units {

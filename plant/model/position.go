@@ -19,6 +19,31 @@ import (
 type Position struct {
 	Orders []OpenOrder
 	Down   []string // equipment paths of the machines down
+	// Clocks are the machines' wear clocks: when each planned maintenance
+	// comes due and each failure mode next fails. A machine without its
+	// clocks here starts them afresh.
+	Clocks []Clocks
+}
+
+// Clocks are one machine's wear clocks, by plan and failure mode name.
+type Clocks struct {
+	Unit        string
+	Maintenance []Clock
+	Failures    []Clock
+}
+
+// Clock is how far a plan or a failure mode has got: Left until it comes
+// due or fails, counted in its basis (running time or wall time), when
+// known exactly (the model's own export); else Since, the time counted
+// since the last maintenance or repair (the history's), from which the
+// model draws when it comes (a failure) or computes it (a plan). Due: a
+// plan due now (or under way); a failure that came due while the machine
+// was off.
+type Clock struct {
+	Name  string
+	Left  time.Duration
+	Since time.Duration
+	Due   bool
 }
 
 // OpenOrder is an order not yet completed and how far it has got.
@@ -128,6 +153,26 @@ func (m *Model) Position() *Position {
 		if u.down != nil {
 			pos.Down = append(pos.Down, u.path)
 		}
+		if len(u.maint)+len(u.failures) == 0 {
+			continue
+		}
+		c := Clocks{Unit: u.path}
+		now := m.env.Now()
+		for _, mp := range u.maint {
+			left := mp.left
+			if mp.ev.Pending() {
+				left = mp.ev.When() - now
+			}
+			c.Maintenance = append(c.Maintenance, Clock{Name: mp.mp.Name, Left: time.Duration(left), Due: u.maintDue == mp})
+		}
+		for _, fm := range u.failures {
+			left := fm.left
+			if fm.ev.Pending() {
+				left = fm.ev.When() - now
+			}
+			c.Failures = append(c.Failures, Clock{Name: fm.f.Name, Left: time.Duration(left), Due: fm.pending})
+		}
+		pos.Clocks = append(pos.Clocks, c)
 	}
 	for i := range pos.Orders {
 		sortJobs(pos.Orders[i].Jobs)
@@ -184,10 +229,27 @@ func (m *Model) resume(pos *Position) {
 	for _, w := range m.wcs {
 		wcByID[w.p.ID()] = w
 	}
+	// a position names products and parts; they are looked up by id, so
+	// that a position read with another load of the plant file resumes too
+	products := map[string]*plant.Product{}
+	for _, pr := range m.p.Products {
+		products[pr.ID] = pr
+	}
 	for _, oo := range pos.Orders {
-		if oo.Product == nil || oo.Remaining() <= 0 {
+		if oo.Product == nil || oo.Remaining() <= 0 || products[oo.Product.ID] == nil {
 			continue
 		}
+		oo.Product = products[oo.Product.ID]
+		jobs := make([]Job, 0, len(oo.Jobs))
+		for _, pj := range oo.Jobs {
+			if pj.Part != nil {
+				if pj.Part = parts[pj.Part.ID]; pj.Part == nil {
+					continue // a part the plant no longer makes
+				}
+			}
+			jobs = append(jobs, pj)
+		}
+		oo.Jobs = jobs
 		o := &order{
 			seq: len(m.orders), id: oo.ID, customer: oo.Customer, product: oo.Product, qty: oo.Quantity,
 			release: m.simTime(oo.Release), due: m.simTime(oo.Due), priority: oo.Priority,
@@ -417,4 +479,94 @@ func (m *Model) arrived(j *job, op int) {
 		}
 	}
 	j.comingFrom = max(j.comingFrom, op+1)
+}
+
+// resumeClocks sets the machines' wear clocks of a position (after the
+// machines have started theirs afresh).
+func (m *Model) resumeClocks(cs []Clocks) {
+	units := map[string]*unit{}
+	for _, u := range m.units {
+		units[u.path] = u
+	}
+	for _, c := range cs {
+		u := units[c.Unit]
+		if u == nil {
+			continue
+		}
+		for _, k := range c.Maintenance {
+			for _, mp := range u.maint {
+				if mp.mp.Name == k.Name {
+					mp.set(k)
+				}
+			}
+		}
+		for _, k := range c.Failures {
+			for _, fm := range u.failures {
+				if fm.f.Name == k.Name {
+					fm.set(k)
+				}
+			}
+		}
+	}
+}
+
+// set puts the plan's clock where k says.
+func (p *maintPlan) set(k Clock) {
+	env := p.u.m.env
+	if k.Due {
+		env.Cancel(&p.ev)
+		p.due()
+		return
+	}
+	left := sim.Time(k.Left)
+	if left <= 0 {
+		if k.Since <= 0 {
+			return // not known: it keeps its fresh start
+		}
+		if left = p.mp.Every - sim.Time(k.Since); left <= 0 {
+			env.Cancel(&p.ev)
+			p.due()
+			return
+		}
+	}
+	env.Cancel(&p.ev)
+	if p.mp.Basis == plant.CalendarTime {
+		env.ScheduleIn(&p.ev, left)
+		return
+	}
+	p.left = left
+	if p.u.phase == phRun && p.u.timer.Pending() {
+		env.ScheduleIn(&p.ev, left)
+	}
+}
+
+// set puts the failure mode's clock where k says: its time left, or one
+// drawn given the time since its last repair (a failure that has not come
+// in that long).
+func (fm *failureMode) set(k Clock) {
+	env := fm.u.m.env
+	fm.pending = k.Due
+	left := sim.Time(k.Left)
+	if left <= 0 {
+		if k.Since <= 0 {
+			return
+		}
+		since := sim.Time(k.Since)
+		left = sim.Time(fm.f.TBF.Mean() * float64(sim.Second) / 10)
+		for range 64 {
+			if d := fm.tbf.Duration(fm.f.TBF); d > since {
+				left = d - since
+				break
+			}
+		}
+	}
+	env.Cancel(&fm.ev)
+	if fm.f.Basis == plant.CalendarTime {
+		env.ScheduleIn(&fm.ev, left)
+		return
+	}
+	fm.left = left
+	if fm.u.phase == phRun && fm.u.timer.Pending() {
+		env.ScheduleIn(&fm.ev, left)
+	}
 }

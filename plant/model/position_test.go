@@ -65,6 +65,13 @@ func samePosition(t *testing.T, want, got *Position) {
 	if !reflect.DeepEqual(want.Down, got.Down) {
 		t.Errorf("down: %v, want %v", got.Down, want.Down)
 	}
+	if !reflect.DeepEqual(want.Clocks, got.Clocks) {
+		for i := range want.Clocks {
+			if i < len(got.Clocks) && !reflect.DeepEqual(want.Clocks[i], got.Clocks[i]) {
+				t.Errorf("clocks of %s: %+v, want %+v", want.Clocks[i].Unit, got.Clocks[i], want.Clocks[i])
+			}
+		}
+	}
 	if len(got.Orders) != len(want.Orders) {
 		t.Fatalf("%d open orders, want %d", len(got.Orders), len(want.Orders))
 	}
