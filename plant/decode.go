@@ -21,7 +21,7 @@ import (
 // "per_shift", "mix", "metrics", "priority" take free keys and are not
 // listed.
 var Keys = map[string][]string{
-	"plant":          {"version", "id", "name", "currency", "timezone", "start", "calendar", "families", "site", "parts", "products", "routings", "calendars", "pools", "energy", "demand", "layout", "tags"},
+	"plant":          {"version", "id", "name", "unit_name", "currency", "timezone", "start", "calendar", "families", "site", "parts", "products", "routings", "calendars", "pools", "energy", "demand", "layout", "tags"},
 	"site":           {"id", "name", "at", "size", "areas"},
 	"area":           {"id", "name", "at", "size", "lines"},
 	"line":           {"id", "name", "at", "size", "workcenters"},

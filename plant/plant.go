@@ -14,6 +14,7 @@ type Plant struct {
 	Version  int
 	ID       string
 	Name     string
+	Unit     string // what the plant calls its finished units ("motors"); see UnitName
 	Currency string // ISO 4217 code of every money amount ("CNY")
 	Location *time.Location
 	Start    time.Time // the instant of simulated time 0
@@ -33,6 +34,15 @@ type Plant struct {
 	Demand      Demand
 	Layout      Layout
 	Tags        Tags
+}
+
+// UnitName is what reports call the plant's finished units: the file's
+// unit_name, or "units".
+func (p *Plant) UnitName() string {
+	if p.Unit == "" {
+		return "units"
+	}
+	return p.Unit
 }
 
 // Level is a level of the ISA-95 equipment hierarchy (B2MML

@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite plant.schema.json from the spec
 // (a list of K mappings), "K" (a mapping of kind K), "map:T" (free keys of
 // type T).
 var spec = map[string]map[string]string{
-	"plant":          {"version": "integer", "id": "id", "name": "string", "currency": "currency", "timezone": "string", "start": "datetime", "calendar": "id", "families": "strings", "site": "site", "parts": "list:part", "products": "list:product", "routings": "list:routing", "calendars": "list:calendar", "pools": "list:pool", "energy": "energy", "demand": "demand", "layout": "layout", "tags": "tags"},
+	"plant":          {"version": "integer", "id": "id", "name": "string", "unit_name": "string", "currency": "currency", "timezone": "string", "start": "datetime", "calendar": "id", "families": "strings", "site": "site", "parts": "list:part", "products": "list:product", "routings": "list:routing", "calendars": "list:calendar", "pools": "list:pool", "energy": "energy", "demand": "demand", "layout": "layout", "tags": "tags"},
 	"site":           {"id": "id", "name": "string", "at": "point", "size": "point", "areas": "list:area"},
 	"area":           {"id": "id", "name": "string", "at": "point", "size": "point", "lines": "list:line"},
 	"line":           {"id": "id", "name": "string", "at": "point", "size": "point", "workcenters": "list:workcenter"},

@@ -30,6 +30,9 @@ func (d *decoder) plant(top *yaml.Node) {
 	if v := sec["name"]; v != nil {
 		p.Name = d.str(v, "name")
 	}
+	if v := sec["unit_name"]; v != nil {
+		p.Unit = d.str(v, "unit_name")
+	}
 	p.Currency = "CNY"
 	if v := sec["currency"]; v != nil {
 		if c := d.str(v, "currency"); len(c) != 3 || strings.ToUpper(c) != c {

@@ -25,6 +25,7 @@ import (
 	"twin/twin/mes"
 	"twin/twin/state"
 	"twin/twin/store"
+	"twin/twin/window"
 	"twin/viz/feed"
 	"twin/viz/scene"
 )
@@ -57,6 +58,7 @@ afterwards with "twin replay --data DIR".`,
 }
 
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
+	parent := ctx
 	c := commands["demo"]
 	fs := newFlags(c, stdout)
 	plantFile := fs.String("plant", "", "plant `file` (default: the built-in reference plant, plant/reference/motor.yaml)")
@@ -70,6 +72,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	view := fs.String("view", "", "on a display, open the web page and this desktop viewer `binary` (bin/twin-view) on the demo")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
+	linger := fs.Duration("linger", 0, "after the plant stops, keep serving the web view and the records API this long (wall `duration`), to look at the end state")
 	startAt := fs.String("start", "", "plant `time` the virtual plant publishes from (2026-03-04T09:00 in the plant's zone, RFC 3339, or -2h; default: now): the plant works its shifts, so a demo at night or on a Sunday is quiet")
 	pos, err := parseAll(fs, args)
 	if err != nil {
@@ -231,7 +234,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  orders, part movements  handed from the virtual plant to the twin (as ERP/MES scans would)\n")
 	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
-	src := feed.StoreHistory(tw.st, layout, liveScenes(withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })), log)
+	src := feed.StoreHistory(tw.st, layout, liveScenes(withKPIs(recs, withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
 	wv, err := startWeb(*httpAddr, *token, src, mes.NewAPI(recs), log, stdout)
 	if err != nil {
 		return err
@@ -253,7 +256,16 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s | events %d, stored %d\n", status(p, tw.in.Snapshot()), tw.in.Stats().Events, tw.in.Stats().Stored)
 	})
 	wg.Wait()
+	// the plant and the connectors have stopped: the history is final
 	printRecords(stdout, recs, fl, start)
+	if *linger > 0 {
+		fmt.Fprintf(stdout, "the plant has stopped; the web view and the records API stay up for %s (Ctrl-C to end)\n", *linger)
+		select {
+		case <-time.After(*linger):
+		case <-parent.Done():
+		}
+	}
+	wv.close()
 	recs.Close()
 	tw.close()
 
@@ -284,7 +296,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "history: %d events in %s (malformed messages: %d)\n", st.Seq(), abs, malformed)
 	fmt.Fprintln(stdout, status(p, now))
 	report(stdout, p, now)
-	fc, err := forecast.Run(context.Background(), p, now, forecast.Options{Horizon: 5 * 24 * time.Hour, Replications: 8})
+	where, err := forecast.Position(p, st, time.Unix(0, last))
+	if err != nil {
+		return err
+	}
+	fc, err := forecast.Run(context.Background(), p, where, time.Unix(0, last), forecast.Options{})
 	if err != nil {
 		return err
 	}
@@ -302,10 +318,10 @@ func sparkGroup(p *plant.Plant) string {
 }
 
 func printForecast(w io.Writer, p *plant.Plant, f *forecast.Result) {
-	fmt.Fprintf(w, "\nforecast from %s, next %s, %d replications (open orders restart at their first operation: conservative):\n",
-		f.From.In(p.Location).Format("Mon 15:04"), f.Horizon, f.Replications)
-	fmt.Fprintf(w, "  bottleneck %s (%.0f%% of runs); %.0f ± %.0f motors; %.0f ± %.0f kWh, %.0f %s, %.0f kg CO2\n",
-		f.Bottleneck, 100*f.BottleneckShare, f.Produced.Mean, f.Produced.CI, f.EnergyKWh.Mean, f.EnergyKWh.CI, f.EnergyCost.Mean, p.Currency, f.CO2Kg.Mean)
+	fmt.Fprintf(w, "\nforecast from %s, %d replications until the open orders are done (%s), with the new orders the plant's demand brings:\n",
+		f.From.In(p.Location).Format("Mon 2006-01-02 15:04"), f.Replications, f.Horizon)
+	fmt.Fprintf(w, "  bottleneck %s (%.0f%% of runs); %.0f ± %.0f %s; %.0f ± %.0f kWh, %.0f %s, %.0f kg CO2\n",
+		f.Bottleneck, 100*f.BottleneckShare, f.Produced.Mean, f.Produced.CI, f.Units, f.EnergyKWh.Mean, f.EnergyKWh.CI, f.EnergyCost.Mean, p.Currency, f.CO2Kg.Mean)
 	if len(f.Down) > 0 {
 		fmt.Fprintf(w, "  down now: %v\n", f.Down)
 	}
@@ -376,7 +392,9 @@ func nextOrder(db *mes.DB) (int, error) {
 }
 
 // printRecords summarises what the demo's floor wrote into the records,
-// with the KPIs from the plant time the demo started at.
+// with the KPIs of every plant day the demo ran in (whole days from
+// midnight, as GET /api/v1/kpis?by=day and the web page's tiles count
+// them; time the twin did not see is unobserved, not lost).
 func printRecords(w io.Writer, db *mes.DB, fl *floor, from time.Time) {
 	st := &fl.stats
 	fmt.Fprintf(w, "\nrecords: %d orders entered and released, %d card scans, %d unit tests (%d nonconformances), %d maintenance sign-offs, %d refused\n",
@@ -384,7 +402,7 @@ func printRecords(w io.Writer, db *mes.DB, fl *floor, from time.Time) {
 	if !from.Before(db.Now()) {
 		return
 	}
-	ks, err := db.KPIs(mes.KPIQuery{By: "day", From: from, To: db.Now()})
+	ks, err := db.KPIs(mes.KPIQuery{By: "day", From: window.Day(from, db.Plant().Location), To: db.Now()})
 	if err != nil {
 		return
 	}
@@ -395,17 +413,14 @@ func printRecords(w io.Writer, db *mes.DB, fl *floor, from time.Time) {
 		return fmt.Sprintf("%.1f%%", 100**p)
 	}
 	for _, k := range ks {
-		fmt.Fprintf(w, "  %s  OEE %s (A %s, E %s, Q %s), FPY %s, %.0f units, %d orders done (on time %s), %.1f kWh/unit\n",
-			k.Key, f(k.OEE), f(k.Availability), f(k.Effectiveness), f(k.QualityRate), f(k.FPY), k.Units, k.Orders, f(k.OnTime), deref(k.KWhPerUnit))
+		kwh := "-"
+		if k.KWhPerUnit != nil {
+			kwh = fmt.Sprintf("%.2f", *k.KWhPerUnit)
+		}
+		fmt.Fprintf(w, "  %s  OEE %s (A %s, E %s, Q %s), FPY %s, %.0f units, %d orders done (on time %s), %s kWh/unit, %.0f h unobserved\n",
+			k.Key, f(k.OEE), f(k.Availability), f(k.Effectiveness), f(k.QualityRate), f(k.FPY), k.Units, k.Orders, f(k.OnTime), kwh, k.Unobserved)
 	}
 	if al, err := db.Maintenance(true); err == nil && len(al) > 0 {
 		fmt.Fprintf(w, "  maintenance due or overdue: %d plans\n", len(al))
 	}
-}
-
-func deref(p *float64) float64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }

@@ -22,6 +22,7 @@ import (
 	"twin/plant"
 	"twin/twin/datadir"
 	"twin/twin/mes"
+	"twin/twin/window"
 	"twin/viz/scene"
 )
 
@@ -122,6 +123,53 @@ func withAlarms(db *mes.DB, build func() *scene.Scene) func() *scene.Scene {
 		mu.Unlock()
 		return sc
 	}
+}
+
+// withKPIs puts the records' figures for the plant day so far (the same
+// rows GET /api/v1/kpis?by=day and by=station answer) on the tiles and
+// the stations of each scene, computed at most every 5 s.
+func withKPIs(db *mes.DB, build func() *scene.Scene) func() *scene.Scene {
+	var mu sync.Mutex
+	var day *scene.Figures
+	var stations map[string]*scene.Figures
+	var read time.Time
+	return func() *scene.Scene {
+		sc := build()
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(read) > 5*time.Second {
+			read = time.Now()
+			if d, st, err := dayFigures(db); err == nil {
+				day, stations = d, st
+			}
+		}
+		sc.SetKPIs(day, stations)
+		return sc
+	}
+}
+
+// dayFigures are the records' KPI rows of the plant day up to the
+// records' clock, as the views show them.
+func dayFigures(db *mes.DB) (*scene.Figures, map[string]*scene.Figures, error) {
+	to := db.Now()
+	from := window.Day(to, db.Plant().Location)
+	if !from.Before(to) {
+		return nil, nil, nil
+	}
+	pl, sts, err := db.Overview(from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	fig := func(k mes.KPI) *scene.Figures {
+		return &scene.Figures{From: k.From.UnixNano(), To: k.To.UnixNano(), OEE: k.OEE, Availability: k.Availability,
+			Effectiveness: k.Effectiveness, Quality: k.QualityRate, FPY: k.FPY, OnTime: k.OnTime, Units: k.Units,
+			KWhPerUnit: k.KWhPerUnit, UnobservedH: k.Unobserved}
+	}
+	st := map[string]*scene.Figures{}
+	for _, k := range sts {
+		st[k.Key] = fig(k)
+	}
+	return fig(pl), st, nil
 }
 
 func init() {

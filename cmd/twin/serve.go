@@ -64,13 +64,16 @@ and the open orders as they were at --to. Times are written
 	register(&Command{
 		Name:  "forecast",
 		Usage: "--data DIR [--plant FILE] [--at T] [--horizon D] [--replications N] [--json]",
-		Short: "simulate forward from the state in the history: order completion, bottleneck, energy",
-		Long: `Forecast takes the plant's state at --at (default: the latest in the
-history), forks a simulation of the plant from it and runs it --horizon
-ahead, --replications times: the expected completion (mean and 90th
-percentile) of each open order and the chance it is on time, the likely
-bottleneck, the motors made, kWh, energy cost and CO2. Open orders
-restart at their first operation, so the forecast errs late.`,
+		Short: "simulate forward from where the plant stands: order completion, bottleneck, energy",
+		Long: `Forecast takes where the plant stood at --at (default: the latest in the
+history): its open orders with every unit where the history says it is
+(in a buffer, on a machine and for how long, waiting for parts), the
+machines down. It forks a simulation of the plant from there and runs it,
+--replications times, until the open orders are done (or --horizon), with
+the new orders the plant's demand would bring meanwhile: the expected
+completion of each open order (the median of the futures, with their 10th
+and 90th percentiles) and the chance it is done by its due date, the
+likely bottleneck, the units made, kWh, energy cost and CO2.`,
 		Run: runForecast,
 	})
 }
@@ -112,7 +115,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	defer recs.Close()
 	if *httpAddr != "off" {
 		layout := scene.NewLayout(p)
-		src := feed.StoreHistory(tw.st, layout, liveScenes(withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })), log)
+		src := feed.StoreHistory(tw.st, layout, liveScenes(withKPIs(recs, withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
 		wv, err := startWeb(*httpAddr, *token, src, mes.NewAPI(recs), log, stdout)
 		if err != nil {
 			return err
@@ -218,8 +221,13 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		src := feed.StoreHistory(st, layout, liveScenes(func() *scene.Scene {
 			mu.Lock()
-			defer mu.Unlock()
-			return layout.Build(s)
+			sc := layout.Build(s)
+			t := s.Time
+			mu.Unlock()
+			if err := layout.Day(sc, st, t); err != nil {
+				log.Warn("replay: the day's figures", "err", err)
+			}
+			return sc
 		}), log)
 		wv, err = startWeb(*httpAddr, *token, src, nil, log, stdout)
 		if err != nil {
@@ -263,8 +271,8 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	data := fs.String("data", "data/demo", "history `directory`")
 	plantFile := fs.String("plant", "", "plant `file` (default: the plant DIR remembers, else the built-in reference plant)")
 	atS := fs.String("at", "", "forecast from this `time` (default: the latest in the history)")
-	horizon := fs.Duration("horizon", 8*time.Hour, "how far ahead")
-	reps := fs.Int("replications", 10, "replications")
+	horizon := fs.Duration("horizon", 0, "how far ahead (default: until the open orders are done)")
+	reps := fs.Int("replications", 0, "futures to draw (default 60)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseAll(fs, args)
 	if err != nil {
@@ -297,7 +305,11 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	if s, err = st.StateAt(at); err != nil {
 		return err
 	}
-	f, err := forecast.Run(ctx, p, s, forecast.Options{Horizon: *horizon, Replications: *reps})
+	where, err := forecast.Position(p, st, time.Unix(0, at))
+	if err != nil {
+		return err
+	}
+	f, err := forecast.Run(ctx, p, where, time.Unix(0, at), forecast.Options{Horizon: *horizon, Replications: *reps})
 	if err != nil {
 		return err
 	}

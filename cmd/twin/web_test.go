@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"twin/twin/mes"
 	"twin/viz/scene"
 	"twin/viz/web/e2e"
 )
@@ -36,7 +43,9 @@ func (s *syncBuffer) String() string {
 // TestDemoWebPage opens the web page of a running demo in headless
 // Chromium: every station drawn in its state's colour, a state change of
 // the running plant shown within 2 s, the timeline scrubbed into the
-// demo's history and back to live.
+// demo's history and back to live. When the plant stops, the day's OEE
+// is the same in the demo's summary, the records API and the page's tile
+// (one KPI engine, one window).
 func TestDemoWebPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser test runs once, without -short")
@@ -45,11 +54,12 @@ func TestDemoWebPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Chdir("cmd/twin")
+	t.Setenv("TWIN_ADMIN_PASSWORD", adminPassword)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errs syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--for", "2m", "--speed", "60", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0", "--token", "e2e"}, &out, &errs)
+		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--for", "45s", "--linger", "2m", "--speed", "60", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0", "--token", "e2e"}, &out, &errs)
 	}()
 	defer func() { cancel(); <-done }()
 	re := regexp.MustCompile(`web view +(http://\S+)`)
@@ -105,4 +115,88 @@ func TestDemoWebPage(t *testing.T) {
 	}
 	shot, _ := filepath.Abs("viz/web/e2e/out/demo.png")
 	page.Do("shot %s", shot)
+
+	// the plant stops: the summary, the API and the tile agree
+	sum := regexp.MustCompile(`(?m)^  (\d{4}-\d\d-\d\d)  OEE (\S+) \(A (\S+), E (\S+), Q (\S+)\), FPY (\S+),`)
+	var days [][]string
+	for deadline := time.Now().Add(90 * time.Second); days == nil; time.Sleep(100 * time.Millisecond) {
+		if o := out.String(); strings.Contains(o, "the plant has stopped") {
+			days = sum.FindAllStringSubmatch(o, -1)
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no summary after the plant stopped:\n%s\n%s", o, errs.String())
+		}
+	}
+	if len(days) == 0 {
+		t.Fatalf("the summary has no day's KPIs:\n%s", out.String())
+	}
+	last := days[len(days)-1]
+	base := strings.Split(url, "/?")[0]
+	tok := login(t, base, "admin", adminPassword)
+	var rows []mes.KPI
+	getJSON(t, base+"/api/v1/kpis?by=day&from="+last[1], tok, &rows)
+	if len(rows) != 1 || rows[0].OEE == nil {
+		t.Fatalf("the API's day %s: %+v", last[1], rows)
+	}
+	k := rows[0]
+	pc := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100**p)
+	}
+	if api := []string{pc(k.OEE), pc(k.Availability), pc(k.Effectiveness), pc(k.QualityRate), pc(k.FPY)}; !slices.Equal(api, last[2:7]) {
+		t.Fatalf("day %s: the summary says OEE, A, E, Q, FPY %v; the API %v", last[1], last[2:7], api)
+	}
+	var tile []string
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		tile = page.Do("day")
+		// a JavaScript number holds nanoseconds since 1970 to about 256 ns
+		if to, _ := strconv.ParseFloat(tile[0], 64); math.Abs(to-float64(k.To.UnixNano())) < 1000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page's tiles are of the window to %s, the API's to %d", tile[0], k.To.UnixNano())
+		}
+	}
+	if tile[1] != pc(k.OEE) || tile[2] != pc(k.FPY) {
+		t.Fatalf("day %s: the tiles show OEE %s FPY %s, the API %s %s", last[1], tile[1], tile[2], pc(k.OEE), pc(k.FPY))
+	}
+	page.Do("shot %s", shot)
+	t.Logf("day %s: OEE %s (A %s E %s Q %s), FPY %s in the summary, the API and the page", last[1], last[2], last[3], last[4], last[5], last[6])
+}
+
+const adminPassword = "e2e admin password"
+
+// login signs in and returns the API token.
+func login(t *testing.T, base, name, password string) string {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"name": name, "password": password})
+	r, err := http.Post(base+"/api/v1/login", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var v struct{ Token string }
+	if err := json.NewDecoder(r.Body).Decode(&v); err != nil || v.Token == "" {
+		t.Fatalf("login %s: %v %s", name, err, r.Status)
+	}
+	return v.Token
+}
+
+func getJSON(t *testing.T, url, token string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	if r.StatusCode != 200 {
+		b, _ := io.ReadAll(r.Body)
+		t.Fatalf("GET %s: %s %s", url, r.Status, b)
+	}
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
 }

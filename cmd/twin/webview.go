@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"sync"
 	"time"
 
 	"twin/viz/feed"
@@ -27,6 +28,7 @@ type webView struct {
 	addr net.Addr
 	url  string // the page, token included
 	api  bool   // the records API too, under /api/v1/
+	once sync.Once
 }
 
 func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.Logger, stdout io.Writer) (*webView, error) {
@@ -65,8 +67,10 @@ func liveScenes(build func() *scene.Scene) *feed.Live {
 }
 
 func (w *webView) close() {
-	w.feed.Close()
-	w.srv.Close()
+	w.once.Do(func() {
+		w.feed.Close()
+		w.srv.Close()
+	})
 }
 
 // listenFree listens on addr, or on a free port of its host when addr's is

@@ -43,6 +43,11 @@ type Options struct {
 	// Dispatch, when set, replaces every work centre's dispatch rule (the
 	// MES schedules by customer priority, then due date).
 	Dispatch *plant.Rule
+	// Resume starts the plant where a position says it stands (its open
+	// orders, their units, its machines' work in hand and those down)
+	// instead of empty: the virtual plant resuming a history, a forecast.
+	// Its machines down join Down.
+	Resume *Position
 }
 
 // Model is a plant simulation on the kernel. Build it with New, then Run it
@@ -114,8 +119,15 @@ func New(p *plant.Plant, opt Options) (*Model, error) {
 	m.wip.Reset(0, 0)
 	m.energy.init(m)
 	m.startCalendars()
+	if opt.Resume != nil {
+		m.resume(opt.Resume)
+		opt.Down = append(append([]string(nil), opt.Down...), opt.Resume.Down...)
+	}
 	for _, u := range m.units {
 		u.start()
+	}
+	if opt.Resume != nil {
+		m.resumeClocks(opt.Resume.Clocks)
 	}
 	m.startDemand()
 	for _, path := range opt.Down {
@@ -215,6 +227,7 @@ const (
 	drawInspect
 	drawScrap
 	drawRework
+	drawResume // the rest of a run under way when a position was taken
 )
 
 // remainingWork returns the mean processing time, in seconds, from

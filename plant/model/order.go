@@ -43,8 +43,11 @@ type job struct {
 	onFloor bool // counted in WIP
 	alt     *plant.Alternative
 	arrived sim.Time // at the current queue
-	created sim.Time
-	name    string // for events; built when a sink asks for it
+	// comingFrom is the first operation whose arrival is still counted
+	// as coming (wcenter.coming)
+	comingFrom int
+	created    sim.Time
+	name       string // for events; built when a sink asks for it
 }
 
 func (j *job) String() string {
@@ -182,6 +185,7 @@ func (m *Model) release(id, customer string, p *plant.Product, qty int, due sim.
 func (m *Model) launch(o *order, part *plant.Part, r *plant.Routing) {
 	o.launched++
 	j := &job{id: int64(o.seq)<<24 | o.launched, order: o, part: part, routing: r, family: o.product.Family, created: m.env.Now()}
+	m.countComing(j, 0)
 	m.route(j)
 }
 
@@ -254,6 +258,7 @@ func (m *Model) kit(j *job) bool {
 // complete takes a job that finished its routing.
 func (m *Model) complete(j *job) {
 	m.leaveFloor(j)
+	m.arrived(j, len(j.routing.Ops))
 	o := j.order
 	if j.part != nil {
 		// A component: into the order's stock, then wake waiting assemblies.
@@ -277,6 +282,7 @@ func (m *Model) complete(j *job) {
 // component is made again; a scrapped product leaves its order short.
 func (m *Model) scrap(j *job) {
 	m.leaveFloor(j)
+	m.arrived(j, len(j.routing.Ops))
 	m.stats.scrapped++
 	if j.part != nil {
 		m.launch(j.order, j.part, j.routing)
@@ -294,20 +300,13 @@ func (m *Model) finishOrder(o *order) {
 	o.finished, o.completed = true, now
 	m.open--
 	m.emit(event.Order, o.product.ID, "completed", o.id, float64(o.done))
-	if o.release < m.statFrom {
-		return // released during the warm-up
-	}
+	// every order completed in the statistics window counts, whenever it
+	// was released: the records' definition (plant/kpi.Orders)
 	s := &m.stats
-	s.orders++
 	lead := (now - o.release).Hours()
-	s.lead.Add(lead)
-	s.leadHist.Add(lead)
 	late := (now - o.due).Hours()
-	if late <= 0 {
-		s.onTime++
-		late = 0
-	}
-	s.tardiness.Add(late)
+	s.orders.AddHours(lead, late)
+	s.tardiness.Add(max(late, 0))
 }
 
 // enterFloor and leaveFloor count work in process: jobs in buffers and

@@ -3,8 +3,10 @@ package model
 import (
 	"math"
 	"sort"
+	"time"
 
 	"twin/plant/event"
+	"twin/plant/kpi"
 	"twin/sim"
 )
 
@@ -16,12 +18,10 @@ type runStats struct {
 	maintenance       int64
 	inspections       int64
 	failedInspections int64
-	orders            int64 // completed orders released in the window
-	onTime            int64
-	lead              sim.Tally // order lead time, hours
-	leadHist          sim.Histogram
-	tardiness         sim.Tally // hours late (0 if on time)
-	flow              sim.Tally // product unit flow time, hours
+	orders            kpi.Orders      // completed in the window: on time, lead time
+	firstPass         kpi.Inspections // first inspections of units and their passes
+	tardiness         sim.Tally       // hours late (0 if on time)
+	flow              sim.Tally       // product unit flow time, hours
 }
 
 func (s *runStats) reset() { *s = runStats{} }
@@ -29,13 +29,14 @@ func (s *runStats) reset() { *s = runStats{} }
 // Result holds the key performance indicators of a run's statistics
 // window.
 //
-// Stations follow ISO 22400-2's time model. Planned operation time (POT)
-// is the time the machine's calendar is on; planned busy time PBT = POT −
-// planned maintenance; actual production time APT is time running; actual
-// setup time AUST is time changing over; delays (failures) count against
-// availability. Then Availability = APT / PBT, Effectiveness = PRU × PQ /
-// APT (PRU: the mean processing time of what was produced), Quality = GQ /
-// PQ, OEE = A × E × Q, and Utilisation = (APT + AUST) / PBT.
+// Stations, work centres and the plant follow ISO 22400-2's time model as
+// the one KPI engine computes it for the twin (package plant/kpi): planned
+// busy time from the calendar, availability APT / PBT, effectiveness PRU
+// × PQ / APT with each part's planned time pro-rated to the window,
+// quality GQ / PQ, OEE = A × E × Q; a work centre's and the plant's
+// figures are those of the sums of their machines' times and quantities.
+// Utilisation = (APT + AUST) / PBT. Orders count when completed in the
+// window, on time when completed by their due date.
 type Result struct {
 	Hours float64 // length of the statistics window
 
@@ -43,7 +44,7 @@ type Result struct {
 	Scrapped   int64   // parts and products scrapped
 	Throughput float64 // finished products per day (24 h)
 
-	Orders      int64   // orders released in the window and completed
+	Orders      int64   // orders completed in the window
 	OpenOrders  int     // orders not completed at the end
 	OnTime      float64 // fraction of those delivered by their due date
 	Tardiness   float64 // mean hours late (on-time orders count 0)
@@ -54,8 +55,18 @@ type Result struct {
 
 	Inspections       int64
 	FailedInspections int64
+	FPY               float64 // first-pass yield of the units first inspected in the window
 	Failures          int64
 	Maintenance       int64
+
+	// The plant's ISO 22400 figures: its machines' times and quantities
+	// summed.
+	Availability  float64
+	Effectiveness float64
+	Quality       float64
+	OEE           float64
+	Times         kpi.Times
+	Quantities    kpi.Quantities
 
 	EnergyKWh    float64
 	EnergyCost   float64 // in the plant currency
@@ -74,6 +85,8 @@ type Station struct {
 	Path          string
 	WorkCenter    string
 	StateHours    map[string]float64
+	Times         kpi.Times
+	Quantities    kpi.Quantities
 	Utilisation   float64
 	Availability  float64
 	Effectiveness float64
@@ -89,7 +102,7 @@ type Station struct {
 type WorkCenter struct {
 	ID          string
 	Utilisation float64 // mean of its machines
-	OEE         float64 // mean of its machines
+	OEE         float64 // of its machines' times and quantities summed
 	Queue       float64 // time-average jobs in its buffer
 }
 
@@ -102,20 +115,22 @@ func (m *Model) Result() *Result {
 		Hours:             span.Hours(),
 		Produced:          m.stats.produced,
 		Scrapped:          m.stats.scrapped,
-		Orders:            m.stats.orders,
+		Orders:            int64(m.stats.orders.Completed),
 		OpenOrders:        m.open,
+		OnTime:            m.stats.orders.OnTimeRate(),
 		Tardiness:         m.stats.tardiness.Mean(),
-		LeadTime:          m.stats.lead.Mean(),
-		LeadTimeP95:       m.stats.leadHist.Quantile(0.95),
+		LeadTime:          m.stats.orders.LeadTime(),
+		LeadTimeP95:       m.stats.orders.LeadTimeQuantile(0.95),
 		FlowTime:          m.stats.flow.Mean(),
 		WIP:               m.wip.Mean(now),
 		Inspections:       m.stats.inspections,
 		FailedInspections: m.stats.failedInspections,
+		FPY:               m.stats.firstPass.FPY(),
 		Failures:          m.stats.failures,
 		Maintenance:       m.stats.maintenance,
 		EnergyKWh:         m.energy.kwh,
 		EnergyCost:        m.energy.cost,
-		CO2Kg:             m.energy.kwh * m.p.Energy.Emission.Factor,
+		CO2Kg:             kpi.CO2(m.energy.kwh, m.p.Energy.Emission.Factor),
 		EnergyByBand:      map[string]float64{},
 		Events:            m.env.Fired(),
 	}
@@ -127,21 +142,24 @@ func (m *Model) Result() *Result {
 	if span > 0 {
 		r.Throughput = float64(r.Produced) / span.Hours() * 24
 	}
-	if r.Orders > 0 {
-		r.OnTime = float64(m.stats.onTime) / float64(r.Orders)
-	} else {
-		r.OnTime = math.NaN()
-	}
 	for _, w := range m.wcs {
 		wr := WorkCenter{ID: w.p.ID(), Queue: w.queueLen.Mean(now)}
+		var t kpi.Times
+		var q kpi.Quantities
 		for _, u := range w.units {
 			s := u.result(now)
 			r.Stations = append(r.Stations, s)
 			wr.Utilisation += s.Utilisation / float64(len(w.units))
-			wr.OEE += s.OEE / float64(len(w.units))
+			t.Add(s.Times)
+			q.Add(s.Quantities)
 		}
+		wr.OEE = zeroNaN(kpi.Compute(t, q).OEE)
+		r.Times.Add(t)
+		r.Quantities.Add(q)
 		r.WorkCenters = append(r.WorkCenters, wr)
 	}
+	f := kpi.Compute(r.Times, r.Quantities)
+	r.Availability, r.Effectiveness, r.Quality, r.OEE = f.Availability, f.Effectiveness, f.QualityRate, f.OEE
 	best := -1.0
 	for _, w := range r.WorkCenters {
 		if w.Utilisation > best {
@@ -151,42 +169,59 @@ func (m *Model) Result() *Result {
 	return r
 }
 
-// result computes a machine's indicators at now.
+// result computes a machine's indicators at now. A run under way counts
+// the share of its planned time done so far (its end is known here: the
+// timer's, or what is left of a paused run).
 func (u *unit) result(now sim.Time) Station {
 	st := u.stateTime
 	st[u.state] += now - u.since
 	energy := u.energy + u.power[u.state]*(now-u.since).Hours()
+	k := u.kpi // a copy: the run goes on
+	k.Close(int64(now))
+	if u.phase == phRun && len(u.jobs) > 0 { // running, or paused (a failure, the end of a shift)
+		left := u.remaining
+		if u.timer.Pending() {
+			left = u.timer.When() - now
+		}
+		var planned time.Duration
+		for _, j := range u.jobs {
+			_, d := j.step()
+			planned += kpi.PerUnitTime(d, u.wc.p)
+		}
+		k.Pending(time.Duration(left), planned)
+	}
 	s := Station{
 		Path:       u.path,
 		WorkCenter: u.wc.p.ID(),
 		StateHours: map[string]float64{},
+		Times:      k.Times(),
+		Quantities: k.Quantities(),
 		Produced:   u.produced,
 		Good:       u.good,
 		Reject:     u.reject,
 		EnergyKWh:  energy,
 	}
-	total := sim.Time(0)
+	s.Quantities.EnergyKWh = energy
 	for i, t := range st {
-		total += t
 		if t > 0 {
 			s.StateHours[event.MachineState(i).String()] = t.Hours()
 		}
 	}
-	pot := total - st[event.Off] - st[event.Unknown]
-	pbt := pot - st[event.Maintenance]
-	apt := st[event.Running]
-	if pbt > 0 {
-		s.Availability = apt.Seconds() / pbt.Seconds()
-		s.Utilisation = (apt + st[event.Setup]).Seconds() / pbt.Seconds()
+	f := kpi.Compute(s.Times, s.Quantities)
+	s.Availability, s.Effectiveness, s.Quality, s.OEE = zeroNaN(f.Availability), zeroNaN(f.Effectiveness), zeroNaN(f.QualityRate), zeroNaN(f.OEE)
+	if pbt := s.Times.PBT(); pbt > 0 {
+		s.Utilisation = float64(s.Times.APT+s.Times.AUST) / float64(pbt)
 	}
-	if apt > 0 {
-		s.Effectiveness = u.planned / apt.Seconds()
-	}
-	if u.produced > 0 {
-		s.Quality = float64(u.good) / float64(u.produced)
-	}
-	s.OEE = s.Availability * s.Effectiveness * s.Quality
 	return s
+}
+
+// zeroNaN is x, or 0 when x is not defined (a machine that never worked
+// has no availability): the results' tables average numbers.
+func zeroNaN(x float64) float64 {
+	if math.IsNaN(x) {
+		return 0
+	}
+	return x
 }
 
 // Metric is one named number of a result, for tables and for aggregating
@@ -218,6 +253,11 @@ func (r *Result) Metrics() []Metric {
 		{"energy_per_unit", "kWh/unit", perUnit(r.EnergyKWh, r.Produced)},
 		{"energy_cost_per_unit", "currency/unit", perUnit(r.EnergyCost, r.Produced)},
 		{"co2_per_unit", "kg/unit", perUnit(r.CO2Kg, r.Produced)},
+		{"oee", "fraction", r.OEE},
+		{"availability", "fraction", r.Availability},
+		{"effectiveness", "fraction", r.Effectiveness},
+		{"quality_rate", "fraction", r.Quality},
+		{"fpy", "fraction", r.FPY},
 		{"failures", "count", float64(r.Failures)},
 		{"inspections_per_good", "ratio", perUnit(float64(r.Inspections), r.Inspections-r.FailedInspections)},
 	}
@@ -249,9 +289,4 @@ func (r *Result) Metrics() []Metric {
 	return ms
 }
 
-func perUnit(x float64, n int64) float64 {
-	if n <= 0 {
-		return math.NaN()
-	}
-	return x / float64(n)
-}
+func perUnit(x float64, n int64) float64 { return kpi.PerUnit(x, float64(n)) }

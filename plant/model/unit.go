@@ -1,8 +1,11 @@
 package model
 
 import (
+	"time"
+
 	"twin/plant"
 	"twin/plant/event"
+	"twin/plant/kpi"
 	"twin/sim"
 )
 
@@ -36,6 +39,7 @@ type unit struct {
 	phase      phase
 	timer      sim.Event // end of the current phase
 	remaining  sim.Time  // left of a paused phase
+	runTotal   sim.Time  // the length of the current run, drawn at its start
 	lastFamily string
 	wake       sim.Event // a poke: next at the current instant
 	batchWake  sim.Event
@@ -54,13 +58,14 @@ type unit struct {
 
 	// Statistics since the statistics started.
 	produced, good, reject int64
-	planned                float64 // seconds of planned run time of what was produced (ISO 22400 PRU × PQ)
+	kpi                    kpi.Machine // ISO 22400 times and quantities, by the one KPI engine
 	// Cumulative counters, as a machine's PLC would report them.
 	totalGood, totalReject int64
 }
 
 func newUnit(m *Model, p *plant.Unit, wc *wcenter) *unit {
 	u := &unit{m: m, p: p, wc: wc, path: p.Path(), state: event.Unknown}
+	u.kpi.Open(0, event.Unknown, false, 0, true)
 	wc.units = append(wc.units, u)
 	pw := p.Power
 	u.power[event.Off] = pw.Off
@@ -217,7 +222,8 @@ func (u *unit) startRun() {
 			u.m.emit(event.OpStarted, u.path, j.routing.Ops[j.op].ID, j.String(), 0)
 		}
 	}
-	u.begin(phRun, u.m.draw(d, j, purpose), event.Running)
+	u.runTotal = u.m.draw(d, j, purpose)
+	u.begin(phRun, u.runTotal, event.Running)
 }
 
 // begin starts a phase lasting d.
@@ -299,16 +305,11 @@ func (u *unit) finish() {
 		op := j.routing.Ops[j.op]
 		_, d := j.step()
 		inspected := op.Inspect != nil && !j.rework
+		first := inspected && j.attempt == 0
 		u.produced++
-		if d != nil {
-			// ISO 22400 PRU: the planned time of one unit; a batch
-			// machine's cycle serves up to Max units.
-			pru := d.Mean()
-			if b := u.wc.p.Batch; b != nil && b.Max > 1 {
-				pru /= float64(b.Max)
-			}
-			u.planned += pru
-		}
+		// ISO 22400 PRU: the planned time of one unit; a batch
+		// machine's cycle serves up to Max units.
+		pru := kpi.PerUnitTime(d, u.wc.p)
 		good := true
 		switch {
 		case j.rework:
@@ -321,12 +322,15 @@ func (u *unit) finish() {
 				break
 			}
 			m.stats.failedInspections++
+			if first {
+				m.stats.firstPass.Add(false)
+			}
 			if op.Inspect.Rework == nil || m.chance(op.Inspect.Scrap, j, drawScrap) {
 				m.stats.inspections++
-				u.count(j, false)
-				if m.sink != nil {
+				if m.sink != nil { // the operation ends, then the machine counts it
 					m.emit(event.OpFinished, u.path, op.ID, j.String(), 0)
 				}
+				u.count(j, false, pru)
 				m.scrap(j)
 				continue
 			}
@@ -337,8 +341,10 @@ func (u *unit) finish() {
 		}
 		if inspected {
 			m.stats.inspections++
+			if first && good {
+				m.stats.firstPass.Add(true)
+			}
 		}
-		u.count(j, good)
 		if m.sink != nil {
 			g := 0.0
 			if good {
@@ -346,14 +352,20 @@ func (u *unit) finish() {
 			}
 			m.emit(event.OpFinished, u.path, op.ID, j.String(), g)
 		}
+		u.count(j, good, pru)
 		u.out = append(u.out, j)
 	}
 	clear(u.jobs)
 	u.jobs = u.jobs[:0]
 }
 
-// count books a produced part as good or rejected.
-func (u *unit) count(j *job, good bool) {
+// count books a produced part as good or rejected, planned to take pru.
+func (u *unit) count(j *job, good bool, pru time.Duration) {
+	if good {
+		u.kpi.Count(int64(u.m.env.Now()), 1, 0, pru)
+	} else {
+		u.kpi.Count(int64(u.m.env.Now()), 0, 1, pru)
+	}
 	if good {
 		u.good++
 		u.totalGood++
@@ -446,6 +458,7 @@ func (u *unit) setState(s event.MachineState) {
 	u.energy += u.power[old] * dt.Hours()
 	m.energy.change(now, u.power[s]-u.power[old])
 	u.state, u.since = s, now
+	u.kpi.State(int64(now), s)
 	if m.sink != nil {
 		m.emit(event.State, u.path, "", "", float64(s))
 		m.emit(event.Measure, u.path, "power_kw", "", u.power[s])
@@ -458,7 +471,8 @@ func (u *unit) resetStats(now sim.Time) {
 	u.stateTime = [9]sim.Time{}
 	u.energy = 0
 	u.since = now
-	u.produced, u.good, u.reject, u.planned = 0, 0, 0, 0
+	u.produced, u.good, u.reject = 0, 0, 0
+	u.kpi.Reset(int64(now))
 }
 
 // setShift turns the machine's calendar on or off.
@@ -467,6 +481,7 @@ func (u *unit) setShift(on bool) {
 		return
 	}
 	u.onShift = on
+	u.kpi.Calendar(int64(u.m.env.Now()), on)
 	if !on {
 		if u.phase != phMaint {
 			u.pause()

@@ -20,6 +20,9 @@ type wcenter struct {
 	rule     plant.Rule
 	pending  []*job  // released jobs waiting for room, not held by a machine
 	blocked  []*unit // machines holding a finished job for this buffer
+	// coming counts the jobs on their way here (launched, not arrived
+	// yet): a batch below its minimum goes after its wait when none are.
+	coming int
 
 	queueLen sim.TimeWeighted
 }
@@ -42,6 +45,7 @@ func (w *wcenter) enqueue(j *job, a *plant.Alternative) {
 	now := w.m.env.Now()
 	if !j.rework {
 		j.alt = a
+		w.m.arrived(j, j.op)
 	}
 	j.arrived = now
 	w.queue = append(w.queue, j)
@@ -186,6 +190,10 @@ func (w *wcenter) pickBatch(u *unit) (batch []int, wake sim.Time) {
 	case len(batch) >= min && now-oldest >= b.MaxWait:
 		return batch, 0
 	case len(batch) >= min:
+		return nil, oldest + b.MaxWait
+	case w.coming == 0 && now-oldest >= b.MaxWait:
+		return batch, 0 // nothing more is on its way: the plant runs what it has
+	case w.coming == 0:
 		return nil, oldest + b.MaxWait
 	}
 	return nil, 0

@@ -1,16 +1,15 @@
-// Package forecast runs the plant forward from its live state: the open
-// orders, the machines that are down, the plant clock now. It answers the
+// Package forecast runs the plant forward from where it stands: the
+// open orders with every unit where the history says it is (Position),
+// the machines that are down, the plant clock now. It answers the
 // questions a shift leader asks at the start of a shift: when will each
 // open order be done, will it be late, where is the bottleneck going to
-// be, how much energy will the next hours take.
+// be, how much energy will the coming hours take.
 //
-// A forecast is a fork: the live state is turned into the starting point
-// of a simulation of the same plant (package plant/model), which runs
-// several replications over the horizon. What it cannot know from the
-// state (how far each part in process has got) it approximates: every
-// open order restarts with its remaining quantity at its first operation.
-// That errs late for orders far along their routing, so the forecast is a
-// conservative one; say so where it is shown.
+// A forecast is a fork: the position is the starting point of a
+// simulation of the same plant (package plant/model), which runs several
+// replications, each until the open orders are done (or a horizon), with
+// the new orders the plant's demand would bring meanwhile. An order is on
+// time when it is completed by its due date, as the records count it.
 package forecast
 
 import (
@@ -20,6 +19,7 @@ import (
 	"math"
 	"runtime"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -27,51 +27,63 @@ import (
 	"twin/plant/event"
 	"twin/plant/model"
 	"twin/sim"
-	"twin/twin/state"
 )
 
 // Options configure a forecast.
 type Options struct {
-	Horizon      time.Duration // how far ahead; 8 h by default
-	Replications int           // 10 by default
-	Seed         uint64        // 1 by default
-	Workers      int           // replications at a time; all cores by default
-	// NewDemand adds the orders the plant's generator would bring in over
-	// the horizon; by default only the open orders are worked.
-	NewDemand bool
+	// Horizon is how far ahead to run; zero: until every open order is
+	// done, at most MaxHorizon.
+	Horizon    time.Duration
+	MaxHorizon time.Duration // 60 days by default
+	// Replications is how many futures to draw (60 by default: the
+	// median and the 90th percentile of a completion need that many).
+	Replications int
+	Seed         uint64 // 1 by default
+	Workers      int    // replications at a time; all cores by default
+	// NoNewDemand works the open orders only; by default the plant's
+	// order generator brings its new orders too, as the plant would
+	// receive them (they compete for the machines).
+	NoNewDemand bool
 }
 
 // Order is the forecast of one open order.
 type Order struct {
 	ID        string    `json:"id"`
 	Product   string    `json:"product"`
-	Remaining int       `json:"remaining"`
+	Remaining int       `json:"remaining" doc:"units still to make"`
 	Due       time.Time `json:"due,omitzero"`
 	// Done is the fraction of replications in which the order completed
 	// within the horizon; the times below are over those replications.
-	Done       float64   `json:"done"`
-	Completion time.Time `json:"completion,omitzero"` // mean
-	P90        time.Time `json:"p90,omitzero"`        // 90% of completions by then
-	OnTime     float64   `json:"on_time"`             // fraction of replications done by the due date
+	Done float64 `json:"done"`
+	// Completion is the expected completion: the median of the
+	// replications' (half the futures have the order done by then). A
+	// plant works shifts, so completions cluster before a shift's end or
+	// after the next one's start: the median is one of those times, the
+	// mean of them often a time the plant is closed.
+	Completion time.Time `json:"completion,omitzero"`
+	Mean       time.Time `json:"mean,omitzero"` // the mean of the completions
+	P10        time.Time `json:"p10,omitzero"`  // 10% of completions by then
+	P90        time.Time `json:"p90,omitzero"`  // 90% of completions by then
+	OnTime     float64   `json:"on_time"`       // fraction of replications done by the due date
 }
 
 // Result is a forecast.
 type Result struct {
 	From         time.Time `json:"from"`
-	Horizon      string    `json:"horizon"`
+	Horizon      string    `json:"horizon" doc:"how far the replications ran"`
 	Replications int       `json:"replications"`
+	Units        string    `json:"units" doc:"what the plant calls its finished units"`
 	Orders       []Order   `json:"orders"`
 	// Bottleneck is the work centre most often the bottleneck, and Share
 	// the fraction of replications in which it was.
 	Bottleneck      string             `json:"bottleneck"`
 	BottleneckShare float64            `json:"bottleneck_share"`
 	Utilisation     map[string]float64 `json:"utilisation"` // mean per work centre
-	Produced        Stat               `json:"produced"`
+	Produced        Stat               `json:"produced" doc:"finished units over the horizon"`
 	EnergyKWh       Stat               `json:"energy_kwh"`
 	EnergyCost      Stat               `json:"energy_cost"`
 	CO2Kg           Stat               `json:"co2_kg"`
 	Down            []string           `json:"down,omitempty"` // units down at the start
-	Skipped         []string           `json:"skipped,omitempty"`
 }
 
 // Stat is a mean and the half-width of its 95% confidence interval.
@@ -80,16 +92,16 @@ type Stat struct {
 	CI   float64 `json:"ci95"`
 }
 
-// Run forecasts plant p from state st (its clock is st.Time).
-func Run(ctx context.Context, p *plant.Plant, st *state.State, opt Options) (*Result, error) {
-	if p == nil || st == nil {
-		return nil, errors.New("forecast: nil plant or state")
+// Run forecasts plant p from position pos, taken at now.
+func Run(ctx context.Context, p *plant.Plant, pos *model.Position, now time.Time, opt Options) (*Result, error) {
+	if p == nil || pos == nil {
+		return nil, errors.New("forecast: nil plant or position")
 	}
-	if opt.Horizon <= 0 {
-		opt.Horizon = 8 * time.Hour
+	if opt.MaxHorizon <= 0 {
+		opt.MaxHorizon = 60 * 24 * time.Hour
 	}
 	if opt.Replications <= 0 {
-		opt.Replications = 10
+		opt.Replications = 60
 	}
 	if opt.Seed == 0 {
 		opt.Seed = 1
@@ -97,50 +109,27 @@ func Run(ctx context.Context, p *plant.Plant, st *state.State, opt Options) (*Re
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
-	now := time.Unix(0, st.Time).In(p.Location)
-	if st.Time == 0 {
-		now = p.Start
-	}
-	res := &Result{From: now, Horizon: opt.Horizon.String(), Replications: opt.Replications, Utilisation: map[string]float64{}}
-
-	products := map[string]*plant.Product{}
-	for _, pr := range p.Products {
-		products[pr.ID] = pr
-	}
-	var orders []plant.Order
-	for _, o := range st.Orders() {
-		if o.Status == "completed" || o.Status == "cancelled" || o.Status == "shipped" {
+	now = now.In(p.Location)
+	res := &Result{From: now, Replications: opt.Replications, Units: p.UnitName(), Utilisation: map[string]float64{}, Down: pos.Down}
+	open := map[string]bool{}
+	first := 0 // new orders are numbered after the open ones
+	for _, o := range pos.Orders {
+		if o.Remaining() <= 0 {
 			continue
 		}
-		left := int(math.Round(o.Quantity - o.Done))
-		pr := products[o.Product]
-		if left <= 0 || pr == nil {
-			if left > 0 {
-				res.Skipped = append(res.Skipped, fmt.Sprintf("%s: unknown product %q", o.ID, o.Product))
+		open[o.ID] = true
+		res.Orders = append(res.Orders, Order{ID: o.ID, Product: o.Product.ID, Remaining: o.Remaining(), Due: o.Due})
+		if len(o.ID) > 1 && o.ID[0] == 'G' {
+			if n, err := strconv.Atoi(o.ID[1:]); err == nil {
+				first = max(first, n+1)
 			}
-			continue
-		}
-		po := plant.Order{ID: o.ID, Product: pr, Quantity: left, Release: now, Priority: o.Priority}
-		if o.Due != 0 {
-			po.Due = time.Unix(0, o.Due).In(p.Location)
-		} else {
-			po.Due = now.Add(100 * 365 * 24 * time.Hour)
-		}
-		orders = append(orders, po)
-		res.Orders = append(res.Orders, Order{ID: o.ID, Product: pr.ID, Remaining: left, Due: time.Unix(0, o.Due)})
-		if o.Due == 0 {
-			res.Orders[len(res.Orders)-1].Due = time.Time{}
-		}
-	}
-	for _, u := range p.Units {
-		if a := st.Asset(u.Path()); a != nil && a.State == event.Down {
-			res.Down = append(res.Down, u.Path())
 		}
 	}
 
 	type rep struct {
 		done map[string]int64 // order → completion (Unix ns)
 		res  *model.Result
+		end  sim.Time
 		err  error
 	}
 	reps := make([]rep, opt.Replications)
@@ -153,41 +142,24 @@ func Run(ctx context.Context, p *plant.Plant, st *state.State, opt Options) (*Re
 			for i := range next {
 				r := &reps[i]
 				r.done = map[string]int64{}
-				mo := model.Options{
-					Seed:    sim.ReplicationSeed(opt.Seed, i),
-					Horizon: sim.Time(opt.Horizon),
-					Source:  event.Forecast,
-					Start:   now,
-					Down:    res.Down,
+				m, err := model.New(p, model.Options{
+					Seed:        sim.ReplicationSeed(opt.Seed, i),
+					Source:      event.Forecast,
+					Start:       now,
+					Resume:      pos,
+					NoGenerator: opt.NoNewDemand,
+					FirstOrder:  first,
 					Sink: event.SinkFunc(func(e event.Event) {
-						if e.Kind == event.Order && e.Name == "completed" {
+						if e.Kind == event.Order && e.Name == "completed" && open[e.Ref] {
 							r.done[e.Ref] = e.Time
 						}
 					}),
-				}
-				if opt.NewDemand {
-					// the open orders plus the generator's
-					pl := *p
-					pl.Demand.Orders = orders
-					m, err := model.New(&pl, mo)
-					if err != nil {
-						r.err = err
-						continue
-					}
-					m.RunUntil(sim.Time(opt.Horizon))
-					r.res = m.Result()
-					continue
-				}
-				mo.Orders = orders
-				if mo.Orders == nil {
-					mo.Orders = []plant.Order{}
-				}
-				m, err := model.New(p, mo)
+				})
 				if err != nil {
 					r.err = err
 					continue
 				}
-				m.RunUntil(sim.Time(opt.Horizon))
+				r.end = runUntilDone(ctx, m, r.done, len(open), opt)
 				r.res = m.Result()
 			}
 		}()
@@ -206,11 +178,14 @@ func Run(ctx context.Context, p *plant.Plant, st *state.State, opt Options) (*Re
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	var horizon sim.Time
 	for _, r := range reps {
 		if r.err != nil {
-			return nil, r.err
+			return nil, fmt.Errorf("forecast: %w", r.err)
 		}
+		horizon = max(horizon, r.end)
 	}
+	res.Horizon = horizon.Std().Round(time.Minute).String()
 
 	n := float64(len(reps))
 	for i := range res.Orders {
@@ -233,9 +208,12 @@ func Run(ctx context.Context, p *plant.Plant, st *state.State, opt Options) (*Re
 			for _, t := range times {
 				sum += float64(t - now.UnixNano())
 			}
-			o.Completion = now.Add(time.Duration(sum / float64(len(times)))).Round(time.Second)
-			k := int(math.Ceil(0.9*float64(len(times)))) - 1
-			o.P90 = time.Unix(0, times[max(k, 0)]).In(p.Location).Round(time.Second)
+			o.Mean = now.Add(time.Duration(sum / float64(len(times)))).Round(time.Second)
+			q := func(f float64) time.Time {
+				k := int(math.Ceil(f*float64(len(times)))) - 1
+				return time.Unix(0, times[min(max(k, 0), len(times)-1)]).In(p.Location).Round(time.Second)
+			}
+			o.Completion, o.P10, o.P90 = q(0.5), q(0.1), q(0.9)
 		}
 	}
 	sort.SliceStable(res.Orders, func(a, b int) bool {
@@ -269,6 +247,23 @@ func Run(ctx context.Context, p *plant.Plant, st *state.State, opt Options) (*Re
 	res.EnergyCost = stat(&cost)
 	res.CO2Kg = stat(&co2)
 	return res, nil
+}
+
+// runUntilDone runs m for the horizon, or (no horizon) until the open
+// orders are done, at most the longest horizon, and returns where it
+// stopped.
+func runUntilDone(ctx context.Context, m *model.Model, done map[string]int64, open int, opt Options) sim.Time {
+	if opt.Horizon > 0 {
+		m.RunUntil(sim.Time(opt.Horizon))
+		return sim.Time(opt.Horizon)
+	}
+	limit := sim.Time(opt.MaxHorizon)
+	for t := sim.Hour; ; t += sim.Hour {
+		m.RunUntil(t)
+		if len(done) >= open || t >= limit || ctx.Err() != nil {
+			return t
+		}
+	}
 }
 
 func stat(t *sim.Tally) Stat {

@@ -1,51 +1,63 @@
 package mes
 
 import (
-	"math"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"twin/plant"
-	"twin/plant/event"
+	"twin/plant/kpi"
+	"twin/twin/window"
 )
 
-// KPI is one row of key performance indicators after ISO 22400-2. Times
-// are hours. The time model (README.md, "KPIs") maps the twin's machine
-// states onto ISO 22400's times:
+// KPI is one row of key performance indicators after ISO 22400-2,
+// computed by the one KPI engine (plant/kpi; its package doc has the
+// time model). Times are hours:
 //
-//	PBT  planned busy time     = every state but off (no shift) and maintenance (planned downtime, PDOT)
-//	APT  actual production time = running
-//	ASUT actual setup time      = setup
-//	ADOT actual unit down time  = down (failures)
-//	ADET actual unit delay time = idle, starved, blocked, unknown
+//	POT  planned operation time   calendar working time observed, and work outside it (overtime)
+//	PBT  planned busy time        POT less planned downtime
+//	APT  actual production time   running
+//	AUST actual unit setup time   setup
+//	ADET actual unit delay time   down (failure) or blocked while planned
+//	ADOT actual unit down time    idle, starved or off while planned (available, no order)
+//	PDOT planned downtime         planned maintenance while planned
 //
-// and PQ (produced) = good + reject counted by the machine, GQ = good,
-// SQ = reject; PRI (planned run time per item) is the routing's mean
-// time, weighted by the operations confirmed at the machine in the window.
+// and time the twin did not observe (no reading yet, a source gone) is
+// unobserved: neither planned nor lost. PQ (produced) = good + reject
+// counted by the machines, GQ = good, SQ = reject; the planned run time
+// of what was produced (PRU × PQ) is each count's planned time per unit,
+// pro-rated to the share of its run inside the window.
 //
 //	Availability  = APT / PBT
-//	Effectiveness = PRI × PQ / APT
+//	Effectiveness = PRU × PQ / APT
 //	Quality rate  = GQ / PQ
 //	OEE           = Availability × Effectiveness × Quality rate
 //
+// Per-unit figures divide by the units completed in the window (good
+// units at the work centres of the products' last operations; for a
+// station its good units, for a line those of its last work centre).
 // Ratios that do not apply (no planned time, no production) are omitted.
 type KPI struct {
 	By   string    `json:"by" enum:"station,line,order,day"`
 	Key  string    `json:"key" doc:"station id, line id, order id or plant-local date"`
 	From time.Time `json:"from,omitzero"`
-	To   time.Time `json:"to,omitzero"`
+	To   time.Time `json:"to,omitzero" doc:"the end of the window, or of what was observed when that is earlier (now)"`
 
-	PBT  float64 `json:"pbt_h"`
-	APT  float64 `json:"apt_h"`
-	ASUT float64 `json:"asut_h"`
-	ADOT float64 `json:"adot_h"`
-	ADET float64 `json:"adet_h"`
-	PDOT float64 `json:"pdot_h"`
-	PQ   float64 `json:"pq"`
-	GQ   float64 `json:"gq"`
-	SQ   float64 `json:"sq"`
+	POT        float64 `json:"pot_h"`
+	PBT        float64 `json:"pbt_h"`
+	APT        float64 `json:"apt_h"`
+	AUST       float64 `json:"aust_h"`
+	ADET       float64 `json:"adet_h"`
+	ADOT       float64 `json:"adot_h"`
+	PDOT       float64 `json:"pdot_h"`
+	Overtime   float64 `json:"overtime_h" doc:"production and setup outside the calendar (part of APT and AUST)"`
+	OffShift   float64 `json:"off_shift_h" doc:"observed time outside the calendar, not working"`
+	Unobserved float64 `json:"unobserved_h" doc:"time without a known machine state (not counted against availability)"`
+	Planned    float64 `json:"planned_h" doc:"planned run time of what was produced (PRU × PQ), pro-rated to the window"`
+	PQ         float64 `json:"pq"`
+	GQ         float64 `json:"gq"`
+	SQ         float64 `json:"sq"`
 
 	Availability  *float64 `json:"availability,omitempty"`
 	Effectiveness *float64 `json:"effectiveness,omitempty"`
@@ -56,7 +68,7 @@ type KPI struct {
 	FPY       *float64 `json:"fpy,omitempty" doc:"first-pass yield: units passing their first inspection / units inspected"`
 	ScrapRate *float64 `json:"scrap_rate,omitempty" doc:"SQ / PQ (stations, lines, days); scrapped units / units (orders)"`
 
-	Units      float64  `json:"units" doc:"finished good units the per-unit figures divide by"`
+	Units      float64  `json:"units" doc:"units completed, the per-unit figures divide by"`
 	Orders     int      `json:"orders_completed"`
 	OnTime     *float64 `json:"on_time,omitempty" doc:"orders completed by their due date / orders completed"`
 	LeadTimeH  *float64 `json:"lead_time_h,omitempty" doc:"mean release → completion"`
@@ -66,6 +78,9 @@ type KPI struct {
 	CO2PerUnit *float64 `json:"co2_kg_per_unit,omitempty"`
 	LabourH    float64  `json:"labour_h"`
 	LabourPer  *float64 `json:"labour_h_per_unit,omitempty"`
+
+	times kpi.Times
+	qty   kpi.Quantities
 }
 
 // KPIQuery asks for KPIs.
@@ -77,175 +92,44 @@ type KPIQuery struct {
 	Order    string
 }
 
-// machine accumulates one machine's times and counters over a window.
-// Counters are cumulative: the window counts their increases between
-// observations (a counter that goes down was reset and counts from 0), so
-// a machine first seen in the window contributes nothing for the parts it
-// had made before.
-type machine struct {
-	dur           [9]float64 // seconds by state
-	state         event.MachineState
-	last          int64
-	seen          bool
-	good, rej     counter
-	kwh           counter
-	kw            float64 // power, for machines without an energy meter
-	kwhIntegrated float64
-	finished      [][2]string // operations finished on it (op, order), when the twin is told
-}
-
-type counter struct {
-	known bool
-	last  float64
-	sum   float64
-}
-
-func (c *counter) observe(v float64) {
-	if c.known {
-		if d := v - c.last; d >= 0 {
-			c.sum += d
-		} else {
-			c.sum += v // reset
-		}
+// fold runs the KPI engine over the twin's history in [from, to) (see
+// twin/window), orders of the records naming their products.
+func (d *DB) fold(from, to time.Time) (*kpi.Fold, error) {
+	var h window.History
+	if d.hist != nil {
+		h = d.hist
 	}
-	c.known, c.last = true, v
-}
-
-// machines reads the twin's history over [from, to): the state at from,
-// then every event up to to.
-func (d *DB) machines(from, to time.Time) (map[string]*machine, error) {
-	out := map[string]*machine{}
-	for _, u := range d.p.Units {
-		out[u.Path()] = &machine{last: from.UnixNano()}
-	}
-	if d.hist == nil {
-		return out, nil
-	}
-	st, err := d.hist.StateAt(from.UnixNano() - 1)
-	if err != nil {
-		return nil, err
-	}
-	for p, m := range out {
-		if a := st.Asset(p); a != nil {
-			m.seen = true
-			m.state = a.State
-			if v, ok := a.Counters["good"]; ok {
-				m.good.observe(v)
-			}
-			if v, ok := a.Counters["reject"]; ok {
-				m.rej.observe(v)
-			}
-			if v, ok := a.Measures["energy_kwh"]; ok {
-				m.kwh.observe(v)
-			}
-			m.kw = a.Measures["power_kw"]
-		}
-	}
-	advance := func(m *machine, t int64) {
-		if t > m.last {
-			dt := float64(t-m.last) / 1e9
-			if int(m.state) < len(m.dur) {
-				m.dur[m.state] += dt
-			}
-			m.kwhIntegrated += m.kw * dt / 3600
-			m.last = t
-		}
-	}
-	err = d.hist.Range(from.UnixNano(), to.UnixNano()-1, func(e event.Event) error {
-		m := out[e.Asset]
-		if m == nil {
-			return nil
-		}
-		advance(m, e.Time)
-		m.seen = true
-		switch e.Kind {
-		case event.State:
-			m.state = event.MachineState(e.Value)
-		case event.OpFinished:
-			if i := strings.IndexByte(e.Ref, '/'); i > 0 {
-				m.finished = append(m.finished, [2]string{e.Name, e.Ref[:i]})
-			}
-		case event.Counter:
-			switch e.Name {
-			case "good":
-				m.good.observe(e.Value)
-			case "reject":
-				m.rej.observe(e.Value)
-			}
-		case event.Measure:
-			switch e.Name {
-			case "energy_kwh":
-				m.kwh.observe(e.Value)
-			case "power_kw":
-				m.kw = e.Value
-			}
+	return window.Fold(d.p, h, from, to, window.Options{Now: d.now(), Product: func(order string) *plant.Product {
+		if o, err := d.Order(order); err == nil {
+			return d.product(o.Product)
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	end := to.UnixNano()
-	if _, last, ok, _ := d.hist.Bounds(); ok && last+1 < end {
-		end = last + 1 // the future has no states yet
-	}
-	for _, m := range out {
-		if m.seen {
-			advance(m, end)
-		}
-	}
-	return out, nil
+	}})
 }
 
-// add folds a machine's window into k.
-func (k *KPI) add(m *machine) {
-	h := func(s event.MachineState) float64 { return m.dur[s] / 3600 }
-	k.APT += h(event.Running)
-	k.ASUT += h(event.Setup)
-	k.ADOT += h(event.Down)
-	k.PDOT += h(event.Maintenance)
-	k.ADET += h(event.Idle) + h(event.Starved) + h(event.Blocked) + h(event.Unknown)
-	k.PBT += h(event.Running) + h(event.Setup) + h(event.Down) + h(event.Idle) + h(event.Starved) + h(event.Blocked) + h(event.Unknown)
-	gq, sq := m.good.sum, m.rej.sum
-	k.GQ += gq
-	k.SQ += sq
-	k.PQ += gq + sq
-	if m.kwh.known {
-		k.EnergyKWh += m.kwh.sum
-	} else {
-		k.EnergyKWh += m.kwhIntegrated
-	}
+// set fills k's times and quantities.
+func (k *KPI) set(t kpi.Times, q kpi.Quantities) {
+	k.times, k.qty = t, q
+	h := func(d time.Duration) float64 { return d.Hours() }
+	k.POT, k.PBT, k.APT, k.AUST, k.ADET, k.ADOT, k.PDOT = h(t.POT()), h(t.PBT()), h(t.APT), h(t.AUST), h(t.ADET), h(t.ADOT), h(t.PDOT)
+	k.Overtime, k.OffShift, k.Unobserved, k.Planned = h(t.Overtime), h(t.OffShift), h(t.Unobserved), h(q.Planned)
+	k.PQ, k.GQ, k.SQ = q.PQ, q.GQ, q.SQ
+	k.EnergyKWh = q.EnergyKWh
 }
 
-func ratio(a, b float64) *float64 {
-	if !(b > 0) {
-		return nil
-	}
-	r := math.Round(a/b*10000) / 10000
-	return &r
-}
-
-// finish computes the ratios; priXpq is PRI × PQ in hours.
-func (k *KPI) finish(d *DB, priXpq float64, oee bool) {
+// finish computes the ratios from the times and quantities.
+func (k *KPI) finish(d *DB, oee bool) {
 	if oee {
-		k.Availability = ratio(k.APT, k.PBT)
-		k.Effectiveness = ratio(priXpq, k.APT)
-		k.QualityRate = ratio(k.GQ, k.PQ)
-		if k.Availability != nil && k.Effectiveness != nil && k.QualityRate != nil {
-			v := math.Round(*k.Availability**k.Effectiveness**k.QualityRate*10000) / 10000
-			k.OEE = &v
-		}
+		f := kpi.Compute(k.times, k.qty)
+		k.Availability, k.Effectiveness, k.QualityRate, k.OEE = kpi.Ptr(f.Availability), kpi.Ptr(f.Effectiveness), kpi.Ptr(f.QualityRate), kpi.Ptr(f.OEE)
 		if k.ScrapRate == nil {
-			k.ScrapRate = ratio(k.SQ, k.PQ)
+			k.ScrapRate = kpi.Ptr(f.ScrapRate)
 		}
 	}
-	k.CO2Kg = k.EnergyKWh * d.p.Energy.Emission.Factor
-	k.KWhPerUnit = ratio(k.EnergyKWh, k.Units)
-	k.CO2PerUnit = ratio(k.CO2Kg, k.Units)
-	k.LabourPer = ratio(k.LabourH, k.Units)
-	for _, p := range []*float64{&k.PBT, &k.APT, &k.ASUT, &k.ADOT, &k.ADET, &k.PDOT, &k.EnergyKWh, &k.CO2Kg, &k.LabourH} {
-		*p = math.Round(*p*10000) / 10000
-	}
+	k.CO2Kg = kpi.CO2(k.EnergyKWh, d.p.Energy.Emission.Factor)
+	k.KWhPerUnit = kpi.Ptr(kpi.PerUnit(k.EnergyKWh, k.Units))
+	k.CO2PerUnit = kpi.Ptr(kpi.PerUnit(k.CO2Kg, k.Units))
+	k.LabourPer = kpi.Ptr(kpi.PerUnit(k.LabourH, k.Units))
 }
 
 // KPIs computes the indicators asked for.
@@ -257,8 +141,7 @@ func (d *DB) KPIs(q KPIQuery) ([]KPI, error) {
 		q.To = d.now()
 	}
 	if q.From.IsZero() {
-		l := q.To.In(d.p.Location)
-		q.From = time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, d.p.Location)
+		q.From = window.Day(q.To, d.p.Location)
 	}
 	if !q.From.Before(q.To) {
 		return nil, fieldErr("from", "must be before to")
@@ -271,8 +154,7 @@ func (d *DB) KPIs(q KPIQuery) ([]KPI, error) {
 			return nil, fieldErr("from", "at most 92 days at a time")
 		}
 		var out []KPI
-		l := q.From.In(d.p.Location)
-		day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, d.p.Location)
+		day := window.Day(q.From, d.p.Location)
 		for day.Before(q.To) {
 			next := day.AddDate(0, 0, 1)
 			ks, err := d.windowKPIs(KPIQuery{By: "day"}, maxTime(day, q.From), minTime(next, q.To))
@@ -302,29 +184,36 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// lineOf returns the id of the production line a unit belongs to.
-func lineOf(u *plant.Unit) string {
-	for n := u.Node; n != nil; n = n.Parent {
-		if n.Level == plant.LineLevel {
-			return n.ID
-		}
+// Overview is the plant's figures and every station's over one window,
+// from one pass over the history (the views' tiles and station panels).
+func (d *DB) Overview(from, to time.Time) (plantRow KPI, stations []KPI, err error) {
+	rows, err := d.groupKPIs(from, to, []string{"day", "station"}, KPIQuery{})
+	if err != nil {
+		return KPI{}, nil, err
 	}
-	return ""
+	return rows["day"][0], rows["station"], nil
 }
 
 func (d *DB) windowKPIs(q KPIQuery, from, to time.Time) ([]KPI, error) {
-	ms, err := d.machines(from, to)
+	rows, err := d.groupKPIs(from, to, []string{q.By}, q)
 	if err != nil {
 		return nil, err
 	}
+	return rows[q.By], nil
+}
+
+// groupKPIs computes the rows of each grouping in bys (station, line, or
+// day: the whole plant) over [from, to).
+func (d *DB) groupKPIs(from, to time.Time, bys []string, q KPIQuery) (map[string][]KPI, error) {
+	f, err := d.fold(from, to)
+	if err != nil {
+		return nil, err
+	}
+	end := minTime(to, maxTime(from, d.now()))
 	// records in the window
-	var ops []Operation
 	var insps []Inspection
 	var done []Order
 	err = d.view(func(t *tx) (err error) {
-		if ops, err = records[Operation](t, "op", t.during("x/time/confirm/op/", from, to)); err != nil {
-			return err
-		}
 		if insps, err = records[Inspection](t, "insp", t.during("x/time/insp/insp/", from, to)); err != nil {
 			return err
 		}
@@ -339,194 +228,91 @@ func (d *DB) windowKPIs(q KPIQuery, from, to time.Time) ([]KPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	// group the machines
-	key := func(u *plant.Unit) string {
-		switch q.By {
-		case "station":
-			return u.ID()
-		case "line":
-			return lineOf(u)
-		}
-		return "plant"
-	}
-	products := map[string]*plant.Product{} // order → product, read as needed
-	rows := map[string]*KPI{}
-	var order []string
-	pri := map[string]float64{} // key → Σ PRI × PQ, hours
-	units := map[string]string{}
-	lastWC := map[string]*plant.WorkCenter{} // line → its last work centre (finished units)
-	for _, u := range d.p.Units {
-		k := key(u)
-		if k == "" || q.Station != "" && u.ID() != q.Station || q.Line != "" && lineOf(u) != q.Line {
-			continue
-		}
-		units[u.Path()] = k
-		r := rows[k]
-		if r == nil {
-			r = &KPI{By: q.By, Key: k, From: from, To: to}
-			rows[k] = r
-			order = append(order, k)
-		}
-		m := ms[u.Path()]
-		r.add(m)
-		if len(m.finished) > 0 { // each part's planned time, by its product
-			pri[k] += d.priFinished(u, m.finished, products) / 3600
-		} else {
-			pq := m.good.sum + m.rej.sum
-			pri[k] += d.pri(u, ops) * pq / 3600
-		}
-		lastWC[k] = u.WorkCenter
-	}
-	for _, in := range insps {
-		if r := rows[units[in.Station]]; r != nil {
-			r.Inspected++
-			if in.Pass {
-				r.Units++ // reused below as a counter of first passes
+	out := map[string][]KPI{}
+	for _, by := range bys {
+		key := func(u *plant.Unit) string {
+			switch by {
+			case "station":
+				return u.ID()
+			case "line":
+				return kpi.LineOf(u)
 			}
+			return "plant"
 		}
-	}
-	for _, r := range rows {
-		if r.Inspected > 0 {
-			r.FPY = ratio(r.Units, float64(r.Inspected))
-		}
-		r.Units = 0
-	}
-	for _, l := range labour {
-		on, off := maxTime(l.On, from), minTime(l.Off, to)
-		if r := rows[units[l.Station]]; r != nil && off.After(on) {
-			r.LabourH += off.Sub(on).Hours()
-		}
-	}
-	for _, k := range order {
-		r := rows[k]
-		switch q.By {
-		case "station":
-			r.Units = r.GQ
-		case "line":
-			for _, u := range lastWC[k].Units {
-				r.Units += ms[u.Path()].good.sum
-			}
-		default: // the plant on a day: finished products confirmed that day
-			for _, o := range ops {
-				if d.isLastOfFinal(o) {
-					r.Units += float64(o.Good)
-				}
-			}
-			onTime := 0
-			var lead float64
-			for _, o := range done {
-				if !o.Completed.After(o.Due) {
-					onTime++
-				}
-				lead += o.Completed.Sub(o.Released).Hours()
-			}
-			r.Orders = len(done)
-			if len(done) > 0 {
-				r.OnTime = ratio(float64(onTime), float64(len(done)))
-				r.LeadTimeH = ratio(lead, float64(len(done)))
-			}
-		}
-		r.finish(d, pri[k], true)
-	}
-	out := make([]KPI, 0, len(order))
-	for _, k := range order {
-		out = append(out, *rows[k])
-	}
-	if q.By == "day" && len(out) == 0 {
-		out = append(out, KPI{By: "day", From: from, To: to})
-	}
-	return out, nil
-}
-
-// pri is the planned run time per item at machine u (seconds): the mean
-// of the confirmed operations' planned times there, weighted by quantity;
-// without any, the mean over the plant's families of the routing times
-// at its work centre.
-func (d *DB) pri(u *plant.Unit, ops []Operation) float64 {
-	var sum, n float64
-	for _, o := range ops {
-		if o.Station == u.Path() && o.PlannedSeconds > 0 {
-			q := float64(o.Good + o.Scrap)
-			sum += o.PlannedSeconds * q
-			n += q
-		}
-	}
-	if n > 0 {
-		return sum / n
-	}
-	for _, r := range d.p.Routings {
-		for _, op := range r.Ops {
-			for _, a := range op.Alternatives {
-				if a.WorkCenter != u.WorkCenter {
-					continue
-				}
-				fams := d.p.Families
-				if len(fams) == 0 {
-					fams = []string{""}
-				}
-				for _, f := range fams {
-					if t := a.Time.For(f); t != nil {
-						s := t.Mean()
-						if b := a.WorkCenter.Batch; b != nil && b.Max > 1 {
-							s /= float64(b.Max)
-						}
-						sum += s
-						n++
-					}
-				}
-			}
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return sum / n
-}
-
-// priFinished is the planned run time of the parts finished on machine u
-// (seconds): each at its operation's mean time for its order's product.
-func (d *DB) priFinished(u *plant.Unit, fin [][2]string, products map[string]*plant.Product) float64 {
-	var sum float64
-	for _, f := range fin {
-		pr, ok := products[f[1]]
-		if !ok {
-			if o, err := d.Order(f[1]); err == nil {
-				pr = d.product(o.Product)
-			}
-			products[f[1]] = pr
-		}
-		if pr == nil {
-			sum += d.pri(u, nil)
-			continue
-		}
-		sum += d.opTime(u, f[0], pr)
-	}
-	return sum
-}
-
-// opTime is the mean time per part of operation op for product pr at
-// machine u's work centre (a batch's cycle shared by its capacity).
-func (d *DB) opTime(u *plant.Unit, op string, pr *plant.Product) float64 {
-	for _, r := range d.p.Routings {
-		for _, o := range r.Ops {
-			if o.ID != op {
+		rows := map[string]*KPI{}
+		var order []string
+		units := map[string]string{} // unit path → row key
+		lastWC := map[string]*plant.WorkCenter{}
+		for _, u := range d.p.Units {
+			k := key(u)
+			if k == "" || q.Station != "" && u.ID() != q.Station || q.Line != "" && kpi.LineOf(u) != q.Line {
 				continue
 			}
-			for _, a := range o.Alternatives {
-				if a.WorkCenter != u.WorkCenter {
-					continue
-				}
-				if t := a.Time.ForProduct(pr.ID, pr.Family); t != nil {
-					s := t.Mean()
-					if b := a.WorkCenter.Batch; b != nil && b.Max > 1 {
-						s /= float64(b.Max)
-					}
-					return s
-				}
+			units[u.Path()] = k
+			r := rows[k]
+			if r == nil {
+				r = &KPI{By: by, Key: k, From: from, To: end}
+				rows[k] = r
+				order = append(order, k)
+			}
+			m := f.Machine(u.Path())
+			t, qty := r.times, r.qty
+			t.Add(m.Times())
+			qty.Add(m.Quantities())
+			r.times, r.qty = t, qty
+			lastWC[k] = u.WorkCenter
+			switch by {
+			case "station":
+				r.Units = m.Quantities().GQ
+			case "day":
+				r.Units += f.Completed(u.Path())
 			}
 		}
+		firsts := map[string]*kpi.Inspections{}
+		for _, in := range insps {
+			if k, ok := units[in.Station]; ok {
+				if firsts[k] == nil {
+					firsts[k] = &kpi.Inspections{}
+				}
+				firsts[k].Add(in.Pass)
+			}
+		}
+		for _, l := range labour {
+			on, off := maxTime(l.On, from), minTime(l.Off, to)
+			if k, ok := units[l.Station]; ok && off.After(on) {
+				rows[k].LabourH += off.Sub(on).Hours()
+			}
+		}
+		list := make([]KPI, 0, len(order))
+		for _, k := range order {
+			r := rows[k]
+			if by == "line" {
+				for _, u := range lastWC[k].Units {
+					r.Units += f.Machine(u.Path()).Quantities().GQ
+				}
+			}
+			if in := firsts[k]; in != nil {
+				r.Inspected = in.First
+				r.FPY = kpi.Ptr(in.FPY())
+			}
+			if by == "day" {
+				var ot kpi.Orders
+				for _, o := range done {
+					ot.Add(o.Released, o.Due, o.Completed)
+				}
+				r.Orders = ot.Completed
+				r.OnTime, r.LeadTimeH = kpi.Ptr(ot.OnTimeRate()), kpi.Ptr(ot.LeadTime())
+			}
+			r.set(r.times, r.qty)
+			r.finish(d, true)
+			list = append(list, *r)
+		}
+		if by == "day" && len(list) == 0 {
+			list = append(list, KPI{By: "day", From: from, To: end})
+		}
+		out[by] = list
 	}
-	return d.pri(u, nil)
+	return out, nil
 }
 
 // isLastOfFinal says whether o is the last operation of a final work order.
@@ -568,10 +354,8 @@ func (d *DB) orderKPIs(q KPIQuery) ([]KPI, error) {
 				scrapped++
 			}
 		}
-		if k.Inspected > 0 {
-			k.FPY = ratio(float64(fp), float64(k.Inspected))
-		}
-		k.ScrapRate = ratio(float64(scrapped), float64(len(r.Units)))
+		k.FPY = kpi.Ptr(kpi.Ratio(float64(fp), float64(k.Inspected)))
+		k.ScrapRate = kpi.Ptr(kpi.Ratio(float64(scrapped), float64(len(r.Units))))
 		for _, o := range r.Operations {
 			if o.Machine != nil {
 				k.EnergyKWh += max(o.Machine.EnergyKWh, 0)
@@ -587,15 +371,12 @@ func (d *DB) orderKPIs(q KPIQuery) ([]KPI, error) {
 			k.LabourH += l.Hours
 		}
 		if r.Order.Status == StatusCompleted {
-			k.Orders = 1
-			on := 0.0
-			if !r.Order.Completed.After(r.Order.Due) {
-				on = 1
-			}
-			k.OnTime = &on
-			k.LeadTimeH = ratio(r.Order.Completed.Sub(r.Order.Released).Hours(), 1)
+			var ot kpi.Orders
+			ot.Add(r.Order.Released, r.Order.Due, r.Order.Completed)
+			k.Orders = ot.Completed
+			k.OnTime, k.LeadTimeH = kpi.Ptr(ot.OnTimeRate()), kpi.Ptr(ot.LeadTime())
 		}
-		k.finish(d, 0, false)
+		k.finish(d, false)
 		out = append(out, k)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +18,9 @@ import (
 
 	"twin/plant"
 	"twin/plant/event"
+	"twin/plant/kpi"
+	"twin/plant/model"
+	"twin/sim"
 	"twin/twin/ingest"
 	"twin/twin/store"
 )
@@ -377,7 +381,7 @@ func TestOrderToKPI(t *testing.T) {
 		t.Fatalf("kpis %+v", ks)
 	}
 	k := ks[0]
-	if k.FPY == nil || *k.FPY != 0.6667 || k.OnTime == nil || *k.OnTime != 1 || k.Units != 3 {
+	if k.FPY == nil || math.Abs(*k.FPY-2.0/3) > 1e-12 || k.OnTime == nil || *k.OnTime != 1 || k.Units != 3 {
 		t.Fatalf("order KPIs: %+v", k)
 	}
 	// 12 operations with a scan on and a scan off 55 min apart, and the EOL's
@@ -547,4 +551,94 @@ func TestLogin(t *testing.T) {
 			t.Fatalf("audit entry %d holds a password hash", a.Seq)
 		}
 	}
+}
+
+// A day the twin watched only from 09:00: the KPIs of the day count the
+// time it saw, the hours before are unobserved (not planned, not lost),
+// and its availability is the plant's own (the simulated plant's, over
+// the same hours). Stations add up to their lines and lines to the day.
+func TestKPIsOfAPartlyObservedDay(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	r.users()
+	// the plant: simulated from Monday 00:00; the twin starts watching on
+	// Wednesday at 09:00 (the plant tells it its whole state then, as a
+	// gateway's birth does) and watches until 15:00
+	watch, until := 2*sim.Day+9*sim.Hour, 2*sim.Day+15*sim.Hour
+	var evs []event.Event
+	var live bool
+	m, err := model.New(r.p, model.Options{Seed: 5, Warmup: watch, Source: event.Live, Sink: event.SinkFunc(func(e event.Event) {
+		if live {
+			evs = append(evs, e)
+		}
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.RunUntil(watch)
+	live = true
+	m.EmitState()
+	m.RunUntil(until)
+	truth := m.Result()
+	if err := r.st.Append(evs); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.clock = m.WallTime(until)
+	r.mu.Unlock()
+
+	var days, stations, lines []KPI
+	r.must("manager", "GET", "/kpis?by=day", nil, &days, 200)
+	r.must("manager", "GET", "/kpis?by=station", nil, &stations, 200)
+	r.must("manager", "GET", "/kpis?by=line", nil, &lines, 200)
+	if len(days) != 1 || days[0].Key != "2026-03-04" {
+		t.Fatalf("days %+v", days)
+	}
+	d := days[0]
+	n := float64(len(r.p.Units))
+	if math.Abs(d.Unobserved-9*n) > 1e-9 {
+		t.Fatalf("unobserved %.6f h, want 9 h × %v machines", d.Unobserved, n)
+	}
+	wantA := truth.Availability
+	if d.Availability == nil || math.Abs(*d.Availability-wantA) > 1e-9 {
+		t.Fatalf("availability %v, the plant's own over the hours watched %v", d.Availability, wantA)
+	}
+	if math.Abs(d.APT-truth.Times.APT.Hours()) > 1e-9 || math.Abs(d.PBT-truth.Times.PBT().Hours()) > 1e-9 {
+		t.Fatalf("APT %v PBT %v, the plant's %v %v", d.APT, d.PBT, truth.Times.APT.Hours(), truth.Times.PBT().Hours())
+	}
+	// the twin cannot know how long the parts in process at 09:00 had run:
+	// it credits what it saw of their runs (at most their planned time),
+	// so on six hours its OEE is within a point of the plant's own
+	if d.OEE == nil || math.Abs(*d.OEE-truth.OEE) > 0.01 {
+		t.Fatalf("OEE %v (E %v), the plant's %v (E %v)", *d.OEE, *d.Effectiveness, truth.OEE, truth.Effectiveness)
+	}
+	if d.Units != float64(truth.Produced) {
+		t.Fatalf("units %v, the plant made %d", d.Units, truth.Produced)
+	}
+	sum := func(rows []KPI) (apt, pbt, pq, gq, planned float64) {
+		for _, k := range rows {
+			apt, pbt, pq, gq, planned = apt+k.APT, pbt+k.PBT, pq+k.PQ, gq+k.GQ, planned+k.Planned
+		}
+		return
+	}
+	for name, rows := range map[string][]KPI{"stations": stations, "lines": lines} {
+		apt, pbt, pq, gq, planned := sum(rows)
+		if math.Abs(apt-d.APT) > 1e-9 || math.Abs(pbt-d.PBT) > 1e-9 || pq != d.PQ || gq != d.GQ || math.Abs(planned-d.Planned) > 1e-9 {
+			t.Errorf("%s add up to APT %v PBT %v PQ %v GQ %v planned %v; the day: %v %v %v %v %v", name, apt, pbt, pq, gq, planned, d.APT, d.PBT, d.PQ, d.GQ, d.Planned)
+		}
+	}
+	for _, l := range lines {
+		var in []KPI
+		for _, s := range stations {
+			for _, u := range r.p.Units {
+				if u.ID() == s.Key && kpi.LineOf(u) == l.Key {
+					in = append(in, s)
+				}
+			}
+		}
+		apt, pbt, _, _, _ := sum(in)
+		if math.Abs(apt-l.APT) > 1e-9 || math.Abs(pbt-l.PBT) > 1e-9 {
+			t.Errorf("line %s: APT %v PBT %v, its stations' %v %v", l.Key, l.APT, l.PBT, apt, pbt)
+		}
+	}
+	t.Logf("day %s: OEE %.4f (A %.4f E %.4f Q %.4f), unobserved %.1f h; the plant's own OEE %.4f", d.Key, *d.OEE, *d.Availability, *d.Effectiveness, *d.QualityRate, d.Unobserved, truth.OEE)
 }

@@ -10,20 +10,26 @@ import (
 	"twin/plant/event"
 )
 
-// Snapshot encoding, version 2. Deterministic: maps are written in key
+// Snapshot encoding, version 3. Deterministic: maps are written in key
 // order, so equal states encode to equal bytes.
 //
-//	snapshot := 0x01 time:varint applied:uvarint source:byte faults:uvarint
+//	snapshot := version:byte time:varint applied:uvarint source:byte faults:uvarint
 //	            n:uvarint asset*n  n:uvarint buffer*n  n:uvarint order*n
 //	asset    := path:str state:byte since:varint updated:varint quality:byte
 //	            job:str op:str counters:map measures:map n:uvarint alarm*n
+//	            cycle:varint cycleAt:varint cycleKnown:byte       (version 3)
 //	map      := n:uvarint (key:str value:f64)*n        (sorted by key)
 //	alarm    := name:str text:str severity:f64 since:varint
 //	buffer   := path:str level:f64 last:str
-//	order    := id:str status:str done:f64 released:varint updated:varint
+//	order    := id:str product:str status:str quantity:f64 done:f64 due:varint
+//	            priority:varint released:varint updated:varint
+//
+// Version 2 (written before 2026-12) lacks an asset's cycle; it decodes
+// with the cycle unknown (zero). Any other version is ErrCorrupt.
+//
 //	str      := len:uvarint bytes
 //	f64      := 8 bytes, IEEE 754, little endian
-const snapshotVersion = 2
+const snapshotVersion = 3
 
 // ErrCorrupt is returned when snapshot bytes cannot be decoded.
 var ErrCorrupt = errors.New("state: corrupt snapshot")
@@ -59,6 +65,13 @@ func (s *State) AppendBinary(b []byte) []byte {
 			b = appendF64(b, al.Severity)
 			b = binary.AppendVarint(b, al.Since)
 		}
+		b = binary.AppendVarint(b, a.Cycle)
+		b = binary.AppendVarint(b, a.CycleAt)
+		if a.CycleKnown {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
 	}
 	bufs := s.Buffers()
 	b = binary.AppendUvarint(b, uint64(len(bufs)))
@@ -86,7 +99,8 @@ func (s *State) AppendBinary(b []byte) []byte {
 // UnmarshalBinary replaces the state with the one encoded in data.
 func (s *State) UnmarshalBinary(data []byte) error {
 	d := decoder{b: data}
-	if v := d.byte(); v != snapshotVersion {
+	v := d.byte()
+	if v != snapshotVersion && v != 2 {
 		if d.err != nil {
 			return d.err
 		}
@@ -109,6 +123,9 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		for j, k := uint64(0), d.count(); j < k && d.err == nil; j++ {
 			name := d.str()
 			a.Alarms[name] = Alarm{Text: d.str(), Severity: d.f64(), Since: d.varint()}
+		}
+		if v >= 3 {
+			a.Cycle, a.CycleAt, a.CycleKnown = d.varint(), d.varint(), d.byte() == 1
 		}
 		n.assets[a.Path] = a
 	}

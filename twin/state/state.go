@@ -19,8 +19,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"twin/plant/event"
+	"twin/plant/kpi"
 )
 
 // State is the plant as the events describe it.
@@ -47,6 +49,34 @@ type Asset struct {
 	Alarms   map[string]Alarm   // active alarms by name
 	Updated  int64              // time of the last event about it
 	Quality  event.Quality      // quality of the last value
+	// Cycle is the running time since the machine last counted a part
+	// (its good or reject counter rose), up to CycleAt: how far into its
+	// current cycle it is, which a KPI window opening now needs.
+	// CycleKnown is false until the twin has seen a count since it began
+	// watching the machine (Cycle is then the part it saw).
+	Cycle, CycleAt int64
+	CycleKnown     bool
+}
+
+// Run returns the machine's running time since its last count at t, and
+// whether that is all of it (false: no count seen since the twin began
+// watching it, and this is the part it saw).
+func (a *Asset) Run(t int64) (time.Duration, bool) {
+	c := a.Cycle
+	if a.State == event.Running && t > a.CycleAt && a.CycleAt != 0 {
+		c += t - a.CycleAt
+	}
+	return time.Duration(c), a.CycleKnown
+}
+
+// KPI returns what a KPI window opening at t needs to know of the machine.
+func (a *Asset) KPI(t int64) kpi.Initial {
+	g, okG := a.Counters["good"]
+	r, okR := a.Counters["reject"]
+	e, okE := a.Measures["energy_kwh"]
+	run, known := a.Run(t)
+	return kpi.Initial{State: a.State, Good: g, HasGood: okG, Reject: r, HasReject: okR, EnergyKWh: e, HasEnergy: okE,
+		PowerKW: a.Measures["power_kw"], Run: run, RunKnown: known, Job: a.Job, Op: a.Op}
 }
 
 // Alarm is an active alarm.
@@ -93,11 +123,23 @@ func (s *State) Apply(e event.Event) {
 		a := s.asset(e.Asset)
 		st := event.MachineState(e.Value)
 		if st != a.State {
+			a.cycleTo(e.Time)
+			if a.State == event.Unknown || st == event.Unknown {
+				a.CycleKnown = false // not watched: where it is in its cycle is not known
+			}
 			a.State, a.Since = st, e.Time
 		}
 		a.Updated, a.Quality = e.Time, e.Quality
 	case event.Counter:
 		a := s.asset(e.Asset)
+		if old, ok := a.Counters[e.Name]; e.Name == "good" || e.Name == "reject" {
+			switch {
+			case !ok: // a first reading: a base, not a count
+				a.cycleTo(e.Time)
+			case e.Value != old: // a count ends the cycle
+				a.Cycle, a.CycleAt, a.CycleKnown = 0, e.Time, true
+			}
+		}
 		a.Counters[e.Name] = e.Value
 		a.Updated, a.Quality = e.Time, e.Quality
 	case event.Measure:
@@ -161,6 +203,16 @@ func (s *State) Apply(e event.Event) {
 		o.Updated = e.Time
 	case event.Fault:
 		s.faults++
+	}
+}
+
+// cycleTo adds the running time up to t to the cycle.
+func (a *Asset) cycleTo(t int64) {
+	if a.State == event.Running && t > a.CycleAt && a.CycleAt != 0 {
+		a.Cycle += t - a.CycleAt
+	}
+	if t > a.CycleAt {
+		a.CycleAt = t
 	}
 }
 

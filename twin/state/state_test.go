@@ -166,3 +166,48 @@ func BenchmarkApply(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// The run since the last count: what a KPI window opening mid-cycle needs.
+func TestCycle(t *testing.T) {
+	var s State
+	for _, e := range []event.Event{
+		ev(100, event.State, w2, "", "", float64(event.Running)),
+		ev(160, event.Counter, w2, "good", "", 1), // first reading: a base, not a count
+	} {
+		s.Apply(e)
+	}
+	a := s.Asset(w2)
+	if r, known := a.Run(170); known || r != 70 {
+		t.Fatalf("before any count: run %v, known %v; want the 70ns seen, not known", r, known)
+	}
+	for _, e := range []event.Event{
+		ev(200, event.State, w2, "", "", float64(event.Down)),
+		ev(260, event.State, w2, "", "", float64(event.Running)),
+		ev(300, event.Counter, w2, "good", "", 2), // a count
+		ev(330, event.Counter, w2, "good", "", 2), // no change: no count
+		ev(400, event.State, w2, "", "", float64(event.Idle)),
+		ev(450, event.State, w2, "", "", float64(event.Running)),
+	} {
+		s.Apply(e)
+	}
+	// running 300–400 and 450–500
+	if got, known := a.Run(500); got != 150 || !known {
+		t.Fatalf("run at 500: %v (known %v), want 150ns", got, known)
+	}
+	b, _ := s.MarshalBinary()
+	var c State
+	if err := c.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if got, known := c.Asset(w2).Run(500); got != 150 || !known {
+		t.Fatalf("after a snapshot: %v, %v", got, known)
+	}
+	if in := a.KPI(500); in.Run != 150 || !in.RunKnown || !in.HasGood || in.Good != 2 || in.HasReject || in.State != event.Running {
+		t.Fatalf("KPI start %+v", in)
+	}
+	s.Apply(ev(600, event.State, w2, "", "", float64(event.Unknown))) // its source went away
+	s.Apply(ev(700, event.State, w2, "", "", float64(event.Running)))
+	if r, known := a.Run(800); known {
+		t.Fatalf("run known across an unwatched stretch: %v", r)
+	}
+}

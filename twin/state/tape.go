@@ -76,3 +76,28 @@ func (t *Tape) At(ts int64) *State {
 
 // End returns a copy of the state after all the events.
 func (t *Tape) End() *State { return t.cur.Clone() }
+
+// StateAt is At, as a history (twin/window) reads it.
+func (t *Tape) StateAt(ts int64) (*State, error) { return t.At(ts), nil }
+
+// Range calls fn with every event whose time is in [from, to], in order;
+// fn's error stops it.
+func (t *Tape) Range(from, to int64, fn func(event.Event) error) error {
+	i := sort.Search(len(t.evs), func(i int) bool { return t.evs[i].Time >= from })
+	for ; i < len(t.evs) && t.evs[i].Time <= to; i++ {
+		if err := fn(t.evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AssetRange is Range over the events of one asset.
+func (t *Tape) AssetRange(asset string, from, to int64, fn func(event.Event) error) error {
+	return t.Range(from, to, func(e event.Event) error {
+		if e.Asset != asset {
+			return nil
+		}
+		return fn(e)
+	})
+}

@@ -12,7 +12,6 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 
 	"twin/plant/event"
-	"twin/viz/feed"
 	"twin/viz/scene"
 )
 
@@ -204,14 +203,13 @@ func nonEmpty(s, def string) string {
 // comparison the run KPIs and their difference from the first view.
 func (a *App) drawKPIs(dst *ebiten.Image, r image.Rectangle, i int, sc *scene.Scene) {
 	k := sc.KPIs
-	ontime := "-"
-	if k.OnTime >= 0 {
-		ontime = fmt.Sprintf("%.0f%%", 100*k.OnTime)
-	}
 	lines := []string{
 		fmt.Sprintf("%s  [%s]", a.Views[i].Title(), strings.ToUpper(sc.Source)),
-		fmt.Sprintf("running %d/%d  down %d  good %.0f  WIP %.0f", k.Running, k.Machines, k.Down, k.Good, k.WIP),
-		fmt.Sprintf("%.0f kW  %.0f kWh  %.0f kg CO2  on time %s  open orders %d", k.PowerKW, k.EnergyKWh, k.CO2Kg, ontime, k.OpenOrders),
+		fmt.Sprintf("running %d/%d  down %d  good %.0f  WIP %.0f  %.0f kW  open orders %d", k.Running, k.Machines, k.Down, k.Good, k.WIP, k.PowerKW, k.OpenOrders),
+	}
+	if d := k.Day; d != nil {
+		lines = append(lines, fmt.Sprintf("today: OEE %s (A %s E %s Q %s)  FPY %s  on time %s  %.0f units  %s kWh/unit",
+			pct(d.OEE), pct(d.Availability), pct(d.Effectiveness), pct(d.Quality), pct(d.FPY), pct(d.OnTime), d.Units, num(d.KWhPerUnit)))
 	}
 	if i < len(a.Metrics) {
 		for j, m := range a.Metrics[i] {
@@ -323,12 +321,12 @@ func (a *App) drawDetail(screen *ebiten.Image) {
 			pr("ALARM " + al)
 		}
 		h := a.hist[i]
-		av, q, oee, span := oeeOf(h, st, sc.Time)
-		if span > 0 {
-			pr(fmt.Sprintf("over %s:", span.Round(time.Minute)))
-			pr(fmt.Sprintf(" availability %.0f%%", 100*av))
-			pr(fmt.Sprintf(" quality      %.1f%%", 100*q))
-			pr(fmt.Sprintf(" OEE (A x Q)  %.0f%%", 100*oee))
+		if d := st.Day; d != nil {
+			pr("today (ISO 22400):")
+			pr(" OEE           " + pct(d.OEE))
+			pr(" availability  " + pct(d.Availability))
+			pr(" effectiveness " + pct(d.Effectiveness))
+			pr(" quality       " + pct(d.Quality))
 		}
 		pr("state history:")
 		for j := len(h) - 1; j >= 0 && j >= len(h)-8; j-- {
@@ -338,37 +336,19 @@ func (a *App) drawDetail(screen *ebiten.Image) {
 	}
 }
 
-// oeeOf is availability (running over the time not off) over the history,
-// and quality (good over good and reject) of the station's counters; OEE
-// here is their product: the viewer has no ideal cycle times, so
-// performance is taken as 100% (the MES's KPIs have the full ISO 22400 one).
-func oeeOf(h []feed.Change, st *scene.Station, now int64) (av, q, oee float64, span time.Duration) {
-	if st.Good+st.Reject > 0 {
-		q = st.Good / (st.Good + st.Reject)
-	} else {
-		q = 1
+// pct shows a ratio of the KPI engine as a percentage ("-": not defined).
+func pct(p *float64) string {
+	if p == nil {
+		return "-"
 	}
-	if len(h) == 0 || now <= h[0].Time { // h: oldest first
-		return 0, q, 0, 0
+	return fmt.Sprintf("%.1f%%", 100**p)
+}
+
+func num(p *float64) string {
+	if p == nil {
+		return "-"
 	}
-	var run, planned float64
-	for i, c := range h {
-		end := now
-		if i+1 < len(h) {
-			end = h[i+1].Time
-		}
-		d := float64(end - c.Time)
-		if c.State != "off" {
-			planned += d
-		}
-		if c.State == "running" {
-			run += d
-		}
-	}
-	if planned > 0 {
-		av = run / planned
-	}
-	return av, q, av * q, time.Duration(now - h[0].Time)
+	return fmt.Sprintf("%.2f", *p)
 }
 
 func fmtTime(ns int64) string {

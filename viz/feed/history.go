@@ -30,6 +30,9 @@ func StoreHistory(st *store.Store, l *scene.Layout, follow Source, log *slog.Log
 			}
 			sc := l.Build(s)
 			sc.Source = event.Replay.String()
+			if err := l.Day(sc, st, t); err != nil {
+				log.Warn("history: the day's figures", "time", t, "err", err)
+			}
 			return sc
 		},
 	}
@@ -41,6 +44,10 @@ func TapeHistory(tp *state.Tape, l *scene.Layout, follow Source) *History {
 	return &History{
 		Follow: follow,
 		Bounds: tp.Span,
-		At:     func(t int64) *scene.Scene { return l.Build(tp.At(t)) },
+		At: func(t int64) *scene.Scene {
+			sc := l.Build(tp.At(t))
+			l.Day(sc, tp, t) // a tape in memory does not fail
+			return sc
+		},
 	}
 }

@@ -90,6 +90,7 @@ type Station struct {
 	EnergyKWh  float64  `json:"energy_kwh"`
 	Job        string   `json:"job,omitempty"`
 	Alarms     []string `json:"alarms,omitempty"`
+	Day        *Figures `json:"day,omitempty"` // its figures for the plant day so far
 }
 
 // Buffer is a work centre's input buffer.
@@ -121,8 +122,11 @@ type KPIs struct {
 	EnergyKWh  float64 `json:"energy_kwh"`
 	CO2Kg      float64 `json:"co2_kg"`
 	OpenOrders int     `json:"open_orders"`
-	OnTime     float64 `json:"on_time"` // share of completed orders done by their due date; -1: none yet
 	Faults     uint64  `json:"faults"`
+	// Day is the plant's ISO 22400 figures for its day so far (OEE and its
+	// factors, FPY, on-time, units, kWh per unit), the same numbers the
+	// records API gives for the day; nil until computed.
+	Day *Figures `json:"day,omitempty"`
 }
 
 // OpenOrder is a line of the order list.
@@ -207,6 +211,9 @@ func NewLayout(p *plant.Plant) *Layout {
 	return l
 }
 
+// Plant returns the plant laid out.
+func (l *Layout) Plant() *plant.Plant { return l.p }
+
 // Build makes the scene of state s (which it only reads).
 func (l *Layout) Build(s *state.State) *Scene {
 	sc := l.base
@@ -215,7 +222,6 @@ func (l *Layout) Build(s *state.State) *Scene {
 	sc.Time, sc.Source = s.Time, s.Source.String()
 	k := &sc.KPIs
 	k.Machines = len(sc.Stations)
-	k.OnTime = -1
 	for i := range sc.Stations {
 		st := &sc.Stations[i]
 		ms := event.Unknown
@@ -259,20 +265,12 @@ func (l *Layout) Build(s *state.State) *Scene {
 		k.WIP += b.Level
 	}
 	k.CO2Kg = k.EnergyKWh * l.p.Energy.Emission.Factor
-	onTime, done := 0, 0
 	for _, o := range s.Orders() {
 		if o.Status == "completed" {
-			done++
-			if o.Due == 0 || o.Updated <= o.Due {
-				onTime++
-			}
 			continue
 		}
 		k.OpenOrders++
 		sc.Orders = append(sc.Orders, OpenOrder{ID: o.ID, Product: o.Product, Done: o.Done, Quantity: o.Quantity, Due: o.Due, Late: o.Due != 0 && s.Time > o.Due})
-	}
-	if done > 0 {
-		k.OnTime = float64(onTime) / float64(done)
 	}
 	sort.Slice(sc.Orders, func(i, j int) bool { return sc.Orders[i].Due < sc.Orders[j].Due })
 	k.Faults = s.Faults()

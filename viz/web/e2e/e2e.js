@@ -9,6 +9,7 @@
 //   seek FRACTION      move the timeline slider; the page shows the past within 2 s
 //   follow             press "follow"; the page follows the source again within 2 s
 //   shot FILE          save a screenshot
+//   day                the day's figures on the tiles: "OK <to ns> <OEE tile text> <FPY tile text>"
 //   quit
 const { chromium } = require("playwright-core");
 const readline = require("readline");
@@ -86,6 +87,10 @@ function checkPixels(list) {
       const ms = await until("following", () => page.evaluate(() => window.twin.scene.at === 0));
       const src = await page.evaluate(() => window.twin.scene.source);
       console.log(`OK ${ms} ${src}`);
+    } else if (cmd === "day") {
+      const r = await page.evaluate(() => ({ to: (window.twin.scene.kpis.day || {}).to || 0,
+        oee: document.getElementById("k-oee").textContent, fpy: document.getElementById("k-fpy").textContent }));
+      console.log(`OK ${r.to} ${r.oee} ${r.fpy}`);
     } else if (cmd === "shot") {
       await page.screenshot({ path: a });
       console.log("OK");
