@@ -74,12 +74,17 @@ func NewAPI(db *DB) *API {
 	return a
 }
 
+// ZoneHeader names the plant's time zone (IANA) in every response of the
+// API, for clients that show times: "Plant-Time-Zone: Asia/Shanghai".
+const ZoneHeader = "Plant-Time-Zone"
+
 // timesDoc says, for the API document, what the times of the API mean.
 func timesDoc(loc *time.Location) string {
 	ex := time.Date(2026, 3, 20, 16, 0, 0, 0, loc)
 	return "Times are plant time, in " + loc.String() + ": every time in a response is RFC 3339 with the plant's UTC offset at that time (" +
 		ex.Format(time.RFC3339) + "); a time in a request body or a query parameter is RFC 3339 with any offset, or plant time without one: " +
-		"2026-03-20T16:00, 2026-03-20T16:00:00 or 2026-03-20 mean that wall-clock time in " + loc.String() + " (" + ex.Format(time.RFC3339) + ")."
+		"2026-03-20T16:00, 2026-03-20T16:00:00 or 2026-03-20 mean that wall-clock time in " + loc.String() + " (" + ex.Format(time.RFC3339) + "). " +
+		"Every response names the zone in its " + ZoneHeader + " header."
 }
 
 // Routes returns the route table.
@@ -97,6 +102,7 @@ type apiError struct {
 
 func (a *API) serve(rt Route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(ZoneHeader, a.db.p.Location.String())
 		c := &call{w: w, r: r, db: a.db}
 		if len(rt.Roles) > 0 {
 			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
