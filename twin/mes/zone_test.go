@@ -334,3 +334,49 @@ func TestPlantTimeOverHTTP(t *testing.T) {
 		t.Fatalf("the OpenAPI description does not say what a time without an offset is: %s", d)
 	}
 }
+
+// TestDaysOnChangeDays: the records' plant-local days (KPIs by day, the
+// labour split at midnight) are calendar days of the plant's zone: 23 h
+// on the spring change in Europe/Berlin, 25 h in autumn, not 24 h steps.
+func TestDaysOnChangeDays(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := loadPlant(t)
+	p.Location = berlin
+	db, err := Open(t.TempDir(), Options{Plant: p, Logger: quiet, Now: func() time.Time { return time.Date(2026, 11, 2, 0, 0, 0, 0, berlin) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range []struct {
+		from, to time.Time
+		days     map[string]time.Duration
+	}{
+		{time.Date(2026, 3, 28, 0, 0, 0, 0, berlin), time.Date(2026, 3, 30, 0, 0, 0, 0, berlin), map[string]time.Duration{"2026-03-28": 24 * time.Hour, "2026-03-29": 23 * time.Hour}},
+		{time.Date(2026, 10, 25, 0, 0, 0, 0, berlin), time.Date(2026, 10, 27, 0, 0, 0, 0, berlin), map[string]time.Duration{"2026-10-25": 25 * time.Hour, "2026-10-26": 24 * time.Hour}},
+	} {
+		ks, err := db.KPIs(KPIQuery{By: "day", From: c.from, To: c.to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ks) != len(c.days) {
+			t.Fatalf("%d days from %v to %v: %+v", len(ks), c.from, c.to, ks)
+		}
+		for _, k := range ks {
+			if d := k.To.Sub(k.From); d != c.days[k.Key] || k.From.In(berlin).Hour() != 0 {
+				t.Errorf("day %s: %v from %v, want %v from midnight", k.Key, d, k.From.In(berlin), c.days[k.Key])
+			}
+		}
+	}
+	// a worker on from Saturday 20:00 to Monday 02:00 over the spring change
+	parts := splitDays(time.Date(2026, 3, 28, 20, 0, 0, 0, berlin), time.Date(2026, 3, 30, 2, 0, 0, 0, berlin), berlin)
+	var got []string
+	for _, pt := range parts {
+		got = append(got, pt.on.Format(time.DateOnly)+" "+pt.off.Sub(pt.on).String())
+	}
+	if s := strings.Join(got, ", "); s != "2026-03-28 4h0m0s, 2026-03-29 23h0m0s, 2026-03-30 2h0m0s" {
+		t.Errorf("labour split at midnights: %s", s)
+	}
+}
