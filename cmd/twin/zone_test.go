@@ -117,6 +117,17 @@ func TestCommandsNameTheZone(t *testing.T) {
 	if !strings.Contains(out, "  plant clock             "+note+"\n") || !strings.Contains(out, "\nsummary, "+note+"\n") || strings.Count(out, note) != 2 {
 		t.Fatalf("the demo does not name the zone in its header and its summary:\n%s", out)
 	}
+	// the forecast's JSON: every time with the plant's offset
+	out, errs, code = runCLI(t, "forecast", "--data", data, "--json", "--horizon", "8h", "--replications", "2")
+	times := regexp.MustCompile(`"\d{4}-\d\d-\d\dT[^"]*"`).FindAllString(out, -1)
+	if code != 0 || len(times) == 0 {
+		t.Fatalf("forecast --json: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, tm := range times {
+		if !strings.HasSuffix(tm, `+08:00"`) {
+			t.Errorf("forecast --json: %s is not plant time", tm)
+		}
+	}
 	for _, args := range [][]string{{"replay", "--data", data}, {"forecast", "--data", data, "--horizon", "8h", "--replications", "2"}} {
 		out, errs, code := runCLI(t, args...)
 		if code != 0 || strings.Count(out, note) != 1 || !strings.HasPrefix(out, note) {

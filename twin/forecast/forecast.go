@@ -127,7 +127,7 @@ func Run(ctx context.Context, p *plant.Plant, st *state.State, opt Options) (*Re
 			po.Due = now.Add(100 * 365 * 24 * time.Hour)
 		}
 		orders = append(orders, po)
-		res.Orders = append(res.Orders, Order{ID: o.ID, Product: pr.ID, Remaining: left, Due: time.Unix(0, o.Due)})
+		res.Orders = append(res.Orders, Order{ID: o.ID, Product: pr.ID, Remaining: left, Due: time.Unix(0, o.Due).In(p.Location)})
 		if o.Due == 0 {
 			res.Orders[len(res.Orders)-1].Due = time.Time{}
 		}
