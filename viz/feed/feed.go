@@ -10,7 +10,9 @@
 // that sees a gap (or wants to start over) sends {"type": "resync"} and gets
 // a new snapshot. A snapshot carries the whole scene ("scene": see package
 // scene); a delta the stations and buffers that changed since the last
-// message, and the KPI tiles and open orders when they changed.
+// message, and the KPI tiles and open orders when they changed. Times are
+// Unix ns; the scene's "zone" (IANA, e.g. "Asia/Shanghai") is the plant's
+// time zone, in which a client shows them.
 //
 // A source with a history (a replay, a scenario run, a live twin's store)
 // is a Timeline: its messages carry "span": [from, to] (Unix ns), in every
