@@ -244,6 +244,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	wg.Wait()
 	fmt.Fprintf(stdout, "\nsummary, %s\n", zoneNote(p.Location, plantNow()))
 	printRecords(stdout, recs, fl, start)
+	wv.close() // the views read the records: they stop first
 	recs.Close()
 	tw.close()
 
