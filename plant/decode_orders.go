@@ -88,7 +88,7 @@ func (d *decoder) order(n *yaml.Node, field string) {
 			o.Quantity = d.integer(v, f, 1, 1<<30)
 		case "release", "due":
 			if s, ok := d.scalar(v, f, "a date and time"); ok {
-				t, err := parseTime(s, d.p.Location)
+				t, err := ParseTime(s, d.p.Location)
 				if err != nil {
 					d.errorf(v, f, "%v", err)
 				}
@@ -188,7 +188,7 @@ func (d *decoder) ordersFile(path string) error {
 			if v == "" && k == "release" {
 				continue
 			}
-			t, err := parseTime(v, d.p.Location)
+			t, err := ParseTime(v, d.p.Location)
 			if err != nil {
 				fail(line, c, k, "%v", err)
 				continue
@@ -266,7 +266,7 @@ func (d *decoder) generator(n *yaml.Node) {
 			g.Customers, _ = d.strs(v, f)
 		case "until":
 			if s, ok := d.scalar(v, f, "a date and time"); ok {
-				t, err := parseTime(s, d.p.Location)
+				t, err := ParseTime(s, d.p.Location)
 				if err != nil {
 					d.errorf(v, f, "%v", err)
 				}

@@ -54,7 +54,7 @@ func (d *decoder) plant(top *yaml.Node) {
 	p.Start = time.Date(2026, 1, 5, 0, 0, 0, 0, p.Location) // a Monday
 	if v := sec["start"]; v != nil {
 		if s, ok := d.scalar(v, "start", "a date and time"); ok {
-			t, err := parseTime(s, p.Location)
+			t, err := ParseTime(s, p.Location)
 			if err != nil {
 				d.errorf(v, "start", "%v", err)
 			} else {

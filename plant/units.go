@@ -254,19 +254,28 @@ func parseDate(s string) (Date, error) {
 	return Date{t.Year(), t.Month(), t.Day()}, nil
 }
 
-// parseTime reads a date and time in loc: "2026-03-02", "2026-03-02T08:00",
-// "2026-03-02 08:00:00" or RFC 3339 with a zone.
-func parseTime(s string, loc *time.Location) (time.Time, error) {
+// ParseTime reads a time a person wrote: RFC 3339 with an offset
+// ("2026-03-02T08:00:00+08:00", "…Z"; the seconds may be left out), or plant time without one in loc:
+// "2026-03-02", "2026-03-02T08:00", "2026-03-02T08:00:00" (fractions of
+// a second allowed), or the same with a space for the T. A plant time is
+// the plant's wall clock (Clock): one in a daylight-saving gap is the
+// instant the gap ends, one the clock shows twice is its first pass. The
+// result is in loc. The plant file, the records API and the CLI all read
+// times with it.
+func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.In(loc), nil
-	}
-	for _, layout := range []string{time.DateOnly, "2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.In(loc), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("want a date and time like 2026-03-02T08:00, got %q", s)
+	for _, layout := range []string{time.DateOnly, "2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			y, m, d := t.Date()
+			return Clock(y, m, d, t.Sub(time.Date(y, m, d, 0, 0, 0, 0, time.UTC)), loc), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("want a time like 2026-03-02T08:00 (plant time, %s) or RFC 3339 with an offset, got %q", loc, s)
 }
 
 // distKind says what a distribution's values are.

@@ -26,6 +26,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // the zone database, for hosts without /usr/share/zoneinfo
 
 	"github.com/hajimehoshi/ebiten/v2"
 

@@ -229,6 +229,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	abs, _ := filepath.Abs(*data)
 	fmt.Fprintf(stdout, "twin demo: plant %s (%d machines), ×%g; %s\n", p.ID, len(p.Units), *speed, pl.From)
 	fmt.Fprintf(stdout, "  MQTT broker (embedded)  %s   topics %d, Sparkplug group %q\n", b.URL(), len(p.Tags.MQTT[0].Topics), sparkGroup(p))
+	fmt.Fprintf(stdout, "  plant clock             %s\n", zoneNote(p.Location, start))
 	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s\n", start.In(p.Location).Format(time.DateTime))
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
 	fmt.Fprintf(stdout, "  orders, part movements  handed from the virtual plant to the twin (as ERP/MES scans would)\n")
@@ -257,6 +258,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	})
 	wg.Wait()
 	// the plant and the connectors have stopped: the history is final
+	fmt.Fprintf(stdout, "\nsummary, %s\n", zoneNote(p.Location, plantNow()))
 	printRecords(stdout, recs, fl, start)
 	if *linger > 0 {
 		fmt.Fprintf(stdout, "the plant has stopped; the web view and the records API stay up for %s (Ctrl-C to end)\n", *linger)
@@ -265,7 +267,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		case <-parent.Done():
 		}
 	}
-	wv.close()
+	wv.close() // the views read the records: they stop first
 	recs.Close()
 	tw.close()
 

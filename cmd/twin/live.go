@@ -169,8 +169,9 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 	}
 }
 
-// parseWhen reads a time for --from/--to/--at: RFC 3339, a date and time
-// in the plant's zone, or a duration before now ("-2h").
+// parseWhen reads a time for --from/--to/--at: RFC 3339, plant time in
+// the plant's zone without an offset (plant.ParseTime, as the plant file
+// and the records API read it), or a duration before now ("-2h").
 func parseWhen(s string, loc *time.Location) (int64, error) {
 	if s == "" {
 		return 0, errors.New("empty time")
@@ -182,10 +183,9 @@ func parseWhen(s string, loc *time.Location) (int64, error) {
 		}
 		return time.Now().Add(-d).UnixNano(), nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t.UnixNano(), nil
-		}
+	t, err := plant.ParseTime(s, loc)
+	if err != nil {
+		return 0, fmt.Errorf("want a time like 2026-03-02T08:00 (plant time, %s), RFC 3339, or -2h; got %q", loc, s)
 	}
-	return 0, fmt.Errorf("want a time like 2026-03-02T08:00 (plant time zone), RFC 3339, or -2h; got %q", s)
+	return t.UnixNano(), nil
 }

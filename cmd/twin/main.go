@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // the zone database, for hosts and containers without /usr/share/zoneinfo
 )
 
 // A Command is one subcommand: cmd/go's shape.

@@ -72,6 +72,7 @@ func runPlay(ctx context.Context, args []string, stdout io.Writer) error {
 		sc.Name, sc.Variants[v].Name, *rep, r.Seed, tape.Len(),
 		time.Unix(0, from).In(p.Location).Format(time.DateTime), time.Unix(0, to).In(p.Location).Format(time.DateTime),
 		time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "  %s\n", zoneNote(p.Location, time.Unix(0, from)))
 	for _, m := range r.Metrics {
 		if m.Name == "throughput" || m.Name == "lead_time_mean" || m.Name == "wip" || m.Name == "energy_per_unit" || m.Name == "co2_per_unit" || m.Name == "on_time" {
 			fmt.Fprintf(stdout, "  %-16s %10.3f %s\n", m.Name, float64(m.Value), m.Unit)

@@ -266,6 +266,7 @@ func passwordHint(err error) error {
 type client struct {
 	server, token string
 	out           io.Writer
+	zone          string // the plant's time zone, as the last answer named it
 }
 
 func clientFlags(fs *flag.FlagSet) func(io.Writer) *client {
@@ -312,6 +313,9 @@ func (c *client) call(ctx context.Context, method, path string, in, out any) err
 		return fmt.Errorf("no twin answers at %s (%v): start one (twin demo, twin serve), or give the address of the one running, which it printed as \"records API  http://…\": --server URL or $TWIN_SERVER", c.server, errors.Unwrap(err))
 	}
 	defer resp.Body.Close()
+	if z := resp.Header.Get(mes.ZoneHeader); z != "" {
+		c.zone = z
+	}
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
 		var e struct{ Error, Field string }
@@ -358,7 +362,7 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	customer := fs.String("customer", "", "add: customer")
 	product := fs.String("product", "", "add: product id")
 	qty := fs.Int("qty", 0, "add: quantity")
-	due := fs.String("due", "", "add: due date (RFC 3339, or YYYY-MM-DDTHH:MM in this computer's time zone)")
+	due := fs.String("due", "", "add: due `time`: plant time (2026-12-01T16:00, in the plant's zone, whatever this computer's) or RFC 3339")
 	prio := fs.Int("priority", 0, "add: customer priority")
 	id := fs.String("id", "", "add: order number (default: generated)")
 	pos, err := parseAll(fs, args)
@@ -384,19 +388,27 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := c.call(ctx, "GET", q, nil, &p); err != nil {
 			return err
 		}
+		loc := c.plantZone(p.Items)
+		fmt.Fprintln(stdout, zoneNote(loc, time.Now()))
 		fmt.Fprintf(stdout, "%-14s %-20s %-12s %5s %5s  %-16s %s\n", "order", "customer", "product", "qty", "good", "due", "status")
 		for _, o := range p.Items {
-			fmt.Fprintf(stdout, "%-14s %-20s %-12s %5d %5d  %-16s %s\n", o.ID, o.Customer, o.Product, o.Quantity, o.Good, o.Due.Format("2006-01-02 15:04"), o.Status)
+			fmt.Fprintf(stdout, "%-14s %-20s %-12s %5d %5d  %-16s %s\n", o.ID, o.Customer, o.Product, o.Quantity, o.Good, o.Due.In(loc).Format("2006-01-02 15:04"), o.Status)
 		}
 		return nil
 	case "add":
-		t, err := time.Parse(time.RFC3339, *due)
-		if err != nil {
-			if t, err = time.ParseInLocation("2006-01-02T15:04", *due, time.Local); err != nil {
-				return fmt.Errorf("--due: want RFC 3339 or 2006-01-02T15:04, got %q", *due)
-			}
+		if *due == "" {
+			return errors.New("--due: want a due time like 2026-12-01T16:00 (plant time) or RFC 3339")
 		}
-		return c.call(ctx, "POST", "/orders", mes.NewOrder{ID: *id, Customer: *customer, Priority: *prio, Product: *product, Quantity: *qty, Due: t}, nil)
+		// the text goes as it is: the server reads a time without an
+		// offset as plant time, whatever this computer's zone
+		return c.call(ctx, "POST", "/orders", struct {
+			ID       string `json:"id"`
+			Customer string `json:"customer"`
+			Priority int    `json:"priority"`
+			Product  string `json:"product"`
+			Quantity int    `json:"quantity"`
+			Due      string `json:"due"`
+		}{*id, *customer, *prio, *product, *qty, *due}, nil)
 	case "release", "cancel":
 		if arg == "" {
 			return errUsage
@@ -414,6 +426,21 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 		return c.call(ctx, "GET", "/orders/"+url.PathEscape(arg)+"/records", nil, nil)
 	}
 	return errUsage
+}
+
+// plantZone is the plant's time zone as the server names it, or else the
+// offset its times carry.
+func (c *client) plantZone(orders []mes.Order) *time.Location {
+	if loc, err := time.LoadLocation(c.zone); err == nil && c.zone != "" {
+		return loc
+	}
+	for _, o := range orders {
+		if !o.Due.IsZero() {
+			_, off := o.Due.Zone()
+			return time.FixedZone(o.Due.Format("UTC-07:00"), off)
+		}
+	}
+	return time.UTC
 }
 
 func runScan(ctx context.Context, args []string, stdout io.Writer) error {

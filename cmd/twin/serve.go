@@ -131,6 +131,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, s := range p.Tags.OPCUA {
 		fmt.Fprintf(stdout, "following %s (%s/%s): %d nodes\n", s.Endpoint, s.Policy, s.Mode, len(s.Nodes))
 	}
+	fmt.Fprintln(stdout, zoneNote(p.Location, time.Now()))
 	every(ctx, 5*time.Second, func() {
 		s := tw.in.Stats()
 		fmt.Fprintf(stdout, "%s | events %d, stored %d, faults %d\n", status(p, tw.in.Snapshot()), s.Events, s.Stored, s.Faults)
@@ -235,6 +236,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer wv.close()
 	}
+	fmt.Fprintln(stdout, zoneNote(p.Location, time.Unix(0, from)))
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -316,6 +318,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	if *asJSON {
 		return jsonOut(stdout, f)
 	}
+	fmt.Fprintln(stdout, zoneNote(p.Location, time.Unix(0, at)))
 	fmt.Fprintln(stdout, status(p, s))
 	printForecast(stdout, p, f)
 	return nil

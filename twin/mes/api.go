@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"twin/plant"
 	"twin/twin/mes/openapi"
 )
 
@@ -54,7 +55,8 @@ func NewAPI(db *DB) *API {
 		ors = append(ors, r.Route)
 	}
 	doc := openapi.Document(openapi.Info{Title: "twin MES records", Version: "1",
-		Description: "Production orders, work orders, operation cards and scans, material genealogy, the equipment ledger, quality, maintenance, labour and KPIs (ISO 22400-2) of plant " + db.p.ID + ". Errors are {\"error\": …, \"field\": …}; lists are paged with limit and cursor."}, ors)
+		Description: "Production orders, work orders, operation cards and scans, material genealogy, the equipment ledger, quality, maintenance, labour and KPIs (ISO 22400-2) of plant " + db.p.ID + ". Errors are {\"error\": …, \"field\": …}; lists are paged with limit and cursor. " + timesDoc(db.p.Location),
+		Times:       "RFC 3339; in a response with the plant's offset (" + db.p.Location.String() + "); in a request also plant time without an offset (2026-03-20T16:00)"}, ors)
 	a.doc, _ = json.MarshalIndent(doc, "", "  ")
 	for _, r := range a.routes {
 		if r.Path == "/api/v1/openapi.json" {
@@ -72,6 +74,19 @@ func NewAPI(db *DB) *API {
 	return a
 }
 
+// ZoneHeader names the plant's time zone (IANA) in every response of the
+// API, for clients that show times: "Plant-Time-Zone: Asia/Shanghai".
+const ZoneHeader = "Plant-Time-Zone"
+
+// timesDoc says, for the API document, what the times of the API mean.
+func timesDoc(loc *time.Location) string {
+	ex := time.Date(2026, 3, 20, 16, 0, 0, 0, loc)
+	return "Times are plant time, in " + loc.String() + ": every time in a response is RFC 3339 with the plant's UTC offset at that time (" +
+		ex.Format(time.RFC3339) + "); a time in a request body or a query parameter is RFC 3339 with any offset, or plant time without one: " +
+		"2026-03-20T16:00, 2026-03-20T16:00:00 or 2026-03-20 mean that wall-clock time in " + loc.String() + " (" + ex.Format(time.RFC3339) + "). " +
+		"Every response names the zone in its " + ZoneHeader + " header."
+}
+
 // Routes returns the route table.
 func (a *API) Routes() []Route { return a.routes }
 
@@ -87,6 +102,7 @@ type apiError struct {
 
 func (a *API) serve(rt Route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(ZoneHeader, a.db.p.Location.String())
 		c := &call{w: w, r: r, db: a.db}
 		if len(rt.Roles) > 0 {
 			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -114,7 +130,7 @@ func (a *API) serve(rt Route) http.HandlerFunc {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		writeJSON(w, status, v)
+		writeJSON(w, status, zoned(v, a.db.p.Location))
 	}
 }
 
@@ -151,22 +167,28 @@ func writeErr(w http.ResponseWriter, d *DB, err error) {
 const maxBody = 1 << 20
 
 // decode reads a JSON request body into v: unknown fields, wrong types,
-// trailing data and oversize bodies are errors naming the field.
-func decode(r io.Reader, v any) error {
+// trailing data and oversize bodies are errors naming the field. A time
+// field takes RFC 3339 with an offset or plant time in loc without one
+// (plant.ParseTime).
+func decode(r io.Reader, v any, loc *time.Location) error {
 	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
 	if err != nil {
 		return fieldErr("body", "reading: %v", err)
 	}
-	return decodeBytes(b, v)
+	return decodeBytes(b, v, loc)
 }
 
 // decodeBytes is decode on a body read already (and the fuzz target's).
-func decodeBytes(b []byte, v any) error {
+func decodeBytes(b []byte, v any, loc *time.Location) error {
 	if len(b) > maxBody {
 		return fieldErr("body", "larger than %d bytes", maxBody)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return fieldErr("body", "empty: want a JSON object")
+	}
+	b, err := withPlantTimes(b, v, loc)
+	if err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -193,7 +215,10 @@ func decodeBytes(b []byte, v any) error {
 		}
 		var tpe *time.ParseError
 		if errors.As(err, &tpe) {
-			return fieldErr("body", "a time is not RFC 3339: %q", tpe.Value)
+			if err := timeError(b, v, loc); err != nil {
+				return err
+			}
+			return fieldErr("body", "a time is neither RFC 3339 nor plant time like 2026-03-20T16:00: %q", tpe.Value)
 		}
 		return fieldErr("body", "%v", err)
 	}
@@ -206,7 +231,7 @@ func decodeBytes(b []byte, v any) error {
 // body decodes the request body into a new T.
 func body[T any](c *call) (T, error) {
 	var v T
-	err := decode(c.r.Body, &v)
+	err := decode(c.r.Body, &v, c.db.p.Location)
 	return v, err
 }
 
@@ -225,17 +250,18 @@ func (c *call) limit() (int, error) {
 	return n, nil
 }
 
+// time reads a time parameter: RFC 3339 with an offset, or plant time
+// without one (plant.ParseTime, as the request bodies and the plant file).
 func (c *call) time(name string) (time.Time, error) {
 	s := c.str(name)
 	if s == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, c.db.p.Location); err == nil {
-			return t, nil
-		}
+	t, err := plant.ParseTime(s, c.db.p.Location)
+	if err != nil {
+		return time.Time{}, fieldErr(name, "want RFC 3339 or YYYY-MM-DD[THH:MM[:SS]] (plant time, %s), got %q", c.db.p.Location, s)
 	}
-	return time.Time{}, fieldErr(name, "want RFC 3339 or YYYY-MM-DD[THH:MM] (plant time), got %q", s)
+	return t, nil
 }
 
 func (c *call) window() (from, to time.Time, err error) {

@@ -62,14 +62,21 @@ func (d *DB) DoClock(user string, c Clock) (*Labour, error) {
 		if at.IsZero() {
 			at = t.now
 		}
+		// the open record's id: clocking off removes it
+		var id string
+		if _, err := t.get("clock/"+c.Worker+"/"+o.ID, &id); err != nil {
+			return err
+		}
 		if err := d.clock(t, c.Worker, &o, c.Action == "on", at); err != nil {
 			return err
 		}
 		l = new(Labour)
-		var id string
-		if ok, err := t.get("clock/"+c.Worker+"/"+o.ID, &id); err != nil {
-			return err
-		} else if ok {
+		if id == "" {
+			if _, err := t.get("clock/"+c.Worker+"/"+o.ID, &id); err != nil {
+				return err
+			}
+		}
+		if id != "" {
 			return t.must("lab", id, l)
 		}
 		return nil

@@ -15,8 +15,8 @@ import (
 var (
 	pLimit   = openapi.Param{Name: "limit", In: "query", Type: "integer", Description: "page size, 1–1000 (default 100)"}
 	pCursor  = openapi.Param{Name: "cursor", In: "query", Type: "string", Description: "the next page: the previous page's next"}
-	pFrom    = openapi.Param{Name: "from", In: "query", Type: "string", Description: "from this time (RFC 3339 or plant-local YYYY-MM-DD[THH:MM])"}
-	pTo      = openapi.Param{Name: "to", In: "query", Type: "string", Description: "up to this time (exclusive)"}
+	pFrom    = openapi.Param{Name: "from", In: "query", Type: "string", Description: "from this time: RFC 3339, or plant time without an offset (YYYY-MM-DD[THH:MM[:SS]])"}
+	pTo      = openapi.Param{Name: "to", In: "query", Type: "string", Description: "up to this time (exclusive): RFC 3339, or plant time without an offset"}
 	pOrder   = openapi.Param{Name: "order", In: "query", Type: "string", Description: "of this order"}
 	pStation = openapi.Param{Name: "station", In: "query", Type: "string", Description: "at this machine (id)"}
 	pStatus  = openapi.Param{Name: "status", In: "query", Type: "string", Description: "in this status"}

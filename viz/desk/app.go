@@ -68,6 +68,7 @@ type App struct {
 	quit             bool
 	quitReq          atomic.Bool
 	from, to         int64 // the timeline: the union of the views' spans
+	zone             zone  // the plant's time zone, of the scenes
 }
 
 type paneState struct {

@@ -232,6 +232,13 @@ func (a *App) drawKPIs(dst *ebiten.Image, r image.Rectangle, i int, sc *scene.Sc
 
 func (a *App) drawTop(screen *ebiten.Image) {
 	a.rect(screen, 0, 0, float64(a.w), topBar, colPanel)
+	ebitenutil.DebugPrintAt(screen, a.topLine(), 8, 4)
+	ebitenutil.DebugPrintAt(screen, "drag: pan  wheel: zoom  click: details  space: play  F: follow  0: fit", a.w-440, 4)
+}
+
+// topLine is the top bar's text: the plant, its clock in its zone (named),
+// the time viewed, the frame rate.
+func (a *App) topLine() string {
 	title := "twin-view"
 	var t int64
 	for _, v := range a.Views {
@@ -243,14 +250,14 @@ func (a *App) drawTop(screen *ebiten.Image) {
 	}
 	s := title
 	if t != 0 {
-		s += "   " + time.Unix(0, t).Format("2006-01-02 15:04:05")
+		_, name := a.location()
+		s += "   " + a.clock(t, "Mon 2006-01-02 15:04:05") + " " + name
 	}
 	if at := a.position(); at != 0 {
-		s += "   viewing " + time.Unix(0, at).Format("2006-01-02 15:04")
+		s += "   viewing " + a.clock(at, "Mon 2006-01-02 15:04")
 	}
 	s += fmt.Sprintf("   %d fps", a.fpsShown)
-	ebitenutil.DebugPrintAt(screen, s, 8, 4)
-	ebitenutil.DebugPrintAt(screen, "drag: pan  wheel: zoom  click: details  space: play  F: follow  0: fit", a.w-440, 4)
+	return s
 }
 
 func (a *App) drawTimeline(screen *ebiten.Image) {
@@ -276,8 +283,8 @@ func (a *App) drawTimeline(screen *ebiten.Image) {
 	a.rect(screen, x0, y+16, (x1-x0)*f, 4, colHead)
 	a.rect(screen, x0+(x1-x0)*f-3, y+9, 6, 18, colSelect)
 	ebitenutil.DebugPrintAt(screen, label, 8, int(y)+4)
-	ebitenutil.DebugPrintAt(screen, time.Unix(0, from).Format("01-02 15:04"), int(x0), int(y)+20)
-	ebitenutil.DebugPrintAt(screen, time.Unix(0, to).Format("01-02 15:04"), int(x1)-70, int(y)+20)
+	ebitenutil.DebugPrintAt(screen, a.clock(from, "01-02 15:04"), int(x0), int(y)+20)
+	ebitenutil.DebugPrintAt(screen, a.clock(to, "01-02 15:04"), int(x1)-70, int(y)+20)
 }
 
 // drawDetail is the side panel of the selected station: its state in each
@@ -311,7 +318,7 @@ func (a *App) drawDetail(screen *ebiten.Image) {
 			pr(st.ID + "  " + st.WorkCenter)
 		}
 		pr("-- " + v.Title())
-		pr(fmt.Sprintf("%s since %s", st.State, fmtTime(st.Since)))
+		pr(fmt.Sprintf("%s since %s", st.State, a.clock(st.Since, "01-02 15:04:05")))
 		pr(fmt.Sprintf("good %.0f  reject %.0f", st.Good, st.Reject))
 		pr(fmt.Sprintf("%.1f kW  %.1f kWh", st.PowerKW, st.EnergyKWh))
 		if st.Job != "" {
@@ -330,7 +337,7 @@ func (a *App) drawDetail(screen *ebiten.Image) {
 		}
 		pr("state history:")
 		for j := len(h) - 1; j >= 0 && j >= len(h)-8; j-- {
-			pr(fmt.Sprintf(" %s %s", time.Unix(0, h[j].Time).Format("01-02 15:04:05"), h[j].State))
+			pr(fmt.Sprintf(" %s %s", a.clock(h[j].Time, "01-02 15:04:05"), h[j].State))
 		}
 		y += 6
 	}
@@ -349,11 +356,4 @@ func num(p *float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f", *p)
-}
-
-func fmtTime(ns int64) string {
-	if ns == 0 {
-		return "-"
-	}
-	return time.Unix(0, ns).Format("01-02 15:04:05")
 }

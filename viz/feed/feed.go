@@ -10,7 +10,9 @@
 // that sees a gap (or wants to start over) sends {"type": "resync"} and gets
 // a new snapshot. A snapshot carries the whole scene ("scene": see package
 // scene); a delta the stations and buffers that changed since the last
-// message, and the KPI tiles and open orders when they changed.
+// message, and the KPI tiles and open orders when they changed. Times are
+// Unix ns; the scene's "zone" (IANA, e.g. "Asia/Shanghai") is the plant's
+// time zone, in which a client shows them.
 //
 // A source with a history (a replay, a scenario run, a live twin's store)
 // is a Timeline: its messages carry "span": [from, to] (Unix ns), in every
@@ -93,6 +95,7 @@ type Feed struct {
 	span    [2]int64      // a Timeline source's span, as of the latest poll
 	tick    chan struct{} // closed when cur or span changes
 	stop    chan struct{}
+	polled  chan struct{} // closed when poll has returned
 	dropped atomic.Uint64
 	sent    atomic.Uint64
 }
@@ -105,7 +108,7 @@ func New(src Source, opt Options) *Feed {
 	if opt.Poll <= 0 {
 		opt.Poll = 10 * time.Millisecond
 	}
-	f := &Feed{src: src, opt: opt, log: opt.Logger, clients: map[*client]bool{}, tick: make(chan struct{}), stop: make(chan struct{})}
+	f := &Feed{src: src, opt: opt, log: opt.Logger, clients: map[*client]bool{}, tick: make(chan struct{}), stop: make(chan struct{}), polled: make(chan struct{})}
 	f.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 16384, CheckOrigin: f.checkOrigin}
 	go f.poll()
 	return f
@@ -114,6 +117,7 @@ func New(src Source, opt Options) *Feed {
 // poll asks the source for its scene while anyone listens, and wakes the
 // clients when it changed.
 func (f *Feed) poll() {
+	defer close(f.polled)
 	t := time.NewTicker(f.opt.Poll)
 	defer t.Stop()
 	for {
@@ -484,7 +488,6 @@ func (c *client) filter(sc *scene.Scene) *scene.Scene {
 // Close disconnects every client.
 func (f *Feed) Close() {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	select {
 	case <-f.stop:
 	default:
@@ -493,6 +496,10 @@ func (f *Feed) Close() {
 	for c := range f.clients {
 		c.conn.Close()
 	}
+	f.mu.Unlock()
+	// the source is not asked again once Close returns (its owner may
+	// close what it reads)
+	<-f.polled
 }
 
 // Live is a Source over a state that changes: Scene rebuilds at most every

@@ -21,6 +21,7 @@ package scene
 import (
 	"image/color"
 	"sort"
+	"time"
 
 	"twin/plant"
 	"twin/plant/event"
@@ -53,6 +54,7 @@ type Scene struct {
 	Height   float64     `json:"height"`
 	Source   string      `json:"source"` // live, replay, scenario, forecast
 	Time     int64       `json:"time"`   // Unix ns of the latest event
+	Zone     string      `json:"zone"`   // the plant's time zone (IANA): views show every time in it
 	Areas    []Area      `json:"areas"`
 	Stations []Station   `json:"stations"`
 	Buffers  []Buffer    `json:"buffers"`
@@ -153,6 +155,9 @@ func NewLayout(p *plant.Plant) *Layout {
 	l := &Layout{p: p, final: map[string]bool{}, stByPth: map[string]int{}}
 	b := &l.base
 	b.Plant, b.Width, b.Height = p.ID, p.Layout.Width, p.Layout.Height
+	if p.Location != nil && p.Location != time.Local {
+		b.Zone = p.Location.String()
+	}
 	for _, n := range p.Nodes {
 		if n.Level == plant.AreaLevel {
 			b.Areas = append(b.Areas, Area{ID: n.ID, Name: n.Name, X: n.At.X, Y: n.At.Y})

@@ -63,3 +63,16 @@ func TestScene(t *testing.T) {
 	}
 	t.Logf("%d running, %d down, %.0f kW, WIP %.0f, %d open orders, good %.0f", k.Running, k.Down, k.PowerKW, k.WIP, k.OpenOrders, k.Good)
 }
+
+// TestSceneZone: a scene names the plant's time zone, so that the views
+// show plant time whatever the browser's or the computer's zone.
+func TestSceneZone(t *testing.T) {
+	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st state.State
+	if z := NewLayout(p).Build(&st).Zone; z != "Asia/Shanghai" {
+		t.Fatalf("scene zone %q, want Asia/Shanghai (the plant file's)", z)
+	}
+}

@@ -66,8 +66,10 @@ type Route struct {
 // image.
 type Raw struct{ ContentType string }
 
-// Info is the document's info object.
-type Info struct{ Title, Version, Description string }
+// Info is the document's info object. Times, when set, says what a
+// date-time means (such as the zone of a time written without an offset);
+// it describes every date-time schema of the document.
+type Info struct{ Title, Version, Description, Times string }
 
 const (
 	schemaPrefix = "#/components/schemas/"
@@ -85,6 +87,7 @@ type errorMarker struct{}
 // structure of OpenAPI; the top-level tags are sorted by name.
 func Document(info Info, routes []Route) map[string]any {
 	b := newBuilder(map[string]any{})
+	b.times = info.Times
 	b.schemas[errorSchema] = map[string]any{
 		"type": "object",
 		"properties": map[string]any{

@@ -51,6 +51,7 @@ func Schema(t reflect.Type, components map[string]any) map[string]any {
 }
 
 type builder struct {
+	times   string // the description of every date-time (Info.Times)
 	schemas map[string]any
 	names   map[reflect.Type]string // schema name of each named struct type met
 	owner   map[string]reflect.Type // type of each schema name; nil: unknown
@@ -76,6 +77,9 @@ func implements(t, iface reflect.Type) bool {
 func (b *builder) schema(t reflect.Type) map[string]any {
 	switch t {
 	case timeType:
+		if b.times != "" {
+			return map[string]any{"type": "string", "format": "date-time", "description": b.times}
+		}
 		return map[string]any{"type": "string", "format": "date-time"}
 	case durationType:
 		return map[string]any{"type": "integer", "format": "int64", "description": "nanoseconds"}
@@ -240,7 +244,11 @@ func (b *builder) structSchema(t reflect.Type) map[string]any {
 			if _, ok := s["$ref"]; ok {
 				s = map[string]any{"allOf": []any{s}}
 			}
-			s["description"] = f.doc
+			if d, ok := s["description"].(string); ok && d != "" && f.typ == timeType && b.times != "" {
+				s["description"] = f.doc + ". " + d
+			} else {
+				s["description"] = f.doc
+			}
 		}
 		props[f.name] = s
 		if !f.optional {

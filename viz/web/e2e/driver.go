@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -43,6 +44,9 @@ func Open(t testing.TB, url string) *Page {
 	p := &Page{t: t, stderr: &strings.Builder{}}
 	p.cmd = exec.Command("node", "e2e.js", url)
 	p.cmd.Dir = Dir()
+	// the browser in UTC, so that a page showing the browser's clock
+	// instead of the plant's (Asia/Shanghai, …) is caught
+	p.cmd.Env = append(os.Environ(), "TZ=UTC")
 	p.in, _ = p.cmd.StdinPipe()
 	stdout, _ := p.cmd.StdoutPipe()
 	p.cmd.Stderr = p.stderr
@@ -68,6 +72,21 @@ func (p *Page) Do(format string, args ...any) []string {
 		p.t.Fatalf("%s: %q\n%s", fmt.Sprintf(format, args...), p.out.Text(), p.stderr.String())
 	}
 	return strings.Fields(p.out.Text())[1:]
+}
+
+// Text returns the text of the element the CSS selector names (the first).
+func (p *Page) Text(selector string) string {
+	p.t.Helper()
+	fmt.Fprintf(p.in, "text %s\n", selector)
+	if !p.out.Scan() || !strings.HasPrefix(p.out.Text(), "OK ") {
+		p.cmd.Wait()
+		p.t.Fatalf("text %s: %q\n%s", selector, p.out.Text(), p.stderr.String())
+	}
+	var s string
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(p.out.Text(), "OK ")), &s); err != nil {
+		p.t.Fatalf("text %s: %q: %v", selector, p.out.Text(), err)
+	}
+	return s
 }
 
 // Close quits the browser.

@@ -10,6 +10,9 @@
 //   follow             press "follow"; the page follows the source again within 2 s
 //   shot FILE          save a screenshot
 //   day                the day's figures on the tiles: "OK <to ns> <OEE tile text> <FPY tile text>"
+//   viewport W H       resize the page to W×H CSS pixels (a phone: 390 844)
+//   text SELECTOR      the text of the first element SELECTOR names, as JSON
+//   zone               the browser's own time zone (the test runs it with TZ=UTC)
 //   quit
 const { chromium } = require("playwright-core");
 const readline = require("readline");
@@ -91,6 +94,17 @@ function checkPixels(list) {
       const r = await page.evaluate(() => ({ to: (window.twin.scene.kpis.day || {}).to || 0,
         oee: document.getElementById("k-oee").textContent, fpy: document.getElementById("k-fpy").textContent }));
       console.log(`OK ${r.to} ${r.oee} ${r.fpy}`);
+    } else if (cmd === "viewport") {
+      await page.setViewportSize({ width: +a, height: +b });
+      await page.evaluate(() => new Promise(res => requestAnimationFrame(() => res())));
+      console.log("OK");
+    } else if (cmd === "text") {
+      const sel = line.trim().slice("text ".length);
+      const text = await page.evaluate((s) => { const e = document.querySelector(s); return e ? e.textContent : null; }, sel);
+      if (text === null) throw new Error(`no element ${sel}`);
+      console.log("OK " + JSON.stringify(text));
+    } else if (cmd === "zone") {
+      console.log("OK " + await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone));
     } else if (cmd === "shot") {
       await page.screenshot({ path: a });
       console.log("OK");
