@@ -77,7 +77,7 @@ func TestAPIErrors(t *testing.T) {
 		t.Fatalf("the offered sed finds no token in:\n%s", out)
 	}
 	t.Setenv("TWIN_API_TOKEN", tok)
-	if out, errs, code := runCLI(t, "orders", "list"); code != 0 || !strings.HasPrefix(out, "order ") {
+	if out, errs, code := runCLI(t, "orders", "list"); code != 0 || !strings.Contains(out, "\norder ") {
 		t.Fatalf("with the token: exit %d\n%s%s", code, out, errs)
 	}
 	t.Setenv("TWIN_API_TOKEN", "tw_not-a-token")
@@ -103,7 +103,7 @@ func TestFileErrors(t *testing.T) {
 		{[]string{"run", "s.yaml"}, "s.yaml:3:1: plant: no plant file ../nope/motor.yaml (a relative path is taken from the scenario file's folder)"},
 		{[]string{"demo", "--plant", "myplant.yaml"}, "no plant file myplant.yaml (in "},
 		{[]string{"serve", "--data", "d"}, "no plant: give --plant FILE"},
-		{[]string{"demo", "--start", "9am", "--data", "d"}, `--start: want a time like 2026-03-02T08:00 (plant time zone), RFC 3339, or -2h; got "9am"`},
+		{[]string{"demo", "--start", "9am", "--data", "d"}, `--start: want a time like 2026-03-02T08:00 (plant time, Asia/Shanghai), RFC 3339, or -2h; got "9am"`},
 		{[]string{"forecast"}, "no data directory data/demo (in "},
 		{[]string{"users", "list", "--data", "."}, "no records in . (mes is missing)"},
 	} {
