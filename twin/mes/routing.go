@@ -53,6 +53,9 @@ type Override struct {
 	Broken    []Broken  `json:"broken" doc:"the rules overridden"`
 }
 
+// OverrideHint ends the message of a SequenceError.
+const OverrideHint = "or a supervisor scans it with an override and the reason"
+
 // SequenceError is a scan refused because it breaks the routing's rules.
 // It is a conflict (409) with the code out_of_sequence.
 type SequenceError struct {
@@ -68,7 +71,7 @@ func (e *SequenceError) Error() string {
 		}
 		b.WriteString(r.Text)
 	}
-	b.WriteString(" (or a supervisor scans it with an override and the reason)")
+	b.WriteString(" (" + OverrideHint + ")")
 	return b.String()
 }
 
