@@ -381,7 +381,7 @@ type CloseRequest struct {
 	Reason string `json:"reason" doc:"why the order is closed before its good units reach the quantity (required)"`
 }
 
-// CloseOrder closes a released or started order short: it completes
+// CloseOrder closes a started order short: it completes
 // with the good units it has, and records who closed it, why and with
 // how many good; its open work orders are closed. Operations still
 // started must be confirmed first (with what they made).
@@ -399,9 +399,9 @@ func (d *DB) CloseOrder(user, id string, r CloseRequest) (*Order, error) {
 			return err
 		}
 		switch o.Status {
-		case StatusReleased, StatusInProgress:
-		case StatusPlanned:
-			return fmt.Errorf("order %s is planned, not released: cancel it instead: %w", id, ErrConflict)
+		case StatusInProgress:
+		case StatusPlanned, StatusReleased:
+			return fmt.Errorf("order %s is %s and nothing has started: cancel it instead: %w", id, o.Status, ErrConflict)
 		default:
 			return fmt.Errorf("order %s is %s already: %w", id, o.Status, ErrConflict)
 		}

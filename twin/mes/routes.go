@@ -104,7 +104,7 @@ func routes() []Route {
 				return nil, err
 			}
 			return c.db.CloseOrder(c.name(), c.r.PathValue("id"), r)
-		}), map[int]string{409: "The order is not released or in progress, or has operations started (confirm them first)."}),
+		}), map[int]string{409: "The order is not in progress (a planned or released one is cancelled instead), or has operations started (confirm them first)."}),
 		withErrors(route("POST", "/orders/{id}/makeup", "orders", "release a make-up for scrap: a work order of the product (by default the shortfall), the part work orders a unit needs, cards and serial numbers", roles(RolePlanner), nil, MakeUpRequest{}, MakeUp{}, func(c *call) (any, error) {
 			r, err := optBody[MakeUpRequest](c)
 			if err != nil {

@@ -342,6 +342,11 @@ func TestShortClose(t *testing.T) {
 	if !strings.Contains(e.Error, "cancel it instead") {
 		t.Fatalf("close of a planned order: %+v", e)
 	}
+	r.must("planner", "POST", "/orders/SO-42/release", nil, nil, 200)
+	r.must("planner", "POST", "/orders/SO-42/close", CloseRequest{Reason: why}, &e, 409)
+	if !strings.Contains(e.Error, "SO-42 is released and nothing has started: cancel it instead") {
+		t.Fatalf("close of a released order nothing of which started: %+v", e)
+	}
 }
 
 // TestConcurrentCompletion: the last cards of an order's two final work
