@@ -399,8 +399,8 @@ func nextOrder(db *mes.DB) (int, error) {
 // them; time the twin did not see is unobserved, not lost).
 func printRecords(w io.Writer, db *mes.DB, fl *floor, from time.Time) {
 	st := &fl.stats
-	fmt.Fprintf(w, "\nrecords: %d orders entered and released, %d card scans, %d unit tests (%d nonconformances), %d maintenance sign-offs, %d refused\n",
-		st.Orders.Load(), st.Scans.Load(), st.Inspections.Load(), st.NCs.Load(), st.Maintenance.Load(), st.Errors.Load())
+	fmt.Fprintf(w, "\nrecords: %d orders entered and released, %d card scans, %d unit tests (%d nonconformances), %d maintenance sign-offs, %d orders closed short, %d refused\n",
+		st.Orders.Load(), st.Scans.Load(), st.Inspections.Load(), st.NCs.Load(), st.Maintenance.Load(), st.Closed.Load(), st.Errors.Load())
 	if !from.Before(db.Now()) {
 		return
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -20,11 +21,14 @@ import (
 // entering each order the virtual plant receives and the planner
 // releasing it with its material received; operators scanning each card
 // when its first part starts on a machine and again when its last part is
-// done, booking material at the press and the assembly bench; inspectors
-// recording the end-of-line test of every unit (a failed test opens a
-// nonconformance, the unit goes to rework and is tested again);
-// technicians recording planned maintenance when it ends. Everything goes
-// through the same calls the API makes, stamped with plant time.
+// done (an inspecting card when its last unit has passed), booking
+// material at the press and the assembly bench; inspectors recording the
+// end-of-line test of every unit (a failed test opens a nonconformance,
+// the unit goes to rework and is tested again); the planner closing an
+// order short when the plant finished it with units scrapped (it does
+// not remake a scrapped motor); technicians recording planned
+// maintenance when it ends. Everything goes through the same calls the
+// API makes, stamped with plant time, in the routing's sequence.
 type floor struct {
 	db  *mes.DB
 	p   *plant.Plant
@@ -34,24 +38,67 @@ type floor struct {
 	q    []event.Event
 	wake chan struct{}
 
-	pending map[string]*plant.Order // released, not yet entered
-	cards   map[string]*cardRun
+	pending map[string]*plant.Order   // released, not yet entered
+	orders  map[string]*orderRun      // entered
 	serial  map[string]map[string]int // order → job → unit number
 	stats   floorStats
 }
 
 type floorStats struct {
-	Orders, Scans, Inspections, NCs, Maintenance, Errors atomic.Int64
+	Orders, Scans, Inspections, NCs, Maintenance, Closed, Errors atomic.Int64
+}
+
+// orderRun is what the floor knows of an order it entered: its cards, in
+// the routing's order (the parts' work orders first), and the units the
+// plant made before the floor saw them (a demo's warm start hands over
+// orders in progress).
+type orderRun struct {
+	id, product string
+	cards       []*cardRun          // parts' work orders first, each along its routing
+	byID        map[string]*cardRun // by card id
+	pre         int                 // units the plant finished before the floor saw them
+	joined      map[string]map[string]bool
+	last        *cardRun // the product's last card
 }
 
 type cardRun struct {
+	id, op             string
+	planned            int
+	inspect            bool
+	wcs                []string
+	final              bool
+	per                int      // parts per unit (a part's card)
+	part               string   // the part its work order makes ("" for the product's)
+	prev               *cardRun // the card before it in its work order
+	joins              []*cardRun
 	started, confirmed bool
-	jobs               map[string]bool // finished, by job; false: failed inspection last
+	jobs               map[string]bool // by job, passed on; false: failed its test last
+}
+
+// trues counts the jobs that passed the card's operation.
+func (r *cardRun) trues() int {
+	n := 0
+	for _, ok := range r.jobs {
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
+// passed is how many units passed the card's operation: the jobs seen
+// there or further on, those the plant finished before the floor saw
+// them, and for a part's card the parts units were seen to join.
+func (o *orderRun) passed(r *cardRun) int {
+	if r.final {
+		return r.trues() + o.pre
+	}
+	return o.pre*r.per + max(r.trues(), len(o.joined[r.part])*r.per)
 }
 
 func newFloor(db *mes.DB, p *plant.Plant, log *slog.Logger) *floor {
 	return &floor{db: db, p: p, log: log, wake: make(chan struct{}, 1), pending: map[string]*plant.Order{},
-		cards: map[string]*cardRun{}, serial: map[string]map[string]int{}}
+		orders: map[string]*orderRun{}, serial: map[string]map[string]int{}}
 }
 
 // see queues an event of the virtual plant (the demo's fan calls it).
@@ -120,6 +167,13 @@ func (f *floor) handle(e event.Event) {
 				o.Priority = int(e.Value)
 				f.enter(o)
 			}
+		case "progress":
+			// units done that the floor never saw finish: an order the
+			// plant had in progress when the floor began
+			if r := f.orders[e.Ref]; r != nil && r.last != nil {
+				r.pre = max(r.pre, int(e.Value)-r.last.trues())
+				f.settle(r, at, false)
+			}
 		case "completed":
 			f.complete(e.Ref, at)
 		}
@@ -131,38 +185,46 @@ func (f *floor) handle(e event.Event) {
 		if o := f.pending[parts[0]]; o != nil {
 			f.enter(o)
 		}
+		o := f.orders[parts[0]]
+		if o == nil {
+			return
+		}
 		item := parts[1]
 		if item == "P" {
-			item = ""
+			item = o.product
 		}
-		card := f.card(parts[0], item, e.Name)
-		if card == "" {
+		r := o.byID[parts[0]+"-"+item+"-"+e.Name]
+		if r == nil || f.reworking(r, e.Asset) {
 			return
-		}
-		r := f.cards[card]
-		if r == nil {
-			r = &cardRun{jobs: map[string]bool{}}
-			f.cards[card] = r
 		}
 		unit := e.Asset[strings.LastIndex(e.Asset, "/")+1:]
-		if e.Kind == event.OpStarted {
-			if !r.started {
-				r.started = true
-				f.scan(card, "start", unit, at, nil)
+		// a unit here has passed the operations before (if the floor did
+		// not see it there, it passed them before the floor began), and
+		// has its parts joined
+		for p := r.prev; p != nil; p = p.prev {
+			p.jobs[e.Ref] = true
+		}
+		for c := r; c != nil; c = c.prev {
+			for _, j := range c.joins {
+				if o.joined[j.part] == nil {
+					o.joined[j.part] = map[string]bool{}
+				}
+				o.joined[j.part][e.Ref] = true
 			}
+		}
+		if e.Kind == event.OpStarted {
+			f.start(r, unit, at)
+			f.settle(o, at, false)
 			return
 		}
-		op, err := f.db.Operation(card)
-		if err != nil || f.reworking(op, e.Asset) {
-			return
+		r.jobs[e.Ref] = e.Value != 0 || !r.inspect
+		if r.inspect {
+			f.inspect(parts[0], r, e.Ref, e.Value != 0, at)
 		}
-		r.jobs[e.Ref] = e.Value != 0 || !op.Inspect
-		if op.Inspect {
-			f.inspect(parts[0], op, e.Ref, e.Value != 0, at)
-		}
-		if !r.confirmed && len(r.jobs) >= op.Planned {
-			f.confirm(card, op, r, unit, at)
-		}
+		// a card is confirmed when its last unit is done: passed, for a
+		// test (a unit that failed comes back from rework and is tested
+		// again)
+		f.settle(o, at, false)
 	case event.Alarm:
 		// planned maintenance over: the technician signs it off
 		if e.Value == 0 && strings.HasPrefix(e.Name, "maintenance/") {
@@ -176,14 +238,43 @@ func (f *floor) handle(e event.Event) {
 	}
 }
 
+// start scans a card on when its first unit starts, after the cards that
+// feed it (an order the plant had in progress when the floor began has
+// cards whose units all ran before: they start now).
+func (f *floor) start(r *cardRun, unit string, at time.Time) {
+	if r.started {
+		return
+	}
+	if r.prev != nil {
+		f.start(r.prev, f.firstUnit(r.prev.wcs), at)
+	}
+	for _, j := range r.joins {
+		f.start(j, f.firstUnit(j.wcs), at)
+	}
+	r.started = true
+	f.scan(r.id, "start", unit, at, nil, nil)
+}
+
+// settle confirms the order's cards whose units have all passed, in the
+// routing's order; at the order's end (last), every card with what passed.
+func (f *floor) settle(o *orderRun, at time.Time, last bool) {
+	for _, r := range o.cards {
+		if r.confirmed || !last && o.passed(r) < r.planned {
+			continue
+		}
+		f.start(r, f.firstUnit(r.wcs), at)
+		f.confirm(o, r, at, last)
+	}
+}
+
 // reworking tells whether a part finishing op at the machine asset was
 // being reworked there: the plant reports a rework under the operation
 // it repairs, at the repair station, which is neither a test nor a part
 // made (the test that follows is).
-func (f *floor) reworking(op *mes.Operation, asset string) bool {
+func (f *floor) reworking(r *cardRun, asset string) bool {
 	for _, u := range f.p.Units {
 		if u.Path() == asset {
-			return u.WorkCenter != nil && !slices.Contains(op.WorkCenters, u.WorkCenter.ID())
+			return u.WorkCenter != nil && !slices.Contains(r.wcs, u.WorkCenter.ID())
 		}
 	}
 	return false
@@ -196,18 +287,6 @@ func slugName(s string) string {
 		}
 		return '-'
 	}, s)
-}
-
-// card is the operation card of an order's item at op ("" item: the product).
-func (f *floor) card(order, item, op string) string {
-	if item == "" {
-		o, err := f.db.Order(order)
-		if err != nil {
-			return ""
-		}
-		item = o.Product
-	}
-	return order + "-" + item + "-" + op
 }
 
 // enter enters and releases an order, and receives its purchased parts.
@@ -235,6 +314,7 @@ func (f *floor) enter(o *plant.Order) {
 		return
 	}
 	f.stats.Orders.Add(1)
+	f.track(o.ID)
 	for _, c := range o.Product.BOM {
 		if c.Part.Purchased {
 			_, err := f.db.ReceiveLot("planner", mes.NewLot{ID: "LOT-" + o.ID + "-" + c.Part.ID, Material: c.Part.ID, Supplier: "supplier of " + c.Part.Name,
@@ -244,8 +324,8 @@ func (f *floor) enter(o *plant.Order) {
 	}
 }
 
-func (f *floor) scan(card, action, unit string, at time.Time, good *int) *mes.ScanResult {
-	res, err := f.db.DoScan("terminal-"+unit, mes.Scan{Token: f.db.CardToken(card), Action: action, Station: unit, Worker: "W-" + unit, Good: good, At: at,
+func (f *floor) scan(card, action, unit string, at time.Time, good, scrap *int) *mes.ScanResult {
+	res, err := f.db.DoScan("terminal-"+unit, mes.Scan{Token: f.db.CardToken(card), Action: action, Station: unit, Worker: "W-" + unit, Good: good, Scrap: scrap, At: at,
 		ScanID: card + "-" + action})
 	if err == nil {
 		f.stats.Scans.Add(1)
@@ -254,35 +334,91 @@ func (f *floor) scan(card, action, unit string, at time.Time, good *int) *mes.Sc
 	return res
 }
 
-func (f *floor) confirm(card string, op *mes.Operation, r *cardRun, unit string, at time.Time) {
-	r.confirmed = true
-	good := 0
-	for _, ok := range r.jobs {
-		if ok {
-			good++
+// track reads the cards of an order just released.
+func (f *floor) track(id string) {
+	rs, err := f.db.Records(id)
+	if err != nil {
+		f.fail("records "+id, err)
+		return
+	}
+	o := &orderRun{id: id, product: rs.Order.Product, byID: map[string]*cardRun{}, joined: map[string]map[string]bool{}}
+	lastOf := map[string]*cardRun{} // part → its work order's last card
+	ops := rs.Operations            // by work order, along the routing
+	slices.SortStableFunc(ops, func(a, b mes.Operation) int {
+		return cmp.Compare(btoi(a.Item == o.product), btoi(b.Item == o.product))
+	})
+	var prev *cardRun
+	for _, op := range ops {
+		r := &cardRun{id: op.ID, op: op.Op, planned: op.Planned, inspect: op.Inspect, wcs: op.WorkCenters, final: op.Item == o.product,
+			per: 1, jobs: map[string]bool{}}
+		if prev != nil && prev.final == r.final && strings.TrimSuffix(prev.id, "-"+prev.op) == strings.TrimSuffix(r.id, "-"+r.op) {
+			r.prev = prev
+		}
+		if !r.final {
+			r.part = op.Item
+			lastOf[op.Item] = r
+		}
+		o.cards = append(o.cards, r)
+		o.byID[r.id] = r
+		prev = r
+	}
+	if pr := f.product(o.product); pr != nil && pr.Routing != nil {
+		for _, r := range o.cards {
+			if !r.final {
+				continue
+			}
+			o.last = r
+			for _, rop := range pr.Routing.Ops {
+				if rop.ID != r.op {
+					continue
+				}
+				for _, c := range rop.Consumes {
+					if l := lastOf[c.Part.ID]; l != nil {
+						r.joins = append(r.joins, l)
+						for p := l; p != nil; p = p.prev {
+							p.per = max(c.Qty, 1)
+						}
+					}
+				}
+			}
 		}
 	}
-	good = min(good, op.Planned)
-	if f.scan(card, "confirm", unit, at, &good) == nil {
+	f.orders[id] = o
+}
+
+// confirm confirms a card with the units that passed; at the order's end
+// (last) a test's units that failed last are its scrap.
+func (f *floor) confirm(o *orderRun, r *cardRun, at time.Time, last bool) {
+	r.confirmed = true
+	good := min(o.passed(r), r.planned)
+	var scrap *int
+	if failed := len(r.jobs) - r.trues(); last && r.inspect && failed > 0 {
+		scrap = new(min(failed, r.planned-good))
+	}
+	unit := f.firstUnit(r.wcs)
+	if op, err := f.db.Operation(r.id); err == nil && op.Station != "" {
+		unit = op.Station[strings.LastIndex(op.Station, "/")+1:]
+	}
+	if f.scan(r.id, "confirm", unit, at, &good, scrap) == nil {
 		return
 	}
 	// material booked where the bill of materials joins it
 	var lots []string
-	switch op.Op {
+	switch r.op {
 	case "pressfit":
-		lots = []string{"LOT-" + op.Order + "-bearing", op.Order + "-rotor"}
+		lots = []string{"LOT-" + o.id + "-bearing", o.id + "-rotor"}
 	case "assemble":
-		lots = []string{"LOT-" + op.Order + "-housing", "LOT-" + op.Order + "-endshield", op.Order + "-stator"}
+		lots = []string{"LOT-" + o.id + "-housing", "LOT-" + o.id + "-endshield", o.id + "-stator"}
 	}
 	for _, l := range lots {
-		_, err := f.db.Consume("W-"+unit, mes.NewConsumption{Operation: op.ID, Lot: l, At: at})
+		_, err := f.db.Consume("W-"+unit, mes.NewConsumption{Operation: r.id, Lot: l, At: at})
 		f.fail("consume "+l, err)
 	}
 }
 
 // inspect records the test of one unit: the job's first time at the
 // inspecting operation gives it the order's next serial number.
-func (f *floor) inspect(order string, op *mes.Operation, job string, pass bool, at time.Time) {
+func (f *floor) inspect(order string, r *cardRun, job string, pass bool, at time.Time) {
 	m := f.serial[order]
 	if m == nil {
 		m = map[string]int{}
@@ -294,7 +430,7 @@ func (f *floor) inspect(order string, op *mes.Operation, job string, pass bool, 
 		m[job] = n
 	}
 	serial := fmt.Sprintf("%s-%04d", order, n)
-	plan, err := f.plan(op)
+	plan, err := f.plan(r.op)
 	if err != nil || plan == nil {
 		return
 	}
@@ -305,7 +441,7 @@ func (f *floor) inspect(order string, op *mes.Operation, job string, pass bool, 
 			values[c.Name] = c.LSL - (c.Nominal-c.LSL)/4 - 1
 		}
 	}
-	in, err := f.db.Inspect("inspector", mes.NewInspection{Serial: serial, Operation: op.ID, Values: values, At: at})
+	in, err := f.db.Inspect("inspector", mes.NewInspection{Serial: serial, Operation: r.id, Values: values, At: at})
 	if err != nil {
 		f.fail("inspect "+serial, err)
 		return
@@ -318,13 +454,13 @@ func (f *floor) inspect(order string, op *mes.Operation, job string, pass bool, 
 	}
 }
 
-func (f *floor) plan(op *mes.Operation) (*mes.InspectionPlan, error) {
+func (f *floor) plan(op string) (*mes.InspectionPlan, error) {
 	ps, err := f.db.InspectionPlans()
 	if err != nil {
 		return nil, err
 	}
 	for i := range ps {
-		if ps[i].Op == op.Op {
+		if ps[i].Op == op {
 			return &ps[i], nil
 		}
 	}
@@ -332,28 +468,20 @@ func (f *floor) plan(op *mes.Operation) (*mes.InspectionPlan, error) {
 }
 
 // complete confirms what the order's cards did when the plant says the
-// order is done, and scraps units still waiting for rework.
+// order is done (the parts' work orders first, each along its routing),
+// scraps the units that failed their test last, and closes the order
+// short when units were scrapped: the plant does not remake them.
 func (f *floor) complete(order string, at time.Time) {
-	rs, err := f.db.Records(order)
-	if err != nil {
+	o := f.orders[order]
+	if o == nil {
 		return
 	}
-	for _, op := range rs.Operations {
-		if op.Status == mes.OpConfirmed {
-			continue
-		}
-		r := f.cards[op.ID]
-		if r == nil {
-			r = &cardRun{jobs: map[string]bool{}}
-			f.cards[op.ID] = r
-		}
-		unit := ""
-		if op.Station != "" {
-			unit = op.Station[strings.LastIndex(op.Station, "/")+1:]
-		} else if u := f.firstUnit(op.WorkCenters); u != "" {
-			unit = u
-		}
-		f.confirm(op.ID, &op, r, unit, at)
+	f.settle(o, at, true)
+	delete(f.orders, order)
+	rs, err := f.db.Records(order)
+	if err != nil {
+		f.fail("records "+order, err)
+		return
 	}
 	for _, u := range rs.Units {
 		if u.Status == mes.UnitRework {
@@ -365,6 +493,24 @@ func (f *floor) complete(order string, at time.Time) {
 			}
 		}
 	}
+	ord, err := f.db.Order(order)
+	if err != nil || ord.Status == mes.StatusCompleted {
+		f.fail("order "+order, err)
+		return
+	}
+	_, err = f.db.CloseOrder("planner", order, mes.CloseRequest{Reason: fmt.Sprintf(
+		"the plant finished the order with %d of %d good: %d scrapped at the end-of-line test, not remade", ord.Good, ord.Quantity, ord.Quantity-ord.Good)})
+	if err == nil {
+		f.stats.Closed.Add(1)
+	}
+	f.fail("close "+order, err)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (f *floor) firstUnit(wcs []string) string {

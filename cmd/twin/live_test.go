@@ -123,6 +123,20 @@ func TestDemoRecordsCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(cli("api", "GET", "/api/v1/operations/CLI-1-YE3-200L-4-pack/card")), &card); err != nil || card.Token == "" {
 		t.Fatalf("card: %v", err)
 	}
+	// the last card first: refused, saying what comes first and how to override
+	if _, errs, code := runCLI(t, "scan", card.Token, "--station", "PK1", "--server", srv.URL, "--token", is.Token); code != 1 ||
+		!strings.Contains(errs, "comes after CLI-1-YE3-200L-4-paint, which has not started") || !strings.Contains(errs, "--override REASON") {
+		t.Fatalf("pack scanned first: exit %d %s", code, errs)
+	}
+	// the cards before it, in the routing's sequence
+	for _, op := range []string{"stator-stamp", "stator-wind", "stator-impregnate", "rotor-stamp", "rotor-cast", "rotor-machine", "rotor-balance",
+		"YE3-200L-4-pressfit", "YE3-200L-4-assemble", "YE3-200L-4-test", "YE3-200L-4-paint"} {
+		st := map[string]string{"stamp": "PR1", "wind": "W1", "impregnate": "OV1", "cast": "DC1", "machine": "CNC1", "balance": "BAL1", "pressfit": "PF1",
+			"assemble": "AS1", "test": "EOL1", "paint": "PT1"}[op[strings.LastIndex(op, "-")+1:]]
+		if _, err := db.DoScan("pat", mes.Scan{Token: db.CardToken("CLI-1-" + op), Action: "confirm", Station: st}); err != nil {
+			t.Fatalf("confirm CLI-1-%s: %v", op, err)
+		}
+	}
 	if out := cli("scan", card.Token, "--station", "PK1"); !strings.Contains(out, "started on qijiang/final/final-line/packing/PK1") {
 		t.Fatalf("scan start: %s", out)
 	}
@@ -131,6 +145,36 @@ func TestDemoRecordsCLI(t *testing.T) {
 	}
 	if out := cli("scan", card.Token, "--action", "confirm", "--good", "1"); !strings.Contains(out, "already so") || !strings.Contains(out, "good 2") {
 		t.Fatalf("a second confirmation changed the first: %s", out)
+	}
+	if out := cli("orders", "show", "CLI-1"); !strings.Contains(out, `"status": "completed"`) || !strings.Contains(out, `"good": 2`) {
+		t.Fatalf("CLI-1 after its pack confirmed 2 of 2: %s", out)
+	}
+	// a supervisor's override, a make-up and a short close
+	if _, err := db.CreateUser("test", mes.NewUser{Name: "sam", Roles: []string{mes.RoleSupervisor}, Password: "supervisor password"}); err != nil {
+		t.Fatal(err)
+	}
+	sup, err := db.IssueToken("test", "sam", mes.NewToken{Label: "cli test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli("orders", "add", "--id", "CLI-2", "--customer", "Wuhan Pumps", "--product", "YE3-200L-4", "--qty", "2", "--due", "2030-01-02T16:00:00+08:00")
+	cli("orders", "release", "CLI-2")
+	tok2 := db.CardToken("CLI-2-YE3-200L-4-pack")
+	out, errs, code := runCLI(t, "scan", tok2, "--station", "PK1", "--action", "confirm", "--good", "1", "--override", "packed on the spare line, cards follow",
+		"--server", srv.URL, "--token", sup.Token)
+	if code != 0 || !strings.Contains(out, "confirmed") || !strings.Contains(out, "override OV-") || !strings.Contains(out, "by sam (packed on the spare line, cards follow)") {
+		t.Fatalf("supervisor's override: exit %d\n%s%s", code, out, errs)
+	}
+	if _, errs, code := runCLI(t, "orders", "makeup", "CLI-2", "--server", srv.URL, "--token", is.Token); code != 0 {
+		t.Fatalf("makeup of the shortfall: exit %d %s", code, errs)
+	} else if out := cli("orders", "show", "CLI-2"); !strings.Contains(out, "CLI-2-M1-YE3-200L-4") || !strings.Contains(out, "CLI-2-M1-rotor") {
+		t.Fatalf("CLI-2 after its make-up: %s", out)
+	}
+	if _, errs, code := runCLI(t, "orders", "close", "CLI-2", "--server", srv.URL, "--token", is.Token); code != 1 || !strings.Contains(errs, "--reason is required") {
+		t.Fatalf("close without a reason: exit %d %s", code, errs)
+	}
+	if out := cli("orders", "close", "CLI-2", "--reason", "customer takes one now"); !strings.Contains(out, `"short_close"`) || !strings.Contains(out, `"reason": "customer takes one now"`) || !strings.Contains(out, `"by": "pat"`) {
+		t.Fatalf("close short: %s", out)
 	}
 	// the same card altered is refused with the field named
 	bad := card.Token[:len(card.Token)-2] + "xx"

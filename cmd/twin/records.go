@@ -175,7 +175,7 @@ func dayFigures(db *mes.DB) (*scene.Figures, map[string]*scene.Figures, error) {
 func init() {
 	register(&Command{
 		Name:  "orders",
-		Usage: "[list|add|release|cancel|show|records] [flags] [ID]",
+		Usage: "[list|add|release|cancel|close|makeup|show|records] [flags] [ID]",
 		Short: "production orders in the records, over the API",
 		Long: `Orders lists, enters, releases, cancels and shows production orders
 through the records API of a running twin serve or twin demo (--server,
@@ -187,7 +187,14 @@ $TWIN_API_TOKEN: an API token, see twin users).
   twin orders release ID      work orders, operation cards, serial numbers
   twin orders cancel ID
   twin orders show ID         the order
-  twin orders records ID      every record of the order (JSON)`,
+  twin orders records ID      every record of the order (JSON)
+  twin orders close ID --reason R    close it short: completed with the good it has
+  twin orders makeup ID [--qty N] [--reason R]
+                              a make-up for scrap (default: the shortfall), with its
+                              part work orders, cards and serial numbers
+
+An order completes when the good of its last operation reaches the
+ordered quantity (make-ups included), or when a planner closes it short.`,
 		Run: runOrders,
 	})
 	register(&Command{
@@ -197,7 +204,13 @@ $TWIN_API_TOKEN: an API token, see twin users).
 		Long: `Scan sends a card's token (the text its QR code carries) to the records
 API, as a terminal at the machine would. Without --action it starts a
 pending operation and confirms a started one. A scan id (--scan-id, or
-one made up) makes a retried scan harmless.`,
+one made up) makes a retried scan harmless.
+
+Cards follow the routing: an operation starts after the one that feeds it
+has started, and confirms (good + scrap) no more than that one confirmed
+good; the records refuse a scan out of sequence and say what comes
+first. A supervisor (role supervisor) can accept it anyway with
+--override REASON; the override is kept in the audit log.`,
 		Run: runScan,
 	})
 	register(&Command{
@@ -220,7 +233,7 @@ stopped (with a server running, use twin api and /api/v1/users).
   twin users token --data DIR --name N [--label L]   prints a new API token
   twin users passwd --data DIR --name N              (the new password from stdin)
 
-Roles: operator, quality, maintenance, planner, manager, admin.
+Roles: operator, supervisor, quality, maintenance, planner, manager, admin.
 
 The first account, admin, is made by the first twin serve or twin demo on
 DIR, which prints its password and keeps it in DIR/mes/admin-password until
@@ -361,10 +374,11 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	status := fs.String("status", "", "list: only orders in this status")
 	customer := fs.String("customer", "", "add: customer")
 	product := fs.String("product", "", "add: product id")
-	qty := fs.Int("qty", 0, "add: quantity")
+	qty := fs.Int("qty", 0, "add: quantity; makeup: units (default the shortfall)")
 	due := fs.String("due", "", "add: due `time`: plant time (2026-12-01T16:00, in the plant's zone, whatever this computer's) or RFC 3339")
 	prio := fs.Int("priority", 0, "add: customer priority")
 	id := fs.String("id", "", "add: order number (default: generated)")
+	reason := fs.String("reason", "", "close, makeup: why")
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -414,6 +428,19 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 			return errUsage
 		}
 		return c.call(ctx, "POST", "/orders/"+url.PathEscape(arg)+"/"+verb, nil, nil)
+	case "close":
+		if arg == "" {
+			return errUsage
+		}
+		if *reason == "" {
+			return fmt.Errorf("orders close %s: --reason is required: say why the order is closed short", arg)
+		}
+		return c.call(ctx, "POST", "/orders/"+url.PathEscape(arg)+"/close", mes.CloseRequest{Reason: *reason}, nil)
+	case "makeup":
+		if arg == "" {
+			return errUsage
+		}
+		return c.call(ctx, "POST", "/orders/"+url.PathEscape(arg)+"/makeup", mes.MakeUpRequest{Quantity: *qty, Reason: *reason}, nil)
 	case "show":
 		if arg == "" {
 			return errUsage
@@ -452,6 +479,7 @@ func runScan(ctx context.Context, args []string, stdout io.Writer) error {
 	station := fs.String("station", "", "the machine (id)")
 	worker := fs.String("worker", "", "the worker's badge (default the token's user)")
 	scanID := fs.String("scan-id", "", "this scan's id (default: made up)")
+	override := fs.String("override", "", "a supervisor's `reason` to accept a scan out of the routing's sequence (the token's user needs the role supervisor)")
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -459,7 +487,7 @@ func runScan(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return errUsage
 	}
-	s := mes.Scan{Token: pos[0], Action: *action, Station: *station, Worker: *worker, ScanID: *scanID, Terminal: "cli"}
+	s := mes.Scan{Token: pos[0], Action: *action, Station: *station, Worker: *worker, ScanID: *scanID, Terminal: "cli", Override: *override}
 	if s.ScanID == "" {
 		s.ScanID = "cli-" + randomToken()
 	}
@@ -471,6 +499,9 @@ func runScan(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var res mes.ScanResult
 	if err := mk(stdout).call(ctx, "POST", "/scan", s, &res); err != nil {
+		if *override == "" && strings.Contains(err.Error(), mes.OverrideHint) {
+			return fmt.Errorf("%w\n  a supervisor accepts it with: twin scan TOKEN --override REASON (their --token)", err)
+		}
 		return err
 	}
 	dup := ""
@@ -480,6 +511,11 @@ func runScan(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s %s on %s%s: %s, good %d, scrap %d\n", res.Operation.ID, res.Action, res.Operation.Station, dup, res.Operation.Name, res.Operation.Good, res.Operation.Scrap)
 	if res.Flag != nil {
 		fmt.Fprintf(stdout, "flagged: %s\n", res.Flag.Text)
+	}
+	if ov := res.Override; ov != nil {
+		for _, b := range ov.Broken {
+			fmt.Fprintf(stdout, "override %s by %s (%s): %s\n", ov.ID, ov.By, ov.Reason, b.Text)
+		}
 	}
 	return nil
 }

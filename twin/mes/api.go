@@ -98,6 +98,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTT
 type apiError struct {
 	Error string `json:"error"`
 	Field string `json:"field,omitempty"`
+	Code  string `json:"code,omitempty"`
+}
+
+// coded is an error with a stable code a client can act on (or translate).
+type coded interface {
+	error
+	Code() string
 }
 
 func (a *API) serve(rt Route) http.HandlerFunc {
@@ -155,8 +162,14 @@ func writeErr(w http.ResponseWriter, d *DB, err error) {
 		writeJSON(w, http.StatusUnauthorized, apiError{Error: err.Error()})
 	case errors.Is(err, ErrNotFound):
 		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+	case errors.Is(err, ErrForbidden):
+		writeJSON(w, http.StatusForbidden, apiError{Error: err.Error()})
 	case errors.Is(err, ErrConflict):
-		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
+		e := apiError{Error: err.Error()}
+		if c, ok := errors.AsType[coded](err); ok {
+			e.Code = c.Code()
+		}
+		writeJSON(w, http.StatusConflict, e)
 	default:
 		d.log.Error("mes api", "err", err)
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error: " + err.Error()})
@@ -232,6 +245,21 @@ func decodeBytes(b []byte, v any, loc *time.Location) error {
 func body[T any](c *call) (T, error) {
 	var v T
 	err := decode(c.r.Body, &v, c.db.p.Location)
+	return v, err
+}
+
+// optBody decodes the request body into a new T; an empty body is T's
+// zero value.
+func optBody[T any](c *call) (T, error) {
+	var v T
+	b, err := io.ReadAll(io.LimitReader(c.r.Body, maxBody+1))
+	if err != nil {
+		return v, fieldErr("body", "reading: %v", err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return v, nil
+	}
+	err = decodeBytes(b, &v, c.db.p.Location)
 	return v, err
 }
 

@@ -35,30 +35,81 @@ func BenchmarkScanConfirm(b *testing.B) {
 	}
 }
 
+// feeders returns the operations that feed op of the motor plant's
+// orders (the one before it in its work order; the rotors' and stators'
+// last operations for press-fit and assembly), and op's step along them.
+func feeders(op string) (deps []string, step int) {
+	product := []string{"pressfit", "assemble", "test", "paint", "pack"}
+	for i, name := range product {
+		if wo, ok := strings.CutSuffix(op, "-"+name); ok {
+			order := wo[:strings.LastIndex(wo, "-YE3-")]
+			if i > 0 {
+				deps = append(deps, wo+"-"+product[i-1])
+			}
+			switch name {
+			case "pressfit":
+				deps = append(deps, order+"-rotor-balance")
+			case "assemble":
+				deps = append(deps, order+"-stator-impregnate")
+			}
+			return deps, 4 + i
+		}
+	}
+	for part, seq := range map[string][]string{"stator": {"stamp", "wind", "impregnate"}, "rotor": {"stamp", "cast", "machine", "balance"}} {
+		for i, name := range seq {
+			if order, ok := strings.CutSuffix(op, "-"+part+"-"+name); ok {
+				if i > 0 {
+					deps = append(deps, order+"-"+part+"-"+seq[i-1])
+				}
+				return deps, i
+			}
+		}
+	}
+	panic("not an operation of the motor plant: " + op)
+}
+
 func benchScans(b *testing.B, rate int) {
 	r := newRig(b, b.TempDir())
 	r.users()
 	var ops []string
 	for n := 0; len(ops) < b.N; n++ {
-		ops = append(ops, r.released(fmt.Sprintf("B-%05d", n), 2)...)
+		ops = append(ops, partsFirst(r.released(fmt.Sprintf("B-%05d", n), 2))...)
 	}
-	ops = ops[:b.N]
+	ops = ops[:b.N] // parts first: each operation kept has what feeds it
 	// terminals at different machines confirm different work orders: in
 	// a random order, not the 12 operations of one order at once (those
-	// would conflict with each other and retry)
+	// would conflict with each other and retry), and each after the
+	// operations that feed it (the routing's sequence): by step along the
+	// routing, and a terminal waits for a feeder still being confirmed
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
-	var started sync.WaitGroup
-	for t := range 32 {
-		started.Go(func() {
-			for i := t; i < len(ops); i += 32 {
-				if _, err := r.db.DoScan("op", Scan{Token: r.db.CardToken(ops[i]), Action: "start", Station: opStation(ops[i]), Worker: "W-1"}); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
+	step := map[string]int{}
+	for _, op := range ops {
+		_, step[op] = feeders(op)
 	}
-	started.Wait()
+	slices.SortStableFunc(ops, func(a, b string) int { return step[a] - step[b] })
+	done := map[string]chan struct{}{}
+	for _, op := range ops {
+		done[op] = make(chan struct{})
+	}
+	for lo := 0; lo < len(ops); {
+		hi := lo
+		for hi < len(ops) && step[ops[hi]] == step[ops[lo]] {
+			hi++
+		}
+		var started sync.WaitGroup
+		for t := range 32 {
+			started.Go(func() {
+				for i := lo + t; i < hi; i += 32 {
+					if _, err := r.db.DoScan("op", Scan{Token: r.db.CardToken(ops[i]), Action: "start", Station: opStation(ops[i]), Worker: "W-1"}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		started.Wait()
+		lo = hi
+	}
 	if b.Failed() {
 		return
 	}
@@ -87,12 +138,19 @@ func benchScans(b *testing.B, rate int) {
 					s = t0.Add(time.Duration(i) * time.Second / time.Duration(rate))
 					time.Sleep(time.Until(s))
 				}
+				deps, _ := feeders(ops[i])
+				for _, dep := range deps {
+					if c := done[dep]; c != nil {
+						<-c
+					}
+				}
 				var res ScanResult
 				if code := r.do("operator", "POST", "/scan", Scan{Token: r.db.CardToken(ops[i]), Action: "confirm", ScanID: fmt.Sprintf("s-%d", i), Good: ptr(2)}, &res); code != 200 || res.Duplicate {
 					b.Errorf("scan %d: %d %+v", i, code, res)
 					return
 				}
 				lat[i] = time.Since(s)
+				close(done[ops[i]])
 			}
 		}()
 	}
@@ -149,7 +207,7 @@ func BenchmarkMillion(b *testing.B) {
 	r.users()
 	ops := r.released("M-0500000x", 4)
 	r.must("planner", "POST", "/lots", NewLot{ID: "L-BR-X", Material: "bearing", Supplier: "HRB", Quantity: 100}, nil, 201)
-	for _, op := range ops {
+	for _, op := range partsFirst(ops) {
 		r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op), Action: "confirm", Station: opStation(op), Good: ptr(4)}, nil, 200)
 		if strings.HasSuffix(op, "pressfit") {
 			r.must("operator", "POST", "/consumptions", NewConsumption{Operation: op, Lot: "L-BR-X"}, nil, 201)

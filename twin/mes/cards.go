@@ -49,17 +49,18 @@ type Operation struct {
 	Status         string   `json:"status" enum:"pending,started,confirmed"`
 	Station        string   `json:"station,omitempty" doc:"the machine (equipment path) it runs on"`
 
-	StartedAt     time.Time `json:"started_at,omitzero"`
-	StartedBy     string    `json:"started_by,omitempty" doc:"worker"`
-	ConfirmedAt   time.Time `json:"confirmed_at,omitzero"`
-	ConfirmedBy   string    `json:"confirmed_by,omitempty" doc:"worker"`
-	Good          int       `json:"good"`
-	Scrap         int       `json:"scrap"`
-	AtStart       *Reading  `json:"at_start,omitempty" doc:"the machine's counters and energy meter when it started"`
-	Machine       *Reading  `json:"machine,omitempty" doc:"what the machine counted while it ran (live until confirmed)"`
-	Mismatch      bool      `json:"mismatch,omitempty" doc:"the confirmed good quantity disagrees with the machine's count (see flags)"`
-	Shared        bool      `json:"shared,omitempty" doc:"another operation ran on the machine meanwhile: its count is not this operation's alone, so it is not compared"`
-	Confirmations int       `json:"confirmations" doc:"1 once confirmed; never more"`
+	StartedAt     time.Time  `json:"started_at,omitzero"`
+	StartedBy     string     `json:"started_by,omitempty" doc:"worker"`
+	ConfirmedAt   time.Time  `json:"confirmed_at,omitzero"`
+	ConfirmedBy   string     `json:"confirmed_by,omitempty" doc:"worker"`
+	Good          int        `json:"good"`
+	Scrap         int        `json:"scrap"`
+	AtStart       *Reading   `json:"at_start,omitempty" doc:"the machine's counters and energy meter when it started"`
+	Machine       *Reading   `json:"machine,omitempty" doc:"what the machine counted while it ran (live until confirmed)"`
+	Mismatch      bool       `json:"mismatch,omitempty" doc:"the confirmed good quantity disagrees with the machine's count (see flags)"`
+	Shared        bool       `json:"shared,omitempty" doc:"another operation ran on the machine meanwhile: its count is not this operation's alone, so it is not compared"`
+	Confirmations int        `json:"confirmations" doc:"1 once confirmed; never more"`
+	Overrides     []Override `json:"overrides,omitempty" doc:"scans a supervisor accepted against the routing's rules"`
 }
 
 // Reading is a machine's counters and energy meter.
@@ -77,9 +78,10 @@ type Scan struct {
 	Terminal string    `json:"terminal,omitempty"`
 	Worker   string    `json:"worker,omitempty" doc:"the worker's badge id; default the signed-in user"`
 	Station  string    `json:"station,omitempty" doc:"machine id or path; needed when the work centre has several"`
-	Good     *int      `json:"good,omitempty" doc:"confirm: good quantity (default planned − scrap)"`
+	Good     *int      `json:"good,omitempty" doc:"confirm: good quantity (default what the operation before passed on, or the planned quantity for the first, less the scrap)"`
 	Scrap    *int      `json:"scrap,omitempty"`
 	At       time.Time `json:"at,omitzero" doc:"when it was scanned (terminals buffering offline); default now"`
+	Override string    `json:"override,omitempty" doc:"a supervisor's reason to accept a scan the routing refuses (started before the operation that feeds it, or confirming more than was passed on); needs the role supervisor and is recorded (GET /audit?kind=override); ignored when the scan breaks no rule"`
 }
 
 // ScanResult is what a scan did.
@@ -88,6 +90,7 @@ type ScanResult struct {
 	Duplicate bool      `json:"duplicate" doc:"nothing changed: the operation was already in this state (a repeated or concurrent scan)"`
 	Operation Operation `json:"operation"`
 	Flag      *Flag     `json:"flag,omitempty" doc:"a manual count that disagrees with the machine's"`
+	Override  *Override `json:"override,omitempty" doc:"the supervisor's override this scan made"`
 }
 
 // Flag is a disagreement the records keep rather than merge.
@@ -240,7 +243,9 @@ func unitIDs(us []*plant.Unit) string {
 // confirmation of a confirmed one changes nothing and says Duplicate.
 // Two terminals confirming at once both read the card as started; the
 // database lets one commit and retries the other, which then finds it
-// confirmed.
+// confirmed. A scan that breaks the routing's rules (routing.go) is
+// refused with a *SequenceError, unless it carries an override from a
+// user with the supervisor role.
 func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 	opID, err := d.VerifyToken(s.Token)
 	if err != nil {
@@ -259,6 +264,10 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 	}
 	if s.Scrap != nil && *s.Scrap < 0 {
 		return nil, fieldErr("scrap", "negative")
+	}
+	s.Override = strings.TrimSpace(s.Override)
+	if len(s.Override) > 500 {
+		return nil, fieldErr("override", "longer than 500 characters: say in a sentence why the routing is overridden")
 	}
 	worker := s.Worker
 	if worker == "" {
@@ -303,23 +312,58 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 			res.Action, res.Duplicate = "started", true
 		case action == "confirm" && o.Status == OpConfirmed:
 			res.Action, res.Duplicate = "confirmed", true
-		case action == "start":
-			res.Action = "started"
-			if err := d.start(t, &o, s.Station, worker, at); err != nil {
+		default:
+			res.Action = map[string]string{"start": "started", "confirm": "confirmed"}[action]
+			var w WorkOrder
+			if err := t.must("wo", o.WorkOrder, &w); err != nil {
 				return err
 			}
-		default:
-			res.Action = "confirmed"
-			if o.Status == OpPending {
-				if err := d.start(t, &o, s.Station, worker, at); err != nil {
-					return err
-				}
-			}
-			f, err := d.confirm(t, &o, s, worker, at)
+			srcs, err := d.sources(t, &o, &w)
 			if err != nil {
 				return err
 			}
-			res.Flag = f
+			// the routing's rules, checked before anything changes (a
+			// confirmation's rules include its start's)
+			var broken []Broken
+			starting := o.Status == OpPending
+			if action == "start" {
+				broken = startRules(&o, srcs)
+			}
+			good, scrap := 0, 0
+			if action == "confirm" {
+				if s.Scrap != nil {
+					scrap = *s.Scrap
+				}
+				good = max(passedOn(&o, srcs)-scrap, 0) // default: what was passed on, less the scrap
+				if s.Good != nil {
+					good = *s.Good
+				}
+				if good+scrap > o.Planned {
+					return fieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
+				}
+				broken = append(broken, confirmRules(&o, srcs, good, scrap)...)
+			}
+			if len(broken) > 0 {
+				ov, err := d.override(t, user, worker, &o, s.Override, broken, at)
+				if err != nil {
+					return err
+				}
+				o.Overrides = append(o.Overrides, *ov)
+				res.Override = ov
+				t.action += ".override"
+			}
+			if starting {
+				if err := d.start(t, &o, &w, s.Station, worker, at); err != nil {
+					return err
+				}
+			}
+			if action == "confirm" {
+				f, err := d.confirm(t, &o, &w, good, scrap, s.Station, worker, at)
+				if err != nil {
+					return err
+				}
+				res.Flag = f
+			}
 		}
 		if !res.Duplicate {
 			if err := t.put("op", o.ID, before, o); err != nil {
@@ -339,7 +383,19 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 	return res, nil
 }
 
-func (d *DB) start(t *tx, o *Operation, station, worker string, at time.Time) error {
+// start starts pending operation o of work order w: not on a work order
+// or order that is over.
+func (d *DB) start(t *tx, o *Operation, w *WorkOrder, station, worker string, at time.Time) error {
+	var ord Order
+	if err := t.must("order", o.Order, &ord); err != nil {
+		return err
+	}
+	switch {
+	case ord.Status == StatusCompleted || ord.Status == StatusCancelled:
+		return fmt.Errorf("order %s is %s: its cards take no more starts (a started card can still be confirmed with what it made): %w", ord.ID, ord.Status, ErrConflict)
+	case w.Status == StatusClosed || w.Status == StatusCancelled:
+		return fmt.Errorf("work order %s is %s: its cards take no more starts: %w", w.ID, w.Status, ErrConflict)
+	}
 	u, err := d.unitFor(o, station)
 	if err != nil {
 		return err
@@ -394,20 +450,12 @@ func (d *DB) start(t *tx, o *Operation, station, worker string, at time.Time) er
 		return err
 	}
 	// the work order and the order are in progress
-	var w WorkOrder
-	if err := t.must("wo", o.WorkOrder, &w); err != nil {
-		return err
-	}
 	if w.Status == StatusReleased {
-		wb := w
+		wb := *w
 		w.Status = StatusInProgress
 		if err := t.put("wo", w.ID, wb, w); err != nil {
 			return err
 		}
-	}
-	var ord Order
-	if err := t.must("order", o.Order, &ord); err != nil {
-		return err
 	}
 	if ord.Status == StatusReleased {
 		ob := ord
@@ -417,20 +465,12 @@ func (d *DB) start(t *tx, o *Operation, station, worker string, at time.Time) er
 	return nil
 }
 
-func (d *DB) confirm(t *tx, o *Operation, s Scan, worker string, at time.Time) (*Flag, error) {
-	scrap := 0
-	if s.Scrap != nil {
-		scrap = *s.Scrap
-	}
-	good := max(o.Planned-scrap, 0)
-	if s.Good != nil {
-		good = *s.Good
-	}
-	if good+scrap > o.Planned {
-		return nil, fieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
-	}
-	if s.Station != "" { // confirmed at another machine of the work centre: fine, if it can do the operation
-		if _, err := d.unitFor(o, s.Station); err != nil {
+// confirm confirms operation o of work order w with good and scrap. The
+// work order completes when its last operation confirms its quantity
+// good; the order's counts follow its final work orders.
+func (d *DB) confirm(t *tx, o *Operation, w *WorkOrder, good, scrap int, station, worker string, at time.Time) (*Flag, error) {
+	if station != "" { // confirmed at another machine of the work centre: fine, if it can do the operation
+		if _, err := d.unitFor(o, station); err != nil {
 			return nil, err
 		}
 	}
@@ -470,75 +510,104 @@ func (d *DB) confirm(t *tx, o *Operation, s Scan, worker string, at time.Time) (
 			return nil, err
 		}
 	}
-	var w WorkOrder
-	if err := t.must("wo", o.WorkOrder, &w); err != nil {
-		return nil, err
-	}
-	done := 0
-	for _, id := range w.Operations {
-		if id == o.ID {
-			done++
-			continue
-		}
-		var x Operation
-		if err := t.must("op", id, &x); err != nil {
+	last := w.Operations[len(w.Operations)-1] == o.ID
+	if last && good >= w.Quantity && (w.Status == StatusReleased || w.Status == StatusInProgress) {
+		wb := *w
+		w.Status, w.Completed = StatusCompleted, at
+		if err := t.put("wo", w.ID, wb, w); err != nil {
 			return nil, err
 		}
-		if x.Status == OpConfirmed {
-			done++
+		if err := t.t.Delete([]byte("x/open/wo/wo/" + w.ID)); err != nil {
+			return nil, err
 		}
 	}
-	if done < len(w.Operations) {
-		return flag, nil
+	if !w.Final || !last && scrap == 0 {
+		return flag, nil // nothing the order counts changed
 	}
-	wb := w
-	w.Status, w.Completed = StatusCompleted, at
-	if err := t.put("wo", w.ID, wb, w); err != nil {
-		return nil, err
-	}
-	if err := t.t.Delete([]byte("x/open/wo/wo/" + w.ID)); err != nil {
-		return nil, err
-	}
-	return flag, d.completeOrder(t, o, at)
+	return flag, d.progress(t, o, at)
 }
 
-// completeOrder completes the order when all its work orders are.
-func (d *DB) completeOrder(t *tx, o *Operation, at time.Time) error {
+// progress counts an open order's good units (its final work orders' last
+// operations', make-ups included) and scrap (their operations'), and
+// completes it when the good reach the ordered quantity: its other open
+// work orders are closed with it. o is the operation being confirmed.
+func (d *DB) progress(t *tx, o *Operation, at time.Time) error {
 	var ord Order
 	if err := t.must("order", o.Order, &ord); err != nil {
 		return err
 	}
-	good, scrap := 0, 0
+	if ord.Status != StatusReleased && ord.Status != StatusInProgress {
+		return nil
+	}
+	good, scrap, err := t.counts(&ord, o)
+	if err != nil {
+		return err
+	}
+	if good == ord.Good && scrap == ord.Scrap {
+		return nil
+	}
+	ob := ord
+	ord.Good, ord.Scrap = good, scrap
+	if good >= ord.Quantity {
+		ord.Status, ord.Completed = StatusCompleted, at
+		if err := t.closeWorkOrders(&ord, at); err != nil {
+			return err
+		}
+		if err := t.index("time", "done", "order", tkey(at, ord.ID)); err != nil {
+			return err
+		}
+	}
+	return t.put("order", ord.ID, ob, ord)
+}
+
+// counts returns the good units of an order (its final work orders' last
+// operations' confirmed good) and its scrap (their operations'); o, when
+// not nil, is an operation changed in this transaction.
+func (t *tx) counts(ord *Order, o *Operation) (good, scrap int, err error) {
 	for _, id := range ord.WorkOrders {
 		var w WorkOrder
 		if err := t.must("wo", id, &w); err != nil {
-			return err
-		}
-		if w.Status != StatusCompleted {
-			return nil
+			return 0, 0, err
 		}
 		if !w.Final {
 			continue
 		}
 		for i, oid := range w.Operations {
 			var x Operation
-			if oid == o.ID {
+			if o != nil && oid == o.ID {
 				x = *o
 			} else if err := t.must("op", oid, &x); err != nil {
-				return err
+				return 0, 0, err
 			}
 			scrap += x.Scrap
-			if i == len(w.Operations)-1 {
-				good = x.Good
+			if i == len(w.Operations)-1 && x.Status == OpConfirmed {
+				good += x.Good
 			}
 		}
 	}
-	ob := ord
-	ord.Status, ord.Completed, ord.Good, ord.Scrap = StatusCompleted, at, good, scrap
-	if err := t.put("order", ord.ID, ob, ord); err != nil {
-		return err
+	return good, scrap, nil
+}
+
+// closeWorkOrders closes the open work orders of an order that is over.
+func (t *tx) closeWorkOrders(ord *Order, at time.Time) error {
+	for _, id := range ord.WorkOrders {
+		var w WorkOrder
+		if err := t.must("wo", id, &w); err != nil {
+			return err
+		}
+		if w.Status != StatusReleased && w.Status != StatusInProgress {
+			continue
+		}
+		wb := w
+		w.Status, w.Completed = StatusClosed, at
+		if err := t.put("wo", w.ID, wb, w); err != nil {
+			return err
+		}
+		if err := t.t.Delete([]byte("x/open/wo/wo/" + w.ID)); err != nil {
+			return err
+		}
 	}
-	return t.index("time", "done", "order", tkey(at, ord.ID))
+	return nil
 }
 
 // Flags lists the flags, newest last.

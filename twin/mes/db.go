@@ -77,8 +77,9 @@ type DB struct {
 
 // Errors a caller can tell apart; the API maps them to status codes.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict")
+	ErrForbidden = errors.New("forbidden") // the user's roles do not allow what the request asks (an override)
 )
 
 // FieldError is a request that cannot be carried out because of one field.
@@ -415,7 +416,7 @@ var kindName = map[string]string{
 	"cons": "consumption", "iplan": "inspection_plan", "insp": "inspection", "nc": "nonconformance",
 	"eq": "equipment", "mplan": "maintenance_plan", "mdone": "maintenance_completion",
 	"lab": "labour", "clock": "clock", "flag": "flag", "user": "user", "token": "token", "sched": "schedule",
-	"scan": "scan",
+	"scan": "scan", "ovr": "override",
 }
 
 // Page is one page of a list and the cursor of the next ("" at the end).

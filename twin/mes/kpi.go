@@ -363,7 +363,7 @@ func (d *DB) orderKPIs(q KPIQuery) ([]KPI, error) {
 			k.GQ += float64(o.Good)
 			k.SQ += float64(o.Scrap)
 			if d.isLastOfFinal(o) {
-				k.Units = float64(o.Good)
+				k.Units += float64(o.Good) // make-ups included
 			}
 		}
 		k.PQ = k.GQ + k.SQ

@@ -97,7 +97,7 @@ type Consumption struct {
 type NewConsumption struct {
 	Operation string    `json:"operation" doc:"card id of the operation that used it"`
 	Lot       string    `json:"lot" doc:"a received lot, or the work order of the same order that made the part"`
-	Serials   []string  `json:"serials,omitempty" doc:"the units it went into; default every unit of the order"`
+	Serials   []string  `json:"serials,omitempty" doc:"the units it went into; default the units of the operation's work order (of the order's first final work order for a part's)"`
 	PerUnit   float64   `json:"per_unit,omitempty" doc:"quantity per unit; default the bill of materials'"`
 	At        time.Time `json:"at,omitzero"`
 }
@@ -150,7 +150,10 @@ func (d *DB) Consume(user string, r NewConsumption) (*Consumption, error) {
 		}
 		serials := r.Serials
 		if len(serials) == 0 {
-			serials = t.keys("x/order/" + o.Order + "/unit/")
+			serials, err = t.unitsOf(&o)
+			if err != nil {
+				return err
+			}
 		}
 		for i, s := range serials {
 			var u Unit
@@ -337,4 +340,42 @@ func (d *DB) Where(lot string) (*Forward, error) {
 		return nil
 	})
 	return f, err
+}
+
+// unitsOf returns the serial numbers of the units operation o works on:
+// those of its work order, or for a part's work order those of the final
+// work order it makes the part for.
+func (t *tx) unitsOf(o *Operation) ([]string, error) {
+	var w WorkOrder
+	if err := t.must("wo", o.WorkOrder, &w); err != nil {
+		return nil, err
+	}
+	final := w.ID
+	if !w.Final {
+		var ord Order
+		if err := t.must("order", o.Order, &ord); err != nil {
+			return nil, err
+		}
+		final = ""
+		for _, id := range ord.WorkOrders {
+			var f WorkOrder
+			if err := t.must("wo", id, &f); err != nil {
+				return nil, err
+			}
+			if f.Final && (slices.Contains(f.Components, w.ID) || f.Components == nil && !f.Makeup && !w.Makeup) {
+				final = f.ID
+				break
+			}
+		}
+	}
+	var out []string
+	for _, s := range t.keys("x/order/" + o.Order + "/unit/") {
+		var u Unit
+		if ok, err := t.get("unit/"+s, &u); err != nil {
+			return nil, err
+		} else if ok && u.WorkOrder == final {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"twin/plant"
@@ -15,7 +16,8 @@ const (
 	StatusPlanned    = "planned"     // entered, not released to the floor
 	StatusReleased   = "released"    // work orders and cards exist
 	StatusInProgress = "in_progress" // an operation has started
-	StatusCompleted  = "completed"
+	StatusCompleted  = "completed"   // orders: the good units reached the ordered quantity, or a planner closed it short; work orders: the last operation confirmed the quantity good
+	StatusClosed     = "closed"      // work orders: closed with their order before they made their quantity
 	StatusCancelled  = "cancelled"
 )
 
@@ -31,10 +33,20 @@ type Order struct {
 	Created    time.Time `json:"created"`
 	Released   time.Time `json:"released,omitzero"`
 	Started    time.Time `json:"started,omitzero"`
-	Completed  time.Time `json:"completed,omitzero"`
-	Good       int       `json:"good" doc:"units finished good (passed or accepted)"`
-	Scrap      int       `json:"scrap"`
+	Completed  time.Time `json:"completed,omitzero" doc:"when the good units reached the ordered quantity, or the order was closed short (lead time runs from released to this)"`
+	Good       int       `json:"good" doc:"units finished good: the good of the last operation of its final work orders, make-ups included"`
+	Scrap      int       `json:"scrap" doc:"scrap confirmed at the operations of its final work orders"`
 	WorkOrders []string  `json:"work_orders,omitempty"`
+	Short      *Closure  `json:"short_close,omitempty" doc:"set when a planner closed the order before its good units reached the quantity"`
+}
+
+// Closure is an order closed short: by whom, why, with how many good.
+type Closure struct {
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+	Reason  string    `json:"reason"`
+	Good    int       `json:"good" doc:"good units when it was closed"`
+	Ordered int       `json:"ordered"`
 }
 
 // WorkOrder is the making of one item (the product, or a part made in
@@ -48,10 +60,13 @@ type WorkOrder struct {
 	Quantity   int       `json:"quantity"`
 	Priority   int       `json:"priority"`
 	Due        time.Time `json:"due"`
-	Status     string    `json:"status" enum:"released,in_progress,completed,cancelled"`
+	Status     string    `json:"status" enum:"released,in_progress,completed,closed,cancelled"`
 	Operations []string  `json:"operations"`
 	Released   time.Time `json:"released"`
-	Completed  time.Time `json:"completed,omitzero"`
+	Completed  time.Time `json:"completed,omitzero" doc:"completed, or closed"`
+	Components []string  `json:"components,omitempty" doc:"final work orders: the work orders making the parts it joins (press-fit's rotors, assembly's stators)"`
+	Makeup     bool      `json:"makeup,omitempty" doc:"released to make up for scrap"`
+	Reason     string    `json:"reason,omitempty" doc:"a make-up's reason"`
 }
 
 // Unit is one finished unit with its serial number.
@@ -216,66 +231,100 @@ func (d *DB) ReleaseOrder(user, id string) (*Order, error) {
 		if pr == nil {
 			return fieldErr("product", "%q is no longer in the plant file", o.Product)
 		}
-		type item struct {
-			id      string
-			routing *plant.Routing
-			qty     int
-			final   bool
-		}
-		items := []item{{pr.ID, pr.Routing, o.Quantity, true}}
-		for _, c := range pr.BOM {
-			if !c.Part.Purchased && c.Part.Routing != nil {
-				items = append(items, item{c.Part.ID, c.Part.Routing, o.Quantity * c.Qty, false})
-			}
-		}
 		o.WorkOrders = nil
-		for _, it := range items {
-			w := &WorkOrder{ID: o.ID + "-" + it.id, Order: o.ID, Item: it.id, Final: it.final, Routing: it.routing.ID,
-				Quantity: it.qty, Priority: o.Priority, Due: o.Due, Status: StatusReleased, Released: t.now}
-			for i, op := range it.routing.Ops {
-				c := &Operation{ID: w.ID + "-" + op.ID, WorkOrder: w.ID, Order: o.ID, Item: it.id, Seq: (i + 1) * 10,
-					Op: op.ID, Name: op.Name, Planned: it.qty, Status: OpPending, Inspect: op.Inspect != nil}
-				for _, a := range op.Alternatives {
-					c.WorkCenters = append(c.WorkCenters, a.WorkCenter.ID())
-				}
-				if p := d.plannedTime(op, pr); p > 0 {
-					c.PlannedSeconds = p
-				}
-				w.Operations = append(w.Operations, c.ID)
-				if err := t.put("op", c.ID, nil, c); err != nil {
-					return err
-				}
-				if err := t.index("order", o.ID, "op", c.ID); err != nil {
-					return err
-				}
-			}
-			if err := t.put("wo", w.ID, nil, w); err != nil {
-				return err
-			}
-			if err := t.index("order", o.ID, "wo", w.ID); err != nil {
-				return err
-			}
-			if err := t.index("open", "wo", "wo", w.ID); err != nil {
-				return err
-			}
-			o.WorkOrders = append(o.WorkOrders, w.ID)
-			if it.final {
-				for n := 1; n <= it.qty; n++ {
-					u := &Unit{Serial: fmt.Sprintf("%s-%04d", o.ID, n), Order: o.ID, WorkOrder: w.ID, Product: pr.ID,
-						Status: UnitInProcess, Created: t.now}
-					if err := t.put("unit", u.Serial, nil, u); err != nil {
-						return err
-					}
-					if err := t.index("order", o.ID, "unit", u.Serial); err != nil {
-						return err
-					}
-				}
-			}
+		if _, err := d.release(t, &o, pr, o.Quantity, o.ID, 1, ""); err != nil {
+			return err
 		}
 		o.Status, o.Released = StatusReleased, t.now
 		return t.put("order", o.ID, before, o)
 	})
 	return &o, err
+}
+
+// release makes the work orders, cards and serial numbers of qty units
+// of product pr for order o: work order ids start with prefix, serial
+// numbers count from first. It adds the work orders to o (not written)
+// and returns them, the product's first.
+func (d *DB) release(t *tx, o *Order, pr *plant.Product, qty int, prefix string, first int, reason string) (*MakeUp, error) {
+	if pr.Routing == nil {
+		return nil, fieldErr("product", "%s has no routing in the plant file", pr.ID)
+	}
+	type item struct {
+		id      string
+		routing *plant.Routing
+		qty     int
+		final   bool
+	}
+	items := []item{{pr.ID, pr.Routing, qty, true}}
+	for _, c := range pr.BOM {
+		if !c.Part.Purchased && c.Part.Routing != nil {
+			items = append(items, item{c.Part.ID, c.Part.Routing, qty * c.Qty, false})
+		}
+	}
+	out := &MakeUp{}
+	for _, it := range items {
+		w := &WorkOrder{ID: prefix + "-" + it.id, Order: o.ID, Item: it.id, Final: it.final, Routing: it.routing.ID,
+			Quantity: it.qty, Priority: o.Priority, Due: o.Due, Status: StatusReleased, Released: t.now, Makeup: reason != "", Reason: reason}
+		if ok, err := t.exists("wo/" + w.ID); err != nil || ok {
+			if ok {
+				return nil, fmt.Errorf("work order %s exists already (another order's?): %w", w.ID, ErrConflict)
+			}
+			return nil, err
+		}
+		for i, op := range it.routing.Ops {
+			c := &Operation{ID: w.ID + "-" + op.ID, WorkOrder: w.ID, Order: o.ID, Item: it.id, Seq: (i + 1) * 10,
+				Op: op.ID, Name: op.Name, Planned: it.qty, Status: OpPending, Inspect: op.Inspect != nil}
+			for _, a := range op.Alternatives {
+				c.WorkCenters = append(c.WorkCenters, a.WorkCenter.ID())
+			}
+			if p := d.plannedTime(op, pr); p > 0 {
+				c.PlannedSeconds = p
+			}
+			w.Operations = append(w.Operations, c.ID)
+			if err := t.put("op", c.ID, nil, c); err != nil {
+				return nil, err
+			}
+			if err := t.index("order", o.ID, "op", c.ID); err != nil {
+				return nil, err
+			}
+		}
+		if it.final {
+			for _, c := range items[1:] {
+				w.Components = append(w.Components, prefix+"-"+c.id)
+			}
+		}
+		if err := t.put("wo", w.ID, nil, w); err != nil {
+			return nil, err
+		}
+		if err := t.index("order", o.ID, "wo", w.ID); err != nil {
+			return nil, err
+		}
+		if err := t.index("open", "wo", "wo", w.ID); err != nil {
+			return nil, err
+		}
+		o.WorkOrders = append(o.WorkOrders, w.ID)
+		out.WorkOrders = append(out.WorkOrders, *w)
+		if it.final {
+			for n := first; n < first+it.qty; n++ {
+				u := &Unit{Serial: fmt.Sprintf("%s-%04d", o.ID, n), Order: o.ID, WorkOrder: w.ID, Product: pr.ID,
+					Status: UnitInProcess, Created: t.now}
+				if ok, err := t.exists("unit/" + u.Serial); err != nil || ok {
+					if ok {
+						return nil, fmt.Errorf("unit %s exists already: %w", u.Serial, ErrConflict)
+					}
+					return nil, err
+				}
+				if err := t.put("unit", u.Serial, nil, u); err != nil {
+					return nil, err
+				}
+				if err := t.index("order", o.ID, "unit", u.Serial); err != nil {
+					return nil, err
+				}
+				out.Serials = append(out.Serials, u.Serial)
+			}
+		}
+	}
+	return out, nil
 }
 
 // plannedTime is the routing's mean time per unit of op for product pr,
@@ -327,6 +376,228 @@ func (d *DB) CancelOrder(user, id string) (*Order, error) {
 	return &o, err
 }
 
+// CloseRequest closes an order short.
+type CloseRequest struct {
+	Reason string `json:"reason" doc:"why the order is closed before its good units reach the quantity (required)"`
+}
+
+// CloseOrder closes a started order short: it completes
+// with the good units it has, and records who closed it, why and with
+// how many good; its open work orders are closed. Operations still
+// started must be confirmed first (with what they made).
+func (d *DB) CloseOrder(user, id string, r CloseRequest) (*Order, error) {
+	reason := strings.TrimSpace(r.Reason)
+	if reason == "" {
+		return nil, fieldErr("reason", "required: say why the order is closed short (e.g. \"customer accepts 30 of 31\")")
+	}
+	if len(reason) > 500 {
+		return nil, fieldErr("reason", "longer than 500 characters")
+	}
+	var o Order
+	err := d.update(user, "order.close", func(t *tx) error {
+		if err := t.must("order", id, &o); err != nil {
+			return err
+		}
+		switch o.Status {
+		case StatusInProgress:
+		case StatusPlanned, StatusReleased:
+			return fmt.Errorf("order %s is %s and nothing has started: cancel it instead: %w", id, o.Status, ErrConflict)
+		default:
+			return fmt.Errorf("order %s is %s already: %w", id, o.Status, ErrConflict)
+		}
+		var started []string
+		for _, op := range t.keys("x/order/" + id + "/op/") {
+			var x Operation
+			if err := t.must("op", op, &x); err != nil {
+				return err
+			}
+			if x.Status == OpStarted {
+				started = append(started, x.ID)
+			}
+		}
+		if len(started) > 0 {
+			return fmt.Errorf("order %s has operations started: confirm %s with what they made first, then close the order: %w", id, strings.Join(started, ", "), ErrConflict)
+		}
+		before := o
+		good, scrap, err := t.counts(&o, nil)
+		if err != nil {
+			return err
+		}
+		o.Good, o.Scrap = good, scrap
+		o.Status, o.Completed = StatusCompleted, t.now
+		o.Short = &Closure{By: user, At: t.now, Reason: reason, Good: good, Ordered: o.Quantity}
+		if err := t.closeWorkOrders(&o, t.now); err != nil {
+			return err
+		}
+		if err := t.index("time", "done", "order", tkey(t.now, o.ID)); err != nil {
+			return err
+		}
+		return t.put("order", id, before, o)
+	})
+	return &o, err
+}
+
+// MakeUpRequest asks for a make-up work order.
+type MakeUpRequest struct {
+	Quantity int    `json:"quantity,omitempty" doc:"units to make; default the shortfall (the ordered quantity less what the order's final work orders can still make good)"`
+	Reason   string `json:"reason,omitempty" doc:"why (default: the shortfall)"`
+}
+
+// MakeUp is a make-up released for an order: its work orders (the
+// product's first, then those of the parts a unit needs, with their
+// cards) and the serial numbers of its units.
+type MakeUp struct {
+	Order      Order       `json:"order"`
+	WorkOrders []WorkOrder `json:"work_orders"`
+	Serials    []string    `json:"serials"`
+}
+
+// ReleaseMakeUp releases a make-up for scrap: a final work order of
+// qty units of the order's product (by default the shortfall) with a work
+// order for each part made in the plant that a unit needs, their cards
+// and new serial numbers. Work order ids are <order>-M<n>-<item>.
+func (d *DB) ReleaseMakeUp(user, id string, r MakeUpRequest) (*MakeUp, error) {
+	if r.Quantity < 0 || r.Quantity > 100000 {
+		return nil, fieldErr("quantity", "want 1 to 100000 (or none for the shortfall), got %d", r.Quantity)
+	}
+	r.Reason = strings.TrimSpace(r.Reason)
+	if len(r.Reason) > 500 {
+		return nil, fieldErr("reason", "longer than 500 characters")
+	}
+	var out *MakeUp
+	err := d.update(user, "order.makeup", func(t *tx) error {
+		var o Order
+		if err := t.must("order", id, &o); err != nil {
+			return err
+		}
+		if o.Status != StatusReleased && o.Status != StatusInProgress {
+			return fmt.Errorf("order %s is %s: a make-up is for a released order that is short: %w", id, o.Status, ErrConflict)
+		}
+		pr := d.product(o.Product)
+		if pr == nil {
+			return fieldErr("product", "%q is no longer in the plant file", o.Product)
+		}
+		can, err := t.canMake(&o)
+		if err != nil {
+			return err
+		}
+		short := max(o.Quantity-can, 0)
+		qty, reason := r.Quantity, r.Reason
+		if qty == 0 {
+			if short == 0 {
+				return fmt.Errorf("order %s is not short: its work orders can still make %d good of %d ordered; give a quantity to make more anyway: %w", id, can, o.Quantity, ErrConflict)
+			}
+			qty = short
+		}
+		if reason == "" {
+			reason = fmt.Sprintf("make-up: %d ordered, %d can still be made good", o.Quantity, can)
+		}
+		n := 1
+		for _, w := range o.WorkOrders {
+			var x WorkOrder
+			if err := t.must("wo", w, &x); err != nil {
+				return err
+			}
+			if x.Final && x.Makeup {
+				n++
+			}
+		}
+		prefix := fmt.Sprintf("%s-M%d", o.ID, n)
+		for ok := true; ok; {
+			if ok, err = t.exists("wo/" + prefix + "-" + pr.ID); err != nil {
+				return err
+			} else if ok {
+				n++
+				prefix = fmt.Sprintf("%s-M%d", o.ID, n)
+			}
+		}
+		before := o
+		first := len(t.keys("x/order/"+o.ID+"/unit/")) + 1
+		if out, err = d.release(t, &o, pr, qty, prefix, first, reason); err != nil {
+			return err
+		}
+		if err := t.put("order", o.ID, before, o); err != nil {
+			return err
+		}
+		out.Order = o
+		return nil
+	})
+	return out, err
+}
+
+// canMake is how many good units an order's final work orders can still
+// make: for each, no more than its last confirmed operation's good (the
+// units flow on from there), than its quantity less its units scrapped,
+// nor than the parts its part work orders can still make.
+func (t *tx) canMake(o *Order) (int, error) {
+	scrapped := map[string]int{}
+	for _, s := range t.keys("x/order/" + o.ID + "/unit/") {
+		var u Unit
+		if ok, err := t.get("unit/"+s, &u); err != nil {
+			return 0, err
+		} else if ok && u.Status == UnitScrapped {
+			scrapped[u.WorkOrder]++
+		}
+	}
+	total := 0
+	for _, id := range o.WorkOrders {
+		var w WorkOrder
+		if err := t.must("wo", id, &w); err != nil {
+			return 0, err
+		}
+		if !w.Final || w.Status == StatusCancelled || w.Status == StatusClosed {
+			continue
+		}
+		n := w.Quantity - scrapped[w.ID]
+		for _, op := range w.Operations {
+			var x Operation
+			if err := t.must("op", op, &x); err != nil {
+				return 0, err
+			}
+			if x.Status == OpConfirmed {
+				n = min(n, x.Good) // the units flow on from here (joined parts included)
+				continue
+			}
+			for _, c := range t.d.joins(w.Routing, x.Op) {
+				pws, err := t.partOrders(&w, c.Part.ID)
+				if err != nil {
+					return 0, err
+				}
+				if len(pws) == 0 {
+					continue
+				}
+				parts := 0
+				for i := range pws {
+					m, err := t.flow(&pws[i])
+					if err != nil {
+						return 0, err
+					}
+					parts += m
+				}
+				n = min(n, parts/max(c.Qty, 1))
+			}
+		}
+		total += max(n, 0)
+	}
+	return total, nil
+}
+
+// flow is how many units can still come out of work order w: its
+// quantity, or the good of its last confirmed operation.
+func (t *tx) flow(w *WorkOrder) (int, error) {
+	n := w.Quantity
+	for _, id := range w.Operations {
+		var x Operation
+		if err := t.must("op", id, &x); err != nil {
+			return 0, err
+		}
+		if x.Status == OpConfirmed {
+			n = min(n, x.Good)
+		}
+	}
+	return n, nil
+}
+
 // WorkOrder returns a work order.
 func (d *DB) WorkOrder(id string) (*WorkOrder, error) {
 	w := new(WorkOrder)
@@ -375,6 +646,7 @@ type OrderRecords struct {
 	Consumptions    []Consumption    `json:"consumptions"`
 	Labour          []Labour         `json:"labour"`
 	Flags           []Flag           `json:"flags"`
+	Overrides       []Override       `json:"overrides" doc:"scans a supervisor accepted against the routing's rules"`
 }
 
 // Records returns every record of order id, read from its index.
@@ -411,7 +683,10 @@ func (d *DB) Records(id string) (*OrderRecords, error) {
 		if r.Labour, err = all[Labour](t, pre+"lab/", "lab"); err != nil {
 			return err
 		}
-		r.Flags, err = all[Flag](t, pre+"flag/", "flag")
+		if r.Flags, err = all[Flag](t, pre+"flag/", "flag"); err != nil {
+			return err
+		}
+		r.Overrides, err = all[Override](t, pre+"ovr/", "ovr")
 		return err
 	})
 	return r, err

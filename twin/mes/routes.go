@@ -42,10 +42,17 @@ func route(method, path, tag, summary string, roles []string, ps []openapi.Param
 
 func roles(r ...string) []string { return r }
 
+// withErrors documents the error responses particular to a route.
+func withErrors(r Route, errs map[int]string) Route {
+	r.Errors = errs
+	return r
+}
+
 var (
 	readOrders   = roles(RolePlanner, RoleManager, RoleQuality)
-	readFloor    = roles(RolePlanner, RoleManager, RoleOperator, RoleQuality)
-	readLedger   = roles(RoleMaintenance, RolePlanner, RoleManager, RoleOperator, RoleQuality)
+	readFloor    = roles(RolePlanner, RoleManager, RoleOperator, RoleSupervisor, RoleQuality)
+	readLedger   = roles(RoleMaintenance, RolePlanner, RoleManager, RoleOperator, RoleSupervisor, RoleQuality)
+	onFloor      = roles(RoleOperator, RoleSupervisor) // the shop floor's changes
 	readGenealog = roles(RoleQuality, RolePlanner, RoleManager)
 )
 
@@ -91,6 +98,20 @@ func routes() []Route {
 		route("POST", "/orders/{id}/cancel", "orders", "cancel an order not started", roles(RolePlanner), nil, nil, Order{}, func(c *call) (any, error) {
 			return c.db.CancelOrder(c.name(), c.r.PathValue("id"))
 		}),
+		withErrors(route("POST", "/orders/{id}/close", "orders", "close an order short, with a reason: it completes with the good units it has", roles(RolePlanner), nil, CloseRequest{}, Order{}, func(c *call) (any, error) {
+			r, err := body[CloseRequest](c)
+			if err != nil {
+				return nil, err
+			}
+			return c.db.CloseOrder(c.name(), c.r.PathValue("id"), r)
+		}), map[int]string{409: "The order is not in progress (a planned or released one is cancelled instead), or has operations started (confirm them first)."}),
+		withErrors(route("POST", "/orders/{id}/makeup", "orders", "release a make-up for scrap: a work order of the product (by default the shortfall), the part work orders a unit needs, cards and serial numbers", roles(RolePlanner), nil, MakeUpRequest{}, MakeUp{}, func(c *call) (any, error) {
+			r, err := optBody[MakeUpRequest](c)
+			if err != nil {
+				return nil, err
+			}
+			return c.db.ReleaseMakeUp(c.name(), c.r.PathValue("id"), r)
+		}), map[int]string{409: "The order is not released or in progress, or is not short and no quantity was given."}),
 		route("GET", "/orders/{id}/records", "orders", "every record of an order", readOrders, nil, nil, OrderRecords{}, func(c *call) (any, error) {
 			return c.db.Records(c.r.PathValue("id"))
 		}),
@@ -119,31 +140,34 @@ func routes() []Route {
 		route("GET", "/operations/{id}", "work orders", "one operation, with the machine's count while it runs", readFloor, nil, nil, Operation{}, func(c *call) (any, error) {
 			return c.db.Operation(c.r.PathValue("id"))
 		}),
-		route("GET", "/operations/{id}/card", "work orders", "the card's signed token (what its QR code carries)", roles(RolePlanner, RoleOperator), nil, nil, CardInfo{}, func(c *call) (any, error) {
+		route("GET", "/operations/{id}/card", "work orders", "the card's signed token (what its QR code carries)", roles(RolePlanner, RoleOperator, RoleSupervisor), nil, nil, CardInfo{}, func(c *call) (any, error) {
 			o, err := c.db.Operation(c.r.PathValue("id"))
 			if err != nil {
 				return nil, err
 			}
 			return CardInfo{Operation: *o, Token: c.db.CardToken(o.ID)}, nil
 		}),
-		route("GET", "/operations/{id}/card.png", "work orders", "the card's QR code, PNG", roles(RolePlanner, RoleOperator),
+		route("GET", "/operations/{id}/card.png", "work orders", "the card's QR code, PNG", roles(RolePlanner, RoleOperator, RoleSupervisor),
 			params(openapi.Param{Name: "scale", In: "query", Type: "integer", Description: "pixels per module (default 6)"}), nil, openapi.Raw{ContentType: "image/png"}, cardImage("png")),
-		route("GET", "/operations/{id}/card.svg", "work orders", "the card's QR code, SVG", roles(RolePlanner, RoleOperator), nil, nil, openapi.Raw{ContentType: "image/svg+xml"}, cardImage("svg")),
-		route("POST", "/scan", "floor", "scan a card: start or confirm its operation (idempotent)", roles(RoleOperator), nil, Scan{}, ScanResult{}, func(c *call) (any, error) {
+		route("GET", "/operations/{id}/card.svg", "work orders", "the card's QR code, SVG", roles(RolePlanner, RoleOperator, RoleSupervisor), nil, nil, openapi.Raw{ContentType: "image/svg+xml"}, cardImage("svg")),
+		withErrors(route("POST", "/scan", "floor", "scan a card: start or confirm its operation (idempotent), in the routing's sequence", onFloor, nil, Scan{}, ScanResult{}, func(c *call) (any, error) {
 			r, err := body[Scan](c)
 			if err != nil {
 				return nil, err
 			}
 			return c.db.DoScan(c.name(), r)
+		}), map[int]string{
+			403: "The token's roles do not allow this operation, or an override was given by a user without the role supervisor.",
+			409: "Out of sequence (code out_of_sequence): the operation that feeds this one has not started, or has passed on fewer units than confirmed here; the message says which and how many. A supervisor may scan it again with an override and a reason. Also: a start on an order that is over.",
 		}),
-		route("POST", "/consumptions", "floor", "book material from a lot into units", roles(RoleOperator), nil, NewConsumption{}, Consumption{}, func(c *call) (any, error) {
+		route("POST", "/consumptions", "floor", "book material from a lot into units", onFloor, nil, NewConsumption{}, Consumption{}, func(c *call) (any, error) {
 			r, err := body[NewConsumption](c)
 			if err != nil {
 				return nil, err
 			}
 			return c.db.Consume(c.name(), r)
 		}),
-		route("POST", "/labour/clock", "labour", "clock a worker on or off an operation", roles(RoleOperator), nil, Clock{}, Labour{}, func(c *call) (any, error) {
+		route("POST", "/labour/clock", "labour", "clock a worker on or off an operation", onFloor, nil, Clock{}, Labour{}, func(c *call) (any, error) {
 			r, err := body[Clock](c)
 			if err != nil {
 				return nil, err
@@ -197,7 +221,7 @@ func routes() []Route {
 			params(openapi.Param{Name: "day", In: "query", Type: "string", Description: "YYYY-MM-DD (default today)"}), nil, Schedule{}, func(c *call) (any, error) {
 				return c.db.ComputeSchedule(c.name(), c.str("day"))
 			}),
-		route("GET", "/schedule", "planning", "a day's schedule as last computed", roles(RolePlanner, RoleManager, RoleOperator, RoleMaintenance),
+		route("GET", "/schedule", "planning", "a day's schedule as last computed", roles(RolePlanner, RoleManager, RoleOperator, RoleSupervisor, RoleMaintenance),
 			params(openapi.Param{Name: "day", In: "query", Type: "string"}), nil, Schedule{}, func(c *call) (any, error) {
 				return c.db.Schedule(c.str("day"))
 			}),
@@ -224,7 +248,7 @@ func routes() []Route {
 		}),
 
 		// quality
-		route("GET", "/inspection-plans", "quality", "inspection plans", roles(RoleQuality, RoleOperator, RoleManager), nil, nil, []InspectionPlan{}, func(c *call) (any, error) {
+		route("GET", "/inspection-plans", "quality", "inspection plans", roles(RoleQuality, RoleOperator, RoleSupervisor, RoleManager), nil, nil, []InspectionPlan{}, func(c *call) (any, error) {
 			return c.db.InspectionPlans()
 		}),
 		route("PUT", "/inspection-plans/{routing}/{op}", "quality", "replace an inspection plan", roles(RoleQuality), nil, PlanBody{}, InspectionPlan{}, func(c *call) (any, error) {
@@ -309,7 +333,7 @@ func routes() []Route {
 			}
 			return c.db.AddMaintPlan(c.name(), r)
 		}),
-		route("GET", "/maintenance/alarms", "maintenance", "plans due or overdue", roles(RoleMaintenance, RoleManager, RolePlanner, RoleOperator), nil, nil, []MaintStatus{}, func(c *call) (any, error) {
+		route("GET", "/maintenance/alarms", "maintenance", "plans due or overdue", roles(RoleMaintenance, RoleManager, RolePlanner, RoleOperator, RoleSupervisor), nil, nil, []MaintStatus{}, func(c *call) (any, error) {
 			return c.db.Maintenance(true)
 		}),
 		route("POST", "/maintenance/completions", "maintenance", "record maintenance done", roles(RoleMaintenance), nil, NewCompletion{}, MaintCompletion{}, func(c *call) (any, error) {
@@ -376,7 +400,8 @@ func routes() []Route {
 	for i := range rs {
 		if rs[i].Method == "POST" && (strings.HasSuffix(rs[i].Path, "/orders") || strings.HasSuffix(rs[i].Path, "/lots") ||
 			strings.HasSuffix(rs[i].Path, "/inspections") || strings.HasSuffix(rs[i].Path, "/users") || strings.HasSuffix(rs[i].Path, "/plans") ||
-			strings.HasSuffix(rs[i].Path, "/completions") || strings.HasSuffix(rs[i].Path, "/consumptions") || strings.HasSuffix(rs[i].Path, "/tokens")) {
+			strings.HasSuffix(rs[i].Path, "/completions") || strings.HasSuffix(rs[i].Path, "/consumptions") || strings.HasSuffix(rs[i].Path, "/tokens") ||
+			strings.HasSuffix(rs[i].Path, "/makeup")) {
 			rs[i].Status = http.StatusCreated
 		}
 	}

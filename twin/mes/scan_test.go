@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -33,6 +34,47 @@ func (r *rig) released(id string, qty int) []string {
 	return ops
 }
 
+// partsFirst puts an order's operations (as released returns them: the
+// product's work order first) in an order the routing accepts: the part
+// work orders' before the product's, each along its routing.
+func partsFirst(ops []string) []string {
+	out := slices.Clone(ops)
+	slices.SortStableFunc(out, func(a, b string) int {
+		pa, pb := strings.Contains(a, "-YE3-"), strings.Contains(b, "-YE3-")
+		switch {
+		case pa == pb:
+			return 0
+		case pb:
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// through confirms, in the routing's sequence, every operation of order
+// id that comes before operation upTo.
+func (r *rig) through(id, upTo string) {
+	r.t.Helper()
+	rs, err := r.db.Records(id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var ops []string
+	for _, o := range rs.Operations {
+		ops = append(ops, o.ID)
+	}
+	for _, op := range partsFirst(ops) {
+		if op == upTo {
+			return
+		}
+		if _, err := r.db.DoScan("op", Scan{Token: r.db.CardToken(op), Action: "confirm", Station: opStation(op), Worker: "W-1"}); err != nil {
+			r.t.Fatalf("confirm %s: %v", op, err)
+		}
+	}
+	r.t.Fatalf("%s is not an operation of %s", upTo, id)
+}
+
 // TestConcurrentScans: a card scanned on many terminals at once confirms
 // exactly once; a retried delivery of one scan is answered from the first.
 func TestConcurrentScans(t *testing.T) {
@@ -41,6 +83,7 @@ func TestConcurrentScans(t *testing.T) {
 	r.released("SO-7", 4)
 	op := "SO-7-YE3-100L-4-pack"
 	tok := r.db.CardToken(op)
+	r.through("SO-7", op)
 	r.must("operator", "POST", "/scan", Scan{Token: tok, Action: "start", Station: "PK1"}, nil, 200)
 	const terminals = 16
 	results := make([]ScanResult, terminals)
@@ -83,10 +126,11 @@ func TestConcurrentScans(t *testing.T) {
 		t.Fatalf("%d confirmations in the audit log", confirms)
 	}
 	// a start scan twice is one start
-	op2 := "SO-7-YE3-100L-4-paint"
+	r.released("SO-7B", 4)
+	op2 := "SO-7B-stator-stamp"
 	var a, b ScanResult
-	r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op2), Station: "PT1"}, &a, 200)
-	r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op2), Action: "start", Station: "PT1"}, &b, 200)
+	r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op2), Station: "PR1"}, &a, 200)
+	r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op2), Action: "start", Station: "PR1"}, &b, 200)
 	if a.Duplicate || !b.Duplicate || b.Operation.StartedAt != a.Operation.StartedAt {
 		t.Fatalf("double start: %+v / %+v", a, b)
 	}
@@ -136,6 +180,7 @@ func TestForgedCards(t *testing.T) {
 	if o.Status != OpPending {
 		t.Fatalf("a forged card changed the operation: %+v", o)
 	}
+	r.through("SO-8", op)
 	r.must("operator", "POST", "/scan", Scan{Token: tok, Station: "PK1"}, nil, 200)
 }
 
@@ -206,9 +251,13 @@ func crashChild(dir string) {
 		if err != nil {
 			panic(err)
 		}
-		w, _ := db.WorkOrder(o.WorkOrders[0])
-		for _, op := range w.Operations {
-			st := map[string]string{"pressfit": "PF1", "assemble": "AS2", "test": "EOL1", "paint": "PT1", "pack": "PK1"}[op[strings.LastIndex(op, "-")+1:]]
+		var ops []string
+		for _, id := range o.WorkOrders {
+			w, _ := db.WorkOrder(id)
+			ops = append(ops, w.Operations...)
+		}
+		for _, op := range partsFirst(ops) {
+			st := opStation(op)
 			if _, err := db.DoScan("op", Scan{Token: db.CardToken(op), Action: "confirm", Station: st, Worker: "W-1"}); err != nil {
 				panic(err)
 			}

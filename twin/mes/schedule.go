@@ -96,7 +96,7 @@ func (d *DB) ComputeSchedule(user, day string) (*Schedule, error) {
 			}
 			left := w.Quantity - last.Good - last.Scrap
 			pr := d.product(o.Product)
-			if left <= 0 || pr == nil {
+			if left <= 0 || pr == nil || last.Status == OpConfirmed { // confirmed short: nothing more comes
 				continue
 			}
 			orders = append(orders, plant.Order{ID: o.ID, Customer: o.Customer, Product: pr, Quantity: left, Release: from, Due: o.Due, Priority: o.Priority})

@@ -20,6 +20,7 @@ import (
 // has one or more.
 const (
 	RoleOperator    = "operator"    // scans cards, clocks on and off, books material
+	RoleSupervisor  = "supervisor"  // shift supervisor: an operator's rights, and overrides the routing's sequence with a reason
 	RoleQuality     = "quality"     // quality inspector: results, plans, dispositions
 	RoleMaintenance = "maintenance" // plans, completions, the equipment ledger
 	RolePlanner     = "planner"     // orders, releases, schedules, lots, cards
@@ -28,7 +29,7 @@ const (
 )
 
 // Roles lists the roles.
-var Roles = []string{RoleOperator, RoleQuality, RoleMaintenance, RolePlanner, RoleManager, RoleAdmin}
+var Roles = []string{RoleOperator, RoleSupervisor, RoleQuality, RoleMaintenance, RolePlanner, RoleManager, RoleAdmin}
 
 // User is an account.
 type User struct {

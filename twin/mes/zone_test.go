@@ -271,7 +271,7 @@ func TestPlantTimeOverHTTP(t *testing.T) {
 	call("planner", "POST", "/orders/SO-7/release", "", 200)
 	call("planner", "POST", "/lots", `{"id":"L-BR-9","material":"bearing","supplier":"HRB","quantity":10,"received":"2026-03-02T07:30"}`, 201)
 	tok := r.db.CardToken("SO-7-YE3-100L-4-pressfit")
-	call("operator", "POST", "/scan", `{"token":"`+tok+`","station":"PF1","worker":"W-1","at":"2026-03-02T08:10"}`, 200)
+	call("supervisor", "POST", "/scan", `{"token":"`+tok+`","station":"PF1","worker":"W-1","at":"2026-03-02T08:10","override":"the rotors are on their way; this test is about the times"}`, 200)
 	call("operator", "POST", "/labour/clock", `{"worker":"W-2","operation":"SO-7-YE3-100L-4-pressfit","action":"on","at":"2026-03-02T08:15"}`, 200)
 	var lab Labour
 	json.Unmarshal(call("operator", "POST", "/labour/clock", `{"worker":"W-2","operation":"SO-7-YE3-100L-4-pressfit","action":"off","at":"2026-03-02T08:40:00"}`, 200), &lab)
@@ -279,7 +279,7 @@ func TestPlantTimeOverHTTP(t *testing.T) {
 		t.Fatalf("clocked on %s, off %s; want 08:15 and 08:40 plant time", lab.On.Format(time.RFC3339), lab.Off.Format(time.RFC3339))
 	}
 	call("operator", "POST", "/consumptions", `{"operation":"SO-7-YE3-100L-4-pressfit","lot":"L-BR-9","at":"2026-03-02T08:20"}`, 201)
-	call("operator", "POST", "/scan", `{"token":"`+tok+`","good":1,"at":"2026-03-02T08:45"}`, 200)
+	call("supervisor", "POST", "/scan", `{"token":"`+tok+`","good":1,"at":"2026-03-02T08:45","override":"the rotors are on their way; this test is about the times"}`, 200)
 	var ms []MaintStatus
 	json.Unmarshal(call("maintenance", "GET", "/maintenance/plans", "", 200), &ms)
 	if len(ms) > 0 {

@@ -60,6 +60,10 @@ type Route struct {
 	Response any
 	// Status is the success status; 0 means 200.
 	Status int
+	// Errors documents the error responses particular to the route (such
+	// as 409 and what it means there), by status code, beside the 400,
+	// 401, 403 and 404 every route gets.
+	Errors map[int]string
 }
 
 // Raw is a Response for a body that is not JSON, such as a CSV file or an
@@ -93,6 +97,7 @@ func Document(info Info, routes []Route) map[string]any {
 		"properties": map[string]any{
 			"error": map[string]any{"type": "string", "description": "what went wrong"},
 			"field": map[string]any{"type": "string", "description": "the request field at fault, if one is"},
+			"code":  map[string]any{"type": "string", "description": "a stable code for errors a client acts on (e.g. out_of_sequence)"},
 		},
 		"required": []string{"error"},
 	}
@@ -276,6 +281,17 @@ func (b *builder) operation(r Route, method, path string, pathParams []string, o
 				},
 			},
 		}
+	}
+	codes := make([]int, 0, len(r.Errors))
+	for code := range r.Errors {
+		codes = append(codes, code)
+	}
+	sort.Ints(codes)
+	for _, code := range codes {
+		if code < 400 || code > 599 {
+			panic(fmt.Sprintf("openapi: route %s: error status %d", where, code))
+		}
+		addError(code, r.Errors[code])
 	}
 	if r.Request != nil || hasQuery {
 		addError(http.StatusBadRequest, "The request is invalid.")

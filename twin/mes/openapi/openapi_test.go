@@ -89,7 +89,7 @@ func testRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/orders/{id}", Tag: "orders", Description: "One order.",
 			Roles: []string{"viewer"}, Response: &Order{}},
 		{Method: "DELETE", Path: "/api/v1/orders/{id}", Tag: "orders",
-			Roles: []string{"admin"}, Status: 204},
+			Roles: []string{"admin"}, Status: 204, Errors: map[int]string{409: "The order has started."}},
 		{Method: "GET", Path: "/api/v1/orders/{id}/lines/{line}", Tag: "orders",
 			Roles:    []string{"viewer"},
 			Params:   []Param{{Name: "line", In: "path", Description: "line number", Type: "integer"}},
@@ -322,7 +322,7 @@ func TestErrorResponses(t *testing.T) {
 		{"/api/v1/orders", "get", []string{"200", "400", "401", "403", "404"}},
 		{"/api/v1/orders", "post", []string{"201", "400", "401", "403", "404"}},
 		{"/api/v1/orders/{id}", "get", []string{"200", "401", "403", "404"}},
-		{"/api/v1/orders/{id}", "delete", []string{"204", "401", "403", "404"}},
+		{"/api/v1/orders/{id}", "delete", []string{"204", "401", "403", "404", "409"}},
 		{"/healthz", "get", []string{"200", "404"}},
 	} {
 		resps := get(t, doc, "paths", c.path, c.method, "responses").(map[string]any)
@@ -339,6 +339,9 @@ func TestErrorResponses(t *testing.T) {
 				t.Errorf("%s %s %s: schema %v", c.method, c.path, code, ref)
 			}
 		}
+	}
+	if d := get(t, doc, "paths", "/api/v1/orders/{id}", "delete", "responses", "409", "description"); d != "The order has started." {
+		t.Errorf("a route's own 409: %v", d)
 	}
 	req := get(t, doc, "paths", "/api/v1/orders", "post", "requestBody")
 	if get(t, req, "required") != true || get(t, req, "content", "application/json", "schema", "$ref") != "#/components/schemas/CreateOrder" {
