@@ -9,6 +9,13 @@
 // with the twin's ingest that means after the history store has them on
 // disk. A message the twin never acknowledged is sent again by the broker.
 //
+// Every message is handled and acknowledged, also one that arrives before
+// the client has (re)subscribed (a persistent session hands its backlog
+// over right after the connection is accepted) and one on a topic the tag
+// map no longer names: a message left unacknowledged stays in the
+// broker's in-flight window until the next reconnect, and with
+// mosquitto's default window of 20 a few of them stop the stream.
+//
 // A malformed message (bad JSON, an unknown state, a corrupt Sparkplug
 // payload) is counted, logged with its topic, reported as a Fault event and
 // acknowledged: it is never retried, and it never stops ingest.
@@ -57,6 +64,7 @@ type Stats struct {
 	Malformed  uint64            `json:"malformed"`
 	Reasons    map[string]uint64 `json:"malformed_by_reason,omitempty"`
 	Connects   uint64            `json:"connects"`
+	Subscribed bool              `json:"subscribed"` // the broker confirmed the subscriptions of the current connection
 	Rebirths   uint64            `json:"rebirth_requests"`
 	Unassigned uint64            `json:"unassigned"` // messages on topics the tag map does not name
 }
@@ -76,6 +84,7 @@ type Client struct {
 	host   *sparkplug.Host
 
 	messages, events, malformed, connects, rebirths, unassigned atomic.Uint64
+	subscribed                                                  atomic.Bool
 	reasonMu                                                    sync.Mutex
 	reasons                                                     map[string]uint64
 }
@@ -118,7 +127,14 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(5 * time.Second).SetKeepAlive(10 * time.Second).
 		SetAutoAckDisabled(true).SetOrderMatters(true).SetMessageChannelDepth(10000).
-		SetConnectTimeout(5 * time.Second)
+		SetConnectTimeout(5 * time.Second).
+		// a persistent session delivers its backlog as soon as the
+		// broker accepts the connection, before onConnect has
+		// subscribed (paho runs it on a goroutine of its own), and
+		// the session keeps the subscriptions of an older tag map:
+		// paho leaves a message no route matches unacknowledged, so
+		// every message goes to handle, which knows the topics itself
+		SetDefaultPublishHandler(c.handle)
 	if cfg.User != "" {
 		po.SetUsername(ExpandEnv(cfg.User)).SetPassword(ExpandEnv(cfg.Password))
 	}
@@ -142,7 +158,10 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 		po.SetBinaryWill(c.stateTopic(), hostState(false), 1, true)
 	}
 	po.SetOnConnectHandler(c.onConnect)
-	po.SetConnectionLostHandler(func(_ paho.Client, err error) { c.log.Warn("mqtt: connection lost; reconnecting", "err", err) })
+	po.SetConnectionLostHandler(func(_ paho.Client, err error) {
+		c.subscribed.Store(false)
+		c.log.Warn("mqtt: connection lost; reconnecting", "err", err)
+	})
 	c.c = paho.NewClient(po)
 	return c, nil
 }
@@ -200,12 +219,18 @@ func (c *Client) onConnect(pc paho.Client) {
 		return
 	}
 	tok := pc.SubscribeMultiple(filters, c.handle)
+	c.log.Info("mqtt: connected; subscribing", "filters", len(filters))
 	go func() {
-		if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
+		switch {
+		case !tok.WaitTimeout(10 * time.Second):
+			c.log.Error("mqtt: subscribe: no answer from the broker in 10 s")
+		case tok.Error() != nil:
 			c.log.Error("mqtt: subscribe", "err", tok.Error())
+		default:
+			c.subscribed.Store(true)
+			c.log.Info("mqtt: subscribed", "filters", len(filters))
 		}
 	}()
-	c.log.Info("mqtt: connected and subscribed", "filters", len(filters))
 }
 
 func (c *Client) bad(topic, reason string, err error) event.Event {
@@ -442,7 +467,7 @@ func (c *Client) requestRebirth(t sparkplug.Topic) {
 // Stats returns the counters.
 func (c *Client) Stats() Stats {
 	s := Stats{Messages: c.messages.Load(), Events: c.events.Load(), Malformed: c.malformed.Load(),
-		Connects: c.connects.Load(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(), Reasons: map[string]uint64{}}
+		Connects: c.connects.Load(), Subscribed: c.subscribed.Load(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(), Reasons: map[string]uint64{}}
 	c.reasonMu.Lock()
 	for k, v := range c.reasons {
 		s.Reasons[k] = v

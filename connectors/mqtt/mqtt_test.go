@@ -23,13 +23,16 @@ import (
 // broker is a mosquitto process on a loopback port, with persistence so
 // that sessions survive a restart.
 type broker struct {
-	t    testing.TB
-	port int
-	dir  string
-	cmd  *exec.Cmd
+	t     testing.TB
+	port  int
+	dir   string
+	cmd   *exec.Cmd
+	stock bool // mosquitto's own limits: 20 messages in flight, 1000 queued per client
 }
 
-func startBroker(t testing.TB) *broker {
+func startBroker(t testing.TB) *broker { return startBrokerWith(t, false) }
+
+func startBrokerWith(t testing.TB, stock bool) *broker {
 	t.Helper()
 	if _, err := os.Stat("/usr/sbin/mosquitto"); err != nil {
 		t.Fatal("mosquitto is not installed: run make deps (apt-get install mosquitto mosquitto-clients)")
@@ -40,7 +43,7 @@ func startBroker(t testing.TB) *broker {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	b := &broker{t: t, port: port, dir: t.TempDir()}
+	b := &broker{t: t, port: port, dir: t.TempDir(), stock: stock}
 	b.start()
 	t.Cleanup(b.stop)
 	return b
@@ -50,7 +53,11 @@ func (b *broker) url() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.port)
 
 func (b *broker) start() {
 	conf := filepath.Join(b.dir, "mosquitto.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\nmax_queued_messages 0\nmax_inflight_messages 0\nlog_dest file %s/mosquitto.log\nlog_type all\n", b.port, b.dir, b.dir)), 0o644)
+	limits := "max_queued_messages 0\nmax_inflight_messages 0\n"
+	if b.stock {
+		limits = ""
+	}
+	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\n%slog_dest file %s/mosquitto.log\nlog_type all\n", b.port, b.dir, limits, b.dir)), 0o644)
 	b.cmd = exec.Command("/usr/sbin/mosquitto", "-c", conf)
 	if err := b.cmd.Start(); err != nil {
 		b.t.Fatal(err)
@@ -123,13 +130,19 @@ func waitFor(t testing.TB, what string, d time.Duration, ok func() bool) {
 	}
 }
 
-func run(t testing.TB, c *Client) {
+func run(t testing.TB, c *Client) { start(t, c) }
+
+// start runs c until the returned stop is called (or the test ends); it
+// returns once the broker has confirmed c's subscriptions.
+func start(t testing.TB, c *Client) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	waitFor(t, "the client to connect", 10*time.Second, func() bool { return c.Stats().Connects > 0 })
-	time.Sleep(100 * time.Millisecond) // the subscription
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	waitFor(t, "the client to connect and subscribe", 10*time.Second, func() bool { return c.Stats().Subscribed })
+	return stop
 }
 
 const w1 = "qijiang/stator/stator-line/winding/W1"
