@@ -18,6 +18,7 @@ import (
 	"twin/connectors/sparkplug"
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/ingest"
 )
 
 // broker is a mosquitto process on a loopback port, with persistence so
@@ -147,6 +148,10 @@ func start(t testing.TB, c *Client) (stop func()) {
 
 const w1 = "qijiang/stator/stator-line/winding/W1"
 
+// fixedClock is a receive clock that stands at t: for readings stamped
+// long ago.
+func fixedClock(t time.Time) ingest.Clock { return ingest.Clock{Now: func() time.Time { return t }} }
+
 // TestJSONFromMosquittoPub: a non-Go client publishes JSON; the twin maps
 // it by the tag map; a malformed message is counted and skipped.
 func TestJSONFromMosquittoPub(t *testing.T) {
@@ -156,7 +161,8 @@ func TestJSONFromMosquittoPub(t *testing.T) {
 		{Topic: "qijiang/stator/W1/good", Asset: w1, Signal: plant.SignalGood},
 	}}
 	sink := &collect{}
-	c, err := New(cfg, sink, Options{})
+	// the readings are stamped 2026-03-02: so is the receive clock
+	c, err := New(cfg, sink, Options{Clock: fixedClock(time.Date(2026, 3, 2, 8, 1, 0, 0, time.UTC))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +208,8 @@ func spCfg(url, id string) plant.MQTTBroker {
 func TestSparkplug(t *testing.T) {
 	b := startBroker(t)
 	sink := &collect{}
-	c, err := New(spCfg(b.url(), "twin-test-sp"), sink, Options{})
+	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC).UnixNano()
+	c, err := New(spCfg(b.url(), "twin-test-sp"), sink, Options{Clock: fixedClock(time.Unix(0, t0).Add(time.Minute))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +218,6 @@ func TestSparkplug(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go p.Run(ctx)
-	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC).UnixNano()
 	p.Emit(event.Event{Time: t0, Kind: event.State, Asset: w1, Value: float64(event.Running)})
 	p.Emit(event.Event{Time: t0 + 1e9, Kind: event.Measure, Asset: w1, Name: "power_kw", Value: 7.5})
 	p.Emit(event.Event{Time: t0 + 2e9, Kind: event.Counter, Asset: w1, Name: "good", Value: 12})
