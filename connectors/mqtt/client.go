@@ -141,7 +141,8 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 		// the session keeps the subscriptions of an older tag map:
 		// paho leaves a message no route matches unacknowledged, so
 		// every message goes to handle, which knows the topics itself
-		SetDefaultPublishHandler(c.handle)
+		SetDefaultPublishHandler(c.handle).
+		SetStore(newStore())
 	if cfg.User != "" {
 		po.SetUsername(ExpandEnv(cfg.User)).SetPassword(ExpandEnv(cfg.Password))
 	}
