@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"twin/connectors/broker"
@@ -22,8 +23,8 @@ import (
 	"twin/plant/event"
 	"twin/twin/datadir"
 	"twin/twin/forecast"
+	"twin/twin/ingest"
 	"twin/twin/mes"
-	"twin/twin/state"
 	"twin/twin/store"
 	"twin/twin/window"
 	"twin/viz/feed"
@@ -135,8 +136,25 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, *dur)
 		defer cancel()
 	}
+	// plant time continues from the history, or starts at --start (now)
+	start := time.Now().Truncate(time.Second)
+	if *startAt != "" {
+		ns, err := parseWhen(*startAt, p.Location)
+		if err != nil {
+			return fmt.Errorf("--start: %w", err)
+		}
+		start = time.Unix(0, ns)
+	}
+	if last, ok, err := historyEnd(*data); err != nil {
+		return err
+	} else if ok && last > start.UnixNano() {
+		start = time.Unix(0, last).Add(time.Second)
+	}
+	// the twin's one clock is the virtual plant's: readings without a
+	// timestamp, the bounds of those with one, and the records
+	clock := newPlantClock(start, *speed)
 	var wg sync.WaitGroup
-	tw, err := startLive(ctx, p, *data, 0, log, &wg)
+	tw, err := startLive(ctx, p, *data, liveOptions{Clock: ingest.Clock{Now: clock.Now}}, log, &wg)
 	if err != nil {
 		return inUse(datadir.Busy(*data, err), webWays)
 	}
@@ -156,14 +174,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	time.Sleep(200 * time.Millisecond)
 	// the records, stamped with plant time, and the people who keep them
-	plantNow := func() time.Time {
-		var t int64
-		tw.in.View(func(s *state.State) { t = s.Time })
-		if t == 0 {
-			return time.Now()
-		}
-		return time.Unix(0, t).In(p.Location)
-	}
+	plantNow := func() time.Time { return clock.Now().In(p.Location) }
 	recs, err := openRecords(p, *data, tw, plantNow, log, stdout)
 	if err != nil {
 		tw.close()
@@ -205,18 +216,6 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 			ua.Emit(e)
 		}
 	})
-	// plant time continues from the history, or starts at --start (now)
-	start := time.Now().Truncate(time.Second)
-	if *startAt != "" {
-		ns, err := parseWhen(*startAt, p.Location)
-		if err != nil {
-			return fmt.Errorf("--start: %w", err)
-		}
-		start = time.Unix(0, ns)
-	}
-	if _, last, ok, _ := tw.st.Bounds(); ok && last > start.UnixNano() {
-		start = time.Unix(0, last).Add(time.Second)
-	}
 	// a demo that continues its history numbers its orders after the old
 	first, err := nextOrder(recs)
 	if err != nil {
@@ -248,16 +247,20 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if ua != nil {
 		fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", ua.Endpoint())
 	}
+	clock.run() // before the plant's Run: the clock is never behind the plant's events
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		vp.Run(ctx)
 	}()
 	every(ctx, 5*time.Second, func() {
-		fmt.Fprintf(stdout, "%s | events %d, stored %d\n", status(p, tw.in.Snapshot()), tw.in.Stats().Events, tw.in.Stats().Stored)
+		s := tw.in.Stats()
+		fmt.Fprintf(stdout, "%s | events %d, stored %d%s\n", status(p, tw.in.Snapshot()), s.Events, s.Stored, quarantined(s))
 	})
 	wg.Wait()
-	// the plant and the connectors have stopped: the history is final
+	// the plant and the connectors have stopped: the history is final, and
+	// the plant's clock stops too
+	clock.stop(vp.Now())
 	fmt.Fprintf(stdout, "\nsummary, %s\n", zoneNote(p.Location, plantNow()))
 	printRecords(stdout, recs, fl, start)
 	if *linger > 0 {
@@ -308,6 +311,58 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	printForecast(stdout, p, fc)
 	return nil
+}
+
+// plantClock is the virtual plant's clock, read without its lock (the
+// plant emits into the ingest while holding that lock, and the ingest
+// reads the clock): plant time starts at start and runs speed times the
+// wall clock from run on, as the plant's own pacing does.
+type plantClock struct {
+	start   time.Time
+	speed   float64
+	ref     time.Time    // a monotonic reference
+	begun   atomic.Int64 // run's time after ref (ns); -1 before run
+	stopped atomic.Int64 // plant time at stop (Unix ns); 0 while running
+}
+
+func newPlantClock(start time.Time, speed float64) *plantClock {
+	c := &plantClock{start: start, speed: speed, ref: time.Now()}
+	c.begun.Store(-1)
+	return c
+}
+
+// run starts the clock: call it just before the virtual plant's Run, so
+// that the clock is never behind the plant.
+func (c *plantClock) run() { c.begun.Store(int64(time.Since(c.ref))) }
+
+// stop holds the clock at t (the time the plant reached).
+func (c *plantClock) stop(t time.Time) { c.stopped.Store(t.UnixNano()) }
+
+// Now returns the plant time.
+func (c *plantClock) Now() time.Time {
+	if t := c.stopped.Load(); t != 0 {
+		return time.Unix(0, t)
+	}
+	b := c.begun.Load()
+	if b < 0 {
+		return c.start
+	}
+	return c.start.Add(time.Duration(float64(time.Since(c.ref)-time.Duration(b)) * c.speed))
+}
+
+// historyEnd returns the time of the last event in the history in dir,
+// if there is one.
+func historyEnd(dir string) (int64, bool, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return 0, false, nil // a new data directory
+	}
+	st, err := store.Open(dir, store.Options{SnapshotEvery: -1})
+	if err != nil {
+		return 0, false, err
+	}
+	defer st.Close()
+	_, last, ok, err := st.Bounds()
+	return last, ok, err
 }
 
 func sparkGroup(p *plant.Plant) string {

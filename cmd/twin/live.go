@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,27 +34,66 @@ type live struct {
 	log    *slog.Logger
 }
 
+// liveOptions configure the live twin.
+type liveOptions struct {
+	// Retention: drop history older than this behind the receive clock
+	// (0: keep all).
+	Retention time.Duration
+	// Clock is the one receive clock of the twin, and the bounds of the
+	// times readings claim (ingest.Clock; zero: the wall clock, the
+	// default bounds). The ingest, the connectors (for readings without
+	// a timestamp) and the store's retention all read it.
+	Clock ingest.Clock
+}
+
+// liveFlags adds twin serve's flags of the live twin to fs; call the
+// result after fs.Parse.
+func liveFlags(fs *flag.FlagSet) func() liveOptions {
+	retention := fs.Duration("retention", 0, "drop history older than this, measured from this computer's clock (default: keep all)")
+	skew := fs.Duration("max-skew", ingest.DefaultMaxSkew, "quarantine readings stamped more than this ahead of this computer's clock (0: no limit)")
+	age := fs.Duration("max-age", ingest.DefaultMaxAge, "quarantine readings stamped more than this before this computer's clock (0: no limit)")
+	return func() liveOptions {
+		noLimit := func(d time.Duration) time.Duration {
+			if d <= 0 {
+				return -1
+			}
+			return d
+		}
+		return liveOptions{Retention: *retention, Clock: ingest.Clock{MaxSkew: noLimit(*skew), MaxAge: noLimit(*age)}}
+	}
+}
+
 // startLive opens the history in dir and connects to the MQTT brokers of
 // the plant's tag map.
-func startLive(ctx context.Context, p *plant.Plant, dir string, retention time.Duration, log *slog.Logger, wg *sync.WaitGroup) (*live, error) {
+func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions, log *slog.Logger, wg *sync.WaitGroup) (*live, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(dir, store.Options{Logger: log, Retention: retention})
+	clock := opt.Clock.WithDefaults()
+	st, err := store.Open(dir, store.Options{Logger: log, Retention: opt.Retention, Now: clock.Now})
 	if err != nil {
 		return nil, err
 	}
 	var initial *state.State
 	if _, last, ok, err := st.Bounds(); err == nil && ok {
-		if initial, err = st.StateAt(last); err != nil {
+		at := last
+		if lim := clock.Now().Add(clock.MaxSkew); clock.MaxSkew >= 0 && last > lim.UnixNano() {
+			// a history written before readings were quarantined may
+			// hold one stamped years ahead: the live state starts from
+			// the receive clock, not from there
+			log.Warn("the history holds events stamped ahead of the receive clock; the live state leaves them out (they stay in the history)",
+				"last", time.Unix(0, last).In(p.Location).Format(time.RFC3339), "clock", clock.Now().In(p.Location).Format(time.RFC3339), "max_skew", clock.MaxSkew)
+			at = lim.UnixNano()
+		}
+		if initial, err = st.StateAt(at); err != nil {
 			st.Close()
 			return nil, err
 		}
 		log.Info("history found", "events", st.Seq(), "until", time.Unix(0, last).In(p.Location).Format(time.DateTime))
 	}
-	l := &live{p: p, st: st, in: ingest.New(st, initial, log), log: log}
+	l := &live{p: p, st: st, in: ingest.New(st, initial, ingest.Options{Logger: log, Clock: clock}), log: log}
 	for _, b := range p.Tags.MQTT {
-		c, err := mqtt.New(b, l.in, mqtt.Options{Logger: log})
+		c, err := mqtt.New(b, l.in, mqtt.Options{Logger: log, Clock: clock})
 		if err != nil {
 			l.close()
 			return nil, err
@@ -68,7 +108,7 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, retention time.D
 		}()
 	}
 	for _, srv := range p.Tags.OPCUA {
-		c := opcua.NewClient(srv, l.in, opcua.ClientOptions{Logger: log})
+		c := opcua.NewClient(srv, l.in, opcua.ClientOptions{Logger: log, Clock: clock})
 		l.opcuas = append(l.opcuas, c)
 		wg.Add(1)
 		go func() {
@@ -82,6 +122,21 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, retention time.D
 func (l *live) close() {
 	l.in.Close()
 	l.st.Close()
+}
+
+// quarantined says how many readings ingest quarantined, by reason, for
+// a status line ("" when none).
+func quarantined(s ingest.Stats) string {
+	if len(s.Quarantined) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, r := range ingest.Reasons() {
+		if n := s.Quarantined[r.String()]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, r))
+		}
+	}
+	return ", quarantined " + strings.Join(parts, ", ")
 }
 
 // status is one line about the live state.

@@ -24,7 +24,7 @@ import (
 func init() {
 	register(&Command{
 		Name:  "serve",
-		Usage: "--plant FILE --data DIR [--retention D] [--http ADDR]",
+		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--http ADDR]",
 		Short: "the live twin: follow a plant over MQTT, keep its history",
 		Long: `Serve connects to the MQTT brokers and OPC UA servers named in the plant
 file's tag map (JSON topics, Sparkplug B, monitored nodes; see
@@ -33,6 +33,15 @@ observation into the live state and appends it to the history in DIR
 (Badger; an event is acknowledged to the broker only once it is on disk).
 It reconnects by itself after a broker restart or a network loss, and
 prints a status line every few seconds until Ctrl-C.
+
+Time: a reading keeps the time its source stamped it with; one without
+a timestamp gets this computer's clock. A reading stamped more than
+--max-skew (5m) ahead of this computer's clock, or more than --max-age
+(720h, 30 days: a gateway's store-and-forward backlog after an outage is
+real history) before it, is quarantined: kept in the history as a fault
+with what was received, counted in the status line, and left out of the
+live state, so a publisher with a wrong clock cannot move the twin's.
+--retention is measured from this computer's clock too.
 
 Beside the history it keeps the execution records in DIR/mes (orders,
 work orders, operation cards, genealogy, equipment, quality, maintenance,
@@ -82,7 +91,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags(commands["serve"], stdout)
 	plantFile := fs.String("plant", "", "plant `file` (default: the plant DIR remembers from the last twin serve on it)")
 	data := fs.String("data", "data", "history `directory`")
-	retention := fs.Duration("retention", 0, "drop history older than this (default: keep all)")
+	liveOpt := liveFlags(fs)
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address` (off: none)")
 	token := tokenFlag(fs)
 	pos, err := parseAll(fs, args)
@@ -99,14 +108,14 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	p := pl.Plant
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var wg sync.WaitGroup
-	tw, err := startLive(ctx, p, *data, *retention, log, &wg)
+	tw, err := startLive(ctx, p, *data, liveOpt(), log, &wg)
 	if err != nil {
 		return inUse(datadir.Busy(*data, err), webWays)
 	}
 	if err := datadir.SavePlant(*data, pl.Src); err != nil {
 		log.Warn("the data directory will not remember its plant", "err", err)
 	}
-	recs, err := openRecords(p, *data, tw, time.Now, log, stdout)
+	recs, err := openRecords(p, *data, tw, tw.in.Clock().Now, log, stdout)
 	if err != nil {
 		tw.close()
 		return err
@@ -134,7 +143,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintln(stdout, zoneNote(p.Location, time.Now()))
 	every(ctx, 5*time.Second, func() {
 		s := tw.in.Stats()
-		fmt.Fprintf(stdout, "%s | events %d, stored %d, faults %d\n", status(p, tw.in.Snapshot()), s.Events, s.Stored, s.Faults)
+		fmt.Fprintf(stdout, "%s | events %d, stored %d, faults %d%s\n", status(p, tw.in.Snapshot()), s.Events, s.Stored, s.Faults, quarantined(s))
 	})
 	wg.Wait()
 	return nil

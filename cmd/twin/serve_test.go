@@ -2,14 +2,16 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"net"
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,55 +26,32 @@ import (
 // killed with SIGKILL in the middle and started again. Every message the
 // gateway published is in the history at the end: what the twin had
 // acknowledged was on disk, and what it had not, the broker sent again.
+//
+// The test waits for signals, not for time: the gateway starts once the
+// twin has subscribed (a message published before the twin's first
+// subscription has no session to wait in: it never reaches the twin), and
+// the twin is stopped once its live state holds the last message (the
+// messages of one session arrive in order).
 func TestServeKill9(t *testing.T) {
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err != nil {
-		t.Fatal("mosquitto is not installed: run make deps")
-	}
 	dir := t.TempDir()
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	conf := filepath.Join(dir, "mosquitto.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nmax_queued_messages 0\nmax_inflight_messages 0\n", port, dir)), 0o644)
-	broker := exec.Command("/usr/sbin/mosquitto", "-c", conf)
-	if err := broker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { broker.Process.Kill(); broker.Wait() }()
-	time.Sleep(300 * time.Millisecond)
-	url := "tcp://127.0.0.1:" + strconv.Itoa(port)
-
-	src, err := os.ReadFile("../../testdata/plants/one-station.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	plantFile := filepath.Join(dir, "plant.yaml")
-	tags := fmt.Sprintf("\ntags:\n  mqtt:\n    - url: %s\n      client_id: twin-kill9\n      topics:\n        - {topic: gw/M1/good, asset: M1, signal: good}\n", url)
-	os.WriteFile(plantFile, append(src, tags...), 0o644)
+	url := mosquitto(t)
+	plantFile := onePlant(t, dir, url, "twin-kill9")
 	data := filepath.Join(dir, "data")
+	const token = "kill9-view-token"
 
-	serve := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
-		cmd.Env = append(os.Environ(), "TWIN_SERVE_CHILD="+plantFile+"|"+data)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
-	twin := serve()
+	twin := serveChild(t, "serve", "--plant", plantFile, "--data", data, "--http", "127.0.0.1:0", "--token", token)
+	twin.wait(t, "the twin to subscribe", twin.subscribed)
 	pub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("gw-kill9").SetCleanSession(false))
 	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatal(tok.Error())
 	}
 	defer pub.Disconnect(100)
-	time.Sleep(500 * time.Millisecond) // the twin subscribes
 	const n = 3000
 	for i := 1; i <= n; i++ {
 		if i == 1200 {
-			twin.Process.Kill() // SIGKILL, mid-stream
-			twin.Wait()
+			twin.kill() // SIGKILL, mid-stream
 			time.Sleep(200 * time.Millisecond)
-			twin = serve()
+			twin = serveChild(t, "serve", "--plant", plantFile, "--data", data, "--http", "127.0.0.1:0", "--token", token)
 		}
 		tok := pub.Publish("gw/M1/good", 1, false, strconv.Itoa(i))
 		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
@@ -82,9 +61,29 @@ func TestServeKill9(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // a gateway's pace, so the kill falls mid-stream
 		}
 	}
-	time.Sleep(2 * time.Second) // the twin catches up
-	twin.Process.Signal(syscall.SIGTERM)
-	twin.Wait()
+	// the twin catches up: its live state holds the last message
+	twin.wait(t, "the twin's web view", twin.listening)
+	good := func() float64 {
+		resp, err := http.Get("http://" + twin.addr() + "/api/scene?token=" + token)
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		var sc struct {
+			Stations []struct{ Good float64 } `json:"stations"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&sc) != nil || len(sc.Stations) != 1 {
+			return -1
+		}
+		return sc.Stations[0].Good
+	}
+	for end := time.Now().Add(60 * time.Second); good() != n; {
+		if time.Now().After(end) {
+			t.Fatalf("after 60 s the twin's state holds message %v of %d", good(), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	twin.term()
 
 	st, err := store.Open(data, store.Options{SnapshotEvery: -1})
 	if err != nil {
@@ -113,6 +112,70 @@ func TestServeKill9(t *testing.T) {
 	t.Logf("%d messages published, twin killed at message 1200 and restarted; all %d in the history (%d events stored)", n, len(seen), st.Seq())
 }
 
+// child is twin serve in a process of its own (TestServeChild), with what
+// it prints watched for.
+type child struct {
+	cmd        *exec.Cmd
+	out        *watch
+	subscribed chan struct{} // the broker confirmed the subscriptions
+	listening  chan struct{} // the web view is up
+	mu         sync.Mutex
+	web        string
+}
+
+func serveChild(t *testing.T, args ...string) *child {
+	t.Helper()
+	c := &child{subscribed: make(chan struct{}), listening: make(chan struct{})}
+	web := regexp.MustCompile(`web view\s+http://([^/\s]+)/`)
+	var once1, once2 sync.Once
+	c.out = &watch{line: func(l string) {
+		if strings.Contains(l, "mqtt: subscribed") {
+			once1.Do(func() { close(c.subscribed) })
+		}
+		if m := web.FindStringSubmatch(l); m != nil {
+			c.mu.Lock()
+			c.web = m[1]
+			c.mu.Unlock()
+			once2.Do(func() { close(c.listening) })
+		}
+	}}
+	c.cmd = exec.Command(os.Args[0], "-test.run=^TestServeChild$")
+	c.cmd.Env = append(os.Environ(), "TWIN_SERVE_CHILD="+strings.Join(args, "\x1f"))
+	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.kill)
+	return c
+}
+
+func (c *child) wait(t *testing.T, what string, ch chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("timed out waiting for %s; it printed:\n%s", what, c.out)
+	}
+}
+
+func (c *child) addr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.web
+}
+
+func (c *child) kill() {
+	if c.cmd.ProcessState == nil {
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+	}
+}
+
+func (c *child) term() {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	c.cmd.Wait()
+}
+
 // TestServeChild is twin serve, run by TestServeKill9 as a process of its
 // own.
 func TestServeChild(t *testing.T) {
@@ -120,11 +183,9 @@ func TestServeChild(t *testing.T) {
 	if !ok {
 		t.Skip("run by TestServeKill9")
 	}
-	plantFile, data, _ := strings.Cut(args, "|")
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	var out, errb strings.Builder
-	if code := run(ctx, []string{"serve", "--plant", plantFile, "--data", data}, &out, &errb); code != 0 {
-		t.Fatalf("serve: exit %d: %s", code, errb.String())
+	if code := run(ctx, strings.Split(args, "\x1f"), os.Stdout, os.Stderr); code != 0 {
+		t.Fatalf("serve: exit %d", code)
 	}
 }

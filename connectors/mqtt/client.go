@@ -9,9 +9,22 @@
 // with the twin's ingest that means after the history store has them on
 // disk. A message the twin never acknowledged is sent again by the broker.
 //
+// Every message is handled and acknowledged, also one that arrives before
+// the client has (re)subscribed (a persistent session hands its backlog
+// over right after the connection is accepted) and one on a topic the tag
+// map no longer names: a message left unacknowledged stays in the
+// broker's in-flight window until the next reconnect, and with
+// mosquitto's default window of 20 a few of them stop the stream.
+//
 // A malformed message (bad JSON, an unknown state, a corrupt Sparkplug
 // payload) is counted, logged with its topic, reported as a Fault event and
 // acknowledged: it is never retried, and it never stops ingest.
+//
+// Time: a reading without a timestamp is stamped with the receive clock
+// (Options.Clock, the twin's ingest's). A reading stamped beyond the
+// clock's bounds (years ahead, or 1970) is quarantined here, where the
+// payload is known: the client hands on its Fault (ingest.Quarantine)
+// with the topic and payload (or the Sparkplug metric) it came in.
 package mqtt
 
 import (
@@ -35,6 +48,7 @@ import (
 	"twin/connectors/sparkplug"
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/ingest"
 )
 
 // Sink accepts a message's events; ack is called once they are safe (the
@@ -46,8 +60,11 @@ type Sink interface {
 // Options configure a client.
 type Options struct {
 	Logger *slog.Logger
-	// Now gives the time of values that carry none (default time.Now).
-	Now func() time.Time
+	// Clock is the receive clock and the bounds of readings' own times:
+	// give the ingest's (ingest.Ingest.Clock). Its Now stamps readings
+	// that carry no time; the zero Clock is time.Now with the default
+	// bounds.
+	Clock ingest.Clock
 }
 
 // Stats count what the client has seen.
@@ -57,17 +74,18 @@ type Stats struct {
 	Malformed  uint64            `json:"malformed"`
 	Reasons    map[string]uint64 `json:"malformed_by_reason,omitempty"`
 	Connects   uint64            `json:"connects"`
+	Subscribed bool              `json:"subscribed"` // the broker confirmed the subscriptions of the current connection
 	Rebirths   uint64            `json:"rebirth_requests"`
 	Unassigned uint64            `json:"unassigned"` // messages on topics the tag map does not name
 }
 
 // Client is a connection to one broker of the tag map.
 type Client struct {
-	cfg  plant.MQTTBroker
-	sink Sink
-	log  *slog.Logger
-	now  func() time.Time
-	c    paho.Client
+	cfg   plant.MQTTBroker
+	sink  Sink
+	log   *slog.Logger
+	clock ingest.Clock
+	c     paho.Client
 
 	topics  map[string][]plant.TopicTag
 	devices map[[2]string]*plant.SparkplugDevice // edge node, device
@@ -76,6 +94,7 @@ type Client struct {
 	host   *sparkplug.Host
 
 	messages, events, malformed, connects, rebirths, unassigned atomic.Uint64
+	subscribed                                                  atomic.Bool
 	reasonMu                                                    sync.Mutex
 	reasons                                                     map[string]uint64
 }
@@ -93,10 +112,7 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	c := &Client{cfg: cfg, sink: sink, log: opt.Logger.With("broker", cfg.URL), now: opt.Now,
+	c := &Client{cfg: cfg, sink: sink, log: opt.Logger.With("broker", cfg.URL), clock: opt.Clock.WithDefaults(),
 		topics: map[string][]plant.TopicTag{}, devices: map[[2]string]*plant.SparkplugDevice{},
 		host: sparkplug.NewHost(), reasons: map[string]uint64{}}
 	for _, t := range cfg.Topics {
@@ -118,7 +134,15 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(5 * time.Second).SetKeepAlive(10 * time.Second).
 		SetAutoAckDisabled(true).SetOrderMatters(true).SetMessageChannelDepth(10000).
-		SetConnectTimeout(5 * time.Second)
+		SetConnectTimeout(5 * time.Second).
+		// a persistent session delivers its backlog as soon as the
+		// broker accepts the connection, before onConnect has
+		// subscribed (paho runs it on a goroutine of its own), and
+		// the session keeps the subscriptions of an older tag map:
+		// paho leaves a message no route matches unacknowledged, so
+		// every message goes to handle, which knows the topics itself
+		SetDefaultPublishHandler(c.handle).
+		SetStore(newStore())
 	if cfg.User != "" {
 		po.SetUsername(ExpandEnv(cfg.User)).SetPassword(ExpandEnv(cfg.Password))
 	}
@@ -142,7 +166,10 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 		po.SetBinaryWill(c.stateTopic(), hostState(false), 1, true)
 	}
 	po.SetOnConnectHandler(c.onConnect)
-	po.SetConnectionLostHandler(func(_ paho.Client, err error) { c.log.Warn("mqtt: connection lost; reconnecting", "err", err) })
+	po.SetConnectionLostHandler(func(_ paho.Client, err error) {
+		c.subscribed.Store(false)
+		c.log.Warn("mqtt: connection lost; reconnecting", "err", err)
+	})
 	c.c = paho.NewClient(po)
 	return c, nil
 }
@@ -200,15 +227,21 @@ func (c *Client) onConnect(pc paho.Client) {
 		return
 	}
 	tok := pc.SubscribeMultiple(filters, c.handle)
+	c.log.Info("mqtt: connected; subscribing", "filters", len(filters))
 	go func() {
-		if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
+		switch {
+		case !tok.WaitTimeout(10 * time.Second):
+			c.log.Error("mqtt: subscribe: no answer from the broker in 10 s")
+		case tok.Error() != nil:
 			c.log.Error("mqtt: subscribe", "err", tok.Error())
+		default:
+			c.subscribed.Store(true)
+			c.log.Info("mqtt: subscribed", "filters", len(filters))
 		}
 	}()
-	c.log.Info("mqtt: connected and subscribed", "filters", len(filters))
 }
 
-func (c *Client) bad(topic, reason string, err error) event.Event {
+func (c *Client) bad(now int64, topic, reason string, err error) event.Event {
 	c.malformed.Add(1)
 	c.reasonMu.Lock()
 	c.reasons[reason]++
@@ -218,18 +251,19 @@ func (c *Client) bad(topic, reason string, err error) event.Event {
 	if err != nil {
 		msg += ": " + err.Error()
 	}
-	return event.Event{Time: c.now().UnixNano(), Kind: event.Fault, Quality: event.Bad, Asset: "mqtt:" + topic, Name: reason, Ref: msg}
+	return event.Event{Time: now, Kind: event.Fault, Quality: event.Bad, Asset: "mqtt:" + topic, Name: reason, Ref: msg}
 }
 
 // handle turns one message into events and acknowledges it once the sink
 // has them.
 func (c *Client) handle(_ paho.Client, m paho.Message) {
 	c.messages.Add(1)
+	now := c.clock.Now().UnixNano() // the receive time
 	var evs []event.Event
 	if strings.HasPrefix(m.Topic(), sparkplug.Namespace+"/") {
-		evs = c.sparkplugEvents(m.Topic(), m.Payload())
+		evs = c.sparkplugEvents(now, m.Topic(), m.Payload())
 	} else if tags, ok := c.topics[m.Topic()]; ok {
-		evs = c.jsonEvents(m.Topic(), m.Payload(), tags)
+		evs = c.jsonEvents(now, m.Topic(), m.Payload(), tags)
 	} else {
 		c.unassigned.Add(1)
 	}
@@ -237,8 +271,8 @@ func (c *Client) handle(_ paho.Client, m paho.Message) {
 		m.Ack()
 		return
 	}
-	for _, e := range evs {
-		if e.Kind != event.Fault {
+	for i := range evs {
+		if evs[i].Kind != event.Fault {
 			c.events.Add(1)
 		}
 	}
@@ -274,17 +308,23 @@ func DecodeJSON(payload []byte, field string) (vals []signal.Value, ts []int64, 
 			if tsv, ok := obj["ts"]; ok {
 				switch tv := tsv.(type) {
 				case json.Number:
+					// up to 2261 (Unix nanoseconds end in April 2262)
 					ms, err := tv.Float64()
-					if err != nil || ms < 0 || ms > 1e14 {
+					if err != nil || ms < 0 || ms >= 9.2e12 {
 						return signal.Value{}, 0, fmt.Errorf("ts %v: want milliseconds since 1970", tv)
 					}
 					t = int64(ms * 1e6)
+					if n, err := tv.Int64(); err == nil {
+						t = n * 1e6 // exact: float64 rounds today's times by up to 128 ns
+					}
 				case string:
 					tt, err := time.Parse(time.RFC3339Nano, tv)
 					if err != nil {
 						return signal.Value{}, 0, fmt.Errorf("ts %q: want RFC 3339", tv)
 					}
-					t = tt.UnixNano()
+					// saturated outside 1678–2262, where UnixNano wraps
+					// (the clock's bounds then quarantine it)
+					t = ingest.UnixNano(tt)
 				default:
 					return signal.Value{}, 0, fmt.Errorf("ts: want a number or a string")
 				}
@@ -332,37 +372,54 @@ func DecodeJSON(payload []byte, field string) (vals []signal.Value, ts []int64, 
 	return []signal.Value{v}, []int64{t}, nil
 }
 
-func (c *Client) jsonEvents(topic string, payload []byte, tags []plant.TopicTag) []event.Event {
+func (c *Client) jsonEvents(now int64, topic string, payload []byte, tags []plant.TopicTag) []event.Event {
 	var out []event.Event
 	for _, tag := range tags {
 		vals, ts, err := DecodeJSON(payload, tag.Field)
 		if err != nil {
-			return []event.Event{c.bad(topic, "json", err)}
+			return []event.Event{c.bad(now, topic, "json", err)}
 		}
 		for i, v := range vals {
 			t := ts[i]
 			if t == 0 {
-				t = c.now().UnixNano()
+				t = now // no timestamp: the receive time
 			}
 			e, err := signal.Event(t, tag.Asset, tag.Signal, v, tag.ValueMap)
 			if err != nil {
-				out = append(out, c.bad(topic, "value", err))
+				out = append(out, c.bad(now, topic, "value", err))
 				continue
 			}
 			e.Source = event.Live
+			if r := c.clock.Check(e.Time, now); r != ingest.InBounds {
+				e = ingest.Quarantine(e, r, now, rawJSON(topic, payload, i, len(vals)))
+			}
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-func (c *Client) sparkplugEvents(topic string, payload []byte) []event.Event {
+// rawJSON describes what a JSON reading came in: the topic and the
+// payload, cut at 1 KiB (a message may carry 100,000 readings).
+func rawJSON(topic string, payload []byte, i, n int) string {
+	const max = 1024
+	s := "MQTT topic " + topic
+	if n > 1 {
+		s += fmt.Sprintf(", reading %d of %d", i+1, n)
+	}
+	if len(payload) > max {
+		return s + fmt.Sprintf(", payload (%d bytes, the first %d) %s…", len(payload), max, strings.ToValidUTF8(string(payload[:max]), "?"))
+	}
+	return s + ", payload " + strings.ToValidUTF8(string(payload), "?")
+}
+
+func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []event.Event {
 	t, err := sparkplug.ParseTopic(topic)
 	if err != nil {
 		if strings.HasPrefix(topic, sparkplug.Namespace+"/STATE/") {
 			return nil
 		}
-		return []event.Event{c.bad(topic, "sparkplug-topic", err)}
+		return []event.Event{c.bad(now, topic, "sparkplug-topic", err)}
 	}
 	if t.Type == sparkplug.NCMD || t.Type == sparkplug.DCMD {
 		return nil
@@ -370,7 +427,7 @@ func (c *Client) sparkplugEvents(topic string, payload []byte) []event.Event {
 	var p *sparkplug.Payload
 	if t.Type != sparkplug.NDEATH || len(payload) > 0 {
 		if p, err = sparkplug.Unmarshal(payload); err != nil {
-			return []event.Event{c.bad(topic, "sparkplug-payload", err)}
+			return []event.Event{c.bad(now, topic, "sparkplug-payload", err)}
 		}
 	} else {
 		p = &sparkplug.Payload{}
@@ -380,7 +437,7 @@ func (c *Client) sparkplugEvents(topic string, payload []byte) []event.Event {
 	c.hostMu.Unlock()
 	var out []event.Event
 	if u.Rebirth {
-		out = append(out, c.bad(topic, "sparkplug-session", errors.New(u.Problem)))
+		out = append(out, c.bad(now, topic, "sparkplug-session", errors.New(u.Problem)))
 		c.requestRebirth(t)
 	}
 	for _, v := range u.Values {
@@ -396,31 +453,37 @@ func (c *Client) sparkplugEvents(topic string, payload []byte) []event.Event {
 		if v.Metric.DataType == sparkplug.String || v.Metric.DataType == sparkplug.Text {
 			raw = signal.Str(v.Metric.Str)
 		}
-		ts := int64(v.Time) * 1e6
+		ts := ingest.UnixMilli(v.Time) // saturated: a huge timestamp must not wrap round to a plausible one
 		if ts == 0 {
-			ts = c.now().UnixNano()
+			ts = now // no timestamp: the receive time
 		}
 		e, err := signal.Event(ts, d.Asset, sig, raw, nil)
 		if err != nil {
-			out = append(out, c.bad(topic, "value", err))
+			out = append(out, c.bad(now, topic, "value", err))
 			continue
 		}
 		e.Source = event.Live
+		if r := c.clock.Check(e.Time, now); r != ingest.InBounds {
+			e = ingest.Quarantine(e, r, now, rawMetric(topic, p, &v.Metric))
+		}
 		out = append(out, e)
 	}
 	for _, dev := range u.Dead {
 		// stale: an alarm on every asset of the dead node or device
 		for k, d := range c.devices {
 			if k[0] == t.EdgeNode && (dev == "" || k[1] == dev) {
-				out = append(out, event.Event{Time: c.now().UnixNano(), Kind: event.Alarm, Source: event.Live, Quality: event.Bad,
+				out = append(out, event.Event{Time: now, Kind: event.Alarm, Source: event.Live, Quality: event.Bad,
 					Asset: d.Asset, Name: "sparkplug/offline", Ref: "Sparkplug " + t.Type + ": values are stale", Value: 500})
 			}
 		}
 	}
 	if t.Type == sparkplug.NBIRTH || t.Type == sparkplug.DBIRTH {
-		at := c.now().UnixNano() // online again: at the birth's time, the edge's clock
-		if p.Timestamp != 0 {
-			at = int64(p.Timestamp) * 1e6
+		// online again: at the birth's time, the edge's clock; the
+		// receive time when the edge's clock is out of bounds (the node
+		// is online now all the same; its metrics are quarantined)
+		at := now
+		if bt := ingest.UnixMilli(p.Timestamp); p.Timestamp != 0 && c.clock.Check(bt, now) == ingest.InBounds {
+			at = bt
 		}
 		for k, d := range c.devices {
 			if k[0] == t.EdgeNode && (t.Type == sparkplug.NBIRTH || k[1] == t.Device) {
@@ -434,15 +497,21 @@ func (c *Client) sparkplugEvents(topic string, payload []byte) []event.Event {
 // requestRebirth publishes NCMD Node Control/Rebirth = true to the node.
 func (c *Client) requestRebirth(t sparkplug.Topic) {
 	c.rebirths.Add(1)
-	p := sparkplug.Payload{Timestamp: uint64(c.now().UnixMilli()), Metrics: []sparkplug.Metric{{Name: "Node Control/Rebirth", DataType: sparkplug.Boolean, Value: 1}}}
+	p := sparkplug.Payload{Timestamp: uint64(c.clock.Now().UnixMilli()), Metrics: []sparkplug.Metric{{Name: "Node Control/Rebirth", DataType: sparkplug.Boolean, Value: 1}}}
 	cmd := sparkplug.Topic{Group: t.Group, Type: sparkplug.NCMD, EdgeNode: t.EdgeNode}
 	c.c.Publish(cmd.String(), 0, false, p.Marshal())
+}
+
+// rawMetric describes what a Sparkplug reading came in: the topic, the
+// metric and the payload's timestamp and sequence number.
+func rawMetric(topic string, p *sparkplug.Payload, m *sparkplug.Metric) string {
+	return fmt.Sprintf("Sparkplug topic %s, metric %s, payload timestamp %d ms, seq %d", topic, m, p.Timestamp, p.Seq)
 }
 
 // Stats returns the counters.
 func (c *Client) Stats() Stats {
 	s := Stats{Messages: c.messages.Load(), Events: c.events.Load(), Malformed: c.malformed.Load(),
-		Connects: c.connects.Load(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(), Reasons: map[string]uint64{}}
+		Connects: c.connects.Load(), Subscribed: c.subscribed.Load(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(), Reasons: map[string]uint64{}}
 	c.reasonMu.Lock()
 	for k, v := range c.reasons {
 		s.Reasons[k] = v

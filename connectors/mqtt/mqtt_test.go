@@ -18,18 +18,22 @@ import (
 	"twin/connectors/sparkplug"
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/ingest"
 )
 
 // broker is a mosquitto process on a loopback port, with persistence so
 // that sessions survive a restart.
 type broker struct {
-	t    testing.TB
-	port int
-	dir  string
-	cmd  *exec.Cmd
+	t     testing.TB
+	port  int
+	dir   string
+	cmd   *exec.Cmd
+	stock bool // mosquitto's own limits: 20 messages in flight, 1000 queued per client
 }
 
-func startBroker(t testing.TB) *broker {
+func startBroker(t testing.TB) *broker { return startBrokerWith(t, false) }
+
+func startBrokerWith(t testing.TB, stock bool) *broker {
 	t.Helper()
 	if _, err := os.Stat("/usr/sbin/mosquitto"); err != nil {
 		t.Fatal("mosquitto is not installed: run make deps (apt-get install mosquitto mosquitto-clients)")
@@ -40,7 +44,7 @@ func startBroker(t testing.TB) *broker {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	b := &broker{t: t, port: port, dir: t.TempDir()}
+	b := &broker{t: t, port: port, dir: t.TempDir(), stock: stock}
 	b.start()
 	t.Cleanup(b.stop)
 	return b
@@ -50,7 +54,11 @@ func (b *broker) url() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.port)
 
 func (b *broker) start() {
 	conf := filepath.Join(b.dir, "mosquitto.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\nmax_queued_messages 0\nmax_inflight_messages 0\nlog_dest file %s/mosquitto.log\nlog_type all\n", b.port, b.dir, b.dir)), 0o644)
+	limits := "max_queued_messages 0\nmax_inflight_messages 0\n"
+	if b.stock {
+		limits = ""
+	}
+	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\n%slog_dest file %s/mosquitto.log\nlog_type all\n", b.port, b.dir, limits, b.dir)), 0o644)
 	b.cmd = exec.Command("/usr/sbin/mosquitto", "-c", conf)
 	if err := b.cmd.Start(); err != nil {
 		b.t.Fatal(err)
@@ -123,16 +131,26 @@ func waitFor(t testing.TB, what string, d time.Duration, ok func() bool) {
 	}
 }
 
-func run(t testing.TB, c *Client) {
+func run(t testing.TB, c *Client) { start(t, c) }
+
+// start runs c until the returned stop is called (or the test ends); it
+// returns once the broker has confirmed c's subscriptions.
+func start(t testing.TB, c *Client) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	waitFor(t, "the client to connect", 10*time.Second, func() bool { return c.Stats().Connects > 0 })
-	time.Sleep(100 * time.Millisecond) // the subscription
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	waitFor(t, "the client to connect and subscribe", 10*time.Second, func() bool { return c.Stats().Subscribed })
+	return stop
 }
 
 const w1 = "qijiang/stator/stator-line/winding/W1"
+
+// fixedClock is a receive clock that stands at t: for readings stamped
+// long ago.
+func fixedClock(t time.Time) ingest.Clock { return ingest.Clock{Now: func() time.Time { return t }} }
 
 // TestJSONFromMosquittoPub: a non-Go client publishes JSON; the twin maps
 // it by the tag map; a malformed message is counted and skipped.
@@ -143,7 +161,8 @@ func TestJSONFromMosquittoPub(t *testing.T) {
 		{Topic: "qijiang/stator/W1/good", Asset: w1, Signal: plant.SignalGood},
 	}}
 	sink := &collect{}
-	c, err := New(cfg, sink, Options{})
+	// the readings are stamped 2026-03-02: so is the receive clock
+	c, err := New(cfg, sink, Options{Clock: fixedClock(time.Date(2026, 3, 2, 8, 1, 0, 0, time.UTC))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +208,8 @@ func spCfg(url, id string) plant.MQTTBroker {
 func TestSparkplug(t *testing.T) {
 	b := startBroker(t)
 	sink := &collect{}
-	c, err := New(spCfg(b.url(), "twin-test-sp"), sink, Options{})
+	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC).UnixNano()
+	c, err := New(spCfg(b.url(), "twin-test-sp"), sink, Options{Clock: fixedClock(time.Unix(0, t0).Add(time.Minute))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +218,6 @@ func TestSparkplug(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go p.Run(ctx)
-	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC).UnixNano()
 	p.Emit(event.Event{Time: t0, Kind: event.State, Asset: w1, Value: float64(event.Running)})
 	p.Emit(event.Event{Time: t0 + 1e9, Kind: event.Measure, Asset: w1, Name: "power_kw", Value: 7.5})
 	p.Emit(event.Event{Time: t0 + 2e9, Kind: event.Counter, Asset: w1, Name: "good", Value: 12})

@@ -43,7 +43,7 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	in := ingest.New(st, nil, nil)
+	in := ingest.New(st, nil, ingest.Options{})
 	const topics = 20
 	cfg := plant.MQTTBroker{URL: url, ClientID: "bench-twin"}
 	for i := 0; i < topics; i++ {
@@ -71,10 +71,11 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	msgs := b.N/100 + 1
 	payloads := make([][]byte, topics)
+	t0 := time.Now().Add(-time.Hour).UnixMilli() // an hour ago: in the receive clock's bounds
 	for i := range payloads {
 		rs := make([]reading, 100)
 		for k := range rs {
-			rs[k] = reading{V: float64(k), TS: 1772413200000 + int64(k)}
+			rs[k] = reading{V: float64(k), TS: t0 + int64(k)}
 		}
 		payloads[i], _ = json.Marshal(rs)
 	}

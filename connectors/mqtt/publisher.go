@@ -57,7 +57,7 @@ func NewPublisher(cfg plant.MQTTBroker, clientID string, log *slog.Logger) *Publ
 	po := paho.NewClientOptions().AddBroker(brokerURL(cfg.URL)).SetClientID(clientID).
 		SetCleanSession(false).SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(3 * time.Second).
-		SetKeepAlive(10 * time.Second).SetWriteTimeout(5 * time.Second)
+		SetKeepAlive(10 * time.Second).SetWriteTimeout(5 * time.Second).SetStore(newStore())
 	if cfg.User != "" {
 		po.SetUsername(ExpandEnv(cfg.User)).SetPassword(ExpandEnv(cfg.Password))
 	}

@@ -17,6 +17,7 @@ import (
 	"twin/connectors/signal"
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/ingest"
 )
 
 // Sink accepts events (the twin's ingest.Ingest is one).
@@ -31,6 +32,13 @@ type ClientOptions struct {
 	// does not name files.
 	Certificate []byte
 	Key         *rsa.PrivateKey
+	// Clock is the receive clock and the bounds of values' own times:
+	// give the ingest's (ingest.Ingest.Clock). Its Now stamps values
+	// that carry neither a source nor a server timestamp; a value
+	// stamped out of its bounds is handed on as a quarantine Fault with
+	// its node and value. The zero Clock is time.Now with the default
+	// bounds.
+	Clock ingest.Clock
 }
 
 // Stats count what the client has seen.
@@ -64,6 +72,7 @@ func NewClient(cfg plant.OPCUAServer, sink Sink, opt ClientOptions) *Client {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 100 * time.Millisecond
 	}
+	opt.Clock = opt.Clock.WithDefaults()
 	return &Client{cfg: cfg, opt: opt, sink: sink, log: opt.Logger.With("opcua", cfg.Endpoint)}
 }
 
@@ -238,6 +247,7 @@ func (c *Client) session(ctx context.Context) error {
 }
 
 func (c *Client) dataChange(dc *ua.DataChangeNotification) {
+	now := c.opt.Clock.Now().UnixNano() // the receive time
 	evs := make([]event.Event, 0, len(dc.MonitoredItems))
 	for _, it := range dc.MonitoredItems {
 		h := int(it.ClientHandle)
@@ -249,15 +259,15 @@ func (c *Client) dataChange(dc *ua.DataChangeNotification) {
 		if dv.Status == ua.StatusBadWaitingForInitialData {
 			continue // the server has no value yet: nothing to record
 		}
-		t := dv.SourceTimestamp
-		if t.IsZero() {
-			t = dv.ServerTimestamp
-		}
-		if t.IsZero() {
-			t = time.Now()
+		t := now // neither timestamp: the receive time
+		switch {
+		case !dv.SourceTimestamp.IsZero():
+			t = ingest.UnixNano(dv.SourceTimestamp) // saturated: a DateTime runs to the year 30828
+		case !dv.ServerTimestamp.IsZero():
+			t = ingest.UnixNano(dv.ServerTimestamp)
 		}
 		if dv.Value == nil || dv.Value.Value() == nil {
-			evs = append(evs, c.bad(tag.Node, fmt.Sprintf("no value (status %v)", dv.Status)))
+			evs = append(evs, c.bad(now, tag.Node, fmt.Sprintf("no value (status %v)", dv.Status)))
 			continue
 		}
 		var v signal.Value
@@ -284,12 +294,12 @@ func (c *Client) dataChange(dc *ua.DataChangeNotification) {
 				v = signal.Num(1)
 			}
 		default:
-			evs = append(evs, c.bad(tag.Node, fmt.Sprintf("unsupported value type %T", x)))
+			evs = append(evs, c.bad(now, tag.Node, fmt.Sprintf("unsupported value type %T", x)))
 			continue
 		}
-		e, err := signal.Event(t.UnixNano(), tag.Asset, tag.Signal, v, tag.ValueMap)
+		e, err := signal.Event(t, tag.Asset, tag.Signal, v, tag.ValueMap)
 		if err != nil {
-			evs = append(evs, c.bad(tag.Node, err.Error()))
+			evs = append(evs, c.bad(now, tag.Node, err.Error()))
 			continue
 		}
 		e.Source = event.Live
@@ -301,6 +311,10 @@ func (c *Client) dataChange(dc *ua.DataChangeNotification) {
 			e.Quality = event.Bad
 		}
 		c.values.Add(1)
+		if r := c.opt.Clock.Check(e.Time, now); r != ingest.InBounds {
+			e = ingest.Quarantine(e, r, now, fmt.Sprintf("OPC UA %s node %s, value %v (%T), status %v, source timestamp %s, server timestamp %s",
+				c.cfg.Endpoint, tag.Node, v, dv.Value.Value(), dv.Status, uaTime(dv.SourceTimestamp), uaTime(dv.ServerTimestamp)))
+		}
 		evs = append(evs, e)
 	}
 	if len(evs) > 0 {
@@ -308,10 +322,18 @@ func (c *Client) dataChange(dc *ua.DataChangeNotification) {
 	}
 }
 
-func (c *Client) bad(node, why string) event.Event {
+func (c *Client) bad(now int64, node, why string) event.Event {
 	c.malformed.Add(1)
 	c.log.Warn("opcua: malformed value skipped", "node", node, "err", why)
-	return event.Event{Time: time.Now().UnixNano(), Kind: event.Fault, Quality: event.Bad, Asset: "opcua:" + node, Name: "value", Ref: why}
+	return event.Event{Time: now, Kind: event.Fault, Quality: event.Bad, Asset: "opcua:" + node, Name: "value", Ref: why}
+}
+
+// uaTime formats an OPC UA timestamp for the record.
+func uaTime(t time.Time) string {
+	if t.IsZero() {
+		return "none"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 func expandEnv(s string) string {

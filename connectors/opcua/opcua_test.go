@@ -17,6 +17,7 @@ import (
 
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/ingest"
 )
 
 func freePort(t testing.TB) int {
@@ -148,6 +149,7 @@ func TestSubscribe(t *testing.T) {
 	if faults == 0 {
 		t.Errorf("no Fault event for the malformed value; stats %+v", c.Stats())
 	}
+	quarantine(t, p, s, sink)
 }
 
 // TestNoValueBeforeThePlant: a server the plant has not written to yet
@@ -158,7 +160,10 @@ func TestNoValueBeforeThePlant(t *testing.T) {
 	p := testPlant(t)
 	s := startServer(t, p, ServerOptions{Port: freePort(t)})
 	defer s.Close()
-	c, sink := follow(t, plant.OPCUAServer{Endpoint: s.Endpoint(), Interval: 50 * time.Millisecond, Nodes: tags(p, "2")}, ClientOptions{})
+	at := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC).UnixNano()
+	// the plant writes at 2026-03-04 09:00: so stands the receive clock
+	plantClock := ingest.Clock{Now: func() time.Time { return time.Unix(0, at).Add(time.Second) }}
+	c, sink := follow(t, plant.OPCUAServer{Endpoint: s.Endpoint(), Interval: 50 * time.Millisecond, Nodes: tags(p, "2")}, ClientOptions{Clock: plantClock})
 	time.Sleep(500 * time.Millisecond) // ten publishing intervals
 	sink.mu.Lock()
 	n := len(sink.evs)
@@ -167,7 +172,6 @@ func TestNoValueBeforeThePlant(t *testing.T) {
 		t.Fatalf("before the plant wrote: %d events, %d malformed", n, c.Stats().Malformed)
 	}
 	w1 := p.Units[1].Path()
-	at := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC).UnixNano()
 	s.Emit(event.Event{Time: at, Kind: event.Counter, Asset: w1, Name: "good", Value: 5})
 	waitFor(t, "the first value", 5*time.Second, func() bool { return sink.find(w1, event.Counter, "good", 5) })
 	sink.mu.Lock()
@@ -305,4 +309,43 @@ func BenchmarkLatency(b *testing.B) {
 	b.ReportMetric(float64(delivered)/float64(n), "delivered")
 	b.ReportMetric(lat[len(lat)/2], "p50-ms")
 	b.ReportMetric(lat[len(lat)*99/100], "p99-ms")
+}
+
+// quarantine: a value whose source timestamp is years ahead of the
+// receive clock (a PLC whose clock was set to 2100) is handed on as a
+// quarantine fault with its node, value and timestamps, at the receive
+// time; values in bounds go on as before. (Part of TestSubscribe: a
+// subscription takes seconds to set up.)
+func quarantine(t *testing.T, p *plant.Plant, s *Server, sink *collect) {
+	w1 := p.Units[1].Path()
+	before := time.Now().UnixNano()
+	s.Emit(event.Event{Time: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano(), Kind: event.Counter, Asset: w1, Name: "good", Value: 43})
+	s.Emit(event.Event{Time: before, Kind: event.Measure, Asset: w1, Name: "power_kw", Value: 7.7})
+	find := func() (fault *event.Event, counter bool) {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		for i, e := range sink.evs {
+			if e.Kind == event.Fault && e.Name == "quarantine/ahead" {
+				x := sink.evs[i]
+				fault = &x
+			}
+			counter = counter || e.Kind == event.Counter && e.Value == 43
+		}
+		return fault, counter
+	}
+	waitFor(t, "the values after the one stamped 2100", 5*time.Second, func() bool { f, _ := find(); return f != nil && sink.find(w1, event.Measure, "power_kw", 7.7) })
+	after := time.Now().UnixNano()
+	fault, counter := find()
+	if counter {
+		t.Error("the reading stamped 2100 was handed on")
+	}
+	node := s.NodeID(p.Units[1].ID(), "GoodCount")
+	for _, want := range []string{"claimed 2100-01-01T00:00:00Z", "OPC UA " + s.Endpoint() + " node " + node + ", value 43", "source timestamp 2100-01-01T00:00:00Z"} {
+		if !strings.Contains(fault.Ref, want) {
+			t.Errorf("the fault's text lacks %q: %s", want, fault.Ref)
+		}
+	}
+	if fault.Asset != w1 || fault.Time < before || fault.Time > after {
+		t.Errorf("fault on %s at %v: want it on the unit at the receive time", fault.Asset, time.Unix(0, fault.Time))
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -105,6 +106,35 @@ type Metric struct {
 	IsNull    bool
 	Value     float64
 	Str       string
+}
+
+// String describes m for a person or a log: its name or alias, data
+// type, value and timestamp.
+func (m *Metric) String() string {
+	s := strconv.Quote(m.Name)
+	if m.HasAlias {
+		s += " (alias " + strconv.FormatUint(m.Alias, 10) + ")"
+	}
+	s += " " + dataTypeName(m.DataType) + " = "
+	switch {
+	case m.IsNull:
+		s += "null"
+	case m.DataType == String || m.DataType == Text:
+		s += strconv.Quote(m.Str)
+	default:
+		s += strconv.FormatFloat(m.Value, 'g', -1, 64)
+	}
+	return s + ", timestamp " + strconv.FormatUint(m.Timestamp, 10) + " ms"
+}
+
+var dataTypeNames = map[uint32]string{Int8: "Int8", Int16: "Int16", Int32: "Int32", Int64: "Int64", UInt8: "UInt8", UInt16: "UInt16",
+	UInt32: "UInt32", UInt64: "UInt64", Float: "Float", Double: "Double", Boolean: "Boolean", String: "String", DateTime: "DateTime", Text: "Text"}
+
+func dataTypeName(t uint32) string {
+	if n, ok := dataTypeNames[t]; ok {
+		return n
+	}
+	return "DataType" + strconv.FormatUint(uint64(t), 10)
 }
 
 // Payload is a Sparkplug B payload.

@@ -8,12 +8,29 @@
 // batch durable, so a connector that acknowledges a message upstream (an
 // MQTT PUBACK) from that ack never acknowledges an event that a crash
 // could lose.
+//
+// Time: ingest owns the twin's receive clock (Options.Clock) and bounds
+// the time every reading claims by it. A reading stamped more than
+// MaxSkew ahead of the receive clock, or more than MaxAge behind it, is
+// quarantined: it is replaced by a Fault event stamped with the receive
+// time that keeps the reading, the time it claimed and what the connector
+// received (see Quarantine), so nothing is lost, and it never reaches the
+// state: one publisher with a bad clock cannot carry the twin's clock to
+// 2100 (and the history with it, through retention). Quarantined
+// readings are counted by reason (Stats.Quarantined) and logged at most
+// once a minute per reason. Connectors check their readings themselves
+// with the same Clock, because only they know the raw payload; ingest
+// checks whatever reaches it unchecked.
+//
+//	in := ingest.New(st, nil, ingest.Options{Logger: log})
+//	c, _ := mqtt.New(broker, in, mqtt.Options{Clock: in.Clock()})
 package ingest
 
 import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"twin/plant/event"
 	"twin/twin/state"
@@ -28,16 +45,28 @@ type Store interface {
 // Stats counts what ingest has seen.
 type Stats struct {
 	Events  uint64 `json:"events"`
-	Faults  uint64 `json:"faults"` // Fault events: malformed input reported by connectors
+	Faults  uint64 `json:"faults"` // Fault events: malformed input reported by connectors, and quarantined readings
 	Stored  uint64 `json:"stored"`
 	Failed  uint64 `json:"store_errors"`
 	Batches uint64 `json:"batches"`
+	// Quarantined counts the readings quarantined, by reason ("ahead",
+	// "old"); reasons with none are left out.
+	Quarantined map[string]uint64 `json:"quarantined,omitempty"`
+}
+
+// Options configure an Ingest.
+type Options struct {
+	Logger *slog.Logger // default slog.Default()
+	// Clock is the receive clock and the bounds of readings' times; the
+	// zero Clock is time.Now with the default bounds.
+	Clock Clock
 }
 
 // Ingest folds events into the state and the store.
 type Ingest struct {
 	log   *slog.Logger
 	store Store
+	clock Clock
 
 	mu   sync.RWMutex
 	st   *state.State
@@ -53,6 +82,10 @@ type Ingest struct {
 	stored  atomic.Uint64
 	failed  atomic.Uint64
 	batches atomic.Uint64
+
+	quarantined [numReasons]atomic.Uint64
+	logged      [numReasons]atomic.Int64  // when a quarantine of this reason was last logged (wall ns)
+	unlogged    [numReasons]atomic.Uint64 // quarantined since, not logged
 }
 
 type batch struct {
@@ -62,14 +95,14 @@ type batch struct {
 
 // New starts an ingest writing to store (nil: no history) from the state
 // st (nil: empty).
-func New(store Store, st *state.State, log *slog.Logger) *Ingest {
+func New(store Store, st *state.State, opt Options) *Ingest {
 	if st == nil {
 		st = &state.State{}
 	}
-	if log == nil {
-		log = slog.Default()
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
 	}
-	in := &Ingest{log: log, store: store, st: st, subs: map[int]func(event.Event){}, q: make(chan batch, 1024)}
+	in := &Ingest{log: opt.Logger, store: store, clock: opt.Clock.WithDefaults(), st: st, subs: map[int]func(event.Event){}, q: make(chan batch, 1024)}
 	in.wg.Add(1)
 	go in.writer()
 	return in
@@ -80,7 +113,9 @@ func (in *Ingest) Emit(e event.Event) { in.EmitBatch([]event.Event{e}, nil) }
 
 // EmitBatch ingests evs: the state and the subscribers see them at once;
 // ack (if not nil) is called once the store holds them durably, or with
-// the store's error. The batch must not be changed afterwards.
+// the store's error. A reading stamped out of the clock's bounds is
+// quarantined: EmitBatch replaces it in evs by its Fault. The batch must
+// not be changed afterwards.
 func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
 	in.qmu.RLock()
 	defer in.qmu.RUnlock()
@@ -90,6 +125,7 @@ func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
 		}
 		return
 	}
+	in.guard(evs)
 	in.mu.Lock()
 	for _, e := range evs {
 		in.st.Apply(e)
@@ -104,6 +140,47 @@ func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
 	in.events.Add(uint64(len(evs)))
 	in.q <- batch{evs, ack}
 }
+
+// guard quarantines the readings of evs stamped out of bounds and counts
+// the quarantine Faults (the connectors' and its own). Per event it costs
+// a kind test and two comparisons; the receive clock is read once.
+func (in *Ingest) guard(evs []event.Event) {
+	c := in.clock
+	now := c.Now().UnixNano()
+	for i := range evs {
+		e := &evs[i]
+		if e.Kind == event.Fault {
+			if r := ReasonOf(e); r != InBounds { // a connector's quarantine
+				in.quarantine(r, e)
+			}
+			continue
+		}
+		if r := c.Check(e.Time, now); r != InBounds {
+			*e = Quarantine(*e, r, now, "")
+			in.quarantine(r, e)
+		}
+	}
+}
+
+// quarantine counts a quarantined reading and logs it, at most once a
+// minute per reason (with how many were not logged in between), so that
+// a publisher with a broken clock cannot flood the log.
+func (in *Ingest) quarantine(r Reason, e *event.Event) {
+	n := in.quarantined[r].Add(1)
+	now := time.Now().UnixNano()
+	last := in.logged[r].Load()
+	if last != 0 && now-last < int64(time.Minute) || !in.logged[r].CompareAndSwap(last, now) {
+		in.unlogged[r].Add(1)
+		return
+	}
+	in.log.Warn("ingest: reading quarantined, its time is out of bounds (kept in the history as a fault)",
+		"reason", r.String(), "asset", e.Asset, "fault", e.Ref, "quarantined", n, "not logged since the last", in.unlogged[r].Swap(0),
+		"max_skew", in.clock.MaxSkew, "max_age", in.clock.MaxAge)
+}
+
+// Clock returns the receive clock and its bounds, with the defaults
+// filled in: the connectors feeding this ingest use it.
+func (in *Ingest) Clock() Clock { return in.clock }
 
 // writer appends queued batches to the store, merging what has queued up
 // into one durable write (group commit).
@@ -179,7 +256,16 @@ func (in *Ingest) Snapshot() *state.State {
 
 // Stats returns the counters.
 func (in *Ingest) Stats() Stats {
-	return Stats{Events: in.events.Load(), Faults: in.faults.Load(), Stored: in.stored.Load(), Failed: in.failed.Load(), Batches: in.batches.Load()}
+	s := Stats{Events: in.events.Load(), Faults: in.faults.Load(), Stored: in.stored.Load(), Failed: in.failed.Load(), Batches: in.batches.Load()}
+	for _, r := range Reasons() {
+		if n := in.quarantined[r].Load(); n > 0 {
+			if s.Quarantined == nil {
+				s.Quarantined = map[string]uint64{}
+			}
+			s.Quarantined[r.String()] = n
+		}
+	}
+	return s
 }
 
 // Close stops accepting events and waits until every queued batch has

@@ -83,7 +83,7 @@ func (r *rig) open() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.in = ingest.New(r.st, s, quiet)
+	r.in = ingest.New(r.st, s, ingest.Options{Logger: quiet, Clock: ingest.Clock{Now: r.now}})
 	if r.db, err = Open(r.dir+"/mes", Options{Plant: r.p, History: r.st, Live: r.in, Now: r.now, Logger: quiet}); err != nil {
 		r.t.Fatal(err)
 	}

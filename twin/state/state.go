@@ -27,7 +27,7 @@ import (
 
 // State is the plant as the events describe it.
 type State struct {
-	Time    int64 // time of the latest event applied (Unix ns)
+	Time    int64 // the twin's clock: time of the latest observation applied (Unix ns); Faults do not move it
 	Applied uint64
 	Source  event.Source // source of the latest event
 
@@ -113,7 +113,10 @@ func (s *State) Apply(e event.Event) {
 		s.buffers = map[string]*Buffer{}
 		s.orders = map[string]*Order{}
 	}
-	if e.Time > s.Time {
+	if e.Time > s.Time && e.Kind != event.Fault {
+		// a Fault reports input the twin could not use (a malformed
+		// message, a reading quarantined for its time): it is no
+		// observation of the plant, so it does not move the clock
 		s.Time = e.Time
 	}
 	s.Applied++

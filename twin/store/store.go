@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -45,9 +46,14 @@ type Options struct {
 	// (20,000 by default: a seek then folds at most that many; negative:
 	// never).
 	SnapshotEvery int
-	// Retention drops events older than this behind the newest event
-	// (checked after each snapshot); 0 keeps everything.
+	// Retention drops events older than this behind Now (checked after
+	// each snapshot); 0 keeps everything. It is measured from the clock,
+	// not from the newest event: one event stamped in 2100 would
+	// otherwise make the next pass delete the whole history.
 	Retention time.Duration
+	// Now is the clock retention is measured from (default time.Now; the
+	// twin gives its receive clock).
+	Now func() time.Time
 	// NoSync makes appends return before the disk has them (tests and
 	// bulk imports only: it breaks the durability promise).
 	NoSync bool
@@ -68,6 +74,8 @@ type Store struct {
 	snapMu    sync.Mutex // one snapshot pass at a time
 	snapWG    sync.WaitGroup
 	closed    bool
+	passes    atomic.Uint64 // snapshot passes done
+	dropped   atomic.Uint64 // events deleted by retention
 }
 
 var (
@@ -89,6 +97,9 @@ func Open(dir string, opt Options) (*Store, error) {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
 	}
 	// Badger's defaults are sized for a server (300–500 MB resident);
 	// these keep an embedded store at a fraction of that.
@@ -254,9 +265,10 @@ func (s *Store) dropSnapshotsFrom(t int64) error {
 }
 
 // snapshotPass writes a snapshot at time t (the newest event) and applies
-// the retention.
+// the retention, from the clock.
 func (s *Store) snapshotPass(t int64) {
 	defer s.snapWG.Done()
+	defer s.passes.Add(1)
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
 	// a second behind the newest event: events of the same instant from
@@ -267,7 +279,7 @@ func (s *Store) snapshotPass(t int64) {
 		return
 	}
 	if s.opt.Retention > 0 {
-		if err := s.DropBefore(t - int64(s.opt.Retention)); err != nil {
+		if err := s.DropBefore(s.opt.Now().Add(-s.opt.Retention).UnixNano()); err != nil {
 			s.log.Error("store: retention", "err", err)
 		}
 	}
@@ -488,6 +500,7 @@ func (s *Store) DropBefore(t int64) error {
 	if err := wb.Flush(); err != nil {
 		return err
 	}
+	s.dropped.Add(uint64(n))
 	if n > 0 {
 		s.log.Info("store: retention", "dropped", n, "before", time.Unix(0, t).UTC())
 	}
@@ -499,10 +512,13 @@ type Stats struct {
 	Seq       uint64 `json:"seq"`
 	LSMBytes  int64  `json:"lsm_bytes"`
 	VLogBytes int64  `json:"vlog_bytes"`
+	Passes    uint64 `json:"snapshot_passes"`   // background snapshot passes done (each applies the retention)
+	Dropped   uint64 `json:"retention_dropped"` // events deleted by retention
 }
 
-// Stats returns the sequence number and sizes on disk.
+// Stats returns the sequence number, sizes on disk and what the snapshot
+// passes did.
 func (s *Store) Stats() Stats {
 	lsm, vlog := s.db.Size()
-	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog}
+	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load()}
 }

@@ -355,3 +355,51 @@ func countSnapshots(t *testing.T, s *Store) int {
 	}
 	return n
 }
+
+// TestRetentionFromTheClock: retention is measured from the clock, not
+// from the newest event. One event stamped 2100 (what any publisher on
+// the broker could send before the twin quarantined such readings) used
+// to make the next snapshot pass delete the whole history before 2100.
+func TestRetentionFromTheClock(t *testing.T) {
+	s := open(t, t.TempDir(), Options{SnapshotEvery: 100, Retention: time.Hour})
+	defer s.Close()
+	now := time.Now()
+	mk := func(n int, from time.Time, step time.Duration) []event.Event {
+		evs := make([]event.Event, n)
+		for i := range evs {
+			evs[i] = event.Event{Time: from.Add(time.Duration(i) * step).UnixNano(), Kind: event.Counter, Asset: assets[0], Name: "good", Value: float64(i)}
+		}
+		return evs
+	}
+	old := mk(150, now.Add(-2*time.Hour), 10*time.Second)       // 2 h to 1 h 35 min ago: past the retention
+	recent := mk(250, now.Add(-50*time.Minute), 10*time.Second) // the last 50 minutes
+	poison := event.Event{Time: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano(), Kind: event.Counter, Asset: assets[1], Name: "good", Value: 1}
+	count := func(from, to int64) int {
+		n := 0
+		if err := s.Range(from, to, func(event.Event) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, b := range [][]event.Event{old, recent[:150], {poison}, recent[150:]} {
+		if err := s.Append(b); err != nil {
+			t.Fatal(err)
+		}
+		s.snapWG.Wait() // the pass the batch started, if any
+	}
+	st := s.Stats()
+	kept := count(recent[0].Time, recent[len(recent)-1].Time)
+	t.Logf("%d snapshot passes; %d of %d events of the last hour kept, %d older dropped", st.Passes, kept, len(recent), st.Dropped)
+	if st.Passes < 3 {
+		t.Fatalf("%d snapshot passes, want 3 or more", st.Passes)
+	}
+	if kept != len(recent) {
+		t.Errorf("retention deleted %d of the %d events of the last hour", len(recent)-kept, len(recent))
+	}
+	if n := count(old[0].Time, old[len(old)-1].Time); n != 0 || st.Dropped != uint64(len(old)) {
+		t.Errorf("%d events older than the retention left, %d dropped; want 0 and %d", n, st.Dropped, len(old))
+	}
+	if count(poison.Time, poison.Time) != 1 {
+		t.Error("the event stamped 2100 is gone")
+	}
+}
