@@ -249,6 +249,7 @@ type tx struct {
 	user   string
 	action string
 	now    time.Time
+	post   []func() // run once the change is committed and on disk
 }
 
 // update runs fn in a read-write transaction and commits it with its
@@ -263,6 +264,11 @@ func (d *DB) update(user, action string, fn func(*tx) error) error {
 			err = t.t.Commit()
 			if err == nil && d.sync != nil {
 				err = d.sync.wait()
+			}
+			if err == nil {
+				for _, f := range t.post {
+					f()
+				}
 			}
 		}
 		t.t.Discard()
@@ -364,6 +370,11 @@ func (t *tx) set(key string, v any) error {
 // put writes the record kind/id, whose previous value was before (nil
 // for a new record), and its audit entry.
 func (t *tx) put(kind, id string, before, after any) error {
+	if kind == "order" && t.d.link != nil {
+		// the twin learns of orders from the records: once committed
+		b, a, now := asOrder(before), asOrder(after), t.now
+		t.post = append(t.post, func() { t.d.link.order(b, a, now) })
+	}
 	a, err := json.Marshal(after)
 	if err != nil {
 		return err

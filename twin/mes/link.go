@@ -227,3 +227,54 @@ func (d *DB) writeLink(units map[string]runCount, last int64) {
 		d.log.Error("mes: live link: writing running hours", "err", err)
 	}
 }
+
+// asOrder is an order record as put gets it (a value or a pointer), or nil.
+func asOrder(v any) *Order {
+	switch o := v.(type) {
+	case Order:
+		return &o
+	case *Order:
+		if o != nil {
+			c := *o
+			return &c
+		}
+	}
+	return nil
+}
+
+// order tells the twin of a change of an order in the records: the twin's
+// state, its views and its forecast learn of orders here (a plant's
+// machines do not announce them). A released order is "released" (with
+// its quantity), "due" and "priority"; a change of its good units
+// "progress"; its end "completed" or "cancelled" (see plant/event).
+func (l *link) order(before, after *Order, now time.Time) {
+	if after == nil {
+		return
+	}
+	ev := func(t time.Time, name string, v float64) event.Event {
+		return event.Event{Time: t.UnixNano(), Kind: event.Order, Source: event.Live, Asset: after.Product, Name: name, Ref: after.ID, Value: v}
+	}
+	open := func(o *Order) bool { return o != nil && (o.Status == StatusReleased || o.Status == StatusInProgress) }
+	done := func(o *Order) bool { return o != nil && (o.Status == StatusCompleted || o.Status == StatusCancelled) }
+	var evs []event.Event
+	if (open(after) || done(after)) && !open(before) && !done(before) && !after.Released.IsZero() {
+		at := after.Released
+		evs = append(evs, ev(at, "released", float64(after.Quantity)), ev(at, "priority", float64(after.Priority)))
+		if !after.Due.IsZero() {
+			evs = append(evs, ev(at, "due", float64(after.Due.UnixNano())/1e9))
+		}
+	}
+	if before != nil && after.Good != before.Good && !done(after) {
+		evs = append(evs, ev(now, "progress", float64(after.Good)))
+	}
+	if done(after) && !done(before) {
+		at := after.Completed
+		if at.IsZero() {
+			at = now
+		}
+		evs = append(evs, ev(at, after.Status, float64(after.Good)))
+	}
+	if len(evs) > 0 {
+		l.in.EmitBatch(evs, nil)
+	}
+}

@@ -642,3 +642,30 @@ func TestKPIsOfAPartlyObservedDay(t *testing.T) {
 	}
 	t.Logf("day %s: OEE %.4f (A %.4f E %.4f Q %.4f), unobserved %.1f h; the plant's own OEE %.4f", d.Key, *d.OEE, *d.Availability, *d.Effectiveness, *d.QualityRate, d.Unobserved, truth.OEE)
 }
+
+// Orders reach the twin from the records: a released order is in the
+// twin's state (so the views list it and the forecast works it) with its
+// quantity, due date and priority; a cancelled one is closed there; a
+// planned one is not on the floor yet.
+func TestOrdersReachTheTwin(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	r.users()
+	due := r.now().Add(48 * time.Hour)
+	for _, id := range []string{"PO-1", "PO-2", "PO-3"} {
+		r.must("planner", "POST", "/orders", NewOrder{ID: id, Customer: "Wuhan Pumps", Product: "YE3-160M-4", Quantity: 5, Due: due, Priority: 1}, nil, 201)
+	}
+	r.must("planner", "POST", "/orders/PO-1/release", nil, nil, 200)
+	r.must("planner", "POST", "/orders/PO-2/release", nil, nil, 200)
+	r.must("planner", "POST", "/orders/PO-2/cancel", nil, nil, 200)
+	st := r.in.Snapshot()
+	o := st.Order("PO-1")
+	if o == nil || o.Quantity != 5 || o.Product != "YE3-160M-4" || o.Priority != 1 || o.Due/1e9 != due.Unix() || o.Status != "released" {
+		t.Fatalf("the released order in the twin: %+v", o)
+	}
+	if o := st.Order("PO-2"); o == nil || o.Status != "cancelled" {
+		t.Fatalf("the cancelled order in the twin: %+v", o)
+	}
+	if o := st.Order("PO-3"); o != nil {
+		t.Fatalf("a planned order is not on the floor: %+v", o)
+	}
+}
