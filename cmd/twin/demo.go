@@ -73,6 +73,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	view := fs.String("view", "", "on a display, open the web page and this desktop viewer `binary` (bin/twin-view) on the demo")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
+	fresh := fs.Bool("fresh", false, "start anew: remove the history and the records in --data first (a demo's directory only); without it a demo continues the history it finds")
 	linger := fs.Duration("linger", 0, "after the plant stops, keep serving the web view and the records API this long (wall `duration`), to look at the end state")
 	startAt := fs.String("start", "", "plant `time` the virtual plant publishes from (2026-03-04T09:00 in the plant's zone, RFC 3339, or -2h; default: now): the plant works its shifts, so a demo at night or on a Sunday is quiet")
 	pos, err := parseAll(fs, args)
@@ -136,7 +137,13 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, *dur)
 		defer cancel()
 	}
-	// plant time continues from the history, or starts at --start (now)
+	if *fresh {
+		if err := datadir.Wipe(*data); err != nil {
+			return inUse(err, webWays)
+		}
+	}
+	// plant time starts at --start (now), or continues the history: the
+	// same plant goes on where it stopped, with its open orders
 	start := time.Now().Truncate(time.Second)
 	if *startAt != "" {
 		ns, err := parseWhen(*startAt, p.Location)
@@ -145,9 +152,15 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		start = time.Unix(0, ns)
 	}
-	if last, ok, err := historyEnd(*data); err != nil {
-		return err
-	} else if ok && last > start.UnixNano() {
+	last, cont, err := historyEnd(*data)
+	if err != nil {
+		return inUse(datadir.Busy(*data, err), webWays)
+	}
+	if cont {
+		if *startAt != "" {
+			return fmt.Errorf("%s has the history of a demo up to %s: the demo continues it from there (drop --start), or starts anew with --fresh --start %s",
+				*data, time.Unix(0, last).In(p.Location).Format(time.DateTime), *startAt)
+		}
 		start = time.Unix(0, last).Add(time.Second)
 	}
 	// the twin's one clock is the virtual plant's: readings without a
@@ -202,12 +215,20 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fan := event.SinkFunc(func(e event.Event) {
 		fl.see(e)
 		switch e.Kind {
-		case event.Order, event.Moved, event.OpFinished:
-			// orders and part movements come from the ERP/MES side (order
-			// releases, operation card scans), not from the machines'
-			// gateways: the virtual plant hands them to the twin directly
+		case event.Order:
+			// the orders the plant receives are the ERP's: the floor enters
+			// them in the records, and the records tell the twin
+			return
+		case event.Moved, event.OpFinished:
+			// part movements come from the MES side (operation card
+			// scans), not from the machines' gateways: the virtual plant
+			// hands them to the twin directly
 			tw.in.Emit(e)
 			return
+		case event.OpStarted:
+			// a unit started at a station: the MES's (the card scan), and
+			// the machine's current order, which its gateway publishes
+			tw.in.Emit(e)
 		}
 		for _, p := range pubs {
 			p.Emit(e)
@@ -221,17 +242,72 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	vp, err := virtual.New(p, virtual.Options{Seed: *seed, Speed: *speed, Start: start, Sink: fan, Warmup: *warmup, FirstOrder: first})
+	vo := virtual.Options{Seed: *seed, Speed: *speed, Start: start, Sink: fan, Warmup: *warmup, FirstOrder: first}
+	resumed := ""
+	if cont {
+		// the same plant goes on: every unit of its open orders where the
+		// history says it is, its machines as they were
+		at := time.Unix(0, last)
+		where, err := forecast.Position(p, tw.st, at)
+		if err != nil {
+			return fmt.Errorf("continuing %s: %w", *data, err)
+		}
+		vo.Resume, vo.Warmup = where, 0
+		units, since := 0, at
+		var ids []string
+		for _, o := range where.Orders {
+			units += len(o.Jobs)
+			ids = append(ids, o.ID)
+			since = minTime(since, o.Release.Add(-24*time.Hour))
+		}
+		if err := fl.resume(tw.st, ids, since); err != nil {
+			return fmt.Errorf("continuing %s: %w", *data, err)
+		}
+		resumed = fmt.Sprintf("continuing its history: %d open orders, %d units on their way", len(where.Orders), units)
+	}
+	vp, err := virtual.New(p, vo)
 	if err != nil {
 		return err
 	}
+	// orders released in the records that the plant did not bring (a
+	// planner's, through the API) go to the plant too: it works them
+	pend := map[string]*plant.Order{} // the subscription runs serialised
+	defer tw.in.Subscribe(func(e event.Event) {
+		if e.Kind != event.Order {
+			return
+		}
+		switch e.Name {
+		case "released":
+			var pr *plant.Product
+			for _, x := range p.Products {
+				if x.ID == e.Asset {
+					pr = x
+				}
+			}
+			pend[e.Ref] = &plant.Order{ID: e.Ref, Product: pr, Quantity: int(e.Value), Release: time.Unix(0, e.Time)}
+		case "priority":
+			if o := pend[e.Ref]; o != nil {
+				o.Priority = int(e.Value)
+			}
+		case "due":
+			if o := pend[e.Ref]; o != nil {
+				o.Due = time.Unix(0, int64(e.Value*1e9))
+				vp.Release(*o)
+				delete(pend, e.Ref)
+			}
+		}
+	})()
 	abs, _ := filepath.Abs(*data)
 	fmt.Fprintf(stdout, "twin demo: plant %s (%d machines), ×%g; %s\n", p.ID, len(p.Units), *speed, pl.From)
 	fmt.Fprintf(stdout, "  MQTT broker (embedded)  %s   topics %d, Sparkplug group %q\n", b.URL(), len(p.Tags.MQTT[0].Topics), sparkGroup(p))
 	fmt.Fprintf(stdout, "  plant clock             %s\n", zoneNote(p.Location, start))
-	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s\n", start.In(p.Location).Format(time.DateTime))
+	if resumed == "" {
+		resumed = fmt.Sprintf("after %s of warm-up", *warmup)
+	}
+	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s, %s\n", start.In(p.Location).Format(time.DateTime), resumed)
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
-	fmt.Fprintf(stdout, "  orders, part movements  handed from the virtual plant to the twin (as ERP/MES scans would)\n")
+	fmt.Fprintf(stdout, "  orders                  entered in the records as the plant receives them; the records tell the twin\n")
+	fmt.Fprintf(stdout, "  part movements          handed from the virtual plant to the twin (as MES scans would)\n")
 	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
 	src := feed.StoreHistory(tw.st, layout, liveScenes(withKPIs(recs, withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
@@ -363,6 +439,13 @@ func historyEnd(dir string) (int64, bool, error) {
 	defer st.Close()
 	_, last, ok, err := st.Bounds()
 	return last, ok, err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func sparkGroup(p *plant.Plant) string {

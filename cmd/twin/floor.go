@@ -3,9 +3,11 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"twin/plant"
 	"twin/plant/event"
 	"twin/twin/mes"
+	"twin/twin/window"
 )
 
 // floor plays the people of the demo plant on the records: the ERP
@@ -178,48 +181,22 @@ func (f *floor) handle(e event.Event) {
 			f.complete(e.Ref, at)
 		}
 	case event.OpStarted, event.OpFinished:
-		parts := strings.Split(e.Ref, "/")
-		if len(parts) != 3 {
-			return
-		}
-		if o := f.pending[parts[0]]; o != nil {
-			f.enter(o)
-		}
-		o := f.orders[parts[0]]
-		if o == nil {
-			return
-		}
-		item := parts[1]
-		if item == "P" {
-			item = o.product
-		}
-		r := o.byID[parts[0]+"-"+item+"-"+e.Name]
-		if r == nil || f.reworking(r, e.Asset) {
-			return
-		}
-		unit := e.Asset[strings.LastIndex(e.Asset, "/")+1:]
-		// a unit here has passed the operations before (if the floor did
-		// not see it there, it passed them before the floor began), and
-		// has its parts joined
-		for p := r.prev; p != nil; p = p.prev {
-			p.jobs[e.Ref] = true
-		}
-		for c := r; c != nil; c = c.prev {
-			for _, j := range c.joins {
-				if o.joined[j.part] == nil {
-					o.joined[j.part] = map[string]bool{}
-				}
-				o.joined[j.part][e.Ref] = true
+		if parts := strings.Split(e.Ref, "/"); len(parts) == 3 {
+			if o := f.pending[parts[0]]; o != nil {
+				f.enter(o)
 			}
 		}
+		o, r := f.note(e)
+		if r == nil {
+			return
+		}
 		if e.Kind == event.OpStarted {
-			f.start(r, unit, at)
+			f.start(r, e.Asset[strings.LastIndex(e.Asset, "/")+1:], at)
 			f.settle(o, at, false)
 			return
 		}
-		r.jobs[e.Ref] = e.Value != 0 || !r.inspect
 		if r.inspect {
-			f.inspect(parts[0], r, e.Ref, e.Value != 0, at)
+			f.inspect(o.id, r, e.Ref, e.Value != 0, at)
 		}
 		// a card is confirmed when its last unit is done: passed, for a
 		// test (a unit that failed comes back from rework and is tested
@@ -236,6 +213,74 @@ func (f *floor) handle(e event.Event) {
 			f.fail("maintenance", err)
 		}
 	}
+}
+
+// note books what an operation started or finished tells of an order's
+// units: the card it is on, the cards before it passed (a unit seen here
+// that the floor did not see there passed them before the floor began),
+// the parts it has joined, and a finished unit's result. It returns the
+// order and the card, or nil for an event of no order the floor follows
+// (and for a rework at the repair station, which is no card's).
+func (f *floor) note(e event.Event) (*orderRun, *cardRun) {
+	parts := strings.Split(e.Ref, "/")
+	if len(parts) != 3 {
+		return nil, nil
+	}
+	o := f.orders[parts[0]]
+	if o == nil {
+		return nil, nil
+	}
+	item := parts[1]
+	if item == "P" {
+		item = o.product
+	}
+	r := o.byID[parts[0]+"-"+item+"-"+e.Name]
+	if r == nil || f.reworking(r, e.Asset) {
+		return nil, nil
+	}
+	for p := r.prev; p != nil; p = p.prev {
+		p.jobs[e.Ref] = true
+	}
+	for c := r; c != nil; c = c.prev {
+		for _, j := range c.joins {
+			if o.joined[j.part] == nil {
+				o.joined[j.part] = map[string]bool{}
+			}
+			o.joined[j.part][e.Ref] = true
+		}
+	}
+	if e.Kind == event.OpFinished {
+		r.jobs[e.Ref] = e.Value != 0 || !r.inspect
+	}
+	return o, r
+}
+
+// resume picks up, when the demo continues its history, the orders the
+// records have open: their cards as the records have them, and what the
+// plant reported of their units since they were released (history h,
+// from since), replayed into the floor's books without scanning again;
+// the serial numbers given to the units tested are given again, in the
+// same order.
+func (f *floor) resume(h window.History, ids []string, since time.Time) error {
+	for _, id := range ids {
+		o, err := f.db.Order(id)
+		if err != nil || o.Status != mes.StatusReleased && o.Status != mes.StatusInProgress {
+			continue
+		}
+		f.track(id)
+	}
+	if len(f.orders) == 0 {
+		return nil
+	}
+	return h.Range(since.UnixNano(), math.MaxInt64, func(e event.Event) error {
+		if e.Kind != event.OpStarted && e.Kind != event.OpFinished {
+			return nil
+		}
+		if o, r := f.note(e); r != nil && r.inspect && e.Kind == event.OpFinished {
+			f.serialOf(o.id, e.Ref)
+		}
+		return nil
+	})
 }
 
 // start scans a card on when its first unit starts, after the cards that
@@ -290,9 +335,18 @@ func slugName(s string) string {
 }
 
 // enter enters and releases an order, and receives its purchased parts.
+// An order the records have already (one released through the API, which
+// the plant took on; one the demo continues) is followed as it is.
 func (f *floor) enter(o *plant.Order) {
 	delete(f.pending, o.ID)
-	if o.Product == nil {
+	if o.Product == nil || f.orders[o.ID] != nil {
+		return
+	}
+	if have, err := f.db.Order(o.ID); err == nil {
+		if have.Status == mes.StatusReleased || have.Status == mes.StatusInProgress {
+			f.receive(o)
+			f.track(o.ID)
+		}
 		return
 	}
 	due := o.Due
@@ -315,10 +369,19 @@ func (f *floor) enter(o *plant.Order) {
 	}
 	f.stats.Orders.Add(1)
 	f.track(o.ID)
+	f.receive(o)
+}
+
+// receive books the purchased parts of an order as received (a lot each;
+// one already booked stays as it is).
+func (f *floor) receive(o *plant.Order) {
 	for _, c := range o.Product.BOM {
 		if c.Part.Purchased {
 			_, err := f.db.ReceiveLot("planner", mes.NewLot{ID: "LOT-" + o.ID + "-" + c.Part.ID, Material: c.Part.ID, Supplier: "supplier of " + c.Part.Name,
 				Quantity: float64(c.Qty * o.Quantity), Received: o.Release})
+			if errors.Is(err, mes.ErrConflict) {
+				err = nil
+			}
 			f.fail("lot", err)
 		}
 	}
@@ -350,7 +413,7 @@ func (f *floor) track(id string) {
 	var prev *cardRun
 	for _, op := range ops {
 		r := &cardRun{id: op.ID, op: op.Op, planned: op.Planned, inspect: op.Inspect, wcs: op.WorkCenters, final: op.Item == o.product,
-			per: 1, jobs: map[string]bool{}}
+			per: 1, jobs: map[string]bool{}, started: op.Status != mes.OpPending, confirmed: op.Status == mes.OpConfirmed}
 		if prev != nil && prev.final == r.final && strings.TrimSuffix(prev.id, "-"+prev.op) == strings.TrimSuffix(r.id, "-"+r.op) {
 			r.prev = prev
 		}
@@ -419,17 +482,7 @@ func (f *floor) confirm(o *orderRun, r *cardRun, at time.Time, last bool) {
 // inspect records the test of one unit: the job's first time at the
 // inspecting operation gives it the order's next serial number.
 func (f *floor) inspect(order string, r *cardRun, job string, pass bool, at time.Time) {
-	m := f.serial[order]
-	if m == nil {
-		m = map[string]int{}
-		f.serial[order] = m
-	}
-	n, ok := m[job]
-	if !ok {
-		n = len(m) + 1
-		m[job] = n
-	}
-	serial := fmt.Sprintf("%s-%04d", order, n)
+	serial := f.serialOf(order, job)
 	plan, err := f.plan(r.op)
 	if err != nil || plan == nil {
 		return
@@ -452,6 +505,22 @@ func (f *floor) inspect(order string, r *cardRun, job string, pass bool, at time
 		_, err := f.db.Dispose("inspector", in.NC, mes.Disposition{Decision: "rework", Note: "rework at the repair bench, then test again"})
 		f.fail("dispose", err)
 	}
+}
+
+// serialOf is the serial number of the unit job: the order's next at its
+// first test.
+func (f *floor) serialOf(order, job string) string {
+	m := f.serial[order]
+	if m == nil {
+		m = map[string]int{}
+		f.serial[order] = m
+	}
+	n, ok := m[job]
+	if !ok {
+		n = len(m) + 1
+		m[job] = n
+	}
+	return fmt.Sprintf("%s-%04d", order, n)
 }
 
 func (f *floor) plan(op string) (*mes.InspectionPlan, error) {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,14 +22,6 @@ import (
 // the zone. Before, --due was read in the computer's zone (16:00 in New
 // York is 05:00 the next day in the plant) and the list printed UTC.
 func TestOrdersPlantTime(t *testing.T) {
-	ny, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		t.Fatal(err)
-	}
-	local := time.Local
-	time.Local = ny
-	t.Cleanup(func() { time.Local = local })
-
 	p, err := plant.Load("../../testdata/plants/motor.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -46,9 +41,15 @@ func TestOrdersPlantTime(t *testing.T) {
 	}
 	srv := httptest.NewServer(mes.NewAPI(db))
 	defer srv.Close()
+	// the commands run in a process of their own on a computer in New
+	// York (TZ): setting time.Local here would race with the runtime
+	ny := func(args ...string) (string, string, int) {
+		t.Helper()
+		return cliChild(t, []string{"TZ=America/New_York"}, args...)
+	}
 	cli := func(args ...string) string {
 		t.Helper()
-		out, errs, code := runCLI(t, append(append([]string{}, args...), "--server", srv.URL, "--token", is.Token)...)
+		out, errs, code := ny(append(append([]string{}, args...), "--server", srv.URL, "--token", is.Token)...)
 		if code != 0 {
 			t.Fatalf("twin %v: exit %d\n%s%s", args, code, out, errs)
 		}
@@ -68,9 +69,36 @@ func TestOrdersPlantTime(t *testing.T) {
 			t.Fatalf("orders list: no row %s:\n%s", row, out)
 		}
 	}
-	if _, errs, code := runCLI(t, "orders", "add", "--customer", "c", "--product", "YE3-160M-4", "--qty", "1", "--due", "next friday", "--server", srv.URL, "--token", is.Token); code != 1 || !strings.Contains(errs, "due") || !strings.Contains(errs, "plant time, Asia/Shanghai") {
+	if _, errs, code := ny("orders", "add", "--customer", "c", "--product", "YE3-160M-4", "--qty", "1", "--due", "next friday", "--server", srv.URL, "--token", is.Token); code != 1 || !strings.Contains(errs, "due") || !strings.Contains(errs, "plant time, Asia/Shanghai") {
 		t.Fatalf("a bad --due: exit %d: %s", code, errs)
 	}
+}
+
+// cliChild runs twin with args in a process of its own (this test binary,
+// as TestCLIChild) with env added, and returns its output and exit code.
+func cliChild(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCLIChild$")
+	cmd.Env = append(append(os.Environ(), env...), "TWIN_CLI_CHILD="+strings.Join(args, "\x1f"))
+	var out, errs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errs
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errs.String(), code
+}
+
+// TestCLIChild is twin in a process of its own, for cliChild.
+func TestCLIChild(t *testing.T) {
+	args := os.Getenv("TWIN_CLI_CHILD")
+	if args == "" {
+		t.Skip("run by cliChild")
+	}
+	os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
 }
 
 // TestParseWhen: --from, --to and --at read plant time as the plant file

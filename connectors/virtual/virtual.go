@@ -40,7 +40,11 @@ type Options struct {
 	// FirstOrder numbers the plant's generated orders from this one (see
 	// model.Options).
 	FirstOrder int
-	Sink       event.Sink // receives every event, from Run's goroutine
+	// Resume starts the plant where a position says it stands (a twin's
+	// history: see twin/forecast.Position) instead of from a warm-up: it
+	// then sends the state it starts from, as after a warm-up.
+	Resume *model.Position
+	Sink   event.Sink // receives every event, from Run's goroutine
 }
 
 // Plant is a running virtual plant.
@@ -52,6 +56,11 @@ type Plant struct {
 	count uint64
 	live  bool     // events reach the sink
 	base  sim.Time // simulated time at Start
+
+	orders struct { // released from outside, for the next step
+		sync.Mutex
+		q []plant.Order
+	}
 }
 
 // New builds the model of p. It does not start it: call Run.
@@ -78,17 +87,44 @@ func New(p *plant.Plant, opt Options) (*Plant, error) {
 			opt.Sink.Emit(e)
 		}
 	})
-	m, err := model.New(p, model.Options{Seed: opt.Seed, Sink: sink, Source: event.Live, Start: opt.Start.Add(-opt.Warmup), FirstOrder: opt.FirstOrder})
+	mo := model.Options{Seed: opt.Seed, Sink: sink, Source: event.Live, Start: opt.Start.Add(-opt.Warmup), FirstOrder: opt.FirstOrder}
+	if opt.Resume != nil {
+		mo.Start, mo.Resume, v.base, v.live = opt.Start, opt.Resume, 0, false
+	}
+	m, err := model.New(p, mo)
 	if err != nil {
 		return nil, err
 	}
 	v.m = m
-	if opt.Warmup > 0 {
+	if opt.Warmup > 0 || opt.Resume != nil {
 		m.RunUntil(v.base)
 		v.live = true
 		m.EmitState()
 	}
 	return v, nil
+}
+
+// Release hands the plant an order to work (one its records released,
+// which it did not generate itself); it is released at the plant's next
+// step. Safe to call from any goroutine, also while the plant emits.
+func (v *Plant) Release(o plant.Order) {
+	v.orders.Lock()
+	v.orders.q = append(v.orders.q, o)
+	v.orders.Unlock()
+}
+
+// released releases the orders handed over since the last step, but for
+// those the plant has already. v.mu is held.
+func (v *Plant) released() {
+	v.orders.Lock()
+	q := v.orders.q
+	v.orders.q = nil
+	v.orders.Unlock()
+	for _, o := range q {
+		if !v.m.Has(o.ID) && o.Product != nil {
+			v.m.Release(o)
+		}
+	}
 }
 
 // Model returns the model; touch it only while Run is not running.
@@ -127,6 +163,7 @@ func (v *Plant) Run(ctx context.Context) error {
 func (v *Plant) advance(d time.Duration) {
 	target := v.base + sim.Time(float64(d)*v.opt.Speed)
 	v.mu.Lock()
+	v.released()
 	v.m.RunUntil(target)
 	v.mu.Unlock()
 }
@@ -135,6 +172,7 @@ func (v *Plant) advance(d time.Duration) {
 // tests and for filling a twin's history quickly.
 func (v *Plant) RunFor(d time.Duration) {
 	v.mu.Lock()
+	v.released()
 	v.m.RunUntil(v.m.Now() + sim.Time(d))
 	v.mu.Unlock()
 }

@@ -251,9 +251,14 @@ func (m *Model) remainingWork(r *plant.Routing, op int, pr *plant.Product) float
 }
 
 // EmitState sends the sink the current state of every machine (state,
-// power, energy, counters) and every open order, so that a consumer that
-// starts listening now (the twin of a virtual plant after its warm-up)
-// knows the whole plant, as a gateway's birth messages tell it.
+// power, energy, counters), every open order, and where every unit of
+// theirs is, so that a consumer that starts listening now (the twin of a
+// virtual plant after its warm-up) knows the whole plant, as a gateway's
+// birth messages and an MES's work in progress tell it. A unit in a
+// buffer is a Moved into it; one on a machine an OpStarted there; one
+// held by the machine that finished it (no room downstream) a Moved to
+// that machine; one waiting for room or for its parts a Moved to the
+// work centre it waits for, from nowhere.
 func (m *Model) EmitState() {
 	for _, u := range m.units {
 		m.emit(event.State, u.path, "", "", float64(u.state))
@@ -271,6 +276,34 @@ func (m *Model) EmitState() {
 		m.emit(event.Order, o.product.ID, "priority", o.id, float64(o.priority))
 		if o.done > 0 {
 			m.emit(event.Order, o.product.ID, "progress", o.id, float64(o.done))
+		}
+	}
+	waiting := func(j *job) {
+		if j.op < len(j.routing.Ops) && len(j.routing.Ops[j.op].Alternatives) > 0 {
+			m.emit(event.Moved, j.routing.Ops[j.op].Alternatives[0].WorkCenter.Path(), "", j.String(), 0)
+		}
+	}
+	for _, w := range m.wcs {
+		for i, j := range w.queue {
+			m.emit(event.Moved, w.bufPath, "", j.String(), float64(i+1))
+		}
+		for _, j := range w.pending {
+			waiting(j)
+		}
+		for _, u := range w.units {
+			for _, j := range u.jobs {
+				m.emit(event.OpStarted, u.path, j.routing.Ops[j.op].ID, j.String(), 0)
+			}
+			for _, j := range u.out {
+				m.emit(event.Moved, u.path, "", j.String(), 0)
+			}
+		}
+	}
+	for _, o := range m.orders {
+		if !o.finished {
+			for _, j := range o.kitWait {
+				waiting(j)
+			}
 		}
 	}
 }

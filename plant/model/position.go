@@ -442,11 +442,11 @@ func (m *Model) Release(o plant.Order) {
 	m.release(o.ID, o.Customer, o.Product, o.Quantity, due, o.Priority)
 }
 
-// Open reports whether order id is released and not completed.
-func (m *Model) Open(id string) bool {
+// Has reports whether the model has order id (released, open or not).
+func (m *Model) Has(id string) bool {
 	for _, o := range m.orders {
 		if o.id == id {
-			return !o.finished
+			return true
 		}
 	}
 	return false

@@ -312,3 +312,47 @@ func writeFile(name string, b []byte, perm os.FileMode) error {
 	}
 	return nil
 }
+
+// Wipe removes a data directory's history, records and what the twin
+// wrote beside them, for a demo that starts anew (twin demo --fresh). It
+// refuses a directory a running twin holds, and one holding anything a
+// twin does not write (it may not be a data directory at all). A
+// directory that does not exist is nothing to wipe.
+func Wipe(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if held(dir) {
+		return Busy(dir, errors.New("Cannot acquire directory lock"))
+	}
+	for _, e := range ents {
+		if !ours(e.Name()) {
+			return fmt.Errorf("%s holds %s, which a twin does not write: not wiping it (is it a data directory? remove it yourself, or give another --data)", dir, e.Name())
+		}
+	}
+	for _, e := range ents {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("wipe %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// ours tells whether name is something a twin writes in its data
+// directory: Badger's files, the records, the plant and server files.
+func ours(name string) bool {
+	switch name {
+	case Records, PlantName, ServerName, "MANIFEST", "KEYREGISTRY", "LOCK", "DISCARD":
+		return true
+	}
+	for _, ext := range []string{".sst", ".vlog", ".mem", ".tmp"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
+}

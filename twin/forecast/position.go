@@ -284,42 +284,94 @@ func (r *replay) apply(e event.Event) {
 	if j == nil || j.op >= len(j.routing.Ops) || j.scrapped {
 		return
 	}
-	op := j.routing.Ops[j.op]
 	switch e.Kind {
 	case event.Moved:
 		if w := r.bufs[e.Asset]; w != nil { // into a buffer
 			if j.failed {
 				j.failed, j.rework = false, true
-			} else if !j.rework && len(op.Consumes) > 0 && j.part == nil {
-				j.kitted = true
+			} else {
+				j.op = opAt(j.routing, j.op, w)
+				if !j.rework && len(j.routing.Ops[j.op].Consumes) > 0 && j.part == nil {
+					j.kitted = true
+				}
 			}
 			j.queued, j.arrived, j.unit, j.finished, j.taken = w.ID(), e.Time, "", false, ""
 			return
 		}
-		if w := r.wcByPath[e.Asset]; w != nil && r.bufs[e.Name] != nil { // taken from its buffer
-			j.queued, j.taken = "", w.ID()
-		}
-	case event.OpStarted:
-		if u := r.units[e.Asset]; u != nil {
-			j.queued, j.taken, j.unit, j.finished = "", "", e.Asset, false
-			j.started = u.runAt(e.Time)
-		}
-	case event.OpFinished:
-		u := r.units[e.Asset]
-		if u == nil {
+		if u := r.units[e.Asset]; u != nil { // held by the machine that finished it
+			j.op = min(opAt(j.routing, j.op, u.u.WorkCenter)+1, len(j.routing.Ops))
+			j.queued, j.unit, j.finished, j.taken, j.failed = "", e.Asset, true, "", false
 			return
 		}
+		if w := r.wcByPath[e.Asset]; w != nil {
+			j.queued, j.unit, j.finished, j.taken = "", "", false, ""
+			if r.bufs[e.Name] != nil { // taken from its buffer
+				j.taken = w.ID()
+			} else { // waiting to get into w (no room, or its parts)
+				j.op = opAt(j.routing, j.op, w)
+			}
+		}
+	case event.OpStarted:
+		u := r.units[e.Asset]
+		k := opIndex(j.routing, e.Name, j.op)
+		if u == nil || k < 0 {
+			return
+		}
+		j.op = k
+		if in := j.routing.Ops[k].Inspect; in != nil && in.Rework != nil && u.u.WorkCenter == in.Rework.WorkCenter {
+			j.rework = true // reworked there
+		} else if j.part == nil && len(j.routing.Ops[k].Consumes) > 0 {
+			j.kitted = true // it has its parts, or it would not have started
+		}
+		j.queued, j.taken, j.unit, j.finished = "", "", e.Asset, false
+		j.started = u.runAt(e.Time)
+	case event.OpFinished:
+		u := r.units[e.Asset]
+		k := opIndex(j.routing, e.Name, j.op)
+		if u == nil || k < 0 {
+			return
+		}
+		op := j.routing.Ops[k]
 		j.queued, j.taken, j.unit, j.finished = "", "", e.Asset, true
 		switch {
-		case j.rework && op.Inspect != nil && op.Inspect.Rework != nil && u.u.WorkCenter == op.Inspect.Rework.WorkCenter:
-			j.rework = false // repaired: back to its inspection
+		case op.Inspect != nil && op.Inspect.Rework != nil && u.u.WorkCenter == op.Inspect.Rework.WorkCenter:
+			j.op, j.rework = k, false // repaired: back to its inspection
 		case op.Inspect != nil && e.Value == 0:
-			j.failed = true
+			j.op, j.failed = k, true
 			j.attempt++
 		default:
-			j.op, j.attempt, j.kitted = j.op+1, 0, false
+			j.op, j.attempt, j.kitted, j.rework = k+1, 0, false, false
 		}
 	}
+}
+
+// opIndex is the index of operation id in r, from index from on (a
+// routing names an operation once; from keeps the search forward), or −1.
+func opIndex(r *plant.Routing, id string, from int) int {
+	for k := max(from, 0); k < len(r.Ops); k++ {
+		if r.Ops[k].ID == id {
+			return k
+		}
+	}
+	for k := 0; k < min(from, len(r.Ops)); k++ {
+		if r.Ops[k].ID == id {
+			return k
+		}
+	}
+	return -1
+}
+
+// opAt is the first operation of r from index from on that work centre w
+// can do (a unit first seen part-way along its routing), else from.
+func opAt(r *plant.Routing, from int, w *plant.WorkCenter) int {
+	for k := max(from, 0); k < len(r.Ops); k++ {
+		for _, a := range r.Ops[k].Alternatives {
+			if a.WorkCenter == w {
+				return k
+			}
+		}
+	}
+	return min(from, len(r.Ops)-1)
 }
 
 // position is the replay's result at time at.

@@ -55,6 +55,50 @@ func TestPositionFromHistory(t *testing.T) {
 	}
 }
 
+// A twin that began watching after the plant's warm-up (a demo's first
+// run) learns where every unit is from what the plant tells it then (its
+// work in progress: see model.EmitState) and follows them from there: its
+// position agrees with the plant's unit by unit (where each is and at
+// which operation; not how many tests it failed before, nor how long it
+// had waited or run before the twin watched).
+func TestPositionAfterWarmStart(t *testing.T) {
+	p := motor(t)
+	tape := state.NewTape(0)
+	var live bool
+	m, err := model.New(p, model.Options{Seed: 21, Source: event.Live, Sink: event.SinkFunc(func(e event.Event) {
+		if live {
+			tape.Emit(e)
+		}
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm := 7*sim.Day + 9*sim.Hour
+	m.RunUntil(warm)
+	live = true
+	m.EmitState()
+	for _, at := range []sim.Time{warm, warm + 2*sim.Hour, warm + 3*sim.Day + 14*sim.Hour} {
+		m.RunUntil(at)
+		want := m.Position()
+		got, err := Position(p, tape, m.WallTime(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		coarse := func(pos *model.Position) {
+			for i := range pos.Orders {
+				for k := range pos.Orders[i].Jobs {
+					j := &pos.Orders[i].Jobs[k]
+					j.Attempt, j.Run, j.Left, j.Arrived = 0, 0, 0, time.Time{}
+				}
+			}
+			pos.Clocks = nil
+		}
+		coarse(want)
+		coarse(got)
+		t.Run(fmt.Sprint(at-warm), func(t *testing.T) { samePosition(t, want, got) })
+	}
+}
+
 func sortTimes(a []sim.Time) {
 	for i := 1; i < len(a); i++ {
 		for j := i; j > 0 && a[j] < a[j-1]; j-- {
