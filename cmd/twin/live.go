@@ -92,6 +92,16 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 		log.Info("history found", "events", st.Seq(), "until", time.Unix(0, last).In(p.Location).Format(time.DateTime))
 	}
 	l := &live{p: p, st: st, in: ingest.New(st, initial, ingest.Options{Logger: log, Clock: clock}), log: log}
+	if initial != nil {
+		// from the last thing the history holds until the connectors report
+		// again, the twin did not watch: its machines are unobserved then,
+		// not in the state they were last seen in
+		from := initial.Time + 1
+		if clock.MaxAge > 0 { // a twin down for longer: from as far back as readings are taken
+			from = max(from, clock.Now().Add(-clock.MaxAge+time.Minute).UnixNano())
+		}
+		l.in.Unobserved(from)
+	}
 	for _, b := range p.Tags.MQTT {
 		c, err := mqtt.New(b, l.in, mqtt.Options{Logger: log, Clock: clock})
 		if err != nil {

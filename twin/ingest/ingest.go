@@ -286,3 +286,22 @@ type closedError struct{}
 func (closedError) Error() string { return "ingest: closed" }
 
 var errClosed error = closedError{}
+
+// Unobserved records that from t on the twin does not know the state of
+// the machines in its state (it was not watching: a restart after a stop
+// or a crash): a State event "unknown" for each, of bad quality, so that
+// the KPIs count the stretch until their next reading as unobserved and
+// the views show it. A machine unknown already is left as it is.
+func (in *Ingest) Unobserved(t int64) {
+	var evs []event.Event
+	in.View(func(s *state.State) {
+		for _, a := range s.Assets() {
+			if a.State != event.Unknown && a.Since != 0 {
+				evs = append(evs, event.Event{Time: t, Kind: event.State, Quality: event.Bad, Source: event.Live, Asset: a.Path, Value: float64(event.Unknown)})
+			}
+		}
+	})
+	if len(evs) > 0 {
+		in.EmitBatch(evs, nil)
+	}
+}

@@ -117,3 +117,35 @@ func BenchmarkEmit(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "events/s")
 }
+
+// A twin that starts again on its history did not watch since the last
+// thing it holds: its machines are unknown from then (kept in the
+// history, of bad quality), so the KPIs count that stretch unobserved.
+func TestUnobservedAfterRestart(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{SnapshotEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var s state.State
+	s.Apply(event.Event{Time: 100, Kind: event.State, Asset: "W1", Value: float64(event.Running)})
+	s.Apply(event.Event{Time: 100, Kind: event.State, Asset: "W2", Value: float64(event.Unknown)})
+	in := New(st, &s, Options{Clock: Clock{Now: func() time.Time { return time.Unix(0, 200) }}})
+	in.Unobserved(101)
+	in.Close()
+	got := in.Snapshot()
+	if a := got.Asset("W1"); a.State != event.Unknown || a.Since != 101 || a.Quality != event.Bad {
+		t.Fatalf("W1 after the restart: %+v", a)
+	}
+	n := 0
+	st.Range(101, 101, func(e event.Event) error {
+		if e.Kind != event.State || e.Asset != "W1" {
+			t.Errorf("marked %v", e)
+		}
+		n++
+		return nil
+	})
+	if n != 1 {
+		t.Fatalf("%d markers in the history, want 1 (W2 was unknown already)", n)
+	}
+}
