@@ -385,7 +385,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	printForecast(stdout, p, fc)
+	printForecast(stdout, p.Location, fc)
 	return nil
 }
 
@@ -457,11 +457,11 @@ func sparkGroup(p *plant.Plant) string {
 	return ""
 }
 
-func printForecast(w io.Writer, p *plant.Plant, f *forecast.Result) {
+func printForecast(w io.Writer, loc *time.Location, f *forecast.Result) {
 	fmt.Fprintf(w, "\nforecast from %s, %d replications until the open orders are done (%s), with the new orders the plant's demand brings:\n",
-		f.From.In(p.Location).Format("Mon 2006-01-02 15:04"), f.Replications, f.Horizon)
+		f.From.In(loc).Format("Mon 2006-01-02 15:04"), f.Replications, f.Horizon)
 	fmt.Fprintf(w, "  bottleneck %s (%.0f%% of runs); %.0f ± %.0f %s; %.0f ± %.0f kWh, %.0f %s, %.0f kg CO2\n",
-		f.Bottleneck, 100*f.BottleneckShare, f.Produced.Mean, f.Produced.CI, f.Units, f.EnergyKWh.Mean, f.EnergyKWh.CI, f.EnergyCost.Mean, p.Currency, f.CO2Kg.Mean)
+		f.Bottleneck, 100*f.BottleneckShare, f.Produced.Mean, f.Produced.CI, f.Units, f.EnergyKWh.Mean, f.EnergyKWh.CI, f.EnergyCost.Mean, f.Currency, f.CO2Kg.Mean)
 	if len(f.Down) > 0 {
 		fmt.Fprintf(w, "  down now: %v\n", f.Down)
 	}
@@ -475,7 +475,7 @@ func printForecast(w io.Writer, p *plant.Plant, f *forecast.Result) {
 			if x.IsZero() {
 				return "-"
 			}
-			return x.In(p.Location).Format("01-02 15:04")
+			return x.In(loc).Format("01-02 15:04")
 		}
 		fmt.Fprintf(w, "  %-10s %-12s %5d  %-11s  %-11s  %-11s %5.0f%% %6.0f%%\n", o.ID, o.Product, o.Remaining, t(o.Due), t(o.Completion), t(o.P90), 100*o.Done, 100*o.OnTime)
 	}

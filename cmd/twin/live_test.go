@@ -303,6 +303,15 @@ func TestDemoRunsAgain(t *testing.T) {
 			t.Fatalf("API-1 is not in the views:\n%s", buf.String())
 		}
 	}
+	// the forecast of the running twin, and the way to it from its held
+	// directory
+	if _, errs, code := runCLI(t, "forecast", "--data", data); code != 1 || !strings.Contains(errs, "twin forecast --server "+base) {
+		t.Fatalf("forecast on the running demo's directory: exit %d\n%s", code, errs)
+	}
+	if out, errs, code := runCLI(t, "forecast", "--server", base, "--token", tok, "--replications", "4", "--horizon", "48h"); code != 0 ||
+		!strings.Contains(out, "times in Asia/Shanghai") || !strings.Contains(out, "forecast from") || !strings.Contains(out, "motors") || !strings.Contains(out, "API-1") {
+		t.Fatalf("forecast --server: exit %d\n%s%s", code, out, errs)
+	}
 	var alarms []mes.MaintStatus
 	getJSON(t, base+"/api/v1/maintenance/alarms", tok, &alarms)
 	for _, a := range alarms {

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -285,12 +289,20 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	horizon := fs.Duration("horizon", 0, "how far ahead (default: until the open orders are done)")
 	reps := fs.Int("replications", 0, "futures to draw (default 60)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	server := fs.String("server", "", "forecast on the running twin at this `URL` (its records API; $TWIN_API_TOKEN or --token: a planner's or a manager's), instead of reading --data")
+	token := fs.String("token", os.Getenv("TWIN_API_TOKEN"), "API `token` for --server (default $TWIN_API_TOKEN)")
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
 	}
 	if err := noArgs(commands["forecast"], pos); err != nil {
 		return err
+	}
+	if *server != "" {
+		if *atS != "" {
+			return errors.New("--at reads a data directory's history: with --server the forecast is from now")
+		}
+		return forecastOver(ctx, &client{server: strings.TrimRight(*server, "/"), token: *token, out: stdout}, *horizon, *reps, *asJSON, stdout)
 	}
 	var say io.Writer = stdout
 	if *asJSON {
@@ -299,7 +311,10 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	st, p, err := openHistory(say, *data, *plantFile)
 	if err != nil {
 		return inUse(err, func(s *datadir.Server) []string {
-			return []string{"the running twin's forecast: twin demo prints one when it stops"}
+			if s != nil && s.API != "" {
+				return []string{"the running twin's own forecast: twin forecast --server " + strings.TrimSuffix(strings.TrimSuffix(s.API, "/"), "/api/v1")}
+			}
+			return []string{"the running twin's own forecast: twin forecast --server URL (the address it printed)"}
 		})
 	}
 	defer st.Close()
@@ -329,6 +344,35 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, zoneNote(p.Location, time.Unix(0, at)))
 	fmt.Fprintln(stdout, status(p, s))
-	printForecast(stdout, p, f)
+	printForecast(stdout, p.Location, f)
+	return nil
+}
+
+// forecastOver asks a running twin for its forecast.
+func forecastOver(ctx context.Context, c *client, horizon time.Duration, reps int, asJSON bool, stdout io.Writer) error {
+	q := url.Values{}
+	if horizon > 0 {
+		q.Set("horizon", horizon.String())
+	}
+	if reps > 0 {
+		q.Set("replications", strconv.Itoa(reps))
+	}
+	path := "/forecast"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	if asJSON {
+		return c.call(ctx, "GET", path, nil, nil)
+	}
+	var f forecast.Result
+	if err := c.call(ctx, "GET", path, nil, &f); err != nil {
+		return err
+	}
+	loc := f.From.Location()
+	if l, err := time.LoadLocation(c.zone); err == nil && c.zone != "" {
+		loc = l
+	}
+	fmt.Fprintln(stdout, zoneNote(loc, f.From))
+	printForecast(stdout, loc, &f)
 	return nil
 }

@@ -73,6 +73,7 @@ type Result struct {
 	Horizon      string    `json:"horizon" doc:"how far the replications ran"`
 	Replications int       `json:"replications"`
 	Units        string    `json:"units" doc:"what the plant calls its finished units"`
+	Currency     string    `json:"currency" doc:"of energy_cost (ISO 4217)"`
 	Orders       []Order   `json:"orders"`
 	// Bottleneck is the work centre most often the bottleneck, and Share
 	// the fraction of replications in which it was.
@@ -110,7 +111,7 @@ func Run(ctx context.Context, p *plant.Plant, pos *model.Position, now time.Time
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
 	now = now.In(p.Location)
-	res := &Result{From: now, Replications: opt.Replications, Units: p.UnitName(), Utilisation: map[string]float64{}, Down: pos.Down}
+	res := &Result{From: now, Replications: opt.Replications, Units: p.UnitName(), Currency: p.Currency, Utilisation: map[string]float64{}, Down: pos.Down}
 	open := map[string]bool{}
 	first := 0 // new orders are numbered after the open ones
 	for _, o := range pos.Orders {

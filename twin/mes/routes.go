@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"twin/twin/forecast"
 	"twin/twin/mes/openapi"
 )
 
@@ -224,6 +226,28 @@ func routes() []Route {
 		route("GET", "/schedule", "planning", "a day's schedule as last computed", roles(RolePlanner, RoleManager, RoleOperator, RoleSupervisor, RoleMaintenance),
 			params(openapi.Param{Name: "day", In: "query", Type: "string"}), nil, Schedule{}, func(c *call) (any, error) {
 				return c.db.Schedule(c.str("day"))
+			}),
+
+		route("GET", "/forecast", "planning", "forecast the open orders from where the plant stands now: their expected completion (median, p10, p90), on-time chance, the bottleneck, energy", roles(RolePlanner, RoleManager),
+			params(openapi.Param{Name: "replications", In: "query", Type: "integer", Description: "futures to draw (1 to 200, default 60)"},
+				openapi.Param{Name: "horizon", In: "query", Type: "string", Description: "how far ahead, a duration like 72h (default: until the open orders are done)"}),
+			nil, forecast.Result{}, func(c *call) (any, error) {
+				var opt forecast.Options
+				if s := c.str("replications"); s != "" {
+					n, err := strconv.Atoi(s)
+					if err != nil || n < 1 || n > 200 {
+						return nil, fieldErr("replications", "want 1 to 200, got %q", s)
+					}
+					opt.Replications = n
+				}
+				if s := c.str("horizon"); s != "" {
+					d, err := time.ParseDuration(s)
+					if err != nil || d <= 0 || d > 365*24*time.Hour {
+						return nil, fieldErr("horizon", "want a duration like 72h, at most a year, got %q", s)
+					}
+					opt.Horizon = d
+				}
+				return c.db.Forecast(c.r.Context(), opt)
 			}),
 
 		// materials

@@ -1,6 +1,7 @@
 package mes
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"twin/plant/event"
 	"twin/plant/model"
 	"twin/sim"
+	"twin/twin/forecast"
 )
 
 // ScheduleEntry is one operation's planned run on a machine.
@@ -212,4 +214,18 @@ func (d *DB) Schedule(day string) (*Schedule, error) {
 	}
 	s := new(Schedule)
 	return s, d.view(func(t *tx) error { return t.must("sched", day, s) })
+}
+
+// Forecast forecasts the open orders from where the plant stands now, as
+// the twin's history says (twin/forecast).
+func (d *DB) Forecast(ctx context.Context, opt forecast.Options) (*forecast.Result, error) {
+	if d.hist == nil {
+		return nil, fmt.Errorf("mes: a forecast needs the twin's history: %w", ErrConflict)
+	}
+	now := d.now()
+	where, err := forecast.Position(d.p, d.hist, now)
+	if err != nil {
+		return nil, err
+	}
+	return forecast.Run(ctx, d.p, where, now, opt)
 }
