@@ -60,7 +60,7 @@ func TestDataDirectory(t *testing.T) {
 		ways []string
 	}{
 		{[]string{"replay", "--data", data}, []string{"its web page, " + web, "twin-view --connect '" + web + "'"}},
-		{[]string{"forecast", "--data", data}, []string{"the running twin's forecast"}},
+		{[]string{"forecast", "--data", data}, []string{"the running twin's own forecast: twin forecast --server http://"}},
 		{[]string{"users", "list", "--data", data}, []string{"twin api GET /api/v1/users --server " + strings.TrimSuffix(web[:strings.Index(web, "/?")], "/")}},
 		{[]string{"serve", "--data", data, "--http", "127.0.0.1:0"}, []string{"its web page, " + web}},
 	} {
