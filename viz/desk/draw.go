@@ -208,8 +208,7 @@ func (a *App) drawKPIs(dst *ebiten.Image, r image.Rectangle, i int, sc *scene.Sc
 		fmt.Sprintf("running %d/%d  down %d  good %.0f  WIP %.0f  %.0f kW  open orders %d", k.Running, k.Machines, k.Down, k.Good, k.WIP, k.PowerKW, k.OpenOrders),
 	}
 	if d := k.Day; d != nil {
-		lines = append(lines, fmt.Sprintf("today: OEE %s (A %s E %s Q %s)  FPY %s  on time %s  %.0f units  %s kWh/unit",
-			pct(d.OEE), pct(d.Availability), pct(d.Effectiveness), pct(d.Quality), pct(d.FPY), pct(d.OnTime), d.Units, num(d.KWhPerUnit)))
+		lines = append(lines, dayLine(d))
 	}
 	if i < len(a.Metrics) {
 		for j, m := range a.Metrics[i] {
@@ -328,12 +327,8 @@ func (a *App) drawDetail(screen *ebiten.Image) {
 			pr("ALARM " + al)
 		}
 		h := a.hist[i]
-		if d := st.Day; d != nil {
-			pr("today (ISO 22400):")
-			pr(" OEE           " + pct(d.OEE))
-			pr(" availability  " + pct(d.Availability))
-			pr(" effectiveness " + pct(d.Effectiveness))
-			pr(" quality       " + pct(d.Quality))
+		for _, l := range stationDay(st.Day) {
+			pr(l)
 		}
 		pr("state history:")
 		for j := len(h) - 1; j >= 0 && j >= len(h)-8; j-- {
@@ -341,6 +336,23 @@ func (a *App) drawDetail(screen *ebiten.Image) {
 		}
 		y += 6
 	}
+}
+
+// dayLine is the plant's figures of the day in the KPI panel: the numbers
+// of the records API and the web page's tiles, as they show them.
+func dayLine(d *scene.Figures) string {
+	return fmt.Sprintf("today: OEE %s (A %s E %s Q %s)  FPY %s  on time %s  %.0f units  %s kWh/unit",
+		pct(d.OEE), pct(d.Availability), pct(d.Effectiveness), pct(d.Quality), pct(d.FPY), pct(d.OnTime), d.Units, num(d.KWhPerUnit))
+}
+
+// stationDay is a station's figures of the day in its panel (none
+// without figures).
+func stationDay(d *scene.Figures) []string {
+	if d == nil {
+		return nil
+	}
+	return []string{"today (ISO 22400):", " OEE           " + pct(d.OEE), " availability  " + pct(d.Availability),
+		" effectiveness " + pct(d.Effectiveness), " quality       " + pct(d.Quality)}
 }
 
 // pct shows a ratio of the KPI engine as a percentage ("-": not defined).
