@@ -238,6 +238,13 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 // the plant's zone without an offset (plant.ParseTime, as the plant file
 // and the records API read it), or a duration before now ("-2h").
 func parseWhen(s string, loc *time.Location) (int64, error) {
+	return parseWhenFrom(s, loc, time.Now())
+}
+
+// parseWhenFrom is parseWhen with "-2h" before base: the commands that
+// read a history (replay, forecast) count back from its end, which is the
+// plant's now (a demo's plant clock need not be the wall clock).
+func parseWhenFrom(s string, loc *time.Location, base time.Time) (int64, error) {
 	if s == "" {
 		return 0, errors.New("empty time")
 	}
@@ -246,7 +253,7 @@ func parseWhen(s string, loc *time.Location) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		return time.Now().Add(-d).UnixNano(), nil
+		return base.Add(-d).UnixNano(), nil
 	}
 	t, err := plant.ParseTime(s, loc)
 	if err != nil {

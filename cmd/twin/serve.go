@@ -71,7 +71,7 @@ starting from the state at --from (one snapshot plus the events after it),
 and plays the events at --speed times real time (0: as fast as possible),
 printing a status line every second; at the end it prints the machines
 and the open orders as they were at --to. Times are written
-2026-03-02T08:00 (the plant's time zone), RFC 3339, or -2h (before now).`,
+2026-03-02T08:00 (the plant's time zone), RFC 3339, or -2h (two hours before the end of the history).`,
 		Run: runReplay,
 	})
 	register(&Command{
@@ -200,12 +200,12 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	from, to := first, last
 	if *fromS != "" {
-		if from, err = parseWhen(*fromS, p.Location); err != nil {
+		if from, err = parseWhenFrom(*fromS, p.Location, time.Unix(0, last)); err != nil {
 			return fmt.Errorf("--from: %w", err)
 		}
 	}
 	if *toS != "" {
-		if to, err = parseWhen(*toS, p.Location); err != nil {
+		if to, err = parseWhenFrom(*toS, p.Location, time.Unix(0, last)); err != nil {
 			return fmt.Errorf("--to: %w", err)
 		}
 	}
@@ -323,7 +323,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("the history in %s is empty", *data)
 	}
 	if *atS != "" {
-		if at, err = parseWhen(*atS, p.Location); err != nil {
+		if at, err = parseWhenFrom(*atS, p.Location, time.Unix(0, at)); err != nil {
 			return fmt.Errorf("--at: %w", err)
 		}
 	}
