@@ -217,7 +217,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		switch e.Kind {
 		case event.Order:
 			// the orders the plant receives are the ERP's: the floor enters
-			// them in the records, and the records tell the twin
+			// them in the records, and the records tell the twin; the plant
+			// reports the units it finished (its last station's count)
+			if e.Name == "progress" {
+				tw.in.Emit(e)
+			}
 			return
 		case event.Moved, event.OpFinished:
 			// part movements come from the MES side (operation card

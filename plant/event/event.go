@@ -43,7 +43,9 @@ const (
 	// severity 1–1000 as in OPC UA); Value 0 clears it.
 	Alarm
 	// Order: order Ref changed to status Name (released, progress,
-	// completed, …); Value is the quantity completed so far, except:
+	// completed, …); Value is the quantity completed so far (a
+	// "progress" never lowers it: the records and the plant may both
+	// report it), except:
 	// "released" carries the order quantity, "due" the due date (Unix
 	// seconds) and "priority" the customer priority (an index into the
 	// plant's priorities), and none of these three changes the status.

@@ -197,10 +197,15 @@ func (s *State) Apply(e event.Event) {
 			o.Due = int64(e.Value * 1e9)
 		case "priority":
 			o.Priority = int(e.Value)
-		default:
-			if e.Name != "progress" || o.Status == "" || o.Status == "released" {
+		case "progress":
+			// units done, as the records confirm them or the plant counts
+			// them: the furthest of the two
+			if o.Status == "" || o.Status == "released" {
 				o.Status = e.Name
 			}
+			o.Done = max(o.Done, e.Value)
+		default:
+			o.Status = e.Name
 			o.Done = e.Value
 		}
 		o.Updated = e.Time
