@@ -25,11 +25,17 @@ type Position struct {
 	Clocks []Clocks
 }
 
-// Clocks are one machine's wear clocks, by plan and failure mode name.
+// Clocks are one machine's wear clocks, by plan and failure mode name,
+// and its cumulative counters and energy meter (a PLC's do not start again
+// from zero when the plant resumes).
 type Clocks struct {
 	Unit        string
 	Maintenance []Clock
 	Failures    []Clock
+	Meters      bool // Good, Reject and EnergyKWh are known
+	Good        float64
+	Reject      float64
+	EnergyKWh   float64
 }
 
 // Clock is how far a plan or a failure mode has got: Left until it comes
@@ -153,10 +159,8 @@ func (m *Model) Position() *Position {
 		if u.down != nil {
 			pos.Down = append(pos.Down, u.path)
 		}
-		if len(u.maint)+len(u.failures) == 0 {
-			continue
-		}
-		c := Clocks{Unit: u.path}
+		c := Clocks{Unit: u.path, Meters: true, Good: float64(u.totalGood), Reject: float64(u.totalReject),
+			EnergyKWh: u.energy + u.power[u.state]*(m.env.Now()-u.since).Hours()}
 		now := m.env.Now()
 		for _, mp := range u.maint {
 			left := mp.left
@@ -492,6 +496,10 @@ func (m *Model) resumeClocks(cs []Clocks) {
 		u := units[c.Unit]
 		if u == nil {
 			continue
+		}
+		if c.Meters {
+			u.totalGood, u.totalReject = int64(c.Good), int64(c.Reject)
+			u.energy = c.EnergyKWh - u.power[u.state]*(m.env.Now()-u.since).Hours()
 		}
 		for _, k := range c.Maintenance {
 			for _, mp := range u.maint {

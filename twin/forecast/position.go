@@ -10,6 +10,7 @@ import (
 	"twin/plant"
 	"twin/plant/event"
 	"twin/plant/model"
+	"twin/twin/state"
 	"twin/twin/window"
 )
 
@@ -77,7 +78,7 @@ func Position(p *plant.Plant, h window.History, at time.Time) (*model.Position, 
 		}
 	}
 	pos := r.position(at.UnixNano())
-	if pos.Clocks, err = clocks(p, h, at); err != nil {
+	if pos.Clocks, err = clocks(p, h, at, st); err != nil {
 		return nil, err
 	}
 	return pos, nil
@@ -92,12 +93,13 @@ const clockLookback = 60 * 24 * time.Hour
 // last done and each failure mode last repaired; a plan whose alarm is
 // raised is due. A plan or mode not seen in the lookback is left out (the
 // model starts it afresh).
-func clocks(p *plant.Plant, h window.History, at time.Time) ([]model.Clocks, error) {
+func clocks(p *plant.Plant, h window.History, at time.Time, st *state.State) ([]model.Clocks, error) {
 	var out []model.Clocks
 	end := at.UnixNano()
 	for _, u := range p.Units {
-		if len(u.Maintenance)+len(u.Failures) == 0 {
-			continue
+		c := model.Clocks{Unit: u.Path()}
+		if a := st.Asset(u.Path()); a != nil {
+			c.Good, c.Reject, c.EnergyKWh, c.Meters = a.Counters["good"], a.Counters["reject"], a.Measures["energy_kwh"], true
 		}
 		type mark struct {
 			cleared int64 // last clear (maintenance done, repair done)
@@ -142,7 +144,6 @@ func clocks(p *plant.Plant, h window.History, at time.Time) ([]model.Clocks, err
 			}
 			return time.Duration(runAt(end) - k.run)
 		}
-		c := model.Clocks{Unit: u.Path()}
 		for _, mp := range u.Maintenance {
 			k := marks["maintenance/"+mp.Name]
 			switch {
@@ -158,7 +159,7 @@ func clocks(p *plant.Plant, h window.History, at time.Time) ([]model.Clocks, err
 				c.Failures = append(c.Failures, model.Clock{Name: f.Name, Since: max(since(k, f.Basis), time.Nanosecond)})
 			}
 		}
-		if len(c.Maintenance)+len(c.Failures) > 0 {
+		if len(c.Maintenance)+len(c.Failures) > 0 || c.Meters {
 			out = append(out, c)
 		}
 	}
