@@ -19,6 +19,7 @@ type Initial struct {
 	HasReject bool
 	HasEnergy bool
 	PowerKW   float64
+	HasPower  bool
 	// Run is its running time since its last count (a cycle under way);
 	// RunKnown is false when that began before the twin watched it (Run
 	// is then the part the twin saw).
@@ -157,7 +158,9 @@ func (f *Fold) Start(path string, in Initial) {
 	}
 	on := m.on
 	m.Open(f.from, in.State, on, in.Run, in.RunKnown)
-	m.Power(f.from, in.PowerKW)
+	if in.HasPower {
+		m.Power(f.from, in.PowerKW)
+	}
 	if in.HasGood {
 		m.good.observe(in.Good)
 	}

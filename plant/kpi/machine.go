@@ -48,8 +48,9 @@ type Quantities struct {
 	// Planned is the planned run time of what was produced (PRU × PQ),
 	// each count pro-rated to the share of its run inside the window.
 	Planned time.Duration
-	// EnergyKWh is the energy drawn in the window: the meter's increase
-	// where the machine has a meter, else its power integrated.
+	// EnergyKWh is the energy drawn in the window: its power integrated
+	// over the window where the machine reports its power (exact at the
+	// window's edges), else its energy meter's increase.
 	EnergyKWh float64
 }
 
@@ -121,7 +122,8 @@ type Machine struct {
 	power   float64 // kW, for machines without an energy meter
 	meter   counter
 	integ   float64 // kWh of power integrated
-	metered bool
+	metered bool    // an energy meter has been read
+	powered bool    // a power reading is known
 	// the run since the last count: running time before the window
 	// opened, and inside it; unknown when the machine was not observed
 	// since its last count (the twin started watching mid-cycle)
@@ -171,9 +173,9 @@ func (m *Machine) Reset(t int64) {
 	run, known := m.Run()
 	st, on, power := m.state, m.on, m.power
 	good, rej, meter := m.good, m.rej, m.meter
-	metered := m.metered
+	metered, powered := m.metered, m.powered
 	m.Open(t, st, on, run, known)
-	m.power, m.metered = power, metered
+	m.power, m.metered, m.powered = power, metered, powered
 	m.good, m.rej, m.meter = good, rej, meter
 	m.good.sum, m.rej.sum, m.meter.sum = 0, 0, 0
 }
@@ -274,7 +276,7 @@ func (m *Machine) Counters(t int64, good float64, goodOK bool, rejected float64,
 // energy when the machine has no energy meter.
 func (m *Machine) Power(t int64, kw float64) {
 	m.advance(t)
-	m.power = kw
+	m.power, m.powered = kw, true
 }
 
 // Meter takes a reading of the machine's cumulative energy meter (kWh).
@@ -339,7 +341,7 @@ func (m *Machine) Times() Times {
 // Quantities returns the window's quantities so far.
 func (m *Machine) Quantities() Quantities {
 	q := m.q
-	if m.metered {
+	if m.metered && !m.powered {
 		q.EnergyKWh = m.meter.sum
 	} else {
 		q.EnergyKWh = m.integ

@@ -74,9 +74,10 @@ func (a *Asset) KPI(t int64) kpi.Initial {
 	g, okG := a.Counters["good"]
 	r, okR := a.Counters["reject"]
 	e, okE := a.Measures["energy_kwh"]
+	pw, okP := a.Measures["power_kw"]
 	run, known := a.Run(t)
 	return kpi.Initial{State: a.State, Good: g, HasGood: okG, Reject: r, HasReject: okR, EnergyKWh: e, HasEnergy: okE,
-		PowerKW: a.Measures["power_kw"], Run: run, RunKnown: known, Job: a.Job, Op: a.Op}
+		PowerKW: pw, HasPower: okP, Run: run, RunKnown: known, Job: a.Job, Op: a.Op}
 }
 
 // Alarm is an active alarm.

@@ -68,7 +68,8 @@ func simulatedRunEqualsHistory(t *testing.T, seed uint64, warm, horizon sim.Time
 		if r.Times != s.Times {
 			t.Errorf("%s: times from the history %+v, the run's %+v", r.Key, r.Times, s.Times)
 		}
-		if r.Quantities.PQ != s.Quantities.PQ || r.Quantities.GQ != s.Quantities.GQ || math.Abs(float64(r.Quantities.Planned-s.Quantities.Planned)) > float64(time.Microsecond) {
+		if r.Quantities.PQ != s.Quantities.PQ || r.Quantities.GQ != s.Quantities.GQ || math.Abs(float64(r.Quantities.Planned-s.Quantities.Planned)) > float64(time.Microsecond) ||
+			!near(r.Quantities.EnergyKWh, s.Quantities.EnergyKWh) {
 			t.Errorf("%s: quantities from the history %+v, the run's %+v", r.Key, r.Quantities, s.Quantities)
 		}
 		if !near(zero(r.Figures.OEE), s.OEE) || !near(zero(r.Figures.Availability), s.Availability) || !near(zero(r.Figures.Effectiveness), s.Effectiveness) {
