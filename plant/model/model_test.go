@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"twin/plant"
 	"twin/plant/event"
@@ -297,6 +298,34 @@ func TestBatchOven(t *testing.T) {
 	// 2 parts an hour, 6 per 3-hour cycle: the oven runs full almost always.
 	if r.Produced < 800 || sizes[6] == 0 {
 		t.Fatalf("produced %d; batch sizes %v", r.Produced, sizes)
+	}
+}
+
+// A batch below the oven's minimum runs after its wait once nothing more
+// is on its way to the oven (an order's last parts; a plant that receives
+// no more orders): the plant runs the basket it has. Parts still coming
+// keep it waiting for the minimum.
+func TestLastBatchRuns(t *testing.T) {
+	b := newBuilder()
+	press := b.wc("press", 1, 0, plant.Power{})
+	oven := b.wc("oven", 1, 0, plant.Power{})
+	oven.Batch = &plant.Batch{Max: 10, Min: 8, MaxWait: sim.Hour}
+	pr := b.product("x", []*plant.Operation{op("press", press, sim.Const{V: 600}), op("bake", oven, sim.Const{V: 3 * 3600})})
+	b.p.Demand.Orders = []plant.Order{{ID: "O1", Product: pr, Quantity: 3, Release: b.p.Start, Due: b.p.Start.Add(48 * time.Hour)}}
+	var baked []int64
+	m, _ := New(b.p, Options{Seed: 1, Horizon: 2 * sim.Day, Sink: event.SinkFunc(func(e event.Event) {
+		if e.Kind == event.OpStarted && e.Name == "bake" {
+			baked = append(baked, e.Time)
+		}
+	})})
+	r := m.Run()
+	// the three parts are pressed by 00:30; nothing more comes: the oven
+	// bakes them an hour after the first arrived, at 01:10
+	if r.Produced != 3 || len(baked) != 3 {
+		t.Fatalf("produced %d, %d parts baked: the last basket of 3 below the minimum of 8 never ran", r.Produced, len(baked))
+	}
+	if got, want := time.Unix(0, baked[0]).Sub(b.p.Start), 70*time.Minute; got != want {
+		t.Fatalf("the basket started %v after the start, want %v (the first part's hour of waiting)", got, want)
 	}
 }
 
