@@ -47,15 +47,15 @@ type Fold struct {
 	orders  map[string]*plant.Product
 	pru     map[pruKey]time.Duration
 	final   map[*plant.WorkCenter]bool
-	done    bool
+	done    bool // finished: events after the window only settle open runs
 
 	// from the events alone, for views without the records: units'
 	// first inspections and the orders completed
 	inspect  map[*plant.WorkCenter]map[string]bool // work centre → inspecting operations there
 	tested   map[string]bool                       // job/op inspected once already
 	first    Inspections
-	released map[string][2]int64 // order → release, due (Unix ns)
-	done2    Orders
+	released  map[string][2]int64 // order → release, due (Unix ns)
+	completed Orders
 }
 
 type folded struct {
@@ -228,7 +228,7 @@ func (f *Fold) Add(e event.Event) {
 				if r[1] != 0 {
 					due = time.Unix(0, r[1])
 				}
-				f.done2.Add(time.Unix(0, r[0]), due, time.Unix(0, e.Time))
+				f.completed.Add(time.Unix(0, r[0]), due, time.Unix(0, e.Time))
 			}
 		}
 		return
@@ -469,7 +469,7 @@ func (f *Fold) Inspecting() []string {
 func (f *Fold) FirstPass() Inspections { return f.first }
 
 // OrdersDone returns the orders completed in the window, from the events.
-func (f *Fold) OrdersDone() Orders { return f.done2 }
+func (f *Fold) OrdersDone() Orders { return f.completed }
 
 // Completed returns the units completed on machine path in the window:
 // its good count when it does a product's last operation, else 0.
