@@ -51,9 +51,9 @@ type Fold struct {
 
 	// from the events alone, for views without the records: units'
 	// first inspections and the orders completed
-	inspect  map[*plant.WorkCenter]map[string]bool // work centre → inspecting operations there
-	tested   map[string]bool                       // job/op inspected once already
-	first    Inspections
+	inspect   map[*plant.WorkCenter]map[string]bool // work centre → inspecting operations there
+	tested    map[string]bool                       // job/op inspected once already
+	first     Inspections
 	released  map[string][2]int64 // order → release, due (Unix ns)
 	completed Orders
 }
