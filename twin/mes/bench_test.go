@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	badger "github.com/dgraph-io/badger/v4"
 )
 
 var stationOf = map[string]string{"stamp": "PR1", "wind": "W1", "impregnate": "OV1", "cast": "DC1", "machine": "CNC1", "balance": "BAL1",
@@ -172,34 +170,36 @@ func benchScans(b *testing.B, rate int) {
 func BenchmarkMillion(b *testing.B) {
 	r := newRig(b, b.TempDir())
 	const n = 1_000_000
-	wb := r.db.db.NewWriteBatch()
 	t0 := time.Now()
 	now := r.now()
-	set := func(k string, v []byte) {
-		if err := wb.Set([]byte(k), v); err != nil {
-			b.Fatal(err)
+	err := r.db.Store().Bulk(func(put func(string, []byte) error) error {
+		set := func(k string, v []byte) {
+			if err := put(k, v); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
-	for i := range 1000 {
-		lot := fmt.Sprintf("L-%04d", i)
-		set("lot/"+lot, fmt.Appendf(nil, `{"id":%q,"material":"bearing","supplier":"HRB","quantity":2000,"remaining":0,"received":%q,"internal":false}`, lot, now.Format(time.RFC3339)))
-	}
-	for i := range n {
-		id := fmt.Sprintf("M-%07d", i)
-		serial := id + "-0001"
-		lot := fmt.Sprintf("L-%04d", i%1000)
-		cons := fmt.Sprintf("CO-M%07d", i)
-		set("order/"+id, fmt.Appendf(nil, `{"id":%q,"customer":"C%d","priority":0,"product":"YE3-100L-4","quantity":1,"due":%q,"status":"completed","created":%q,"good":1,"scrap":0,"work_orders":[%q]}`, id, i%300, now.Format(time.RFC3339), now.Format(time.RFC3339), id+"-YE3-100L-4"))
-		set("unit/"+serial, fmt.Appendf(nil, `{"serial":%q,"order":%q,"work_order":%q,"product":"YE3-100L-4","status":"passed","created":%q}`, serial, id, id+"-YE3-100L-4", now.Format(time.RFC3339)))
-		set("cons/"+cons, fmt.Appendf(nil, `{"id":%q,"lot":%q,"material":"bearing","operation":%q,"order":%q,"serials":[%q],"quantity":2,"at":%q,"by":"op"}`, cons, lot, id+"-YE3-100L-4-pressfit", id, serial, now.Format(time.RFC3339)))
-		set("wo/"+id+"-YE3-100L-4", fmt.Appendf(nil, `{"id":%q,"order":%q,"item":"YE3-100L-4","final":true,"routing":"motor","quantity":1,"priority":0,"due":%q,"status":"completed","operations":[],"released":%q}`, id+"-YE3-100L-4", id, now.Format(time.RFC3339), now.Format(time.RFC3339)))
-		set("x/order/"+id+"/wo/"+id+"-YE3-100L-4", nil)
-		set("x/order/"+id+"/unit/"+serial, nil)
-		set("x/order/"+id+"/cons/"+cons, nil)
-		set("x/serial/"+serial+"/cons/"+cons, nil)
-		set("x/lot/"+lot+"/cons/"+cons, nil)
-	}
-	if err := wb.Flush(); err != nil {
+		for i := range 1000 {
+			lot := fmt.Sprintf("L-%04d", i)
+			set("lot/"+lot, fmt.Appendf(nil, `{"id":%q,"material":"bearing","supplier":"HRB","quantity":2000,"remaining":0,"received":%q,"internal":false}`, lot, now.Format(time.RFC3339)))
+		}
+		for i := range n {
+			id := fmt.Sprintf("M-%07d", i)
+			serial := id + "-0001"
+			lot := fmt.Sprintf("L-%04d", i%1000)
+			cons := fmt.Sprintf("CO-M%07d", i)
+			set("order/"+id, fmt.Appendf(nil, `{"id":%q,"customer":"C%d","priority":0,"product":"YE3-100L-4","quantity":1,"due":%q,"status":"completed","created":%q,"good":1,"scrap":0,"work_orders":[%q]}`, id, i%300, now.Format(time.RFC3339), now.Format(time.RFC3339), id+"-YE3-100L-4"))
+			set("unit/"+serial, fmt.Appendf(nil, `{"serial":%q,"order":%q,"work_order":%q,"product":"YE3-100L-4","status":"passed","created":%q}`, serial, id, id+"-YE3-100L-4", now.Format(time.RFC3339)))
+			set("cons/"+cons, fmt.Appendf(nil, `{"id":%q,"lot":%q,"material":"bearing","operation":%q,"order":%q,"serials":[%q],"quantity":2,"at":%q,"by":"op"}`, cons, lot, id+"-YE3-100L-4-pressfit", id, serial, now.Format(time.RFC3339)))
+			set("wo/"+id+"-YE3-100L-4", fmt.Appendf(nil, `{"id":%q,"order":%q,"item":"YE3-100L-4","final":true,"routing":"motor","quantity":1,"priority":0,"due":%q,"status":"completed","operations":[],"released":%q}`, id+"-YE3-100L-4", id, now.Format(time.RFC3339), now.Format(time.RFC3339)))
+			set("x/order/"+id+"/wo/"+id+"-YE3-100L-4", nil)
+			set("x/order/"+id+"/unit/"+serial, nil)
+			set("x/order/"+id+"/cons/"+cons, nil)
+			set("x/serial/"+serial+"/cons/"+cons, nil)
+			set("x/lot/"+lot+"/cons/"+cons, nil)
+		}
+		return nil
+	})
+	if err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("loaded %d orders (%d keys) in %v", n, 9*n, time.Since(t0).Round(time.Second))
@@ -213,15 +213,10 @@ func BenchmarkMillion(b *testing.B) {
 			r.must("operator", "POST", "/consumptions", NewConsumption{Operation: op, Lot: "L-BR-X"}, nil, 201)
 		}
 	}
-	var keys int
-	r.db.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			keys++
-		}
-		return nil
-	})
+	keys, err := r.db.Store().Count()
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Logf("records hold %d keys", keys)
 	var gen, rec, other time.Duration
 	b.ResetTimer()

@@ -1,7 +1,6 @@
 package mes
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -54,7 +53,7 @@ type EquipmentChange struct {
 func (d *DB) seedLedger() error {
 	return d.update("system", "ledger.seed", func(t *tx) error {
 		for _, n := range d.p.Nodes {
-			if ok, err := t.exists("eq/" + n.ID); err != nil || ok {
+			if ok, err := t.Exists("eq/" + n.ID); err != nil || ok {
 				if err != nil {
 					return err
 				}
@@ -81,14 +80,14 @@ func (d *DB) seedLedger() error {
 		for _, u := range d.p.Units {
 			for _, m := range u.Maintenance {
 				id := u.ID() + "-" + slug(m.Name)
-				if ok, err := t.exists("mplan/" + id); err != nil || ok {
+				if ok, err := t.Exists("mplan/" + id); err != nil || ok {
 					if err != nil {
 						return err
 					}
 					continue
 				}
 				pl := &MaintPlan{ID: id, Unit: u.ID(), Name: m.Name, Kind: "maintenance", Basis: "calendar",
-					EveryHours: float64(m.Every) / 3600e9, Source: "plant", Since: t.now}
+					EveryHours: float64(m.Every) / 3600e9, Source: "plant", Since: t.Now}
 				if m.Basis == plant.OperatingTime {
 					pl.Basis = "run_hours"
 				}
@@ -117,7 +116,7 @@ func (d *DB) Equipment() ([]Equipment, error) {
 	err := d.view(func(t *tx) error {
 		for _, n := range d.p.Nodes {
 			var e Equipment
-			if ok, err := t.get("eq/"+n.ID, &e); err != nil {
+			if ok, err := t.Get("eq/"+n.ID, &e); err != nil {
 				return err
 			} else if ok {
 				d.live(&e)
@@ -132,7 +131,7 @@ func (d *DB) Equipment() ([]Equipment, error) {
 // Asset returns one asset of the ledger.
 func (d *DB) Asset(id string) (*Equipment, error) {
 	e := new(Equipment)
-	if err := d.view(func(t *tx) error { return t.must("eq", id, e) }); err != nil {
+	if err := d.view(func(t *tx) error { return t.Must("eq", id, e) }); err != nil {
 		return nil, err
 	}
 	d.live(e)
@@ -163,7 +162,7 @@ func (d *DB) ChangeAsset(user, id string, c EquipmentChange) (*Equipment, error)
 	}
 	var e Equipment
 	err := d.update(user, "equipment.change", func(t *tx) error {
-		if err := t.must("eq", id, &e); err != nil {
+		if err := t.Must("eq", id, &e); err != nil {
 			return err
 		}
 		before := e
@@ -205,14 +204,14 @@ func (d *DB) AssetHistory(id string, from, to time.Time, limit int) ([]HistoryEn
 	var e Equipment
 	var out []HistoryEntry
 	err := d.view(func(t *tx) error {
-		if err := t.must("eq", id, &e); err != nil {
+		if err := t.Must("eq", id, &e); err != nil {
 			return err
 		}
-		for _, k := range t.keys("x/audit/eq/" + id + "/") {
-			var a AuditEntry
-			if ok, err := t.get("aud/"+k, &a); err != nil || !ok {
-				return err
-			}
+		aud, err := t.AuditOf("eq", id)
+		if err != nil {
+			return err
+		}
+		for _, a := range aud {
 			if inWindow(a.At, from, to) {
 				out = append(out, HistoryEntry{At: a.At, Kind: "ledger", Text: a.Action + ": " + string(a.After), User: a.User})
 			}
@@ -345,8 +344,8 @@ func (d *DB) AddMaintPlan(user string, r NewMaintPlan) (*MaintPlan, error) {
 	var pl *MaintPlan
 	err := d.update(user, "maintenance.plan", func(t *tx) error {
 		pl = &MaintPlan{ID: u.ID() + "-" + slug(r.Name), Unit: u.ID(), Name: r.Name, Kind: r.Kind, Basis: r.Basis,
-			EveryHours: r.EveryHours, LeadHours: r.LeadHours, Source: "api", Since: t.now, RunHoursAt: d.runHours(u.Path())}
-		if ok, err := t.exists("mplan/" + pl.ID); err != nil || ok {
+			EveryHours: r.EveryHours, LeadHours: r.LeadHours, Source: "api", Since: t.Now, RunHoursAt: d.runHours(u.Path())}
+		if ok, err := t.Exists("mplan/" + pl.ID); err != nil || ok {
 			if ok {
 				return fieldErr("name", "%s already has a plan %q", u.ID(), r.Name)
 			}
@@ -420,16 +419,16 @@ func (d *DB) CompleteMaintenance(user string, r NewCompletion) (*MaintCompletion
 	var c *MaintCompletion
 	err := d.update(user, "maintenance.complete", func(t *tx) error {
 		var p MaintPlan
-		if err := t.must("mplan", r.Plan, &p); err != nil {
+		if err := t.Must("mplan", r.Plan, &p); err != nil {
 			return err
 		}
-		n, err := t.nextID()
+		n, err := t.NextID()
 		if err != nil {
 			return err
 		}
 		at := r.At
 		if at.IsZero() {
-			at = t.now
+			at = t.Now
 		}
 		u := d.unit(p.Unit)
 		rh := 0.0
@@ -445,7 +444,7 @@ func (d *DB) CompleteMaintenance(user string, r NewCompletion) (*MaintCompletion
 		if err := t.put("mdone", c.ID, nil, c); err != nil {
 			return err
 		}
-		return t.index("unit", p.Unit, "mdone", c.ID)
+		return t.Index("unit", p.Unit, "mdone", c.ID)
 	})
 	return c, err
 }
@@ -466,37 +465,8 @@ func (d *DB) Completions(unit, cursor string, limit int) (Page[MaintCompletion],
 
 func hasBase(p, id string) bool { return p != "" && path.Base(p) == id }
 
-// AuditEntry is one change in the audit log.
-type AuditEntry struct {
-	Seq    uint64          `json:"seq"`
-	At     time.Time       `json:"at"`
-	User   string          `json:"user"`
-	Action string          `json:"action"`
-	Kind   string          `json:"kind"`
-	ID     string          `json:"id"`
-	Before json.RawMessage `json:"before,omitempty" doc:"the record before (absent for a new record)"`
-	After  json.RawMessage `json:"after"`
-}
-
 // Audit lists audit entries in order; kind and id narrow it to one
 // record's (kind as the API names it, e.g. "order").
 func (d *DB) Audit(kind, id string, from, to time.Time, cursor string, limit int) (Page[AuditEntry], error) {
-	var p Page[AuditEntry]
-	keep := func(a *AuditEntry) bool {
-		return inWindow(a.At, from, to) && (kind == "" || a.Kind == kind) && (id == "" || a.ID == id)
-	}
-	err := d.view(func(t *tx) (err error) {
-		if kind != "" && id != "" {
-			for k, v := range kindName {
-				if v == kind {
-					p, err = listIndex(t, "x/audit/"+k+"/"+id+"/", "aud", cursor, limit, keep)
-					return err
-				}
-			}
-			return fieldErr("kind", "%q is not a record kind", kind)
-		}
-		p, err = list(t, "aud/", cursor, limit, keep)
-		return err
-	})
-	return p, err
+	return d.st.Audit(kind, id, from, to, cursor, limit)
 }

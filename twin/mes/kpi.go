@@ -214,11 +214,11 @@ func (d *DB) groupKPIs(from, to time.Time, bys []string, q KPIQuery) (map[string
 	var insps []Inspection
 	var done []Order
 	err = d.view(func(t *tx) (err error) {
-		if insps, err = records[Inspection](t, "insp", t.during("x/time/insp/insp/", from, to)); err != nil {
+		if insps, err = records[Inspection](t, "insp", t.During("x/time/insp/insp/", from, to)); err != nil {
 			return err
 		}
 		insps = slices.DeleteFunc(insps, func(in Inspection) bool { return in.Reinspection })
-		done, err = records[Order](t, "order", t.during("x/time/done/order/", from, to))
+		done, err = records[Order](t, "order", t.During("x/time/done/order/", from, to))
 		return err
 	})
 	if err != nil {
@@ -331,7 +331,7 @@ func (d *DB) orderKPIs(q KPIQuery) ([]KPI, error) {
 		ids = []string{q.Order}
 	} else {
 		d.view(func(t *tx) error {
-			ids = t.during("x/time/done/order/", q.From, q.To)
+			ids = t.During("x/time/done/order/", q.From, q.To)
 			return nil
 		})
 	}

@@ -516,7 +516,7 @@ func TestLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pw string
-	r.db.view(func(tx *tx) error { _, err := tx.get("pw/li", &pw); return err })
+	r.db.view(func(tx *tx) error { _, err := tx.Get("pw/li", &pw); return err })
 	if !strings.HasPrefix(pw, "$argon2id$v=19$m=65536,t=3,p=2$") {
 		t.Fatalf("stored password %q is not argon2id", pw)
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"twin/twin/mes/recstore"
 )
 
 // Characteristic is a measured property of an inspection plan.
@@ -49,7 +51,7 @@ func (d *DB) InspectionPlans() ([]InspectionPlan, error) {
 
 func (d *DB) plan(t *tx, routing, op string) (*InspectionPlan, error) {
 	p := new(InspectionPlan)
-	if ok, err := t.get("iplan/"+routing+"/"+op, p); err != nil || ok {
+	if ok, err := t.Get("iplan/"+routing+"/"+op, p); err != nil || ok {
 		return p, err
 	}
 	for _, r := range d.p.Routings {
@@ -93,7 +95,7 @@ func (d *DB) SetInspectionPlan(user string, p InspectionPlan) (*InspectionPlan, 
 			return fieldErr("op", "%s/%s is not an inspecting operation of the plant", p.Routing, p.Op)
 		}
 		out = p
-		out.Source, out.Updated = "api", t.now
+		out.Source, out.Updated = "api", t.Now
 		return t.put("iplan", p.Routing+"/"+p.Op, old, out)
 	})
 	return &out, err
@@ -171,18 +173,18 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 	var in Inspection
 	err := d.update(user, "inspection.record", func(t *tx) error {
 		var u Unit
-		if err := t.must("unit", r.Serial, &u); err != nil {
+		if err := t.Must("unit", r.Serial, &u); err != nil {
 			return err
 		}
 		var o Operation
-		if err := t.must("op", r.Operation, &o); err != nil {
+		if err := t.Must("op", r.Operation, &o); err != nil {
 			return err
 		}
 		if o.WorkOrder != u.WorkOrder {
 			return fieldErr("operation", "%s is not an operation of unit %s (work order %s)", o.ID, u.Serial, u.WorkOrder)
 		}
 		var w WorkOrder
-		if err := t.must("wo", o.WorkOrder, &w); err != nil {
+		if err := t.Must("wo", o.WorkOrder, &w); err != nil {
 			return err
 		}
 		plan, err := d.plan(t, w.Routing, o.Op)
@@ -203,13 +205,13 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 				return fieldErr("values."+name, "not a characteristic of the plan for %s", o.Op)
 			}
 		}
-		n, err := t.nextID()
+		n, err := t.NextID()
 		if err != nil {
 			return err
 		}
 		at := r.At
 		if at.IsZero() {
-			at = t.now
+			at = t.Now
 		}
 		in = Inspection{ID: fmt.Sprintf("IN-%07d", n), Serial: u.Serial, Operation: o.ID, WorkOrder: o.WorkOrder, Order: o.Order,
 			Station: o.Station, Inspector: r.Inspector, At: at, Pass: true, Reinspection: u.Reinspection == o.ID}
@@ -242,7 +244,7 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 		var open *Nonconformance
 		for _, id := range u.NCs {
 			var nc Nonconformance
-			if err := t.must("nc", id, &nc); err != nil {
+			if err := t.Must("nc", id, &nc); err != nil {
 				return err
 			}
 			if nc.Status == "open" && nc.Operation == o.ID {
@@ -263,7 +265,7 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 		if in.Pass {
 			u.Status, u.Reinspection = UnitPassed, ""
 		} else {
-			m, err := t.nextID()
+			m, err := t.NextID()
 			if err != nil {
 				return err
 			}
@@ -272,10 +274,10 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 			if err := t.put("nc", nc.ID, nil, nc); err != nil {
 				return err
 			}
-			if err := t.index("order", u.Order, "nc", nc.ID); err != nil {
+			if err := t.Index("order", u.Order, "nc", nc.ID); err != nil {
 				return err
 			}
-			if err := t.index("open", "nc", "nc", nc.ID); err != nil {
+			if err := t.Index("open", "nc", "nc", nc.ID); err != nil {
 				return err
 			}
 			in.NC = nc.ID
@@ -283,7 +285,7 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 			u.Status, u.Reinspection = UnitRework, o.ID
 		}
 		if open != nil {
-			if err := t.t.Delete([]byte("x/open/nc/nc/" + open.ID)); err != nil {
+			if err := t.Delete("x/open/nc/nc/" + open.ID); err != nil {
 				return err
 			}
 		}
@@ -293,13 +295,13 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 		if err := t.put("unit", u.Serial, ub, u); err != nil {
 			return err
 		}
-		if err := t.index("order", u.Order, "insp", in.ID); err != nil {
+		if err := t.Index("order", u.Order, "insp", in.ID); err != nil {
 			return err
 		}
-		if err := t.index("serial", u.Serial, "insp", in.ID); err != nil {
+		if err := t.Index("serial", u.Serial, "insp", in.ID); err != nil {
 			return err
 		}
-		return t.index("time", "insp", "insp", tkey(at, in.ID))
+		return t.Index("time", "insp", "insp", recstore.TimeKey(at, in.ID))
 	})
 	return &in, err
 }
@@ -308,7 +310,7 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 func passedAt(t *tx, u Unit, op string) bool {
 	for _, id := range u.Inspections {
 		var in Inspection
-		if ok, _ := t.get("insp/"+id, &in); ok && in.Operation == op && in.Pass {
+		if ok, _ := t.Get("insp/"+id, &in); ok && in.Operation == op && in.Pass {
 			return true
 		}
 	}
@@ -349,17 +351,17 @@ func (d *DB) Dispose(user, id string, r Disposition) (*Nonconformance, error) {
 	}
 	var nc Nonconformance
 	err := d.update(user, "nonconformance."+r.Decision, func(t *tx) error {
-		if err := t.must("nc", id, &nc); err != nil {
+		if err := t.Must("nc", id, &nc); err != nil {
 			return err
 		}
 		if nc.Status != "open" {
 			return fmt.Errorf("nonconformance %s is closed: %w", id, ErrConflict)
 		}
 		nb := nc
-		nc.Disposition, nc.DispositionBy, nc.DispositionAt, nc.Note = r.Decision, user, t.now, r.Note
+		nc.Disposition, nc.DispositionBy, nc.DispositionAt, nc.Note = r.Decision, user, t.Now, r.Note
 		if r.Decision != "rework" {
 			var u Unit
-			if err := t.must("unit", nc.Serial, &u); err != nil {
+			if err := t.Must("unit", nc.Serial, &u); err != nil {
 				return err
 			}
 			ub := u
@@ -371,8 +373,8 @@ func (d *DB) Dispose(user, id string, r Disposition) (*Nonconformance, error) {
 			if err := t.put("unit", u.Serial, ub, u); err != nil {
 				return err
 			}
-			nc.Status, nc.Closed, nc.Reinspection = "closed", t.now, "cancelled"
-			if err := t.t.Delete([]byte("x/open/nc/nc/" + nc.ID)); err != nil {
+			nc.Status, nc.Closed, nc.Reinspection = "closed", t.Now, "cancelled"
+			if err := t.Delete("x/open/nc/nc/" + nc.ID); err != nil {
 				return err
 			}
 		}

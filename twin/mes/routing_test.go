@@ -416,7 +416,7 @@ func TestConcurrentCompletion(t *testing.T) {
 		}
 	}
 	var done []string
-	r.db.view(func(t *tx) error { done = t.during("x/time/done/order/", time.Time{}, time.Time{}); return nil })
+	r.db.view(func(t *tx) error { done = t.During("x/time/done/order/", time.Time{}, time.Time{}); return nil })
 	if len(done) != 2 {
 		t.Fatalf("the completion index holds %v", done)
 	}

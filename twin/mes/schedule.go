@@ -89,11 +89,11 @@ func (d *DB) ComputeSchedule(user, day string) (*Schedule, error) {
 				continue
 			}
 			var o Order
-			if err := t.must("order", w.Order, &o); err != nil {
+			if err := t.Must("order", w.Order, &o); err != nil {
 				return err
 			}
 			var last Operation
-			if err := t.must("op", w.Operations[len(w.Operations)-1], &last); err != nil {
+			if err := t.Must("op", w.Operations[len(w.Operations)-1], &last); err != nil {
 				return err
 			}
 			left := w.Quantity - last.Good - last.Scrap
@@ -194,7 +194,7 @@ func (d *DB) ComputeSchedule(user, day string) (*Schedule, error) {
 	err = d.update(user, "schedule.compute", func(t *tx) error {
 		var old *Schedule
 		prev := new(Schedule)
-		if ok, err := t.get("sched/"+s.Day, prev); err != nil {
+		if ok, err := t.Get("sched/"+s.Day, prev); err != nil {
 			return err
 		} else if ok {
 			old = prev
@@ -213,7 +213,7 @@ func (d *DB) Schedule(day string) (*Schedule, error) {
 		day = d.now().In(d.p.Location).Format(time.DateOnly)
 	}
 	s := new(Schedule)
-	return s, d.view(func(t *tx) error { return t.must("sched", day, s) })
+	return s, d.view(func(t *tx) error { return t.Must("sched", day, s) })
 }
 
 // Forecast forecasts the open orders from where the plant stands now, as

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -146,14 +145,14 @@ func (d *DB) CreateUser(actor string, r NewUser) (*User, error) {
 	hash := hashPassword(r.Password)
 	var u *User
 	err := d.update(actor, "user.create", func(t *tx) error {
-		if ok, err := t.exists("user/" + r.Name); err != nil || ok {
+		if ok, err := t.Exists("user/" + r.Name); err != nil || ok {
 			if ok {
 				return fmt.Errorf("user %q exists: %w", r.Name, ErrConflict)
 			}
 			return err
 		}
-		u = &User{Name: r.Name, Roles: r.Roles, Created: t.now}
-		if err := t.set("pw/"+r.Name, hash); err != nil {
+		u = &User{Name: r.Name, Roles: r.Roles, Created: t.Now}
+		if err := t.Set("pw/"+r.Name, hash); err != nil {
 			return err
 		}
 		return t.put("user", r.Name, nil, u)
@@ -177,7 +176,7 @@ func (d *DB) ChangeUser(actor, name string, c UserChange) (*User, error) {
 	}
 	var u User
 	err := d.update(actor, "user.change", func(t *tx) error {
-		if err := t.must("user", name, &u); err != nil {
+		if err := t.Must("user", name, &u); err != nil {
 			return err
 		}
 		before := u
@@ -188,10 +187,10 @@ func (d *DB) ChangeUser(actor, name string, c UserChange) (*User, error) {
 			u.Disabled = *c.Disabled
 		}
 		if hash != "" {
-			if err := t.set("pw/"+name, hash); err != nil {
+			if err := t.Set("pw/"+name, hash); err != nil {
 				return err
 			}
-			t.action = "user.password"
+			t.Action = "user.password"
 		}
 		return t.put("user", name, before, u)
 	})
@@ -235,19 +234,15 @@ func (d *DB) issue(actor, name, label string, expires time.Time) (*Issued, error
 	var out *Issued
 	err := d.update(actor, "token.issue", func(t *tx) error {
 		var u User
-		if err := t.must("user", name, &u); err != nil {
+		if err := t.Must("user", name, &u); err != nil {
 			return err
 		}
-		info := Token{ID: h[:12], User: name, Label: label, Created: t.now, Expires: expires}
+		info := Token{ID: h[:12], User: name, Label: label, Created: t.Now, Expires: expires}
 		out = &Issued{Token: tok, Info: info}
-		if err := t.set("token/"+h, info); err != nil {
+		if err := t.Set("token/"+h, info); err != nil {
 			return err
 		}
-		a, err := json.Marshal(info)
-		if err != nil {
-			return err
-		}
-		return t.auditEntry("token", info.ID, nil, a)
+		return t.Audit("token", info.ID, nil, info) // under its short id, not its hash
 	})
 	return out, err
 }
@@ -265,10 +260,10 @@ func (d *DB) LogIn(r Login) (*Issued, error) {
 	var hash string
 	var u User
 	err := d.view(func(t *tx) error {
-		if ok, err := t.get("user/"+r.Name, &u); err != nil || !ok {
+		if ok, err := t.Get("user/"+r.Name, &u); err != nil || !ok {
 			return err
 		}
-		_, err := t.get("pw/"+r.Name, &hash)
+		_, err := t.Get("pw/"+r.Name, &hash)
 		return err
 	})
 	if err != nil {
@@ -293,10 +288,10 @@ func (d *DB) PasswordIs(name, pw string) (bool, error) {
 	var hash string
 	var u User
 	err := d.view(func(t *tx) error {
-		if ok, err := t.get("user/"+name, &u); err != nil || !ok {
+		if ok, err := t.Get("user/"+name, &u); err != nil || !ok {
 			return err
 		}
-		_, err := t.get("pw/"+name, &hash)
+		_, err := t.Get("pw/"+name, &hash)
 		return err
 	})
 	if err != nil || hash == "" || u.Disabled {
@@ -313,7 +308,7 @@ func (d *DB) Authenticate(tok string) (*User, error) {
 	var info Token
 	var u User
 	err := d.view(func(t *tx) error {
-		ok, err := t.get("token/"+tokenHash(tok), &info)
+		ok, err := t.Get("token/"+tokenHash(tok), &info)
 		if err != nil || !ok {
 			if err == nil {
 				err = ErrAuth
@@ -323,7 +318,7 @@ func (d *DB) Authenticate(tok string) (*User, error) {
 		if !info.Expires.IsZero() && time.Now().After(info.Expires) {
 			return ErrAuth
 		}
-		if ok, err := t.get("user/"+info.User, &u); err != nil || !ok || u.Disabled {
+		if ok, err := t.Get("user/"+info.User, &u); err != nil || !ok || u.Disabled {
 			if err == nil {
 				err = ErrAuth
 			}
