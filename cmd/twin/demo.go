@@ -25,6 +25,8 @@ import (
 	"twin/twin/forecast"
 	"twin/twin/ingest"
 	"twin/twin/mes"
+	"twin/twin/mes/api"
+	"twin/twin/mes/schedule"
 	"twin/twin/store"
 	"twin/twin/window"
 	"twin/viz/feed"
@@ -315,7 +317,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
 	src := feed.StoreHistory(tw.st, layout, liveScenes(withKPIs(recs, withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
-	wv, err := startWeb(*httpAddr, *token, src, mes.NewAPI(recs), log, stdout)
+	wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
 	if err != nil {
 		return err
 	}

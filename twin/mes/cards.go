@@ -219,14 +219,14 @@ func (d *DB) unitFor(o *Operation, station string) (*plant.Unit, error) {
 		if len(cands) == 1 {
 			return cands[0], nil
 		}
-		return nil, fieldErr("station", "required: %s runs on %d machines (%s)", o.Op, len(cands), unitIDs(cands))
+		return nil, FieldErr("station", "required: %s runs on %d machines (%s)", o.Op, len(cands), unitIDs(cands))
 	}
 	for _, u := range cands {
 		if u.ID() == station || u.Path() == station {
 			return u, nil
 		}
 	}
-	return nil, fieldErr("station", "%q cannot do operation %s; it runs on %s", station, o.Op, unitIDs(cands))
+	return nil, FieldErr("station", "%q cannot do operation %s; it runs on %s", station, o.Op, unitIDs(cands))
 }
 
 func unitIDs(us []*plant.Unit) string {
@@ -251,7 +251,7 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 		return nil, &FieldError{Field: "token", Msg: err.Error()}
 	}
 	if s.Action != "" && s.Action != "start" && s.Action != "confirm" {
-		return nil, fieldErr("action", "want start, confirm or empty, got %q", s.Action)
+		return nil, FieldErr("action", "want start, confirm or empty, got %q", s.Action)
 	}
 	if s.ScanID != "" {
 		if err := validID("scan_id", s.ScanID); err != nil {
@@ -259,14 +259,14 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 		}
 	}
 	if s.Good != nil && *s.Good < 0 {
-		return nil, fieldErr("good", "negative")
+		return nil, FieldErr("good", "negative")
 	}
 	if s.Scrap != nil && *s.Scrap < 0 {
-		return nil, fieldErr("scrap", "negative")
+		return nil, FieldErr("scrap", "negative")
 	}
 	s.Override = strings.TrimSpace(s.Override)
 	if len(s.Override) > 500 {
-		return nil, fieldErr("override", "longer than 500 characters: say in a sentence why the routing is overridden")
+		return nil, FieldErr("override", "longer than 500 characters: say in a sentence why the routing is overridden")
 	}
 	worker := s.Worker
 	if worker == "" {
@@ -338,7 +338,7 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 					good = *s.Good
 				}
 				if good+scrap > o.Planned {
-					return fieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
+					return FieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
 				}
 				broken = append(broken, confirmRules(&o, srcs, good, scrap)...)
 			}

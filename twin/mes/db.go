@@ -17,6 +17,7 @@ package mes
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,6 +63,9 @@ type Options struct {
 	Logger *slog.Logger
 	// NoSync returns before the disk has a write (benchmark set-up only).
 	NoSync bool
+	// HashPassword hashes a new password; nil: HashPassword. Tests that
+	// make many accounts give one that reuses a real hash.
+	HashPassword func(string) string
 }
 
 // DB is the open records of a plant.
@@ -73,6 +77,7 @@ type DB struct {
 	log  *slog.Logger
 	key  []byte // signs operation-card tokens
 	link *link
+	hash func(string) string
 }
 
 // Errors a caller can tell apart; the API maps them to status codes.
@@ -85,7 +90,8 @@ var (
 // FieldError is a request that cannot be carried out because of one field.
 type FieldError = recstore.FieldError
 
-func fieldErr(field, format string, a ...any) error { return recstore.FieldErr(field, format, a...) }
+// FieldErr returns a FieldError.
+func FieldErr(field, format string, a ...any) error { return recstore.FieldErr(field, format, a...) }
 
 // Page is one page of a list and the cursor of the next ("" at the end).
 type Page[T any] = recstore.Page[T]
@@ -125,7 +131,10 @@ func Open(dir string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mes: %w", err)
 	}
-	d := &DB{st: st, p: opt.Plant, hist: opt.History, now: opt.Now, log: opt.Logger, key: key}
+	if opt.HashPassword == nil {
+		opt.HashPassword = HashPassword
+	}
+	d := &DB{st: st, p: opt.Plant, hist: opt.History, now: opt.Now, log: opt.Logger, key: key, hash: opt.HashPassword}
 	err = d.seedLedger()
 	if err == nil && opt.Live != nil {
 		d.link, err = startLink(d, opt.Live)
@@ -221,14 +230,14 @@ func listIndex[T any](t *tx, prefix, kind, cursor string, limit int, keep func(*
 // validID checks an id given by a client: it becomes part of keys.
 func validID(field, id string) error {
 	if id == "" {
-		return fieldErr(field, "required")
+		return FieldErr(field, "required")
 	}
 	if len(id) > 64 {
-		return fieldErr(field, "longer than 64 characters")
+		return FieldErr(field, "longer than 64 characters")
 	}
 	for _, r := range id {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:", r)) {
-			return fieldErr(field, "%q has %q: use letters, digits and - _ . :", id, r)
+			return FieldErr(field, "%q has %q: use letters, digits and - _ . :", id, r)
 		}
 	}
 	return nil
@@ -239,3 +248,28 @@ func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
 // Store returns the record store, for tools and tests that load or count
 // the records' keys (recstore/FORMAT.md).
 func (d *DB) Store() *recstore.Store { return d.st }
+
+// Keep writes the record kind/id of a kind another package computes (a
+// schedule: twin/mes/schedule), with its audit entry.
+func (d *DB) Keep(user, action, kind, id string, v any) error {
+	return d.update(user, action, func(t *tx) error {
+		var old json.RawMessage
+		if ok, err := t.Get(kind+"/"+id, &old); err != nil {
+			return err
+		} else if !ok {
+			return t.Put(kind, id, nil, v)
+		}
+		return t.Put(kind, id, old, v)
+	})
+}
+
+// Read reads the record kind/id into v, or returns a not-found error.
+func (d *DB) Read(kind, id string, v any) error {
+	return d.view(func(t *tx) error { return t.Must(kind, id, v) })
+}
+
+// History returns the twin's event store the records read (nil: none).
+func (d *DB) History() History { return d.hist }
+
+// Logger returns the records' logger.
+func (d *DB) Logger() *slog.Logger { return d.log }

@@ -153,11 +153,11 @@ func (d *DB) ChangeAsset(user, id string, c EquipmentChange) (*Equipment, error)
 	switch c.Status {
 	case "", "in_service", "out_of_service", "retired":
 	default:
-		return nil, fieldErr("status", "want in_service, out_of_service or retired, got %q", c.Status)
+		return nil, FieldErr("status", "want in_service, out_of_service or retired, got %q", c.Status)
 	}
 	for k := range c.Specs {
 		if k == "" || len(k) > 64 {
-			return nil, fieldErr("specs", "a key must have 1 to 64 characters")
+			return nil, FieldErr("specs", "a key must have 1 to 64 characters")
 		}
 	}
 	var e Equipment
@@ -321,22 +321,22 @@ type NewCompletion struct {
 func (d *DB) AddMaintPlan(user string, r NewMaintPlan) (*MaintPlan, error) {
 	u := d.unit(r.Unit)
 	if u == nil {
-		return nil, fieldErr("unit", "%q is not a machine of the plant", r.Unit)
+		return nil, FieldErr("unit", "%q is not a machine of the plant", r.Unit)
 	}
 	if r.Name == "" {
-		return nil, fieldErr("name", "required")
+		return nil, FieldErr("name", "required")
 	}
 	if r.Kind != "inspection" && r.Kind != "maintenance" {
-		return nil, fieldErr("kind", "want inspection or maintenance, got %q", r.Kind)
+		return nil, FieldErr("kind", "want inspection or maintenance, got %q", r.Kind)
 	}
 	if r.Basis != "calendar" && r.Basis != "run_hours" {
-		return nil, fieldErr("basis", "want calendar or run_hours, got %q", r.Basis)
+		return nil, FieldErr("basis", "want calendar or run_hours, got %q", r.Basis)
 	}
 	if !(r.EveryHours > 0) || math.IsInf(r.EveryHours, 0) {
-		return nil, fieldErr("every_hours", "want a positive number of hours")
+		return nil, FieldErr("every_hours", "want a positive number of hours")
 	}
 	if r.LeadHours < 0 || r.LeadHours >= r.EveryHours {
-		return nil, fieldErr("lead_hours", "want 0 ≤ lead < every")
+		return nil, FieldErr("lead_hours", "want 0 ≤ lead < every")
 	}
 	if r.LeadHours == 0 {
 		r.LeadHours = r.EveryHours / 10
@@ -347,7 +347,7 @@ func (d *DB) AddMaintPlan(user string, r NewMaintPlan) (*MaintPlan, error) {
 			EveryHours: r.EveryHours, LeadHours: r.LeadHours, Source: "api", Since: t.Now, RunHoursAt: d.runHours(u.Path())}
 		if ok, err := t.Exists("mplan/" + pl.ID); err != nil || ok {
 			if ok {
-				return fieldErr("name", "%s already has a plan %q", u.ID(), r.Name)
+				return FieldErr("name", "%s already has a plan %q", u.ID(), r.Name)
 			}
 			return err
 		}
@@ -356,14 +356,7 @@ func (d *DB) AddMaintPlan(user string, r NewMaintPlan) (*MaintPlan, error) {
 	return pl, err
 }
 
-func (d *DB) unit(id string) *plant.Unit {
-	for _, u := range d.p.Units {
-		if u.ID() == id || u.Path() == id {
-			return u
-		}
-	}
-	return nil
-}
+func (d *DB) unit(id string) *plant.Unit { return d.p.FindUnit(id) }
 
 func (d *DB) runHours(path string) float64 {
 	if d.link == nil {
@@ -414,7 +407,7 @@ func (d *DB) CompleteMaintenance(user string, r NewCompletion) (*MaintCompletion
 		return nil, err
 	}
 	if r.DurationMin < 0 {
-		return nil, fieldErr("duration_min", "negative")
+		return nil, FieldErr("duration_min", "negative")
 	}
 	var c *MaintCompletion
 	err := d.update(user, "maintenance.complete", func(t *tx) error {

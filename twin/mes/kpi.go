@@ -144,14 +144,14 @@ func (d *DB) KPIs(q KPIQuery) ([]KPI, error) {
 		q.From = window.Day(q.To, d.p.Location)
 	}
 	if !q.From.Before(q.To) {
-		return nil, fieldErr("from", "must be before to")
+		return nil, FieldErr("from", "must be before to")
 	}
 	switch q.By {
 	case "station", "line":
 		return d.windowKPIs(q, q.From, q.To)
 	case "day":
 		if q.To.Sub(q.From) > 92*24*time.Hour {
-			return nil, fieldErr("from", "at most 92 days at a time")
+			return nil, FieldErr("from", "at most 92 days at a time")
 		}
 		var out []KPI
 		day := window.Day(q.From, d.p.Location)
@@ -167,7 +167,7 @@ func (d *DB) KPIs(q KPIQuery) ([]KPI, error) {
 		}
 		return out, nil
 	}
-	return nil, fieldErr("by", "want station, line, order or day, got %q", q.By)
+	return nil, FieldErr("by", "want station, line, order or day, got %q", q.By)
 }
 
 func maxTime(a, b time.Time) time.Time {

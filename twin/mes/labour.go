@@ -46,7 +46,7 @@ func (d *DB) DoClock(user string, c Clock) (*Labour, error) {
 		return nil, err
 	}
 	if c.Action != "on" && c.Action != "off" {
-		return nil, fieldErr("action", "want on or off, got %q", c.Action)
+		return nil, FieldErr("action", "want on or off, got %q", c.Action)
 	}
 	if err := validID("operation", c.Operation); err != nil {
 		return nil, err

@@ -35,13 +35,13 @@ func (d *DB) ReceiveLot(user string, r NewLot) (*Lot, error) {
 		return nil, err
 	}
 	if !d.purchased(r.Material) {
-		return nil, fieldErr("material", "%q is not a purchased part of the plant", r.Material)
+		return nil, FieldErr("material", "%q is not a purchased part of the plant", r.Material)
 	}
 	if r.Supplier == "" {
-		return nil, fieldErr("supplier", "required")
+		return nil, FieldErr("supplier", "required")
 	}
 	if !(r.Quantity > 0) || math.IsInf(r.Quantity, 0) {
-		return nil, fieldErr("quantity", "want a positive number")
+		return nil, FieldErr("quantity", "want a positive number")
 	}
 	var l *Lot
 	err := d.update(user, "lot.receive", func(t *tx) error {
@@ -111,7 +111,7 @@ func (d *DB) Consume(user string, r NewConsumption) (*Consumption, error) {
 		return nil, err
 	}
 	if r.PerUnit < 0 || math.IsNaN(r.PerUnit) || math.IsInf(r.PerUnit, 0) {
-		return nil, fieldErr("per_unit", "want a positive number")
+		return nil, FieldErr("per_unit", "want a positive number")
 	}
 	var c *Consumption
 	err := d.update(user, "material.consume", func(t *tx) error {
@@ -133,7 +133,7 @@ func (d *DB) Consume(user string, r NewConsumption) (*Consumption, error) {
 			if ok, err := t.Get("wo/"+r.Lot, &w); err != nil {
 				return err
 			} else if !ok || w.Order != o.Order || w.Final {
-				return fieldErr("lot", "%q is neither a lot nor a part work order of order %s", r.Lot, o.Order)
+				return FieldErr("lot", "%q is neither a lot nor a part work order of order %s", r.Lot, o.Order)
 			}
 			lot = Lot{ID: w.ID, Material: w.Item, Quantity: float64(w.Quantity), Remaining: math.Inf(1), Internal: true}
 		}
@@ -160,13 +160,13 @@ func (d *DB) Consume(user string, r NewConsumption) (*Consumption, error) {
 			if ok, err := t.Get("unit/"+s, &u); err != nil {
 				return err
 			} else if !ok || u.Order != o.Order {
-				return fieldErr(fmt.Sprintf("serials[%d]", i), "%q is not a unit of order %s", s, o.Order)
+				return FieldErr(fmt.Sprintf("serials[%d]", i), "%q is not a unit of order %s", s, o.Order)
 			}
 		}
 		qty := perUnit * float64(len(serials))
 		if !lot.Internal {
 			if lot.Remaining+1e-9 < qty {
-				return fieldErr("lot", "%s has %g %s left, %g needed", lot.ID, lot.Remaining, lot.Material, qty)
+				return FieldErr("lot", "%s has %g %s left, %g needed", lot.ID, lot.Remaining, lot.Material, qty)
 			}
 			lb := lot
 			lot.Remaining -= qty

@@ -100,19 +100,19 @@ func (d *DB) CreateOrder(user string, r NewOrder) (*Order, error) {
 		}
 	}
 	if r.Customer == "" {
-		return nil, fieldErr("customer", "required")
+		return nil, FieldErr("customer", "required")
 	}
 	if d.product(r.Product) == nil {
-		return nil, fieldErr("product", "%q is not a product of plant %s", r.Product, d.p.ID)
+		return nil, FieldErr("product", "%q is not a product of plant %s", r.Product, d.p.ID)
 	}
 	if r.Quantity <= 0 || r.Quantity > 100000 {
-		return nil, fieldErr("quantity", "want 1 to 100000, got %d", r.Quantity)
+		return nil, FieldErr("quantity", "want 1 to 100000, got %d", r.Quantity)
 	}
 	if r.Due.IsZero() {
-		return nil, fieldErr("due", "required (RFC 3339)")
+		return nil, FieldErr("due", "required (RFC 3339)")
 	}
 	if n := len(d.p.Demand.Priorities); r.Priority < 0 || n > 0 && r.Priority >= n || n == 0 && r.Priority > 9 {
-		return nil, fieldErr("priority", "out of range (%d levels)", max(n, 10))
+		return nil, FieldErr("priority", "out of range (%d levels)", max(n, 10))
 	}
 	var o *Order
 	err := d.update(user, "order.create", func(t *tx) error {
@@ -140,14 +140,7 @@ func (d *DB) CreateOrder(user string, r NewOrder) (*Order, error) {
 	return o, err
 }
 
-func (d *DB) product(id string) *plant.Product {
-	for _, p := range d.p.Products {
-		if p.ID == id {
-			return p
-		}
-	}
-	return nil
-}
+func (d *DB) product(id string) *plant.Product { return d.p.FindProduct(id) }
 
 // Order returns an order.
 func (d *DB) Order(id string) (*Order, error) {
@@ -196,7 +189,7 @@ func (d *DB) ReleaseOrder(user, id string) (*Order, error) {
 		before := o
 		pr := d.product(o.Product)
 		if pr == nil {
-			return fieldErr("product", "%q is no longer in the plant file", o.Product)
+			return FieldErr("product", "%q is no longer in the plant file", o.Product)
 		}
 		o.WorkOrders = nil
 		if _, err := d.release(t, &o, pr, o.Quantity, o.ID, 1, ""); err != nil {
@@ -214,7 +207,7 @@ func (d *DB) ReleaseOrder(user, id string) (*Order, error) {
 // and returns them, the product's first.
 func (d *DB) release(t *tx, o *Order, pr *plant.Product, qty int, prefix string, first int, reason string) (*MakeUp, error) {
 	if pr.Routing == nil {
-		return nil, fieldErr("product", "%s has no routing in the plant file", pr.ID)
+		return nil, FieldErr("product", "%s has no routing in the plant file", pr.ID)
 	}
 	type item struct {
 		id      string
@@ -355,10 +348,10 @@ type CloseRequest struct {
 func (d *DB) CloseOrder(user, id string, r CloseRequest) (*Order, error) {
 	reason := strings.TrimSpace(r.Reason)
 	if reason == "" {
-		return nil, fieldErr("reason", "required: say why the order is closed short (e.g. \"customer accepts 30 of 31\")")
+		return nil, FieldErr("reason", "required: say why the order is closed short (e.g. \"customer accepts 30 of 31\")")
 	}
 	if len(reason) > 500 {
-		return nil, fieldErr("reason", "longer than 500 characters")
+		return nil, FieldErr("reason", "longer than 500 characters")
 	}
 	var o Order
 	err := d.update(user, "order.close", func(t *tx) error {
@@ -425,11 +418,11 @@ type MakeUp struct {
 // and new serial numbers. Work order ids are <order>-M<n>-<item>.
 func (d *DB) ReleaseMakeUp(user, id string, r MakeUpRequest) (*MakeUp, error) {
 	if r.Quantity < 0 || r.Quantity > 100000 {
-		return nil, fieldErr("quantity", "want 1 to 100000 (or none for the shortfall), got %d", r.Quantity)
+		return nil, FieldErr("quantity", "want 1 to 100000 (or none for the shortfall), got %d", r.Quantity)
 	}
 	r.Reason = strings.TrimSpace(r.Reason)
 	if len(r.Reason) > 500 {
-		return nil, fieldErr("reason", "longer than 500 characters")
+		return nil, FieldErr("reason", "longer than 500 characters")
 	}
 	var out *MakeUp
 	err := d.update(user, "order.makeup", func(t *tx) error {
@@ -442,7 +435,7 @@ func (d *DB) ReleaseMakeUp(user, id string, r MakeUpRequest) (*MakeUp, error) {
 		}
 		pr := d.product(o.Product)
 		if pr == nil {
-			return fieldErr("product", "%q is no longer in the plant file", o.Product)
+			return FieldErr("product", "%q is no longer in the plant file", o.Product)
 		}
 		can, err := t.canMake(&o)
 		if err != nil {
@@ -676,4 +669,45 @@ func records[T any](t *tx, kind string, ids []string) ([]T, error) {
 		}
 	}
 	return out, nil
+}
+
+// OpenOrder is what is left of an open order: the good units its final
+// work orders' last operations still have to confirm.
+type OpenOrder struct {
+	Order Order
+	Left  int
+}
+
+// OpenOrders returns the orders released or in progress and what is left
+// of each, one entry per final work order with units left (a final work
+// order whose last operation is confirmed, short, has none: nothing more
+// comes).
+func (d *DB) OpenOrders() ([]OpenOrder, error) {
+	var out []OpenOrder
+	err := d.view(func(t *tx) error {
+		ws, err := listIndex[WorkOrder](t, "x/open/wo/wo/", "wo", "", 1<<30, nil)
+		if err != nil {
+			return err
+		}
+		for _, w := range ws.Items {
+			if !w.Final {
+				continue
+			}
+			var o Order
+			if err := t.Must("order", w.Order, &o); err != nil {
+				return err
+			}
+			var last Operation
+			if err := t.Must("op", w.Operations[len(w.Operations)-1], &last); err != nil {
+				return err
+			}
+			left := w.Quantity - last.Good - last.Scrap
+			if left <= 0 || d.product(o.Product) == nil || last.Status == OpConfirmed {
+				continue
+			}
+			out = append(out, OpenOrder{Order: o, Left: left})
+		}
+		return nil
+	})
+	return out, err
 }

@@ -74,15 +74,15 @@ func (d *DB) plan(t *tx, routing, op string) (*InspectionPlan, error) {
 // SetInspectionPlan replaces the plan of an inspecting operation.
 func (d *DB) SetInspectionPlan(user string, p InspectionPlan) (*InspectionPlan, error) {
 	if len(p.Characteristics) == 0 {
-		return nil, fieldErr("characteristics", "at least one")
+		return nil, FieldErr("characteristics", "at least one")
 	}
 	for i, c := range p.Characteristics {
 		f := fmt.Sprintf("characteristics[%d]", i)
 		if c.Name == "" {
-			return nil, fieldErr(f+".name", "required")
+			return nil, FieldErr(f+".name", "required")
 		}
 		if !(c.LSL <= c.USL) || math.IsNaN(c.LSL) || math.IsInf(c.USL, 0) || math.IsInf(c.LSL, 0) {
-			return nil, fieldErr(f+".usl", "want lsl ≤ usl, got %g > %g", c.LSL, c.USL)
+			return nil, FieldErr(f+".usl", "want lsl ≤ usl, got %g > %g", c.LSL, c.USL)
 		}
 	}
 	var out InspectionPlan
@@ -92,7 +92,7 @@ func (d *DB) SetInspectionPlan(user string, p InspectionPlan) (*InspectionPlan, 
 			return err
 		}
 		if old == nil {
-			return fieldErr("op", "%s/%s is not an inspecting operation of the plant", p.Routing, p.Op)
+			return FieldErr("op", "%s/%s is not an inspecting operation of the plant", p.Routing, p.Op)
 		}
 		out = p
 		out.Source, out.Updated = "api", t.Now
@@ -181,7 +181,7 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 			return err
 		}
 		if o.WorkOrder != u.WorkOrder {
-			return fieldErr("operation", "%s is not an operation of unit %s (work order %s)", o.ID, u.Serial, u.WorkOrder)
+			return FieldErr("operation", "%s is not an operation of unit %s (work order %s)", o.ID, u.Serial, u.WorkOrder)
 		}
 		var w WorkOrder
 		if err := t.Must("wo", o.WorkOrder, &w); err != nil {
@@ -192,7 +192,7 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 			return err
 		}
 		if plan == nil {
-			return fieldErr("operation", "%s (%s) has no inspection plan", o.ID, o.Op)
+			return FieldErr("operation", "%s (%s) has no inspection plan", o.ID, o.Op)
 		}
 		if u.Status == UnitScrapped {
 			return fmt.Errorf("unit %s is scrapped: %w", u.Serial, ErrConflict)
@@ -202,7 +202,7 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 		}
 		for name := range r.Values {
 			if !slices.ContainsFunc(plan.Characteristics, func(c Characteristic) bool { return c.Name == name }) {
-				return fieldErr("values."+name, "not a characteristic of the plan for %s", o.Op)
+				return FieldErr("values."+name, "not a characteristic of the plan for %s", o.Op)
 			}
 		}
 		n, err := t.NextID()
@@ -219,10 +219,10 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 		for _, c := range plan.Characteristics {
 			v, ok := r.Values[c.Name]
 			if !ok {
-				return fieldErr("values."+c.Name, "missing (%s)", c.Unit)
+				return FieldErr("values."+c.Name, "missing (%s)", c.Unit)
 			}
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fieldErr("values."+c.Name, "not a number")
+				return FieldErr("values."+c.Name, "not a number")
 			}
 			ok = v >= c.LSL && v <= c.USL
 			in.Results = append(in.Results, CharResult{c.Name, v, c.LSL, c.USL, ok})
@@ -344,10 +344,10 @@ func (d *DB) Dispose(user, id string, r Disposition) (*Nonconformance, error) {
 	switch r.Decision {
 	case "rework", "scrap", "use_as_is":
 	default:
-		return nil, fieldErr("decision", "want rework, scrap or use_as_is, got %q", r.Decision)
+		return nil, FieldErr("decision", "want rework, scrap or use_as_is, got %q", r.Decision)
 	}
 	if r.Decision == "use_as_is" && r.Note == "" {
-		return nil, fieldErr("note", "required for use_as_is: say why the unit is acceptable")
+		return nil, FieldErr("note", "required for use_as_is: say why the unit is acceptable")
 	}
 	var nc Nonconformance
 	err := d.update(user, "nonconformance."+r.Decision, func(t *tx) error {

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// The roles. Each API endpoint names the roles it allows (routes.go); a user
+// The roles. Each API endpoint names the roles it allows (twin/mes/api); a user
 // has one or more.
 const (
 	RoleOperator    = "operator"    // scans cards, clocks on and off, books material
@@ -82,11 +82,11 @@ type Issued struct {
 
 func checkRoles(roles []string) error {
 	if len(roles) == 0 {
-		return fieldErr("roles", "at least one of %s", strings.Join(Roles, ", "))
+		return FieldErr("roles", "at least one of %s", strings.Join(Roles, ", "))
 	}
 	for i, r := range roles {
 		if !slices.Contains(Roles, r) {
-			return fieldErr(fmt.Sprintf("roles[%d]", i), "%q is not a role (%s)", r, strings.Join(Roles, ", "))
+			return FieldErr(fmt.Sprintf("roles[%d]", i), "%q is not a role (%s)", r, strings.Join(Roles, ", "))
 		}
 	}
 	return nil
@@ -100,11 +100,9 @@ const (
 	argonThreads = 2
 )
 
-// hashPassword is a variable for the tests that make many accounts: they
-// reuse one real hash (TestLogin checks the real thing).
-var hashPassword = argon2Hash
-
-func argon2Hash(pw string) string {
+// HashPassword hashes a password as the records keep it: argon2id, 3
+// passes over 64 MiB, 2 lanes, a random 16-byte salt (FORMAT.md).
+func HashPassword(pw string) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	k := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, 32)
@@ -140,9 +138,9 @@ func (d *DB) CreateUser(actor string, r NewUser) (*User, error) {
 		return nil, err
 	}
 	if len([]rune(r.Password)) < 10 {
-		return nil, fieldErr("password", "at least 10 characters")
+		return nil, FieldErr("password", "at least 10 characters")
 	}
-	hash := hashPassword(r.Password)
+	hash := d.hash(r.Password)
 	var u *User
 	err := d.update(actor, "user.create", func(t *tx) error {
 		if ok, err := t.Exists("user/" + r.Name); err != nil || ok {
@@ -170,9 +168,9 @@ func (d *DB) ChangeUser(actor, name string, c UserChange) (*User, error) {
 	hash := ""
 	if c.Password != "" {
 		if len([]rune(c.Password)) < 10 {
-			return nil, fieldErr("password", "at least 10 characters")
+			return nil, FieldErr("password", "at least 10 characters")
 		}
-		hash = hashPassword(c.Password)
+		hash = d.hash(c.Password)
 	}
 	var u User
 	err := d.update(actor, "user.change", func(t *tx) error {
@@ -216,7 +214,7 @@ func (d *DB) HasUsers() (bool, error) {
 // IssueToken makes an API token for a user.
 func (d *DB) IssueToken(actor, name string, r NewToken) (*Issued, error) {
 	if r.TTLDays < 0 {
-		return nil, fieldErr("ttl_days", "negative")
+		return nil, FieldErr("ttl_days", "negative")
 	}
 	var exp time.Time
 	if r.TTLDays > 0 {
@@ -270,7 +268,7 @@ func (d *DB) LogIn(r Login) (*Issued, error) {
 		return nil, err
 	}
 	if hash == "" {
-		checkPassword(hashPassword("timing"), r.Password) // the same time for unknown users
+		checkPassword(d.hash("timing"), r.Password) // the same time for unknown users
 		return nil, ErrAuth
 	}
 	if u.Disabled || !checkPassword(hash, r.Password) {

@@ -1,4 +1,9 @@
-package mes
+// Package schedule is the records' planning: a day's finite-capacity
+// schedule and the forecast of the open orders, both computed by running
+// the plant's simulation (plant/model) from where the plant stands, over
+// the open orders of the records (twin/mes). A schedule is kept in the
+// records (audited) under its day.
+package schedule
 
 import (
 	"context"
@@ -12,7 +17,17 @@ import (
 	"twin/plant/model"
 	"twin/sim"
 	"twin/twin/forecast"
+	"twin/twin/mes"
+	"twin/twin/state"
 )
+
+// Planner plans over a plant's records.
+type Planner struct {
+	Records *mes.DB
+	// Live is the running twin: machines down now are down in the
+	// schedule; nil: none is.
+	Live mes.Live
+}
 
 // ScheduleEntry is one operation's planned run on a machine.
 type ScheduleEntry struct {
@@ -57,64 +72,51 @@ type Schedule struct {
 // shifts of the plant calendar, finite buffers and workers, and every
 // work centre dispatching by customer priority then due date. The
 // schedule is stored (and audited) under the day.
-func (d *DB) ComputeSchedule(user, day string) (*Schedule, error) {
-	loc := d.p.Location
-	now := d.now().In(loc)
+func (pl *Planner) Compute(user, day string) (*Schedule, error) {
+	d := pl.Records
+	p := d.Plant()
+	loc := p.Location
+	now := d.Now().In(loc)
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	if day != "" {
 		t, err := time.ParseInLocation(time.DateOnly, day, loc)
 		if err != nil {
-			return nil, fieldErr("day", "want YYYY-MM-DD, got %q", day)
+			return nil, &mes.FieldError{Field: "day", Msg: fmt.Sprintf("want YYYY-MM-DD, got %q", day)}
 		}
 		start = t
 	}
 	end := start.AddDate(0, 0, 1)
-	from := maxTime(start, now)
+	from := start
+	if now.After(from) {
+		from = now
+	}
 	if !from.Before(end) {
-		return nil, fieldErr("day", "%s is over", start.Format(time.DateOnly))
+		return nil, &mes.FieldError{Field: "day", Msg: start.Format(time.DateOnly) + " is over"}
 	}
 	s := &Schedule{Day: start.Format(time.DateOnly), From: from, To: end, Computed: now, By: user, Rule: plant.Priority.String(),
 		Entries: []ScheduleEntry{}, Orders: []ScheduledOrder{},
 		Note: "one deterministic simulation run (seed 1) from the live state; operations in progress restart at their first unit, so it errs late"}
 
 	// the open orders and what is left of them
-	var orders []plant.Order
-	err := d.view(func(t *tx) error {
-		ws, err := listIndex[WorkOrder](t, "x/open/wo/wo/", "wo", "", 1<<30, nil)
-		if err != nil {
-			return err
-		}
-		for _, w := range ws.Items {
-			if !w.Final {
-				continue
-			}
-			var o Order
-			if err := t.Must("order", w.Order, &o); err != nil {
-				return err
-			}
-			var last Operation
-			if err := t.Must("op", w.Operations[len(w.Operations)-1], &last); err != nil {
-				return err
-			}
-			left := w.Quantity - last.Good - last.Scrap
-			pr := d.product(o.Product)
-			if left <= 0 || pr == nil || last.Status == OpConfirmed { // confirmed short: nothing more comes
-				continue
-			}
-			orders = append(orders, plant.Order{ID: o.ID, Customer: o.Customer, Product: pr, Quantity: left, Release: from, Due: o.Due, Priority: o.Priority})
-			s.Orders = append(s.Orders, ScheduledOrder{Order: o.ID, Priority: o.Priority, Due: o.Due, Remaining: left})
-		}
-		return nil
-	})
+	open, err := d.OpenOrders()
 	if err != nil {
 		return nil, err
 	}
-	if d.link != nil {
-		for _, u := range d.p.Units {
-			if st, _, ok := d.link.state(u.Path()); ok && st == event.Down {
-				s.Down = append(s.Down, u.Path())
+	var orders []plant.Order
+	for _, x := range open {
+		o := x.Order
+		pr := p.FindProduct(o.Product)
+		orders = append(orders, plant.Order{ID: o.ID, Customer: o.Customer, Product: pr, Quantity: x.Left, Release: from, Due: o.Due, Priority: o.Priority})
+		s.Orders = append(s.Orders, ScheduledOrder{Order: o.ID, Priority: o.Priority, Due: o.Due, Remaining: x.Left})
+	}
+	if pl.Live != nil {
+		pl.Live.View(func(st *state.State) {
+			for _, u := range p.Units {
+				if a := st.Asset(u.Path()); a != nil && a.State == event.Down {
+					s.Down = append(s.Down, u.Path())
+				}
 			}
-		}
+		})
 	}
 	type run struct {
 		e     ScheduleEntry
@@ -127,7 +129,7 @@ func (d *DB) ComputeSchedule(user, day string) (*Schedule, error) {
 	if orders == nil {
 		orders = []plant.Order{}
 	}
-	m, err := model.New(d.p, model.Options{Seed: 1, Horizon: sim.Time(end.Sub(from)), Source: event.Forecast, Start: from,
+	m, err := model.New(p, model.Options{Seed: 1, Horizon: sim.Time(end.Sub(from)), Source: event.Forecast, Start: from,
 		Down: s.Down, Orders: orders, Dispatch: &rule,
 		Sink: event.SinkFunc(func(e event.Event) {
 			switch e.Kind {
@@ -157,7 +159,7 @@ func (d *DB) ComputeSchedule(user, day string) (*Schedule, error) {
 				if r == nil {
 					r = &run{e: ScheduleEntry{Operation: card, WorkOrder: wo, Order: parts[0], Op: e.Name, Station: e.Asset,
 						Start: time.Unix(0, e.Time).In(loc)}}
-					if u := d.unit(e.Asset); u != nil {
+					if u := p.FindUnit(e.Asset); u != nil {
 						r.e.WorkCenter = u.WorkCenter.ID()
 					}
 					runs[card] = r
@@ -191,41 +193,34 @@ func (d *DB) ComputeSchedule(user, day string) (*Schedule, error) {
 		}
 		o.Late = o.Due.Before(end) && (o.Completion.IsZero() || o.Completion.After(o.Due))
 	}
-	err = d.update(user, "schedule.compute", func(t *tx) error {
-		var old *Schedule
-		prev := new(Schedule)
-		if ok, err := t.Get("sched/"+s.Day, prev); err != nil {
-			return err
-		} else if ok {
-			old = prev
-		}
-		if old == nil {
-			return t.put("sched", s.Day, nil, s)
-		}
-		return t.put("sched", s.Day, old, s)
-	})
-	return s, err
+	return s, d.Keep(user, "schedule.compute", "sched", s.Day, s)
 }
 
-// Schedule returns the stored schedule of a day (default today).
-func (d *DB) Schedule(day string) (*Schedule, error) {
+// Get returns the schedule of a day (default today) as last computed.
+func (pl *Planner) Get(day string) (*Schedule, error) {
+	d := pl.Records
 	if day == "" {
-		day = d.now().In(d.p.Location).Format(time.DateOnly)
+		day = d.Now().In(d.Plant().Location).Format(time.DateOnly)
 	}
 	s := new(Schedule)
-	return s, d.view(func(t *tx) error { return t.Must("sched", day, s) })
+	return s, d.Read("sched", day, s)
 }
+
+// ErrNoHistory is a forecast asked of records without the twin's history.
+var ErrNoHistory = fmt.Errorf("a forecast needs the twin's history: %w", mes.ErrConflict)
 
 // Forecast forecasts the open orders from where the plant stands now, as
 // the twin's history says (twin/forecast).
-func (d *DB) Forecast(ctx context.Context, opt forecast.Options) (*forecast.Result, error) {
-	if d.hist == nil {
-		return nil, fmt.Errorf("mes: a forecast needs the twin's history: %w", ErrConflict)
+func (pl *Planner) Forecast(ctx context.Context, opt forecast.Options) (*forecast.Result, error) {
+	d := pl.Records
+	h := d.History()
+	if h == nil {
+		return nil, ErrNoHistory
 	}
-	now := d.now()
-	where, err := forecast.Position(d.p, d.hist, now)
+	now := d.Now()
+	where, err := forecast.Position(d.Plant(), h, now)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("forecast: %w", err)
 	}
-	return forecast.Run(ctx, d.p, where, now, opt)
+	return forecast.Run(ctx, d.Plant(), where, now, opt)
 }

@@ -1,4 +1,4 @@
-package mes
+package api
 
 import (
 	"bytes"
@@ -22,7 +22,12 @@ import (
 	"twin/plant/model"
 	"twin/sim"
 	"twin/twin/ingest"
+	"twin/twin/mes/recstore"
+	"twin/twin/mes/schedule"
+	"twin/twin/state"
 	"twin/twin/store"
+
+	"twin/twin/mes"
 )
 
 // rig is a records server as twin serve runs it: the twin's history and
@@ -34,17 +39,19 @@ type rig struct {
 	p     *plant.Plant
 	st    *store.Store
 	in    *ingest.Ingest
-	db    *DB
+	db    *mes.DB
 	srv   *httptest.Server
 	mu    sync.Mutex
 	clock time.Time
 	tok   map[string]string // role → token
 	count map[string]float64
+	// realHash hashes each password for itself (TestLogin)
+	realHash bool
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func loadPlantErr() (*plant.Plant, error) { return plant.Load("../../testdata/plants/motor.yaml") }
+func loadPlantErr() (*plant.Plant, error) { return plant.Load("../../../testdata/plants/motor.yaml") }
 
 func loadPlant(t testing.TB) *plant.Plant {
 	p, err := loadPlantErr()
@@ -84,10 +91,18 @@ func (r *rig) open() {
 		r.t.Fatal(err)
 	}
 	r.in = ingest.New(r.st, s, ingest.Options{Logger: quiet, Clock: ingest.Clock{Now: r.now}})
-	if r.db, err = Open(r.dir+"/mes", Options{Plant: r.p, History: r.st, Live: r.in, Now: r.now, Logger: quiet}); err != nil {
+	if r.db, err = mes.Open(r.dir+"/mes", mes.Options{Plant: r.p, History: r.st, Live: r.in, Now: r.now, Logger: quiet, HashPassword: r.hash}); err != nil {
 		r.t.Fatal(err)
 	}
-	r.srv = httptest.NewServer(NewAPI(r.db))
+	r.srv = httptest.NewServer(New(r.db, &schedule.Planner{Records: r.db, Live: r.in}))
+}
+
+// hash is the rig's password hash: cheap, unless a test wants the real one.
+func (r *rig) hash(pw string) string {
+	if r.realHash {
+		return mes.HashPassword(pw)
+	}
+	return cheap()
 }
 
 func (r *rig) close() {
@@ -107,19 +122,19 @@ func (r *rig) restart() {
 	r.open()
 }
 
-var cheap = sync.OnceValue(func() string { return argon2Hash("correct horse") })
+// cheap is one real argon2id hash, reused for every password the tests
+// set (TestLogin checks the real thing): it keeps the suite fast.
+var cheap = sync.OnceValue(func() string { return mes.HashPassword("correct horse") })
 
 // users makes one user per role and a token for each (their passwords
 // all "correct horse": one real argon2id hash, reused, keeps the suite fast).
 func (r *rig) users() {
-	hashPassword = func(string) string { return cheap() }
-	defer func() { hashPassword = argon2Hash }()
 	r.tok = map[string]string{}
-	for _, role := range Roles {
-		if _, err := r.db.CreateUser("setup", NewUser{Name: "u-" + role, Roles: []string{role}, Password: "correct horse " + role}); err != nil {
+	for _, role := range mes.Roles {
+		if _, err := r.db.CreateUser("setup", mes.NewUser{Name: "u-" + role, Roles: []string{role}, Password: "correct horse " + role}); err != nil {
 			r.t.Fatal(err)
 		}
-		is, err := r.db.IssueToken("setup", "u-"+role, NewToken{Label: "test"})
+		is, err := r.db.IssueToken("setup", "u-"+role, mes.NewToken{Label: "test"})
 		if err != nil {
 			r.t.Fatal(err)
 		}
@@ -169,7 +184,7 @@ func (r *rig) must(role, method, path string, in, out any, want int) {
 
 // machine emits what a machine's gateway would: its state and counters.
 func (r *rig) machine(unit string, st event.MachineState, good float64) {
-	u := r.db.unit(unit)
+	u := r.p.FindUnit(unit)
 	at := r.now().UnixNano()
 	r.count[unit] += good
 	r.in.EmitBatch([]event.Event{
@@ -177,14 +192,16 @@ func (r *rig) machine(unit string, st event.MachineState, good float64) {
 		{Time: at, Kind: event.Counter, Asset: u.Path(), Name: "good", Value: r.count[unit], Source: event.Live},
 		{Time: at, Kind: event.Measure, Asset: u.Path(), Name: "energy_kwh", Value: r.count[unit] * 0.5, Source: event.Live},
 	}, nil)
-	// the live state has it once View sees it
-	for i := 0; i < 200; i++ {
-		if rd, ok := r.db.link.reading(u.Path()); ok && rd.Good == r.count[unit] {
-			return
+	// the live state has it when EmitBatch returns
+	var have float64
+	r.in.View(func(s *state.State) {
+		if a := s.Asset(u.Path()); a != nil {
+			have = a.Counters["good"]
 		}
-		time.Sleep(time.Millisecond)
+	})
+	if have != r.count[unit] {
+		r.t.Fatalf("machine %s: the live state has the count %v, want %v", unit, have, r.count[unit])
 	}
-	r.t.Fatalf("machine %s: the live state did not take the counter", unit)
 }
 
 // client keeps a connection per terminal, as terminals do.
@@ -201,13 +218,13 @@ func TestOrderToKPI(t *testing.T) {
 	r := newRig(t, t.TempDir())
 	r.users()
 	due := r.now().Add(48 * time.Hour)
-	var o Order
-	r.must("planner", "POST", "/orders", NewOrder{ID: "SO-1001", Customer: "Wuhan Pumps", Priority: 1, Product: "YE3-100L-4", Quantity: 3, Due: due}, &o, 201)
-	if o.Status != StatusPlanned {
+	var o mes.Order
+	r.must("planner", "POST", "/orders", mes.NewOrder{ID: "SO-1001", Customer: "Wuhan Pumps", Priority: 1, Product: "YE3-100L-4", Quantity: 3, Due: due}, &o, 201)
+	if o.Status != mes.StatusPlanned {
 		t.Fatalf("new order is %s", o.Status)
 	}
 	// the same id twice is a conflict; a bad quantity names its field
-	r.must("planner", "POST", "/orders", NewOrder{ID: "SO-1001", Customer: "x", Product: "YE3-100L-4", Quantity: 1, Due: due}, nil, 409)
+	r.must("planner", "POST", "/orders", mes.NewOrder{ID: "SO-1001", Customer: "x", Product: "YE3-100L-4", Quantity: 1, Due: due}, nil, 409)
 	var e apiError
 	if code := r.do("planner", "POST", "/orders", map[string]any{"customer": "x", "product": "YE3-100L-4", "quantity": "three", "due": due}, &e); code != 400 || e.Field != "quantity" {
 		t.Fatalf("quantity as a string: %d %+v", code, e)
@@ -217,10 +234,10 @@ func TestOrderToKPI(t *testing.T) {
 		t.Fatalf("work orders %v, want the motor's, the stator's and the rotor's", o.WorkOrders)
 	}
 	r.must("planner", "POST", "/orders/SO-1001/release", nil, nil, 409)
-	for _, lot := range []NewLot{{"L-HS-1", "housing", "Chongqing Foundry", 10, time.Time{}}, {"L-ES-1", "endshield", "Fuling Castings", 20, time.Time{}}, {"L-BR-1", "bearing", "HRB", 50, time.Time{}}} {
+	for _, lot := range []mes.NewLot{{ID: "L-HS-1", Material: "housing", Supplier: "Chongqing Foundry", Quantity: 10}, {ID: "L-ES-1", Material: "endshield", Supplier: "Fuling Castings", Quantity: 20}, {ID: "L-BR-1", Material: "bearing", Supplier: "HRB", Quantity: 50}} {
 		r.must("planner", "POST", "/lots", lot, nil, 201)
 	}
-	var recs OrderRecords
+	var recs mes.OrderRecords
 	r.must("manager", "GET", "/orders/SO-1001/records", nil, &recs, 200)
 	if len(recs.Operations) != 3+4+5 || len(recs.Units) != 3 {
 		t.Fatalf("%d operations, %d units", len(recs.Operations), len(recs.Units))
@@ -238,15 +255,15 @@ func TestOrderToKPI(t *testing.T) {
 		t.Fatalf("card.png: %d, %q", resp.StatusCode, png[:min(8, len(png))])
 	}
 
-	scan := func(op, action, station string, good *int) ScanResult {
+	scan := func(op, action, station string, good *int) mes.ScanResult {
 		var card CardInfo
 		r.must("operator", "GET", "/operations/"+op+"/card", nil, &card, 200)
-		var res ScanResult
-		r.must("operator", "POST", "/scan", Scan{Token: card.Token, Action: action, Station: station, Worker: "W-017", Good: good}, &res, 200)
+		var res mes.ScanResult
+		r.must("operator", "POST", "/scan", mes.Scan{Token: card.Token, Action: action, Station: station, Worker: "W-017", Good: good}, &res, 200)
 		return res
 	}
 	// runs one operation: scan on, the machine runs and counts, scan off
-	run := func(op, unit string, made, confirmed int) ScanResult {
+	run := func(op, unit string, made, confirmed int) mes.ScanResult {
 		t.Helper()
 		if res := scan(op, "", unit, nil); res.Action != "started" || res.Duplicate {
 			t.Fatalf("%s: start scan %+v", op, res)
@@ -272,17 +289,17 @@ func TestOrderToKPI(t *testing.T) {
 	}
 
 	// restart the server mid-way: nothing lost
-	var before Page[AuditEntry]
+	var before mes.Page[mes.AuditEntry]
 	r.must("admin", "GET", "/audit?limit=1000", nil, &before, 200)
 	r.restart()
-	var after Page[AuditEntry]
+	var after mes.Page[mes.AuditEntry]
 	r.must("admin", "GET", "/audit?limit=1000", nil, &after, 200)
 	if len(after.Items) != len(before.Items) || len(before.Items) < 20 {
 		t.Fatalf("audit entries %d before the restart, %d after", len(before.Items), len(after.Items))
 	}
-	var op Operation
+	var op mes.Operation
 	r.must("operator", "GET", "/operations/SO-1001-rotor-stamp", nil, &op, 200)
-	if op.Status != OpConfirmed || op.Good != 3 || !op.Mismatch {
+	if op.Status != mes.OpConfirmed || op.Good != 3 || !op.Mismatch {
 		t.Fatalf("after restart: %+v", op)
 	}
 
@@ -290,15 +307,15 @@ func TestOrderToKPI(t *testing.T) {
 		run("SO-1001-"+c.op, c.unit, 3, 3)
 	}
 	// material: bearings at the press, housings, end shields and the made parts at assembly
-	var cons Consumption
-	r.must("operator", "POST", "/consumptions", NewConsumption{Operation: "SO-1001-YE3-100L-4-pressfit", Lot: "L-BR-1"}, &cons, 201)
+	var cons mes.Consumption
+	r.must("operator", "POST", "/consumptions", mes.NewConsumption{Operation: "SO-1001-YE3-100L-4-pressfit", Lot: "L-BR-1"}, &cons, 201)
 	if cons.Quantity != 6 {
 		t.Fatalf("bearings booked %v, want 2 × 3", cons.Quantity)
 	}
 	for _, lot := range []string{"L-HS-1", "L-ES-1", "SO-1001-stator", "SO-1001-rotor"} {
-		r.must("operator", "POST", "/consumptions", NewConsumption{Operation: "SO-1001-YE3-100L-4-assemble", Lot: lot}, nil, 201)
+		r.must("operator", "POST", "/consumptions", mes.NewConsumption{Operation: "SO-1001-YE3-100L-4-assemble", Lot: lot}, nil, 201)
 	}
-	r.must("operator", "POST", "/consumptions", NewConsumption{Operation: "SO-1001-YE3-100L-4-assemble", Lot: "L-HS-1", Serials: []string{"SO-1001-0001"}, PerUnit: 8}, &e, 400)
+	r.must("operator", "POST", "/consumptions", mes.NewConsumption{Operation: "SO-1001-YE3-100L-4-assemble", Lot: "L-HS-1", Serials: []string{"SO-1001-0001"}, PerUnit: 8}, &e, 400)
 	run("SO-1001-YE3-100L-4-assemble", "AS1", 3, 3)
 
 	// end-of-line test: units 1 and 3 pass, unit 2 fails, is reworked and passes
@@ -306,36 +323,36 @@ func TestOrderToKPI(t *testing.T) {
 	scan(eol, "start", "EOL1", nil)
 	good := map[string]float64{"insulation resistance": 520, "no-load current": 9.8, "hi-pot leakage": 1.2}
 	bad := map[string]float64{"insulation resistance": 60, "no-load current": 9.8, "hi-pot leakage": 1.2}
-	var in Inspection
-	r.must("quality", "POST", "/inspections", NewInspection{Serial: "SO-1001-0001", Operation: eol, Values: good}, &in, 201)
+	var in mes.Inspection
+	r.must("quality", "POST", "/inspections", mes.NewInspection{Serial: "SO-1001-0001", Operation: eol, Values: good}, &in, 201)
 	if !in.Pass || in.NC != "" {
 		t.Fatalf("unit 1: %+v", in)
 	}
-	r.must("quality", "POST", "/inspections", NewInspection{Serial: "SO-1001-0002", Operation: eol, Values: bad}, &in, 201)
+	r.must("quality", "POST", "/inspections", mes.NewInspection{Serial: "SO-1001-0002", Operation: eol, Values: bad}, &in, 201)
 	if in.Pass || in.NC == "" {
 		t.Fatalf("unit 2 should fail and open a nonconformance: %+v", in)
 	}
 	nc := in.NC
-	var u Unit
+	var u mes.Unit
 	r.must("quality", "GET", "/units/SO-1001-0002", nil, &u, 200)
-	if u.Status != UnitRework || u.Reinspection != eol {
+	if u.Status != mes.UnitRework || u.Reinspection != eol {
 		t.Fatalf("unit 2 not routed to rework with a re-inspection: %+v", u)
 	}
-	var ncs Page[Nonconformance]
+	var ncs mes.Page[mes.Nonconformance]
 	r.must("quality", "GET", "/nonconformances?open=true", nil, &ncs, 200)
 	if len(ncs.Items) != 1 || ncs.Items[0].ID != nc || ncs.Items[0].ReworkAt != "repair" || ncs.Items[0].Reinspection != "pending" {
 		t.Fatalf("open nonconformances %+v", ncs.Items)
 	}
 	// a missing characteristic names it
-	r.must("quality", "POST", "/inspections", NewInspection{Serial: "SO-1001-0003", Operation: eol, Values: map[string]float64{"no-load current": 10}}, &e, 400)
-	r.must("quality", "POST", "/nonconformances/"+nc+"/disposition", Disposition{Decision: "rework", Note: "re-dip the winding"}, nil, 200)
+	r.must("quality", "POST", "/inspections", mes.NewInspection{Serial: "SO-1001-0003", Operation: eol, Values: map[string]float64{"no-load current": 10}}, &e, 400)
+	r.must("quality", "POST", "/nonconformances/"+nc+"/disposition", mes.Disposition{Decision: "rework", Note: "re-dip the winding"}, nil, 200)
 	r.advance(30 * time.Minute)
-	r.must("quality", "POST", "/inspections", NewInspection{Serial: "SO-1001-0002", Operation: eol, Values: good}, &in, 201)
+	r.must("quality", "POST", "/inspections", mes.NewInspection{Serial: "SO-1001-0002", Operation: eol, Values: good}, &in, 201)
 	if !in.Pass || !in.Reinspection || in.NC != nc {
 		t.Fatalf("re-inspection: %+v", in)
 	}
-	r.must("quality", "POST", "/inspections", NewInspection{Serial: "SO-1001-0003", Operation: eol, Values: good}, &in, 201)
-	var ncOne Page[Nonconformance]
+	r.must("quality", "POST", "/inspections", mes.NewInspection{Serial: "SO-1001-0003", Operation: eol, Values: good}, &in, 201)
+	var ncOne mes.Page[mes.Nonconformance]
 	r.must("quality", "GET", "/nonconformances?order=SO-1001", nil, &ncOne, 200)
 	if len(ncOne.Items) != 1 || ncOne.Items[0].Status != "closed" || ncOne.Items[0].Reinspection != "passed" || ncOne.Items[0].Disposition != "rework" {
 		t.Fatalf("nonconformance after re-inspection: %+v", ncOne.Items)
@@ -344,17 +361,17 @@ func TestOrderToKPI(t *testing.T) {
 	r.machine("EOL1", event.Running, 0)
 	r.advance(20 * time.Minute)
 	r.machine("EOL1", event.Idle, 3)
-	r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(eol), Good: ptr(3)}, nil, 200)
+	r.must("operator", "POST", "/scan", mes.Scan{Token: r.db.CardToken(eol), Good: ptr(3)}, nil, 200)
 	run("SO-1001-YE3-100L-4-paint", "PT1", 3, 3)
 	run("SO-1001-YE3-100L-4-pack", "PK1", 3, 3)
 
 	r.must("planner", "GET", "/orders/SO-1001", nil, &o, 200)
-	if o.Status != StatusCompleted || o.Good != 3 || o.Completed.IsZero() {
+	if o.Status != mes.StatusCompleted || o.Good != 3 || o.Completed.IsZero() {
 		t.Fatalf("order not completed: %+v", o)
 	}
 
 	// genealogy both ways
-	var back Backward
+	var back mes.Backward
 	r.must("quality", "GET", "/units/SO-1001-0002/genealogy", nil, &back, 200)
 	lots := map[string]bool{}
 	for _, m := range back.Materials {
@@ -368,14 +385,14 @@ func TestOrderToKPI(t *testing.T) {
 	if len(back.Inspections) != 2 || len(back.Nonconformances) != 1 || back.Order.Customer != "Wuhan Pumps" {
 		t.Fatalf("genealogy: %d inspections, %d nonconformances, customer %q", len(back.Inspections), len(back.Nonconformances), back.Order.Customer)
 	}
-	var fwd Forward
+	var fwd mes.Forward
 	r.must("quality", "GET", "/lots/L-BR-1/where-used", nil, &fwd, 200)
 	if len(fwd.Units) != 3 || len(fwd.Orders) != 1 || fwd.Lot.Remaining != 44 {
 		t.Fatalf("where-used of the bearings: %d units, %d orders, %v left", len(fwd.Units), len(fwd.Orders), fwd.Lot.Remaining)
 	}
 
 	// KPIs of the order: FPY 2/3, on time, labour and energy per unit
-	var ks []KPI
+	var ks []mes.KPI
 	r.must("manager", "GET", "/kpis?by=order&order=SO-1001", nil, &ks, 200)
 	if len(ks) != 1 {
 		t.Fatalf("kpis %+v", ks)
@@ -414,7 +431,7 @@ func TestOrderToKPI(t *testing.T) {
 	}
 
 	// labour: per worker and day, and the payroll CSV adds up to the same hours
-	var hrs []Hours
+	var hrs []mes.Hours
 	r.must("manager", "GET", "/labour/hours", nil, &hrs, 200)
 	if len(hrs) == 0 || hrs[0].Worker != "W-017" {
 		t.Fatalf("hours %+v", hrs)
@@ -427,7 +444,7 @@ func TestOrderToKPI(t *testing.T) {
 	}
 	rows, err := csv.NewReader(resp.Body).ReadAll()
 	resp.Body.Close()
-	if err != nil || len(rows) < 2 || strings.Join(rows[0], ",") != strings.Join(PayrollHeader, ",") {
+	if err != nil || len(rows) < 2 || strings.Join(rows[0], ",") != strings.Join(mes.PayrollHeader, ",") {
 		t.Fatalf("payroll: %v %v", err, rows)
 	}
 	var sum, want float64
@@ -444,7 +461,7 @@ func TestOrderToKPI(t *testing.T) {
 	}
 
 	// the audit log has the order's story and cannot be written
-	var aud Page[AuditEntry]
+	var aud mes.Page[mes.AuditEntry]
 	r.must("manager", "GET", "/audit?kind=order&id=SO-1001", nil, &aud, 200)
 	var actions []string
 	for _, a := range aud.Items {
@@ -461,7 +478,7 @@ func TestOrderToKPI(t *testing.T) {
 			t.Fatalf("%s /audit: %d, want 404 or 405", m, code)
 		}
 	}
-	var again Page[AuditEntry]
+	var again mes.Page[mes.AuditEntry]
 	r.must("manager", "GET", "/audit?kind=order&id=SO-1001", nil, &again, 200)
 	if len(again.Items) != len(aud.Items) {
 		t.Fatalf("the audit log changed: %d entries, then %d", len(aud.Items), len(again.Items))
@@ -473,13 +490,13 @@ func TestPaging(t *testing.T) {
 	r := newRig(t, t.TempDir())
 	r.users()
 	for i := range 25 {
-		r.must("planner", "POST", "/orders", NewOrder{ID: fmt.Sprintf("P-%03d", i), Customer: "c", Product: "YE3-160M-4", Quantity: 1, Due: r.now().Add(time.Hour)}, nil, 201)
+		r.must("planner", "POST", "/orders", mes.NewOrder{ID: fmt.Sprintf("P-%03d", i), Customer: "c", Product: "YE3-160M-4", Quantity: 1, Due: r.now().Add(time.Hour)}, nil, 201)
 	}
 	seen := map[string]bool{}
 	cursor := ""
 	pages := 0
 	for {
-		var p Page[Order]
+		var p mes.Page[mes.Order]
 		r.must("planner", "GET", "/orders?limit=10&cursor="+cursor, nil, &p, 200)
 		pages++
 		for _, o := range p.Items {
@@ -512,40 +529,43 @@ func TestPaging(t *testing.T) {
 // that wrong passwords, unknown and disabled users get 401.
 func TestLogin(t *testing.T) {
 	r := newRig(t, t.TempDir())
-	if _, err := r.db.CreateUser("setup", NewUser{Name: "li", Roles: []string{RolePlanner}, Password: "ten chars at least"}); err != nil {
+	r.realHash = true
+	if _, err := r.db.CreateUser("setup", mes.NewUser{Name: "li", Roles: []string{mes.RolePlanner}, Password: "ten chars at least"}); err != nil {
 		t.Fatal(err)
 	}
 	var pw string
-	r.db.view(func(tx *tx) error { _, err := tx.Get("pw/li", &pw); return err })
+	r.db.Store().View(func(tx *recstore.Tx) error { _, err := tx.Get("pw/li", &pw); return err })
 	if !strings.HasPrefix(pw, "$argon2id$v=19$m=65536,t=3,p=2$") {
 		t.Fatalf("stored password %q is not argon2id", pw)
 	}
-	var is Issued
-	r.must("", "POST", "/login", Login{Name: "li", Password: "ten chars at least"}, &is, 200)
+	var is mes.Issued
+	r.must("", "POST", "/login", mes.Login{Name: "li", Password: "ten chars at least"}, &is, 200)
 	req, _ := http.NewRequest("GET", r.srv.URL+"/api/v1/me", nil)
 	req.Header.Set("Authorization", "Bearer "+is.Token)
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var me User
+	var me mes.User
 	json.NewDecoder(resp.Body).Decode(&me)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || me.Name != "li" || is.Info.Expires.IsZero() {
 		t.Fatalf("me: %d %+v, token %+v", resp.StatusCode, me, is.Info)
 	}
-	r.must("", "POST", "/login", Login{Name: "li", Password: "ten chars at leasT"}, nil, 401)
-	r.must("", "POST", "/login", Login{Name: "nobody", Password: "ten chars at least"}, nil, 401)
-	if _, err := r.db.ChangeUser("setup", "li", UserChange{Disabled: ptr(true)}); err != nil {
+	r.must("", "POST", "/login", mes.Login{Name: "li", Password: "ten chars at leasT"}, nil, 401)
+	r.must("", "POST", "/login", mes.Login{Name: "nobody", Password: "ten chars at least"}, nil, 401)
+	if _, err := r.db.ChangeUser("setup", "li", mes.UserChange{Disabled: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
-	r.must("", "POST", "/login", Login{Name: "li", Password: "ten chars at least"}, nil, 401)
+	r.must("", "POST", "/login", mes.Login{Name: "li", Password: "ten chars at least"}, nil, 401)
 	if _, err := r.db.Authenticate(is.Token); err == nil {
 		t.Fatal("a disabled user's token still works")
 	}
 	// the audit log never holds the hash
-	var aud Page[AuditEntry]
-	r.db.view(func(tx *tx) (err error) { aud, err = list[AuditEntry](tx, "aud/", "", 1000, nil); return })
+	aud, err := r.db.Audit("", "", time.Time{}, time.Time{}, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, a := range aud.Items {
 		if bytes.Contains(a.After, []byte("argon2")) || bytes.Contains(a.Before, []byte("argon2")) {
 			t.Fatalf("audit entry %d holds a password hash", a.Seq)
@@ -586,7 +606,7 @@ func TestKPIsOfAPartlyObservedDay(t *testing.T) {
 	r.clock = m.WallTime(until)
 	r.mu.Unlock()
 
-	var days, stations, lines []KPI
+	var days, stations, lines []mes.KPI
 	r.must("manager", "GET", "/kpis?by=day", nil, &days, 200)
 	r.must("manager", "GET", "/kpis?by=station", nil, &stations, 200)
 	r.must("manager", "GET", "/kpis?by=line", nil, &lines, 200)
@@ -614,20 +634,20 @@ func TestKPIsOfAPartlyObservedDay(t *testing.T) {
 	if d.Units != float64(truth.Produced) {
 		t.Fatalf("units %v, the plant made %d", d.Units, truth.Produced)
 	}
-	sum := func(rows []KPI) (apt, pbt, pq, gq, planned float64) {
+	sum := func(rows []mes.KPI) (apt, pbt, pq, gq, planned float64) {
 		for _, k := range rows {
 			apt, pbt, pq, gq, planned = apt+k.APT, pbt+k.PBT, pq+k.PQ, gq+k.GQ, planned+k.Planned
 		}
 		return
 	}
-	for name, rows := range map[string][]KPI{"stations": stations, "lines": lines} {
+	for name, rows := range map[string][]mes.KPI{"stations": stations, "lines": lines} {
 		apt, pbt, pq, gq, planned := sum(rows)
 		if math.Abs(apt-d.APT) > 1e-9 || math.Abs(pbt-d.PBT) > 1e-9 || pq != d.PQ || gq != d.GQ || math.Abs(planned-d.Planned) > 1e-9 {
 			t.Errorf("%s add up to APT %v PBT %v PQ %v GQ %v planned %v; the day: %v %v %v %v %v", name, apt, pbt, pq, gq, planned, d.APT, d.PBT, d.PQ, d.GQ, d.Planned)
 		}
 	}
 	for _, l := range lines {
-		var in []KPI
+		var in []mes.KPI
 		for _, s := range stations {
 			for _, u := range r.p.Units {
 				if u.ID() == s.Key && kpi.LineOf(u) == l.Key {
@@ -652,7 +672,7 @@ func TestOrdersReachTheTwin(t *testing.T) {
 	r.users()
 	due := r.now().Add(48 * time.Hour)
 	for _, id := range []string{"PO-1", "PO-2", "PO-3"} {
-		r.must("planner", "POST", "/orders", NewOrder{ID: id, Customer: "Wuhan Pumps", Product: "YE3-160M-4", Quantity: 5, Due: due, Priority: 1}, nil, 201)
+		r.must("planner", "POST", "/orders", mes.NewOrder{ID: id, Customer: "Wuhan Pumps", Product: "YE3-160M-4", Quantity: 5, Due: due, Priority: 1}, nil, 201)
 	}
 	r.must("planner", "POST", "/orders/PO-1/release", nil, nil, 200)
 	r.must("planner", "POST", "/orders/PO-2/release", nil, nil, 200)

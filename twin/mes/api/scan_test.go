@@ -1,4 +1,4 @@
-package mes
+package api
 
 import (
 	"bufio"
@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"twin/plant/event"
+
+	"twin/twin/mes"
 )
 
 // released enters and releases an order and returns its operations.
 func (r *rig) released(id string, qty int) []string {
 	r.t.Helper()
-	if _, err := r.db.CreateOrder("planner", NewOrder{ID: id, Customer: "c", Product: "YE3-100L-4", Quantity: qty, Due: r.now().Add(24 * time.Hour)}); err != nil {
+	if _, err := r.db.CreateOrder("planner", mes.NewOrder{ID: id, Customer: "c", Product: "YE3-100L-4", Quantity: qty, Due: r.now().Add(24 * time.Hour)}); err != nil {
 		r.t.Fatal(err)
 	}
 	var ops []string
@@ -68,7 +70,7 @@ func (r *rig) through(id, upTo string) {
 		if op == upTo {
 			return
 		}
-		if _, err := r.db.DoScan("op", Scan{Token: r.db.CardToken(op), Action: "confirm", Station: opStation(op), Worker: "W-1"}); err != nil {
+		if _, err := r.db.DoScan("op", mes.Scan{Token: r.db.CardToken(op), Action: "confirm", Station: opStation(op), Worker: "W-1"}); err != nil {
 			r.t.Fatalf("confirm %s: %v", op, err)
 		}
 	}
@@ -84,15 +86,15 @@ func TestConcurrentScans(t *testing.T) {
 	op := "SO-7-YE3-100L-4-pack"
 	tok := r.db.CardToken(op)
 	r.through("SO-7", op)
-	r.must("operator", "POST", "/scan", Scan{Token: tok, Action: "start", Station: "PK1"}, nil, 200)
+	r.must("operator", "POST", "/scan", mes.Scan{Token: tok, Action: "start", Station: "PK1"}, nil, 200)
 	const terminals = 16
-	results := make([]ScanResult, terminals)
+	results := make([]mes.ScanResult, terminals)
 	var wg sync.WaitGroup
 	for i := range terminals {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.must("operator", "POST", "/scan", Scan{Token: tok, Action: "confirm", ScanID: fmt.Sprintf("T%02d-1", i), Terminal: fmt.Sprintf("T%02d", i), Worker: fmt.Sprintf("W-%02d", i), Good: ptr(4)}, &results[i], 200)
+			r.must("operator", "POST", "/scan", mes.Scan{Token: tok, Action: "confirm", ScanID: fmt.Sprintf("T%02d-1", i), Terminal: fmt.Sprintf("T%02d", i), Worker: fmt.Sprintf("W-%02d", i), Good: ptr(4)}, &results[i], 200)
 		}()
 	}
 	wg.Wait()
@@ -101,7 +103,7 @@ func TestConcurrentScans(t *testing.T) {
 		if !res.Duplicate {
 			firsts++
 		}
-		if res.Operation.Confirmations != 1 || res.Operation.Status != OpConfirmed {
+		if res.Operation.Confirmations != 1 || res.Operation.Status != mes.OpConfirmed {
 			t.Fatalf("a terminal saw %+v", res.Operation)
 		}
 	}
@@ -109,12 +111,12 @@ func TestConcurrentScans(t *testing.T) {
 		t.Fatalf("%d of %d concurrent scans confirmed, want exactly 1", firsts, terminals)
 	}
 	// the same scan delivered again
-	var again ScanResult
-	r.must("operator", "POST", "/scan", Scan{Token: tok, Action: "confirm", ScanID: "T03-1", Good: ptr(1)}, &again, 200)
+	var again mes.ScanResult
+	r.must("operator", "POST", "/scan", mes.Scan{Token: tok, Action: "confirm", ScanID: "T03-1", Good: ptr(1)}, &again, 200)
 	if !again.Duplicate || again.Operation.Good != 4 {
 		t.Fatalf("retried scan: %+v", again)
 	}
-	var aud Page[AuditEntry]
+	var aud mes.Page[mes.AuditEntry]
 	r.must("manager", "GET", "/audit?kind=operation&id="+op, nil, &aud, 200)
 	confirms := 0
 	for _, a := range aud.Items {
@@ -128,9 +130,9 @@ func TestConcurrentScans(t *testing.T) {
 	// a start scan twice is one start
 	r.released("SO-7B", 4)
 	op2 := "SO-7B-stator-stamp"
-	var a, b ScanResult
-	r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op2), Station: "PR1"}, &a, 200)
-	r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op2), Action: "start", Station: "PR1"}, &b, 200)
+	var a, b mes.ScanResult
+	r.must("operator", "POST", "/scan", mes.Scan{Token: r.db.CardToken(op2), Station: "PR1"}, &a, 200)
+	r.must("operator", "POST", "/scan", mes.Scan{Token: r.db.CardToken(op2), Action: "start", Station: "PR1"}, &b, 200)
 	if a.Duplicate || !b.Duplicate || b.Operation.StartedAt != a.Operation.StartedAt {
 		t.Fatalf("double start: %+v / %+v", a, b)
 	}
@@ -145,7 +147,7 @@ func TestForgedCards(t *testing.T) {
 	op := "SO-8-YE3-100L-4-pack"
 	tok := r.db.CardToken(op)
 	parts := strings.Split(tok, ".")
-	other, err := Open(t.TempDir(), Options{Plant: r.p, Logger: quiet})
+	other, err := mes.Open(t.TempDir(), mes.Options{Plant: r.p, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,16 +174,16 @@ func TestForgedCards(t *testing.T) {
 	}
 	for name, f := range forged {
 		var e apiError
-		if code := r.do("operator", "POST", "/scan", Scan{Token: f, Station: "PK1"}, &e); code != 400 || e.Field != "token" {
+		if code := r.do("operator", "POST", "/scan", mes.Scan{Token: f, Station: "PK1"}, &e); code != 400 || e.Field != "token" {
 			t.Errorf("%s: status %d %+v, want 400 naming token", name, code, e)
 		}
 	}
 	o, _ := r.db.Operation(op)
-	if o.Status != OpPending {
+	if o.Status != mes.OpPending {
 		t.Fatalf("a forged card changed the operation: %+v", o)
 	}
 	r.through("SO-8", op)
-	r.must("operator", "POST", "/scan", Scan{Token: tok, Station: "PK1"}, nil, 200)
+	r.must("operator", "POST", "/scan", mes.Scan{Token: tok, Station: "PK1"}, nil, 200)
 }
 
 // TestCrashLosesNothing kills a records process with SIGKILL while it
@@ -217,14 +219,14 @@ func TestCrashLosesNothing(t *testing.T) {
 	if len(acked) < 60 {
 		t.Fatalf("the child acknowledged only %d scans", len(acked))
 	}
-	db, err := Open(dir, Options{Plant: loadPlant(t), Logger: quiet})
+	db, err := mes.Open(dir, mes.Options{Plant: loadPlant(t), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	for _, id := range acked {
 		o, err := db.Operation(id)
-		if err != nil || o.Status != OpConfirmed || o.Confirmations != 1 {
+		if err != nil || o.Status != mes.OpConfirmed || o.Confirmations != 1 {
 			t.Fatalf("acknowledged %s lost after the crash: %+v %v", id, o, err)
 		}
 	}
@@ -238,13 +240,13 @@ func crashChild(dir string) {
 	if err != nil {
 		panic(err)
 	}
-	db, err := Open(dir, Options{Plant: p, Logger: quiet})
+	db, err := mes.Open(dir, mes.Options{Plant: p, Logger: quiet})
 	if err != nil {
 		panic(err)
 	}
 	for n := 0; ; n++ {
 		id := fmt.Sprintf("C-%04d", n)
-		if _, err := db.CreateOrder("planner", NewOrder{ID: id, Customer: "c", Product: "YE3-100L-4", Quantity: 1, Due: time.Now().Add(time.Hour)}); err != nil {
+		if _, err := db.CreateOrder("planner", mes.NewOrder{ID: id, Customer: "c", Product: "YE3-100L-4", Quantity: 1, Due: time.Now().Add(time.Hour)}); err != nil {
 			panic(err)
 		}
 		o, err := db.ReleaseOrder("planner", id)
@@ -258,7 +260,7 @@ func crashChild(dir string) {
 		}
 		for _, op := range partsFirst(ops) {
 			st := opStation(op)
-			if _, err := db.DoScan("op", Scan{Token: db.CardToken(op), Action: "confirm", Station: st, Worker: "W-1"}); err != nil {
+			if _, err := db.DoScan("op", mes.Scan{Token: db.CardToken(op), Action: "confirm", Station: st, Worker: "W-1"}); err != nil {
 				panic(err)
 			}
 			fmt.Printf("ACK %s\n", op)
@@ -274,9 +276,9 @@ func TestSharedMachine(t *testing.T) {
 	r.users()
 	r.released("SO-8", 2)
 	r.released("SO-9", 2)
-	scan := func(op, action string, good *int) ScanResult {
-		var res ScanResult
-		r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op), Action: action, Station: "PR1", Worker: "W-1", Good: good}, &res, 200)
+	scan := func(op, action string, good *int) mes.ScanResult {
+		var res mes.ScanResult
+		r.must("operator", "POST", "/scan", mes.Scan{Token: r.db.CardToken(op), Action: action, Station: "PR1", Worker: "W-1", Good: good}, &res, 200)
 		return res
 	}
 	a, b, c := "SO-8-stator-stamp", "SO-8-rotor-stamp", "SO-9-stator-stamp"

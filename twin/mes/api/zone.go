@@ -1,4 +1,4 @@
-package mes
+package api
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"twin/plant"
+
+	"twin/twin/mes"
 )
 
 // Plant time at the API's edge, in both directions, for every type at
@@ -195,7 +197,7 @@ func plantTimes(v any, t reflect.Type, loc *time.Location, field string) (any, b
 			if field == "" {
 				field = "body"
 			}
-			return v, false, fieldErr(field, "want a time like 2026-03-20T16:00 (plant time, %s) or RFC 3339 with an offset, got %q", loc, s)
+			return v, false, mes.FieldErr(field, "want a time like 2026-03-20T16:00 (plant time, %s) or RFC 3339 with an offset, got %q", loc, s)
 		}
 		out := tm.Format(time.RFC3339Nano)
 		return out, out != s, nil

@@ -1,4 +1,4 @@
-package mes
+package api
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"twin/twin/mes"
 )
 
 var stationOf = map[string]string{"stamp": "PR1", "wind": "W1", "impregnate": "OV1", "cast": "DC1", "machine": "CNC1", "balance": "BAL1",
@@ -98,7 +100,7 @@ func benchScans(b *testing.B, rate int) {
 		for t := range 32 {
 			started.Go(func() {
 				for i := lo + t; i < hi; i += 32 {
-					if _, err := r.db.DoScan("op", Scan{Token: r.db.CardToken(ops[i]), Action: "start", Station: opStation(ops[i]), Worker: "W-1"}); err != nil {
+					if _, err := r.db.DoScan("op", mes.Scan{Token: r.db.CardToken(ops[i]), Action: "start", Station: opStation(ops[i]), Worker: "W-1"}); err != nil {
 						b.Error(err)
 						return
 					}
@@ -142,8 +144,8 @@ func benchScans(b *testing.B, rate int) {
 						<-c
 					}
 				}
-				var res ScanResult
-				if code := r.do("operator", "POST", "/scan", Scan{Token: r.db.CardToken(ops[i]), Action: "confirm", ScanID: fmt.Sprintf("s-%d", i), Good: ptr(2)}, &res); code != 200 || res.Duplicate {
+				var res mes.ScanResult
+				if code := r.do("operator", "POST", "/scan", mes.Scan{Token: r.db.CardToken(ops[i]), Action: "confirm", ScanID: fmt.Sprintf("s-%d", i), Good: ptr(2)}, &res); code != 200 || res.Duplicate {
 					b.Errorf("scan %d: %d %+v", i, code, res)
 					return
 				}
@@ -206,11 +208,11 @@ func BenchmarkMillion(b *testing.B) {
 	// one order through the real path, in the middle of them
 	r.users()
 	ops := r.released("M-0500000x", 4)
-	r.must("planner", "POST", "/lots", NewLot{ID: "L-BR-X", Material: "bearing", Supplier: "HRB", Quantity: 100}, nil, 201)
+	r.must("planner", "POST", "/lots", mes.NewLot{ID: "L-BR-X", Material: "bearing", Supplier: "HRB", Quantity: 100}, nil, 201)
 	for _, op := range partsFirst(ops) {
-		r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op), Action: "confirm", Station: opStation(op), Good: ptr(4)}, nil, 200)
+		r.must("operator", "POST", "/scan", mes.Scan{Token: r.db.CardToken(op), Action: "confirm", Station: opStation(op), Good: ptr(4)}, nil, 200)
 		if strings.HasSuffix(op, "pressfit") {
-			r.must("operator", "POST", "/consumptions", NewConsumption{Operation: op, Lot: "L-BR-X"}, nil, 201)
+			r.must("operator", "POST", "/consumptions", mes.NewConsumption{Operation: op, Lot: "L-BR-X"}, nil, 201)
 		}
 	}
 	keys, err := r.db.Store().Count()

@@ -1,4 +1,4 @@
-package mes
+package api
 
 import (
 	"bytes"
@@ -10,13 +10,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"twin/twin/mes"
+	"twin/twin/mes/recstore"
 )
 
 // scanAs sends one scan of card op as role and returns the answer, the
 // error body and the status.
-func (r *rig) scanAs(role, op, action string, good, scrap *int, override string) (ScanResult, apiError, int) {
+func (r *rig) scanAs(role, op, action string, good, scrap *int, override string) (mes.ScanResult, apiError, int) {
 	r.t.Helper()
-	s := Scan{Token: r.db.CardToken(op), Action: action, Station: opStation(op), Worker: "W-9", Good: good, Scrap: scrap, Override: override}
+	s := mes.Scan{Token: r.db.CardToken(op), Action: action, Station: opStation(op), Worker: "W-9", Good: good, Scrap: scrap, Override: override}
 	b, _ := json.Marshal(s)
 	req, _ := http.NewRequest("POST", r.srv.URL+"/api/v1/scan", bytes.NewReader(b))
 	req.Header.Set("Authorization", "Bearer "+r.tok[role])
@@ -25,7 +28,7 @@ func (r *rig) scanAs(role, op, action string, good, scrap *int, override string)
 		r.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var res ScanResult
+	var res mes.ScanResult
 	var e apiError
 	if err := json.NewDecoder(resp.Body).Decode(map[bool]any{true: &res, false: &e}[resp.StatusCode < 300]); err != nil {
 		r.t.Fatalf("scan %s: %v", op, err)
@@ -49,7 +52,7 @@ func (r *rig) refused(op, action string, good *int, want ...string) {
 }
 
 // ok sends a scan that must be accepted.
-func (r *rig) ok(op, action string, good, scrap *int) ScanResult {
+func (r *rig) ok(op, action string, good, scrap *int) mes.ScanResult {
 	r.t.Helper()
 	res, e, code := r.scanAs("operator", op, action, good, scrap, "")
 	if code != 200 {
@@ -71,7 +74,7 @@ func TestScansFollowRouting(t *testing.T) {
 
 	r.refused(o("YE3-100L-4-pack"), "start", nil, "comes after SO-20-YE3-100L-4-paint, which has not started", "start SO-20-YE3-100L-4-paint first", "supervisor")
 	r.refused(o("YE3-100L-4-pack"), "confirm", ptr(5), "SO-20-YE3-100L-4-paint, which is pending, not confirmed", "confirm SO-20-YE3-100L-4-paint first")
-	if op, _ := r.db.Operation(o("YE3-100L-4-pack")); op.Status != OpPending {
+	if op, _ := r.db.Operation(o("YE3-100L-4-pack")); op.Status != mes.OpPending {
 		t.Fatalf("a refused scan changed the card: %+v", op)
 	}
 	// a joining operation waits for its parts' work order
@@ -111,13 +114,13 @@ func TestScansFollowRouting(t *testing.T) {
 	if res := r.ok(o("YE3-100L-4-assemble"), "confirm", nil, nil); res.Operation.Good != 3 {
 		t.Fatalf("assembly after 3 press-fitted and 4 stators: good %d, want 3", res.Operation.Good)
 	}
-	var ord Order
+	var ord mes.Order
 	r.must("planner", "GET", "/orders/SO-20", nil, &ord, 200)
-	if ord.Status != StatusInProgress || ord.Good != 0 {
+	if ord.Status != mes.StatusInProgress || ord.Good != 0 {
 		t.Fatalf("the order after assembly: %+v", ord)
 	}
 	// every refusal left the records as they were: one confirmation each
-	var aud Page[AuditEntry]
+	var aud mes.Page[mes.AuditEntry]
 	r.must("manager", "GET", "/audit?limit=1000", nil, &aud, 200)
 	confirms := 0
 	for _, a := range aud.Items {
@@ -145,26 +148,26 @@ func TestSupervisorOverride(t *testing.T) {
 	if _, e, code := r.scanAs("planner", pack, "confirm", ptr(2), nil, why); code != 403 {
 		t.Fatalf("a planner's override: %d %+v, want 403", code, e)
 	}
-	var res ScanResult
-	s := Scan{Token: r.db.CardToken(pack), Action: "confirm", Station: "PK1", Worker: "W-3", Good: ptr(2), Override: why, ScanID: "sup-1"}
+	var res mes.ScanResult
+	s := mes.Scan{Token: r.db.CardToken(pack), Action: "confirm", Station: "PK1", Worker: "W-3", Good: ptr(2), Override: why, ScanID: "sup-1"}
 	r.must("supervisor", "POST", "/scan", s, &res, 200)
-	if res.Override == nil || res.Operation.Status != OpConfirmed || len(res.Operation.Overrides) != 1 {
+	if res.Override == nil || res.Operation.Status != mes.OpConfirmed || len(res.Operation.Overrides) != 1 {
 		t.Fatalf("supervisor's override: %+v", res)
 	}
 	ov := res.Override
-	if ov.By != "u-supervisor" || ov.Reason != why || ov.Worker != "W-3" || len(ov.Broken) != 1 || ov.Broken[0].Rule != RuleConfirmBeforePredecessor || ov.Broken[0].Need != "SO-21-YE3-100L-4-paint" {
+	if ov.By != "u-supervisor" || ov.Reason != why || ov.Worker != "W-3" || len(ov.Broken) != 1 || ov.Broken[0].Rule != mes.RuleConfirmBeforePredecessor || ov.Broken[0].Need != "SO-21-YE3-100L-4-paint" {
 		t.Fatalf("override record: %+v", ov)
 	}
 	// retried: answered from the first, no second override
-	var again ScanResult
+	var again mes.ScanResult
 	r.must("supervisor", "POST", "/scan", s, &again, 200)
 	if !again.Duplicate {
 		t.Fatalf("a retried override: %+v", again)
 	}
 	// the supervisor said 2 were packed: the order has its 2 good
-	var o Order
+	var o mes.Order
 	r.must("planner", "GET", "/orders/SO-21", nil, &o, 200)
-	if o.Status != StatusCompleted || o.Good != 2 {
+	if o.Status != mes.StatusCompleted || o.Good != 2 {
 		t.Fatalf("the order after its pack was confirmed with 2 good by override: %+v", o)
 	}
 	// an override on a scan that breaks nothing records nothing
@@ -177,10 +180,10 @@ func TestSupervisorOverride(t *testing.T) {
 		t.Fatalf("an override nobody needed was recorded: %+v", res)
 	}
 	// the audit log: the override as a record of its own, and the scan's action
-	var aud Page[AuditEntry]
+	var aud mes.Page[mes.AuditEntry]
 	r.must("manager", "GET", "/audit?kind=override", nil, &aud, 200)
 	if len(aud.Items) != 1 || aud.Items[0].User != "u-supervisor" || !bytes.Contains(aud.Items[0].After, []byte(why)) ||
-		!bytes.Contains(aud.Items[0].After, []byte(RuleConfirmBeforePredecessor)) {
+		!bytes.Contains(aud.Items[0].After, []byte(mes.RuleConfirmBeforePredecessor)) {
 		t.Fatalf("overrides in the audit log: %+v", aud.Items)
 	}
 	r.must("manager", "GET", "/audit?kind=operation&id="+pack, nil, &aud, 200)
@@ -191,7 +194,7 @@ func TestSupervisorOverride(t *testing.T) {
 		}
 		t.Fatalf("the card's audit: %v, want the release and the override's confirmation", acts)
 	}
-	var recs OrderRecords
+	var recs mes.OrderRecords
 	r.must("planner", "GET", "/orders/SO-21/records", nil, &recs, 200)
 	if len(recs.Overrides) != 1 || recs.Overrides[0].ID != ov.ID {
 		t.Fatalf("the order's records lack the override: %+v", recs.Overrides)
@@ -209,7 +212,7 @@ func (r *rig) runAll(order, prefix string, scrap map[string]int) {
 	}
 	var ops []string
 	for _, o := range rs.Operations {
-		if strings.HasPrefix(o.WorkOrder, prefix) && o.Status != OpConfirmed {
+		if strings.HasPrefix(o.WorkOrder, prefix) && o.Status != mes.OpConfirmed {
 			ops = append(ops, o.ID)
 		}
 	}
@@ -234,34 +237,34 @@ func TestOrderCompletesAtQuantity(t *testing.T) {
 	r.released("SO-30", 3)
 	released := r.now()
 	r.runAll("SO-30", "SO-30-", map[string]int{"test": 1})
-	var o Order
+	var o mes.Order
 	r.must("planner", "GET", "/orders/SO-30", nil, &o, 200)
-	if o.Status != StatusInProgress || o.Good != 2 || o.Scrap != 1 || !o.Completed.IsZero() {
+	if o.Status != mes.StatusInProgress || o.Good != 2 || o.Scrap != 1 || !o.Completed.IsZero() {
 		t.Fatalf("2 of 3 good: the order is %s with %d good, %d scrap, completed %v; want in progress", o.Status, o.Good, o.Scrap, o.Completed)
 	}
-	var w WorkOrder
+	var w mes.WorkOrder
 	r.must("planner", "GET", "/work-orders/SO-30-YE3-100L-4", nil, &w, 200)
-	if w.Status != StatusInProgress {
+	if w.Status != mes.StatusInProgress {
 		t.Fatalf("the motor's work order with 2 of 3 good at its last operation is %s", w.Status)
 	}
 	r.must("planner", "GET", "/work-orders/SO-30-stator", nil, &w, 200)
-	if w.Status != StatusCompleted {
+	if w.Status != mes.StatusCompleted {
 		t.Fatalf("the stators' work order, 3 of 3 good: %s", w.Status)
 	}
 
 	// the make-up: the shortfall, with the parts a unit needs
-	var mu MakeUp
+	var mu mes.MakeUp
 	r.must("planner", "POST", "/orders/SO-30/makeup", nil, &mu, 201)
 	if len(mu.WorkOrders) != 3 || mu.WorkOrders[0].ID != "SO-30-M1-YE3-100L-4" || mu.WorkOrders[0].Quantity != 1 || !mu.WorkOrders[0].Makeup ||
 		strings.Join(mu.WorkOrders[0].Components, ",") != "SO-30-M1-stator,SO-30-M1-rotor" || mu.WorkOrders[1].Quantity != 1 || mu.WorkOrders[2].Item != "rotor" ||
 		len(mu.Serials) != 1 || mu.Serials[0] != "SO-30-0004" || len(mu.WorkOrders[0].Operations) != 5 {
 		t.Fatalf("make-up: %+v", mu)
 	}
-	if len(mu.Order.WorkOrders) != 6 || mu.Order.Status != StatusInProgress {
+	if len(mu.Order.WorkOrders) != 6 || mu.Order.Status != mes.StatusInProgress {
 		t.Fatalf("the order after its make-up: %+v", mu.Order)
 	}
 	var e apiError
-	r.must("planner", "POST", "/orders/SO-30/makeup", MakeUpRequest{}, &e, 409)
+	r.must("planner", "POST", "/orders/SO-30/makeup", mes.MakeUpRequest{}, &e, 409)
 	if !strings.Contains(e.Error, "not short") || !strings.Contains(e.Error, "3 good of 3") {
 		t.Fatalf("a second make-up with nothing short: %+v", e)
 	}
@@ -273,16 +276,16 @@ func TestOrderCompletesAtQuantity(t *testing.T) {
 	r.runAll("SO-30", "SO-30-M1-", nil)
 	done := r.now()
 	r.must("planner", "GET", "/orders/SO-30", nil, &o, 200)
-	if o.Status != StatusCompleted || o.Good != 3 || !o.Completed.Equal(done) || o.Short != nil {
+	if o.Status != mes.StatusCompleted || o.Good != 3 || !o.Completed.Equal(done) || o.Short != nil {
 		t.Fatalf("after the make-up: %s, %d good, completed %v (want %v)", o.Status, o.Good, o.Completed, done)
 	}
-	for id, want := range map[string]string{"SO-30-YE3-100L-4": StatusClosed, "SO-30-M1-YE3-100L-4": StatusCompleted, "SO-30-M1-rotor": StatusCompleted} {
+	for id, want := range map[string]string{"SO-30-YE3-100L-4": mes.StatusClosed, "SO-30-M1-YE3-100L-4": mes.StatusCompleted, "SO-30-M1-rotor": mes.StatusCompleted} {
 		r.must("planner", "GET", "/work-orders/"+id, nil, &w, 200)
 		if w.Status != want {
 			t.Fatalf("work order %s is %s, want %s", id, w.Status, want)
 		}
 	}
-	var ks []KPI
+	var ks []mes.KPI
 	r.must("manager", "GET", "/kpis?by=order&order=SO-30", nil, &ks, 200)
 	if len(ks) != 1 || ks[0].Units != 3 || ks[0].LeadTimeH == nil || math.Abs(*ks[0].LeadTimeH-done.Sub(released).Hours()) > 0.01 || ks[0].Orders != 1 {
 		t.Fatalf("the order's KPIs: %+v (lead time want %.2f h)", ks, done.Sub(released).Hours())
@@ -298,27 +301,27 @@ func TestShortClose(t *testing.T) {
 	released := r.now()
 	r.runAll("SO-40", "SO-40-", map[string]int{"test": 1, "pack": 0})
 	var e apiError
-	r.must("planner", "POST", "/orders/SO-40/close", CloseRequest{}, &e, 400)
+	r.must("planner", "POST", "/orders/SO-40/close", mes.CloseRequest{}, &e, 400)
 	if e.Field != "reason" {
 		t.Fatalf("close without a reason: %+v", e)
 	}
-	r.must("operator", "POST", "/orders/SO-40/close", CloseRequest{Reason: "x"}, nil, 403)
+	r.must("operator", "POST", "/orders/SO-40/close", mes.CloseRequest{Reason: "x"}, nil, 403)
 	r.advance(time.Hour)
 	const why = "customer takes 2 of 3; the third is not remade"
-	var o Order
-	r.must("planner", "POST", "/orders/SO-40/close", CloseRequest{Reason: why}, &o, 200)
-	if o.Status != StatusCompleted || o.Good != 2 || o.Short == nil || o.Short.By != "u-planner" || o.Short.Reason != why || o.Short.Good != 2 ||
+	var o mes.Order
+	r.must("planner", "POST", "/orders/SO-40/close", mes.CloseRequest{Reason: why}, &o, 200)
+	if o.Status != mes.StatusCompleted || o.Good != 2 || o.Short == nil || o.Short.By != "u-planner" || o.Short.Reason != why || o.Short.Good != 2 ||
 		o.Short.Ordered != 3 || !o.Completed.Equal(r.now()) {
 		t.Fatalf("closed short: %+v %+v", o, o.Short)
 	}
-	var w WorkOrder
+	var w mes.WorkOrder
 	r.must("planner", "GET", "/work-orders/SO-40-YE3-100L-4", nil, &w, 200)
-	if w.Status != StatusClosed {
+	if w.Status != mes.StatusClosed {
 		t.Fatalf("the motor's work order of a closed order is %s", w.Status)
 	}
-	r.must("planner", "POST", "/orders/SO-40/close", CloseRequest{Reason: why}, &e, 409)
+	r.must("planner", "POST", "/orders/SO-40/close", mes.CloseRequest{Reason: why}, &e, 409)
 	r.must("planner", "POST", "/orders/SO-40/makeup", nil, &e, 409)
-	var ks []KPI
+	var ks []mes.KPI
 	r.must("manager", "GET", "/kpis?by=order&order=SO-40", nil, &ks, 200)
 	if len(ks) != 1 || ks[0].Orders != 1 || ks[0].LeadTimeH == nil || math.Abs(*ks[0].LeadTimeH-r.now().Sub(released).Hours()) > 0.01 {
 		t.Fatalf("the closed order's KPIs: %+v", ks)
@@ -328,22 +331,22 @@ func TestShortClose(t *testing.T) {
 	// once closed, its cards take no more starts
 	r.released("SO-41", 2)
 	r.ok("SO-41-stator-stamp", "start", nil, nil)
-	r.must("planner", "POST", "/orders/SO-41/close", CloseRequest{Reason: why}, &e, 409)
+	r.must("planner", "POST", "/orders/SO-41/close", mes.CloseRequest{Reason: why}, &e, 409)
 	if !strings.Contains(e.Error, "confirm SO-41-stator-stamp") {
 		t.Fatalf("close with a card started: %+v", e)
 	}
 	r.ok("SO-41-stator-stamp", "confirm", nil, nil)
-	r.must("planner", "POST", "/orders/SO-41/close", CloseRequest{Reason: "cancelled by the customer after stamping"}, &o, 200)
+	r.must("planner", "POST", "/orders/SO-41/close", mes.CloseRequest{Reason: "cancelled by the customer after stamping"}, &o, 200)
 	if _, e, code := r.scanAs("operator", "SO-41-stator-wind", "start", nil, nil, ""); code != 409 || !strings.Contains(e.Error, "SO-41 is completed") {
 		t.Fatalf("a start on a closed order: %d %+v", code, e)
 	}
-	r.must("planner", "POST", "/orders", NewOrder{ID: "SO-42", Customer: "c", Product: "YE3-100L-4", Quantity: 1, Due: r.now().Add(time.Hour)}, nil, 201)
-	r.must("planner", "POST", "/orders/SO-42/close", CloseRequest{Reason: why}, &e, 409)
+	r.must("planner", "POST", "/orders", mes.NewOrder{ID: "SO-42", Customer: "c", Product: "YE3-100L-4", Quantity: 1, Due: r.now().Add(time.Hour)}, nil, 201)
+	r.must("planner", "POST", "/orders/SO-42/close", mes.CloseRequest{Reason: why}, &e, 409)
 	if !strings.Contains(e.Error, "cancel it instead") {
 		t.Fatalf("close of a planned order: %+v", e)
 	}
 	r.must("planner", "POST", "/orders/SO-42/release", nil, nil, 200)
-	r.must("planner", "POST", "/orders/SO-42/close", CloseRequest{Reason: why}, &e, 409)
+	r.must("planner", "POST", "/orders/SO-42/close", mes.CloseRequest{Reason: why}, &e, 409)
 	if !strings.Contains(e.Error, "SO-42 is released and nothing has started: cancel it instead") {
 		t.Fatalf("close of a released order nothing of which started: %+v", e)
 	}
@@ -357,14 +360,14 @@ func TestConcurrentCompletion(t *testing.T) {
 	r.users()
 	r.released("SO-50", 4)
 	r.runAll("SO-50", "SO-50-", map[string]int{"test": 1})
-	var o Order
+	var o mes.Order
 	r.must("planner", "GET", "/orders/SO-50", nil, &o, 200)
 	if o.Good != 3 {
 		t.Fatalf("good %d after the first work order", o.Good)
 	}
 	// unpick: the make-up up to its pack, and a fresh order's pack too
-	var mu MakeUp
-	r.must("planner", "POST", "/orders/SO-50/makeup", MakeUpRequest{Reason: "one failed the hi-pot test"}, &mu, 201)
+	var mu mes.MakeUp
+	r.must("planner", "POST", "/orders/SO-50/makeup", mes.MakeUpRequest{Reason: "one failed the hi-pot test"}, &mu, 201)
 	if mu.WorkOrders[0].Reason != "one failed the hi-pot test" {
 		t.Fatalf("make-up reason: %+v", mu.WorkOrders[0])
 	}
@@ -394,16 +397,16 @@ func TestConcurrentCompletion(t *testing.T) {
 	for i := range 16 {
 		wg.Go(func() {
 			op := packs[i%2]
-			r.must("operator", "POST", "/scan", Scan{Token: r.db.CardToken(op), Action: "confirm", Station: "PK1", ScanID: fmt.Sprintf("T%d", i)}, nil, 200)
+			r.must("operator", "POST", "/scan", mes.Scan{Token: r.db.CardToken(op), Action: "confirm", Station: "PK1", ScanID: fmt.Sprintf("T%d", i)}, nil, 200)
 		})
 	}
 	wg.Wait()
 	for id, want := range map[string]int{"SO-50": 4, "SO-51": 2} {
 		r.must("planner", "GET", "/orders/"+id, nil, &o, 200)
-		if o.Status != StatusCompleted || o.Good != want {
+		if o.Status != mes.StatusCompleted || o.Good != want {
 			t.Fatalf("%s: %s with %d good, want completed with %d", id, o.Status, o.Good, want)
 		}
-		var aud Page[AuditEntry]
+		var aud mes.Page[mes.AuditEntry]
 		r.must("manager", "GET", "/audit?kind=order&id="+id, nil, &aud, 200)
 		n := 0
 		for _, a := range aud.Items {
@@ -416,7 +419,10 @@ func TestConcurrentCompletion(t *testing.T) {
 		}
 	}
 	var done []string
-	r.db.view(func(t *tx) error { done = t.During("x/time/done/order/", time.Time{}, time.Time{}); return nil })
+	r.db.Store().View(func(t *recstore.Tx) error {
+		done = t.During("x/time/done/order/", time.Time{}, time.Time{})
+		return nil
+	})
 	if len(done) != 2 {
 		t.Fatalf("the completion index holds %v", done)
 	}

@@ -1,10 +1,12 @@
-package mes
+package api
 
 import (
 	"encoding/json"
 	"errors"
 	"testing"
 	"time"
+
+	"twin/twin/mes"
 )
 
 // fuzzLoc is the plant zone of the fuzz targets: one with daylight saving.
@@ -18,11 +20,11 @@ var fuzzLoc = func() *time.Location {
 
 // requestTypes are the bodies the API decodes.
 var requestTypes = []func() any{
-	func() any { return new(NewOrder) }, func() any { return new(Scan) }, func() any { return new(NewLot) },
-	func() any { return new(NewConsumption) }, func() any { return new(NewInspection) }, func() any { return new(Disposition) },
-	func() any { return new(PlanBody) }, func() any { return new(Clock) }, func() any { return new(EquipmentChange) },
-	func() any { return new(NewMaintPlan) }, func() any { return new(NewCompletion) }, func() any { return new(NewUser) },
-	func() any { return new(UserChange) }, func() any { return new(NewToken) }, func() any { return new(Login) },
+	func() any { return new(mes.NewOrder) }, func() any { return new(mes.Scan) }, func() any { return new(mes.NewLot) },
+	func() any { return new(mes.NewConsumption) }, func() any { return new(mes.NewInspection) }, func() any { return new(mes.Disposition) },
+	func() any { return new(PlanBody) }, func() any { return new(mes.Clock) }, func() any { return new(mes.EquipmentChange) },
+	func() any { return new(mes.NewMaintPlan) }, func() any { return new(mes.NewCompletion) }, func() any { return new(mes.NewUser) },
+	func() any { return new(mes.UserChange) }, func() any { return new(mes.NewToken) }, func() any { return new(mes.Login) },
 }
 
 // FuzzDecodeRequests feeds every request decoder arbitrary bytes: it
@@ -54,7 +56,7 @@ func FuzzDecodeRequests(f *testing.F) {
 			}
 		}
 		if err != nil {
-			var fe *FieldError
+			var fe *mes.FieldError
 			if !errors.As(err, &fe) || fe.Field == "" {
 				t.Fatalf("refusal without a field: %v", err)
 			}
@@ -72,33 +74,4 @@ func FuzzDecodeRequests(f *testing.F) {
 			t.Fatalf("round trip changed %s to %s", out, again)
 		}
 	})
-}
-
-// FuzzVerifyToken: nothing but a token the server signed names an
-// operation.
-func FuzzVerifyToken(f *testing.F) {
-	d := &DB{key: []byte("0123456789abcdef0123456789abcdef")}
-	good := d.CardToken("SO-1-YE3-100L-4-test")
-	f.Add(good)
-	f.Add("v1.AA.AA")
-	f.Add(good + "x")
-	f.Fuzz(func(t *testing.T, tok string) {
-		op, err := d.VerifyToken(tok)
-		if err != nil {
-			return
-		}
-		if d.CardToken(op) != tok && d.CardToken(op) != tokTrim(tok) {
-			t.Fatalf("accepted %q for %q, whose token is %q", tok, op, d.CardToken(op))
-		}
-	})
-}
-
-func tokTrim(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\n' || s[0] == '\t' || s[0] == '\r') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\n' || s[len(s)-1] == '\t' || s[len(s)-1] == '\r') {
-		s = s[:len(s)-1]
-	}
-	return s
 }

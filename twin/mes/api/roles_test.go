@@ -1,4 +1,4 @@
-package mes
+package api
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"twin/twin/mes"
 )
 
 var update = flag.Bool("update", false, "rewrite ROLES.md's table from the route table")
@@ -48,14 +50,14 @@ func TestRoleMatrix(t *testing.T) {
 	cells := 0
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Split(line, "|")
-		if len(f) != len(Roles)+4 || !strings.Contains("GET POST PUT PATCH DELETE", strings.TrimSpace(f[1])) || strings.TrimSpace(f[1]) == "" {
+		if len(f) != len(mes.Roles)+4 || !strings.Contains("GET POST PUT PATCH DELETE", strings.TrimSpace(f[1])) || strings.TrimSpace(f[1]) == "" {
 			continue
 		}
 		method, path := strings.TrimSpace(f[1]), strings.Trim(strings.TrimSpace(f[2]), "`")
 		path = strings.NewReplacer("{id}", "X-1", "{serial}", "X-1", "{name}", "u-operator", "{routing}", "motor", "{op}", "test").Replace(path)
 		public := strings.TrimSpace(f[3]) == "public"
 		var wg sync.WaitGroup
-		for k, role := range Roles {
+		for k, role := range mes.Roles {
 			allowed := strings.TrimSpace(f[3+k]) == "✓"
 			cells++
 			wg.Add(1)
@@ -77,7 +79,7 @@ func TestRoleMatrix(t *testing.T) {
 			t.Errorf("%s %s without a token: %d, want 401", method, path, code)
 		}
 	}
-	if want := len(routes()) * len(Roles); cells != want {
+	if want := len(routes()) * len(mes.Roles); cells != want {
 		t.Fatalf("ROLES.md has %d cells, the routes %d", cells, want)
 	}
 }

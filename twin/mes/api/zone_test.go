@@ -1,4 +1,4 @@
-package mes
+package api
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"twin/twin/mes/openapi"
+
+	"twin/twin/mes"
 )
 
 // fill returns a value of type t with every field set: times at instant,
@@ -105,7 +107,7 @@ var anyRFC3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+
 func TestResponsesInPlantZone(t *testing.T) {
 	p := loadPlant(t)
 	var doc map[string]any
-	if err := json.Unmarshal(NewAPI(&DB{p: p}).OpenAPI(), &doc); err != nil {
+	if err := json.Unmarshal(OpenAPI(p), &doc); err != nil {
 		t.Fatal(err)
 	}
 	instant := time.Date(2026, 3, 20, 8, 0, 0, 0, time.UTC) // 16:00 in the plant
@@ -218,7 +220,7 @@ func TestRequestsTakePlantTime(t *testing.T) {
 			if n > 0 && in == "2026-03-20T16:00" {
 				bad := bytes.ReplaceAll(b, []byte(in), []byte("20.3.2026 16:00"))
 				err := decodeBytes(bad, reflect.New(typ).Interface(), p.Location)
-				var fe *FieldError
+				var fe *mes.FieldError
 				if !errors.As(err, &fe) || fe.Field == "body" || !strings.Contains(fe.Msg, "plant time, Asia/Shanghai") {
 					t.Errorf("%s %s: %s: %v, want an error naming the field and the plant's zone", rt.Method, rt.Path, bad, err)
 				}
@@ -262,7 +264,7 @@ func TestPlantTimeOverHTTP(t *testing.T) {
 		return b
 	}
 	// the README's form, and the other plant-time forms, in every body that has a time
-	var o Order
+	var o mes.Order
 	json.Unmarshal(call("planner", "POST", "/orders", `{"id":"SO-7","customer":"Wuhan Pumps","product":"YE3-100L-4","quantity":1,"due":"2026-03-20T16:00"}`, 201), &o)
 	if got := o.Due.Format(time.RFC3339); got != "2026-03-20T16:00:00+08:00" {
 		t.Fatalf("due 2026-03-20T16:00 is %s, want 16:00 in the plant", got)
@@ -273,21 +275,21 @@ func TestPlantTimeOverHTTP(t *testing.T) {
 	tok := r.db.CardToken("SO-7-YE3-100L-4-pressfit")
 	call("supervisor", "POST", "/scan", `{"token":"`+tok+`","station":"PF1","worker":"W-1","at":"2026-03-02T08:10","override":"the rotors are on their way; this test is about the times"}`, 200)
 	call("operator", "POST", "/labour/clock", `{"worker":"W-2","operation":"SO-7-YE3-100L-4-pressfit","action":"on","at":"2026-03-02T08:15"}`, 200)
-	var lab Labour
+	var lab mes.Labour
 	json.Unmarshal(call("operator", "POST", "/labour/clock", `{"worker":"W-2","operation":"SO-7-YE3-100L-4-pressfit","action":"off","at":"2026-03-02T08:40:00"}`, 200), &lab)
 	if lab.On.Format(time.RFC3339) != "2026-03-02T08:15:00+08:00" || lab.Off.Format(time.RFC3339) != "2026-03-02T08:40:00+08:00" {
 		t.Fatalf("clocked on %s, off %s; want 08:15 and 08:40 plant time", lab.On.Format(time.RFC3339), lab.Off.Format(time.RFC3339))
 	}
 	call("operator", "POST", "/consumptions", `{"operation":"SO-7-YE3-100L-4-pressfit","lot":"L-BR-9","at":"2026-03-02T08:20"}`, 201)
 	call("supervisor", "POST", "/scan", `{"token":"`+tok+`","good":1,"at":"2026-03-02T08:45","override":"the rotors are on their way; this test is about the times"}`, 200)
-	var ms []MaintStatus
+	var ms []mes.MaintStatus
 	json.Unmarshal(call("maintenance", "GET", "/maintenance/plans", "", 200), &ms)
 	if len(ms) > 0 {
 		call("maintenance", "POST", "/maintenance/completions", `{"plan":"`+ms[0].Plan.ID+`","at":"2026-03-02T08:50"}`, 201)
 	}
 	r.advance(time.Hour)
 	// what the floor did is at the plant times given
-	var op Operation
+	var op mes.Operation
 	json.Unmarshal(call("operator", "GET", "/operations/SO-7-YE3-100L-4-pressfit", "", 200), &op)
 	if op.StartedAt.Format(time.RFC3339) != "2026-03-02T08:10:00+08:00" || op.ConfirmedAt.Format(time.RFC3339) != "2026-03-02T08:45:00+08:00" {
 		t.Fatalf("operation started %s, confirmed %s; want 08:10 and 08:45 plant time", op.StartedAt.Format(time.RFC3339), op.ConfirmedAt.Format(time.RFC3339))
@@ -329,7 +331,7 @@ func TestPlantTimeOverHTTP(t *testing.T) {
 	}
 	// the document says what a time without an offset is
 	var doc map[string]any
-	json.Unmarshal(NewAPI(r.db).OpenAPI(), &doc)
+	json.Unmarshal(OpenAPI(r.p), &doc)
 	if d, _ := doc["info"].(map[string]any)["description"].(string); !strings.Contains(d, "plant time without one") || !strings.Contains(d, "2026-03-20T16:00:00+08:00") {
 		t.Fatalf("the OpenAPI description does not say what a time without an offset is: %s", d)
 	}
@@ -345,7 +347,7 @@ func TestDaysOnChangeDays(t *testing.T) {
 	}
 	p := loadPlant(t)
 	p.Location = berlin
-	db, err := Open(t.TempDir(), Options{Plant: p, Logger: quiet, Now: func() time.Time { return time.Date(2026, 11, 2, 0, 0, 0, 0, berlin) }})
+	db, err := mes.Open(t.TempDir(), mes.Options{Plant: p, Logger: quiet, Now: func() time.Time { return time.Date(2026, 11, 2, 0, 0, 0, 0, berlin) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +359,7 @@ func TestDaysOnChangeDays(t *testing.T) {
 		{time.Date(2026, 3, 28, 0, 0, 0, 0, berlin), time.Date(2026, 3, 30, 0, 0, 0, 0, berlin), map[string]time.Duration{"2026-03-28": 24 * time.Hour, "2026-03-29": 23 * time.Hour}},
 		{time.Date(2026, 10, 25, 0, 0, 0, 0, berlin), time.Date(2026, 10, 27, 0, 0, 0, 0, berlin), map[string]time.Duration{"2026-10-25": 25 * time.Hour, "2026-10-26": 24 * time.Hour}},
 	} {
-		ks, err := db.KPIs(KPIQuery{By: "day", From: c.from, To: c.to})
+		ks, err := db.KPIs(mes.KPIQuery{By: "day", From: c.from, To: c.to})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -369,14 +371,5 @@ func TestDaysOnChangeDays(t *testing.T) {
 				t.Errorf("day %s: %v from %v, want %v from midnight", k.Key, d, k.From.In(berlin), c.days[k.Key])
 			}
 		}
-	}
-	// a worker on from Saturday 20:00 to Monday 02:00 over the spring change
-	parts := splitDays(time.Date(2026, 3, 28, 20, 0, 0, 0, berlin), time.Date(2026, 3, 30, 2, 0, 0, 0, berlin), berlin)
-	var got []string
-	for _, pt := range parts {
-		got = append(got, pt.on.Format(time.DateOnly)+" "+pt.off.Sub(pt.on).String())
-	}
-	if s := strings.Join(got, ", "); s != "2026-03-28 4h0m0s, 2026-03-29 23h0m0s, 2026-03-30 2h0m0s" {
-		t.Errorf("labour split at midnights: %s", s)
 	}
 }

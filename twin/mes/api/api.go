@@ -1,4 +1,4 @@
-package mes
+package api
 
 import (
 	"bytes"
@@ -14,6 +14,9 @@ import (
 
 	"twin/plant"
 	"twin/twin/mes/openapi"
+	"twin/twin/mes/schedule"
+
+	"twin/twin/mes"
 )
 
 // The HTTP API: JSON under /api/v1, described by the OpenAPI 3 document
@@ -33,31 +36,30 @@ type Route struct {
 type call struct {
 	w    http.ResponseWriter
 	r    *http.Request
-	user *User
-	db   *DB
+	user *mes.User
+	db   *mes.DB
+	plan *schedule.Planner
 }
 
 func (c *call) name() string { return c.user.Name }
 
 // API serves the records over HTTP.
 type API struct {
-	db     *DB
+	db     *mes.DB
+	plan   *schedule.Planner
 	mux    *http.ServeMux
 	routes []Route
 	doc    []byte
 }
 
-// NewAPI returns the API handler of db.
-func NewAPI(db *DB) *API {
-	a := &API{db: db, mux: http.NewServeMux(), routes: routes()}
-	var ors []openapi.Route
-	for _, r := range a.routes {
-		ors = append(ors, r.Route)
+// New returns the API handler of the records db; plan computes their
+// schedules and forecasts (nil: a planner without the live twin).
+func New(db *mes.DB, plan *schedule.Planner) *API {
+	if plan == nil {
+		plan = &schedule.Planner{Records: db}
 	}
-	doc := openapi.Document(openapi.Info{Title: "twin MES records", Version: "1",
-		Description: "Production orders, work orders, operation cards and scans, material genealogy, the equipment ledger, quality, maintenance, labour and KPIs (ISO 22400-2) of plant " + db.p.ID + ". Errors are {\"error\": …, \"field\": …}; lists are paged with limit and cursor. " + timesDoc(db.p.Location),
-		Times:       "RFC 3339; in a response with the plant's offset (" + db.p.Location.String() + "); in a request also plant time without an offset (2026-03-20T16:00)"}, ors)
-	a.doc, _ = json.MarshalIndent(doc, "", "  ")
+	a := &API{db: db, plan: plan, mux: http.NewServeMux(), routes: routes()}
+	a.doc = document(a.routes, db.Plant())
 	for _, r := range a.routes {
 		if r.Path == "/api/v1/openapi.json" {
 			a.mux.HandleFunc("GET "+r.Path, func(w http.ResponseWriter, _ *http.Request) {
@@ -72,6 +74,21 @@ func NewAPI(db *DB) *API {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no such endpoint: " + r.Method + " " + r.URL.Path + " (see /api/v1/openapi.json)"})
 	})
 	return a
+}
+
+// OpenAPI returns the API's OpenAPI 3 document for plant p.
+func OpenAPI(p *plant.Plant) []byte { return document(routes(), p) }
+
+func document(rs []Route, p *plant.Plant) []byte {
+	var ors []openapi.Route
+	for _, r := range rs {
+		ors = append(ors, r.Route)
+	}
+	doc := openapi.Document(openapi.Info{Title: "twin MES records", Version: "1",
+		Description: "Production orders, work orders, operation cards and scans, material genealogy, the equipment ledger, quality, maintenance, labour and KPIs (ISO 22400-2) of plant " + p.ID + ". Errors are {\"error\": …, \"field\": …}; lists are paged with limit and cursor. " + timesDoc(p.Location),
+		Times:       "RFC 3339; in a response with the plant's offset (" + p.Location.String() + "); in a request also plant time without an offset (2026-03-20T16:00)"}, ors)
+	b, _ := json.MarshalIndent(doc, "", "  ")
+	return b
 }
 
 // ZoneHeader names the plant's time zone (IANA) in every response of the
@@ -109,8 +126,8 @@ type coded interface {
 
 func (a *API) serve(rt Route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(ZoneHeader, a.db.p.Location.String())
-		c := &call{w: w, r: r, db: a.db}
+		w.Header().Set(ZoneHeader, a.db.Plant().Location.String())
+		c := &call{w: w, r: r, db: a.db, plan: a.plan}
 		if len(rt.Roles) > 0 {
 			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			u, err := a.db.Authenticate(strings.TrimSpace(tok))
@@ -137,7 +154,7 @@ func (a *API) serve(rt Route) http.HandlerFunc {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		writeJSON(w, status, zoned(v, a.db.p.Location))
+		writeJSON(w, status, zoned(v, a.db.Plant().Location))
 	}
 }
 
@@ -152,26 +169,26 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write([]byte("\n"))
 }
 
-func writeErr(w http.ResponseWriter, d *DB, err error) {
-	var fe *FieldError
+func writeErr(w http.ResponseWriter, d *mes.DB, err error) {
+	var fe *mes.FieldError
 	switch {
 	case errors.As(err, &fe):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Error(), Field: fe.Field})
-	case errors.Is(err, ErrAuth):
+	case errors.Is(err, mes.ErrAuth):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="twin"`)
 		writeJSON(w, http.StatusUnauthorized, apiError{Error: err.Error()})
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, mes.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
-	case errors.Is(err, ErrForbidden):
+	case errors.Is(err, mes.ErrForbidden):
 		writeJSON(w, http.StatusForbidden, apiError{Error: err.Error()})
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, mes.ErrConflict):
 		e := apiError{Error: err.Error()}
 		if c, ok := errors.AsType[coded](err); ok {
 			e.Code = c.Code()
 		}
 		writeJSON(w, http.StatusConflict, e)
 	default:
-		d.log.Error("mes api", "err", err)
+		d.Logger().Error("mes api", "err", err)
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error: " + err.Error()})
 	}
 }
@@ -186,7 +203,7 @@ const maxBody = 1 << 20
 func decode(r io.Reader, v any, loc *time.Location) error {
 	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
 	if err != nil {
-		return fieldErr("body", "reading: %v", err)
+		return mes.FieldErr("body", "reading: %v", err)
 	}
 	return decodeBytes(b, v, loc)
 }
@@ -194,10 +211,10 @@ func decode(r io.Reader, v any, loc *time.Location) error {
 // decodeBytes is decode on a body read already (and the fuzz target's).
 func decodeBytes(b []byte, v any, loc *time.Location) error {
 	if len(b) > maxBody {
-		return fieldErr("body", "larger than %d bytes", maxBody)
+		return mes.FieldErr("body", "larger than %d bytes", maxBody)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return fieldErr("body", "empty: want a JSON object")
+		return mes.FieldErr("body", "empty: want a JSON object")
 	}
 	b, err := withPlantTimes(b, v, loc)
 	if err != nil {
@@ -210,33 +227,33 @@ func decodeBytes(b []byte, v any, loc *time.Location) error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			return fieldErr("body", "not JSON at byte %d: %v", se.Offset, se)
+			return mes.FieldErr("body", "not JSON at byte %d: %v", se.Offset, se)
 		case errors.As(err, &te):
 			f := te.Field
 			if f == "" {
 				f = "body"
 			}
-			return fieldErr(f, "want %s, got JSON %s", te.Type, te.Value)
+			return mes.FieldErr(f, "want %s, got JSON %s", te.Type, te.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			if f == "" {
-				return fieldErr("body", "a field with an empty name")
+				return mes.FieldErr("body", "a field with an empty name")
 			}
-			return fieldErr(f, "unknown field")
+			return mes.FieldErr(f, "unknown field")
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return fieldErr("body", "JSON ends early")
+			return mes.FieldErr("body", "JSON ends early")
 		}
 		var tpe *time.ParseError
 		if errors.As(err, &tpe) {
 			if err := timeError(b, v, loc); err != nil {
 				return err
 			}
-			return fieldErr("body", "a time is neither RFC 3339 nor plant time like 2026-03-20T16:00: %q", tpe.Value)
+			return mes.FieldErr("body", "a time is neither RFC 3339 nor plant time like 2026-03-20T16:00: %q", tpe.Value)
 		}
-		return fieldErr("body", "%v", err)
+		return mes.FieldErr("body", "%v", err)
 	}
 	if dec.More() {
-		return fieldErr("body", "more than one JSON value")
+		return mes.FieldErr("body", "more than one JSON value")
 	}
 	return nil
 }
@@ -244,7 +261,7 @@ func decodeBytes(b []byte, v any, loc *time.Location) error {
 // body decodes the request body into a new T.
 func body[T any](c *call) (T, error) {
 	var v T
-	err := decode(c.r.Body, &v, c.db.p.Location)
+	err := decode(c.r.Body, &v, c.db.Plant().Location)
 	return v, err
 }
 
@@ -254,12 +271,12 @@ func optBody[T any](c *call) (T, error) {
 	var v T
 	b, err := io.ReadAll(io.LimitReader(c.r.Body, maxBody+1))
 	if err != nil {
-		return v, fieldErr("body", "reading: %v", err)
+		return v, mes.FieldErr("body", "reading: %v", err)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return v, nil
 	}
-	err = decodeBytes(b, &v, c.db.p.Location)
+	err = decodeBytes(b, &v, c.db.Plant().Location)
 	return v, err
 }
 
@@ -273,7 +290,7 @@ func (c *call) limit() (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > 1000 {
-		return 0, fieldErr("limit", "want 1 to 1000, got %q", s)
+		return 0, mes.FieldErr("limit", "want 1 to 1000, got %q", s)
 	}
 	return n, nil
 }
@@ -285,9 +302,9 @@ func (c *call) time(name string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := plant.ParseTime(s, c.db.p.Location)
+	t, err := plant.ParseTime(s, c.db.Plant().Location)
 	if err != nil {
-		return time.Time{}, fieldErr(name, "want RFC 3339 or YYYY-MM-DD[THH:MM[:SS]] (plant time, %s), got %q", c.db.p.Location, s)
+		return time.Time{}, mes.FieldErr(name, "want RFC 3339 or YYYY-MM-DD[THH:MM[:SS]] (plant time, %s), got %q", c.db.Plant().Location, s)
 	}
 	return t, nil
 }
@@ -300,7 +317,7 @@ func (c *call) window() (from, to time.Time, err error) {
 		return
 	}
 	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		err = fieldErr("to", "must be after from")
+		err = mes.FieldErr("to", "must be after from")
 	}
 	return
 }
@@ -312,13 +329,13 @@ func (c *call) bool(name string) (bool, error) {
 	}
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return false, fieldErr(name, "want true or false, got %q", s)
+		return false, mes.FieldErr(name, "want true or false, got %q", s)
 	}
 	return b, nil
 }
 
 // paged runs a list with the limit and cursor of the query.
-func paged[T any](c *call, fn func(cursor string, limit int) (Page[T], error)) (any, error) {
+func paged[T any](c *call, fn func(cursor string, limit int) (mes.Page[T], error)) (any, error) {
 	n, err := c.limit()
 	if err != nil {
 		return nil, err
@@ -329,10 +346,10 @@ func paged[T any](c *call, fn func(cursor string, limit int) (Page[T], error)) (
 // RolesTable renders the route table as the Markdown of ROLES.md.
 func RolesTable(rs []Route) string {
 	var b strings.Builder
-	b.WriteString("| method | path | " + strings.Join(Roles, " | ") + " |\n|---|---|" + strings.Repeat("---|", len(Roles)) + "\n")
+	b.WriteString("| method | path | " + strings.Join(mes.Roles, " | ") + " |\n|---|---|" + strings.Repeat("---|", len(mes.Roles)) + "\n")
 	for _, r := range rs {
 		fmt.Fprintf(&b, "| %s | `%s` |", r.Method, strings.TrimPrefix(r.Path, "/api/v1"))
-		for _, role := range Roles {
+		for _, role := range mes.Roles {
 			switch {
 			case len(r.Roles) == 0:
 				b.WriteString(" public |")
