@@ -19,6 +19,7 @@ import (
 	"twin/connectors/mqtt"
 	"twin/connectors/opcua"
 	"twin/connectors/virtual"
+	"twin/connectors/virtual/floor"
 	"twin/plant"
 	"twin/plant/event"
 	"twin/twin/datadir"
@@ -30,6 +31,7 @@ import (
 	"twin/twin/store"
 	"twin/twin/window"
 	"twin/viz/feed"
+	"twin/viz/overlay"
 	"twin/viz/scene"
 )
 
@@ -195,11 +197,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		tw.close()
 		return err
 	}
-	fl := newFloor(recs, p, log)
+	fl := floor.New(recs, p, log)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		fl.run(ctx)
+		fl.Run(ctx)
 	}()
 	// the virtual plant publishes through its own MQTT clients
 	var pubs []*mqtt.Publisher
@@ -215,7 +217,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		}()
 	}
 	fan := event.SinkFunc(func(e event.Event) {
-		fl.see(e)
+		fl.See(e)
 		switch e.Kind {
 		case event.Order:
 			// the orders the plant receives are the ERP's: the floor enters
@@ -266,7 +268,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 			ids = append(ids, o.ID)
 			since = minTime(since, o.Release.Add(-24*time.Hour))
 		}
-		if err := fl.resume(tw.st, ids, since); err != nil {
+		if err := fl.Resume(tw.st, ids, since); err != nil {
 			return fmt.Errorf("continuing %s: %w", *data, err)
 		}
 		resumed = fmt.Sprintf("continuing its history: %d open orders, %d units on their way", len(where.Orders), units)
@@ -316,7 +318,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  part movements          handed from the virtual plant to the twin (as MES scans would)\n")
 	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
-	src := feed.StoreHistory(tw.st, layout, liveScenes(withKPIs(recs, withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
+	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
 	wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
 	if err != nil {
 		return err
@@ -344,7 +346,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	// the plant's clock stops too
 	clock.stop(vp.Now())
 	fmt.Fprintf(stdout, "\nsummary, %s\n", zoneNote(p.Location, plantNow()))
-	printRecords(stdout, recs, fl, start)
+	printRecords(stdout, recs, fl.Stats(), start)
 	if *linger > 0 {
 		fmt.Fprintf(stdout, "the plant has stopped; the web view and the records API stay up for %s (Ctrl-C to end)\n", *linger)
 		select {
@@ -541,10 +543,9 @@ func nextOrder(db *mes.DB) (int, error) {
 // with the KPIs of every plant day the demo ran in (whole days from
 // midnight, as GET /api/v1/kpis?by=day and the web page's tiles count
 // them; time the twin did not see is unobserved, not lost).
-func printRecords(w io.Writer, db *mes.DB, fl *floor, from time.Time) {
-	st := &fl.stats
+func printRecords(w io.Writer, db *mes.DB, st floor.Stats, from time.Time) {
 	fmt.Fprintf(w, "\nrecords: %d orders entered and released, %d card scans, %d unit tests (%d nonconformances), %d maintenance sign-offs, %d orders closed short, %d refused\n",
-		st.Orders.Load(), st.Scans.Load(), st.Inspections.Load(), st.NCs.Load(), st.Maintenance.Load(), st.Closed.Load(), st.Errors.Load())
+		st.Orders, st.Scans, st.Inspections, st.NCs, st.Maintenance, st.Closed, st.Errors)
 	if !from.Before(db.Now()) {
 		return
 	}

@@ -79,7 +79,7 @@ func (d *DB) seedLedger() error {
 		}
 		for _, u := range d.p.Units {
 			for _, m := range u.Maintenance {
-				id := u.ID() + "-" + slug(m.Name)
+				id := PlanID(u.ID(), m.Name)
 				if ok, err := t.Exists("mplan/" + id); err != nil || ok {
 					if err != nil {
 						return err
@@ -100,6 +100,10 @@ func (d *DB) seedLedger() error {
 		return nil
 	})
 }
+
+// PlanID is the id of a machine's maintenance plan of a name (the plant
+// file's planned maintenance, or one added through the API).
+func PlanID(unit, name string) string { return unit + "-" + slug(name) }
 
 func slug(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -343,7 +347,7 @@ func (d *DB) AddMaintPlan(user string, r NewMaintPlan) (*MaintPlan, error) {
 	}
 	var pl *MaintPlan
 	err := d.update(user, "maintenance.plan", func(t *tx) error {
-		pl = &MaintPlan{ID: u.ID() + "-" + slug(r.Name), Unit: u.ID(), Name: r.Name, Kind: r.Kind, Basis: r.Basis,
+		pl = &MaintPlan{ID: PlanID(u.ID(), r.Name), Unit: u.ID(), Name: r.Name, Kind: r.Kind, Basis: r.Basis,
 			EveryHours: r.EveryHours, LeadHours: r.LeadHours, Source: "api", Since: t.Now, RunHoursAt: d.runHours(u.Path())}
 		if ok, err := t.Exists("mplan/" + pl.ID); err != nil || ok {
 			if ok {

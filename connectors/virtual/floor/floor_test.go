@@ -1,4 +1,4 @@
-package main
+package floor
 
 import (
 	"log/slog"
@@ -32,7 +32,7 @@ func TestFloorFollowsPlant(t *testing.T) {
 }
 
 func floorFollowsPlant(t *testing.T, warmDays int) {
-	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	p, err := plant.Load("../../../testdata/plants/motor.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func floorFollowsPlant(t *testing.T, warmDays int) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	f := newFloor(db, p, slog.New(slog.DiscardHandler))
+	f := New(db, p, slog.New(slog.DiscardHandler))
 	var evs []event.Event
 	type done struct {
 		at   time.Time
@@ -78,17 +78,17 @@ func floorFollowsPlant(t *testing.T, warmDays int) {
 		m.RunUntil(sim.Time(day) * sim.Time(24*time.Hour))
 		for _, e := range evs {
 			clock = time.Unix(0, e.Time).In(p.Location)
-			f.handle(e)
+			f.Handle(e)
 		}
 		evs = evs[:0]
 	}
-	st := &f.stats
-	t.Logf("orders %d, scans %d, tests %d, nonconformances %d, refused %d", st.Orders.Load(), st.Scans.Load(), st.Inspections.Load(), st.NCs.Load(), st.Errors.Load())
-	if st.Errors.Load() != 0 {
-		t.Fatalf("the records refused %d of the floor's entries", st.Errors.Load())
+	st := f.Stats()
+	t.Logf("orders %d, scans %d, tests %d, nonconformances %d, refused %d", st.Orders, st.Scans, st.Inspections, st.NCs, st.Errors)
+	if st.Errors != 0 {
+		t.Fatalf("the records refused %d of the floor's entries", st.Errors)
 	}
-	if st.Orders.Load() == 0 || st.Inspections.Load() == 0 || st.NCs.Load() == 0 {
-		t.Fatalf("three days without orders, tests or a failed test: %d, %d, %d", st.Orders.Load(), st.Inspections.Load(), st.NCs.Load())
+	if st.Orders == 0 || st.Inspections == 0 || st.NCs == 0 {
+		t.Fatalf("three days without orders, tests or a failed test: %d, %d, %d", st.Orders, st.Inspections, st.NCs)
 	}
 	ncs, err := db.Nonconformances("", false, "", 1000)
 	if err != nil {
@@ -155,8 +155,8 @@ func floorFollowsPlant(t *testing.T, warmDays int) {
 	if warmDays > 0 && took == 0 {
 		t.Fatal("a warm start without an order taken over in progress and finished")
 	}
-	if len(finished) == 0 || warmDays == 0 && short == 0 || st.Closed.Load() != int64(short) {
-		t.Fatalf("three days with %d orders finished, %d short (%d closed by the floor): the test sees neither path", len(finished), short, st.Closed.Load())
+	if len(finished) == 0 || warmDays == 0 && short == 0 || st.Closed != int64(short) {
+		t.Fatalf("three days with %d orders finished, %d short (%d closed by the floor): the test sees neither path", len(finished), short, st.Closed)
 	}
 }
 

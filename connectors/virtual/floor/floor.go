@@ -1,4 +1,9 @@
-package main
+// Package floor plays the people of a virtual plant on its execution
+// records: the ERP, the planner, the operators at their terminals, the
+// inspectors and the technicians, as the simulated plant (connectors/
+// virtual) runs. With it the demo's records are kept as a real plant's
+// would be, through the same calls the records API makes.
+package floor
 
 import (
 	"cmp"
@@ -20,7 +25,7 @@ import (
 	"twin/twin/window"
 )
 
-// floor plays the people of the demo plant on the records: the ERP
+// Floor plays the people of the demo plant on the records: the ERP
 // entering each order the virtual plant receives and the planner
 // releasing it with its material received; operators scanning each card
 // when its first part starts on a machine and again when its last part is
@@ -32,8 +37,8 @@ import (
 // not remake a scrapped motor); technicians recording planned
 // maintenance when it ends. Everything goes through the same calls the
 // API makes, stamped with plant time, in the routing's sequence.
-type floor struct {
-	db  *mes.DB
+type Floor struct {
+	rec Records
 	p   *plant.Plant
 	log *slog.Logger
 
@@ -44,11 +49,24 @@ type floor struct {
 	pending map[string]*plant.Order   // released, not yet entered
 	orders  map[string]*orderRun      // entered
 	serial  map[string]map[string]int // order → job → unit number
-	stats   floorStats
+	stats   counts
 }
 
-type floorStats struct {
-	Orders, Scans, Inspections, NCs, Maintenance, Closed, Errors atomic.Int64
+type counts struct {
+	orders, scans, inspections, ncs, maintenance, closed, errors atomic.Int64
+}
+
+// Stats is what the floor did: orders entered and released, card scans,
+// unit tests and the nonconformances they opened, maintenance signed off,
+// orders closed short, and entries the records refused.
+type Stats struct {
+	Orders, Scans, Inspections, NCs, Maintenance, Closed, Errors int64
+}
+
+// Stats returns what the floor has done so far.
+func (f *Floor) Stats() Stats {
+	c := &f.stats
+	return Stats{c.orders.Load(), c.scans.Load(), c.inspections.Load(), c.ncs.Load(), c.maintenance.Load(), c.closed.Load(), c.errors.Load()}
 }
 
 // orderRun is what the floor knows of an order it entered: its cards, in
@@ -99,13 +117,33 @@ func (o *orderRun) passed(r *cardRun) int {
 	return o.pre*r.per + max(r.trues(), len(o.joined[r.part])*r.per)
 }
 
-func newFloor(db *mes.DB, p *plant.Plant, log *slog.Logger) *floor {
-	return &floor{db: db, p: p, log: log, wake: make(chan struct{}, 1), pending: map[string]*plant.Order{},
+// Records is what the floor does with the records (*mes.DB does it; so
+// would a client of the records API).
+type Records interface {
+	CreateOrder(user string, r mes.NewOrder) (*mes.Order, error)
+	ReleaseOrder(user, id string) (*mes.Order, error)
+	CloseOrder(user, id string, r mes.CloseRequest) (*mes.Order, error)
+	Order(id string) (*mes.Order, error)
+	Records(id string) (*mes.OrderRecords, error)
+	ReceiveLot(user string, r mes.NewLot) (*mes.Lot, error)
+	Consume(user string, r mes.NewConsumption) (*mes.Consumption, error)
+	CardToken(op string) string
+	DoScan(user string, s mes.Scan) (*mes.ScanResult, error)
+	Operation(id string) (*mes.Operation, error)
+	InspectionPlans() ([]mes.InspectionPlan, error)
+	Inspect(user string, r mes.NewInspection) (*mes.Inspection, error)
+	Dispose(user, id string, r mes.Disposition) (*mes.Nonconformance, error)
+	CompleteMaintenance(user string, r mes.NewCompletion) (*mes.MaintCompletion, error)
+}
+
+// New returns the floor of plant p, keeping records rec.
+func New(rec Records, p *plant.Plant, log *slog.Logger) *Floor {
+	return &Floor{rec: rec, p: p, log: log, wake: make(chan struct{}, 1), pending: map[string]*plant.Order{},
 		orders: map[string]*orderRun{}, serial: map[string]map[string]int{}}
 }
 
-// see queues an event of the virtual plant (the demo's fan calls it).
-func (f *floor) see(e event.Event) {
+// See queues an event of the virtual plant (the demo's fan calls it).
+func (f *Floor) See(e event.Event) {
 	switch e.Kind {
 	case event.Order, event.OpStarted, event.OpFinished, event.Alarm:
 	default:
@@ -120,7 +158,7 @@ func (f *floor) see(e event.Event) {
 	}
 }
 
-func (f *floor) run(ctx context.Context) {
+func (f *Floor) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -132,19 +170,19 @@ func (f *floor) run(ctx context.Context) {
 		f.q = nil
 		f.mu.Unlock()
 		for _, e := range q {
-			f.handle(e)
+			f.Handle(e)
 		}
 	}
 }
 
-func (f *floor) fail(what string, err error) {
+func (f *Floor) fail(what string, err error) {
 	if err != nil {
-		f.stats.Errors.Add(1)
+		f.stats.errors.Add(1)
 		f.log.Warn("demo floor", "what", what, "err", err)
 	}
 }
 
-func (f *floor) product(id string) *plant.Product {
+func (f *Floor) product(id string) *plant.Product {
 	for _, p := range f.p.Products {
 		if p.ID == id {
 			return p
@@ -153,7 +191,7 @@ func (f *floor) product(id string) *plant.Product {
 	return nil
 }
 
-func (f *floor) handle(e event.Event) {
+func (f *Floor) Handle(e event.Event) {
 	at := time.Unix(0, e.Time).In(f.p.Location)
 	switch e.Kind {
 	case event.Order:
@@ -206,9 +244,9 @@ func (f *floor) handle(e event.Event) {
 		// planned maintenance over: the technician signs it off
 		if e.Value == 0 && strings.HasPrefix(e.Name, "maintenance/") {
 			unit := e.Asset[strings.LastIndex(e.Asset, "/")+1:]
-			_, err := f.db.CompleteMaintenance("technician", mes.NewCompletion{Plan: unit + "-" + slugName(strings.TrimPrefix(e.Name, "maintenance/")), At: at, Note: "planned maintenance done"})
+			_, err := f.rec.CompleteMaintenance("technician", mes.NewCompletion{Plan: mes.PlanID(unit, strings.TrimPrefix(e.Name, "maintenance/")), At: at, Note: "planned maintenance done"})
 			if err == nil {
-				f.stats.Maintenance.Add(1)
+				f.stats.maintenance.Add(1)
 			}
 			f.fail("maintenance", err)
 		}
@@ -221,7 +259,7 @@ func (f *floor) handle(e event.Event) {
 // the parts it has joined, and a finished unit's result. It returns the
 // order and the card, or nil for an event of no order the floor follows
 // (and for a rework at the repair station, which is no card's).
-func (f *floor) note(e event.Event) (*orderRun, *cardRun) {
+func (f *Floor) note(e event.Event) (*orderRun, *cardRun) {
 	parts := strings.Split(e.Ref, "/")
 	if len(parts) != 3 {
 		return nil, nil
@@ -255,15 +293,15 @@ func (f *floor) note(e event.Event) (*orderRun, *cardRun) {
 	return o, r
 }
 
-// resume picks up, when the demo continues its history, the orders the
+// Resume picks up, when the demo continues its history, the orders the
 // records have open: their cards as the records have them, and what the
 // plant reported of their units since they were released (history h,
 // from since), replayed into the floor's books without scanning again;
 // the serial numbers given to the units tested are given again, in the
 // same order.
-func (f *floor) resume(h window.History, ids []string, since time.Time) error {
+func (f *Floor) Resume(h window.History, ids []string, since time.Time) error {
 	for _, id := range ids {
-		o, err := f.db.Order(id)
+		o, err := f.rec.Order(id)
 		if err != nil || o.Status != mes.StatusReleased && o.Status != mes.StatusInProgress {
 			continue
 		}
@@ -286,7 +324,7 @@ func (f *floor) resume(h window.History, ids []string, since time.Time) error {
 // start scans a card on when its first unit starts, after the cards that
 // feed it (an order the plant had in progress when the floor began has
 // cards whose units all ran before: they start now).
-func (f *floor) start(r *cardRun, unit string, at time.Time) {
+func (f *Floor) start(r *cardRun, unit string, at time.Time) {
 	if r.started {
 		return
 	}
@@ -302,7 +340,7 @@ func (f *floor) start(r *cardRun, unit string, at time.Time) {
 
 // settle confirms the order's cards whose units have all passed, in the
 // routing's order; at the order's end (last), every card with what passed.
-func (f *floor) settle(o *orderRun, at time.Time, last bool) {
+func (f *Floor) settle(o *orderRun, at time.Time, last bool) {
 	for _, r := range o.cards {
 		if r.confirmed || !last && o.passed(r) < r.planned {
 			continue
@@ -316,7 +354,7 @@ func (f *floor) settle(o *orderRun, at time.Time, last bool) {
 // being reworked there: the plant reports a rework under the operation
 // it repairs, at the repair station, which is neither a test nor a part
 // made (the test that follows is).
-func (f *floor) reworking(r *cardRun, asset string) bool {
+func (f *Floor) reworking(r *cardRun, asset string) bool {
 	for _, u := range f.p.Units {
 		if u.Path() == asset {
 			return u.WorkCenter != nil && !slices.Contains(r.wcs, u.WorkCenter.ID())
@@ -325,24 +363,15 @@ func (f *floor) reworking(r *cardRun, asset string) bool {
 	return false
 }
 
-func slugName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '-'
-	}, s)
-}
-
 // enter enters and releases an order, and receives its purchased parts.
 // An order the records have already (one released through the API, which
 // the plant took on; one the demo continues) is followed as it is.
-func (f *floor) enter(o *plant.Order) {
+func (f *Floor) enter(o *plant.Order) {
 	delete(f.pending, o.ID)
 	if o.Product == nil || f.orders[o.ID] != nil {
 		return
 	}
-	if have, err := f.db.Order(o.ID); err == nil {
+	if have, err := f.rec.Order(o.ID); err == nil {
 		if have.Status == mes.StatusReleased || have.Status == mes.StatusInProgress {
 			f.receive(o)
 			f.track(o.ID)
@@ -359,25 +388,25 @@ func (f *floor) enter(o *plant.Order) {
 		h.Write([]byte(o.ID))
 		cust = g.Customers[int(h.Sum32())%len(g.Customers)]
 	}
-	if _, err := f.db.CreateOrder("erp", mes.NewOrder{ID: o.ID, Customer: cust, Priority: o.Priority, Product: o.Product.ID, Quantity: o.Quantity, Due: due}); err != nil {
+	if _, err := f.rec.CreateOrder("erp", mes.NewOrder{ID: o.ID, Customer: cust, Priority: o.Priority, Product: o.Product.ID, Quantity: o.Quantity, Due: due}); err != nil {
 		f.fail("order", err)
 		return
 	}
-	if _, err := f.db.ReleaseOrder("planner", o.ID); err != nil {
+	if _, err := f.rec.ReleaseOrder("planner", o.ID); err != nil {
 		f.fail("release", err)
 		return
 	}
-	f.stats.Orders.Add(1)
+	f.stats.orders.Add(1)
 	f.track(o.ID)
 	f.receive(o)
 }
 
 // receive books the purchased parts of an order as received (a lot each;
 // one already booked stays as it is).
-func (f *floor) receive(o *plant.Order) {
+func (f *Floor) receive(o *plant.Order) {
 	for _, c := range o.Product.BOM {
 		if c.Part.Purchased {
-			_, err := f.db.ReceiveLot("planner", mes.NewLot{ID: "LOT-" + o.ID + "-" + c.Part.ID, Material: c.Part.ID, Supplier: "supplier of " + c.Part.Name,
+			_, err := f.rec.ReceiveLot("planner", mes.NewLot{ID: "LOT-" + o.ID + "-" + c.Part.ID, Material: c.Part.ID, Supplier: "supplier of " + c.Part.Name,
 				Quantity: float64(c.Qty * o.Quantity), Received: o.Release})
 			if errors.Is(err, mes.ErrConflict) {
 				err = nil
@@ -387,19 +416,19 @@ func (f *floor) receive(o *plant.Order) {
 	}
 }
 
-func (f *floor) scan(card, action, unit string, at time.Time, good, scrap *int) *mes.ScanResult {
-	res, err := f.db.DoScan("terminal-"+unit, mes.Scan{Token: f.db.CardToken(card), Action: action, Station: unit, Worker: "W-" + unit, Good: good, Scrap: scrap, At: at,
+func (f *Floor) scan(card, action, unit string, at time.Time, good, scrap *int) *mes.ScanResult {
+	res, err := f.rec.DoScan("terminal-"+unit, mes.Scan{Token: f.rec.CardToken(card), Action: action, Station: unit, Worker: "W-" + unit, Good: good, Scrap: scrap, At: at,
 		ScanID: card + "-" + action})
 	if err == nil {
-		f.stats.Scans.Add(1)
+		f.stats.scans.Add(1)
 	}
 	f.fail("scan "+card, err)
 	return res
 }
 
 // track reads the cards of an order just released.
-func (f *floor) track(id string) {
-	rs, err := f.db.Records(id)
+func (f *Floor) track(id string) {
+	rs, err := f.rec.Records(id)
 	if err != nil {
 		f.fail("records "+id, err)
 		return
@@ -451,7 +480,7 @@ func (f *floor) track(id string) {
 
 // confirm confirms a card with the units that passed; at the order's end
 // (last) a test's units that failed last are its scrap.
-func (f *floor) confirm(o *orderRun, r *cardRun, at time.Time, last bool) {
+func (f *Floor) confirm(o *orderRun, r *cardRun, at time.Time, last bool) {
 	r.confirmed = true
 	good := min(o.passed(r), r.planned)
 	var scrap *int
@@ -459,7 +488,7 @@ func (f *floor) confirm(o *orderRun, r *cardRun, at time.Time, last bool) {
 		scrap = new(min(failed, r.planned-good))
 	}
 	unit := f.firstUnit(r.wcs)
-	if op, err := f.db.Operation(r.id); err == nil && op.Station != "" {
+	if op, err := f.rec.Operation(r.id); err == nil && op.Station != "" {
 		unit = op.Station[strings.LastIndex(op.Station, "/")+1:]
 	}
 	if f.scan(r.id, "confirm", unit, at, &good, scrap) == nil {
@@ -474,14 +503,14 @@ func (f *floor) confirm(o *orderRun, r *cardRun, at time.Time, last bool) {
 		lots = []string{"LOT-" + o.id + "-housing", "LOT-" + o.id + "-endshield", o.id + "-stator"}
 	}
 	for _, l := range lots {
-		_, err := f.db.Consume("W-"+unit, mes.NewConsumption{Operation: r.id, Lot: l, At: at})
+		_, err := f.rec.Consume("W-"+unit, mes.NewConsumption{Operation: r.id, Lot: l, At: at})
 		f.fail("consume "+l, err)
 	}
 }
 
 // inspect records the test of one unit: the job's first time at the
 // inspecting operation gives it the order's next serial number.
-func (f *floor) inspect(order string, r *cardRun, job string, pass bool, at time.Time) {
+func (f *Floor) inspect(order string, r *cardRun, job string, pass bool, at time.Time) {
 	serial := f.serialOf(order, job)
 	plan, err := f.plan(r.op)
 	if err != nil || plan == nil {
@@ -494,22 +523,22 @@ func (f *floor) inspect(order string, r *cardRun, job string, pass bool, at time
 			values[c.Name] = c.LSL - (c.Nominal-c.LSL)/4 - 1
 		}
 	}
-	in, err := f.db.Inspect("inspector", mes.NewInspection{Serial: serial, Operation: r.id, Values: values, At: at})
+	in, err := f.rec.Inspect("inspector", mes.NewInspection{Serial: serial, Operation: r.id, Values: values, At: at})
 	if err != nil {
 		f.fail("inspect "+serial, err)
 		return
 	}
-	f.stats.Inspections.Add(1)
+	f.stats.inspections.Add(1)
 	if !in.Pass {
-		f.stats.NCs.Add(1)
-		_, err := f.db.Dispose("inspector", in.NC, mes.Disposition{Decision: "rework", Note: "rework at the repair bench, then test again"})
+		f.stats.ncs.Add(1)
+		_, err := f.rec.Dispose("inspector", in.NC, mes.Disposition{Decision: "rework", Note: "rework at the repair bench, then test again"})
 		f.fail("dispose", err)
 	}
 }
 
 // serialOf is the serial number of the unit job: the order's next at its
 // first test.
-func (f *floor) serialOf(order, job string) string {
+func (f *Floor) serialOf(order, job string) string {
 	m := f.serial[order]
 	if m == nil {
 		m = map[string]int{}
@@ -523,8 +552,8 @@ func (f *floor) serialOf(order, job string) string {
 	return fmt.Sprintf("%s-%04d", order, n)
 }
 
-func (f *floor) plan(op string) (*mes.InspectionPlan, error) {
-	ps, err := f.db.InspectionPlans()
+func (f *Floor) plan(op string) (*mes.InspectionPlan, error) {
+	ps, err := f.rec.InspectionPlans()
 	if err != nil {
 		return nil, err
 	}
@@ -540,14 +569,14 @@ func (f *floor) plan(op string) (*mes.InspectionPlan, error) {
 // order is done (the parts' work orders first, each along its routing),
 // scraps the units that failed their test last, and closes the order
 // short when units were scrapped: the plant does not remake them.
-func (f *floor) complete(order string, at time.Time) {
+func (f *Floor) complete(order string, at time.Time) {
 	o := f.orders[order]
 	if o == nil {
 		return
 	}
 	f.settle(o, at, true)
 	delete(f.orders, order)
-	rs, err := f.db.Records(order)
+	rs, err := f.rec.Records(order)
 	if err != nil {
 		f.fail("records "+order, err)
 		return
@@ -555,22 +584,22 @@ func (f *floor) complete(order string, at time.Time) {
 	for _, u := range rs.Units {
 		if u.Status == mes.UnitRework {
 			for _, nc := range u.NCs {
-				_, err := f.db.Dispose("inspector", nc, mes.Disposition{Decision: "scrap", Note: "failed the test again"})
+				_, err := f.rec.Dispose("inspector", nc, mes.Disposition{Decision: "scrap", Note: "failed the test again"})
 				if err == nil {
 					break
 				}
 			}
 		}
 	}
-	ord, err := f.db.Order(order)
+	ord, err := f.rec.Order(order)
 	if err != nil || ord.Status == mes.StatusCompleted {
 		f.fail("order "+order, err)
 		return
 	}
-	_, err = f.db.CloseOrder("planner", order, mes.CloseRequest{Reason: fmt.Sprintf(
+	_, err = f.rec.CloseOrder("planner", order, mes.CloseRequest{Reason: fmt.Sprintf(
 		"the plant finished the order with %d of %d good: %d scrapped at the end-of-line test, not remade", ord.Good, ord.Quantity, ord.Quantity-ord.Good)})
 	if err == nil {
-		f.stats.Closed.Add(1)
+		f.stats.closed.Add(1)
 	}
 	f.fail("close "+order, err)
 }
@@ -582,7 +611,7 @@ func btoi(b bool) int {
 	return 0
 }
 
-func (f *floor) firstUnit(wcs []string) string {
+func (f *Floor) firstUnit(wcs []string) string {
 	for _, w := range f.p.WorkCenters {
 		if len(wcs) > 0 && w.ID() == wcs[0] && len(w.Units) > 0 {
 			return w.Units[0].ID()
