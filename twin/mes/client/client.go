@@ -73,7 +73,9 @@ type UnreachableError struct {
 	Err    error
 }
 
-func (e *UnreachableError) Error() string { return "no twin answers at " + e.Server + ": " + e.Err.Error() }
+func (e *UnreachableError) Error() string {
+	return "no twin answers at " + e.Server + ": " + e.Err.Error()
+}
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Do sends a request (in, if not nil, as its JSON body) to path ("/orders"
