@@ -246,33 +246,8 @@ func unitIDs(us []*plant.Unit) string {
 // refused with a *SequenceError, unless it carries an override from a
 // user with the supervisor role.
 func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
-	opID, err := d.VerifyToken(s.Token)
+	opID, worker, err := d.checkScan(user, &s)
 	if err != nil {
-		return nil, &FieldError{Field: "token", Msg: err.Error()}
-	}
-	if s.Action != "" && s.Action != "start" && s.Action != "confirm" {
-		return nil, FieldErr("action", "want start, confirm or empty, got %q", s.Action)
-	}
-	if s.ScanID != "" {
-		if err := validID("scan_id", s.ScanID); err != nil {
-			return nil, err
-		}
-	}
-	if s.Good != nil && *s.Good < 0 {
-		return nil, FieldErr("good", "negative")
-	}
-	if s.Scrap != nil && *s.Scrap < 0 {
-		return nil, FieldErr("scrap", "negative")
-	}
-	s.Override = strings.TrimSpace(s.Override)
-	if len(s.Override) > 500 {
-		return nil, FieldErr("override", "longer than 500 characters: say in a sentence why the routing is overridden")
-	}
-	worker := s.Worker
-	if worker == "" {
-		worker = user
-	}
-	if err := validID("worker", worker); err != nil {
 		return nil, err
 	}
 	var res *ScanResult
@@ -285,7 +260,7 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 		if s.ScanID != "" {
 			var prev ScanResult
 			if ok, err := t.Get("scan/"+s.ScanID, &prev); err != nil || ok {
-				if ok {
+				if ok { // a retried delivery: the first one's answer
 					*res = prev
 					res.Duplicate = true
 					return t.Must("op", prev.Operation.ID, &res.Operation)
@@ -313,58 +288,9 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 			res.Action, res.Duplicate = "confirmed", true
 		default:
 			res.Action = map[string]string{"start": "started", "confirm": "confirmed"}[action]
-			var w WorkOrder
-			if err := t.Must("wo", o.WorkOrder, &w); err != nil {
+			if err := d.scan(t, user, worker, action, &o, s, at, res); err != nil {
 				return err
 			}
-			srcs, err := d.sources(t, &o, &w)
-			if err != nil {
-				return err
-			}
-			// the routing's rules, checked before anything changes (a
-			// confirmation's rules include its start's)
-			var broken []Broken
-			starting := o.Status == OpPending
-			if action == "start" {
-				broken = startRules(&o, srcs)
-			}
-			good, scrap := 0, 0
-			if action == "confirm" {
-				if s.Scrap != nil {
-					scrap = *s.Scrap
-				}
-				good = max(passedOn(&o, srcs)-scrap, 0) // default: what was passed on, less the scrap
-				if s.Good != nil {
-					good = *s.Good
-				}
-				if good+scrap > o.Planned {
-					return FieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
-				}
-				broken = append(broken, confirmRules(&o, srcs, good, scrap)...)
-			}
-			if len(broken) > 0 {
-				ov, err := d.override(t, user, worker, &o, s.Override, broken, at)
-				if err != nil {
-					return err
-				}
-				o.Overrides = append(o.Overrides, *ov)
-				res.Override = ov
-				t.Action += ".override"
-			}
-			if starting {
-				if err := d.start(t, &o, &w, s.Station, worker, at); err != nil {
-					return err
-				}
-			}
-			if action == "confirm" {
-				f, err := d.confirm(t, &o, &w, good, scrap, s.Station, worker, at)
-				if err != nil {
-					return err
-				}
-				res.Flag = f
-			}
-		}
-		if !res.Duplicate {
 			if err := t.put("op", o.ID, before, o); err != nil {
 				return err
 			}
@@ -380,6 +306,97 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 	}
 	d.liveCount(&res.Operation)
 	return res, nil
+}
+
+// checkScan checks a scan's fields and returns the operation its token
+// names and the worker (by default the user).
+func (d *DB) checkScan(user string, s *Scan) (op, worker string, err error) {
+	op, err = d.VerifyToken(s.Token)
+	if err != nil {
+		return "", "", &FieldError{Field: "token", Msg: err.Error()}
+	}
+	if s.Action != "" && s.Action != "start" && s.Action != "confirm" {
+		return "", "", FieldErr("action", "want start, confirm or empty, got %q", s.Action)
+	}
+	if s.ScanID != "" {
+		if err := validID("scan_id", s.ScanID); err != nil {
+			return "", "", err
+		}
+	}
+	if s.Good != nil && *s.Good < 0 {
+		return "", "", FieldErr("good", "negative")
+	}
+	if s.Scrap != nil && *s.Scrap < 0 {
+		return "", "", FieldErr("scrap", "negative")
+	}
+	s.Override = strings.TrimSpace(s.Override)
+	if len(s.Override) > 500 {
+		return "", "", FieldErr("override", "longer than 500 characters: say in a sentence why the routing is overridden")
+	}
+	worker = s.Worker
+	if worker == "" {
+		worker = user
+	}
+	if err := validID("worker", worker); err != nil {
+		return "", "", err
+	}
+	return op, worker, nil
+}
+
+// scan starts or confirms operation o (action) in the routing's
+// sequence: the rules are checked before anything changes (a
+// confirmation's include its start's), and a scan that breaks one needs
+// a supervisor's override.
+func (d *DB) scan(t *tx, user, worker, action string, o *Operation, s Scan, at time.Time, res *ScanResult) error {
+	var w WorkOrder
+	if err := t.Must("wo", o.WorkOrder, &w); err != nil {
+		return err
+	}
+	srcs, err := d.sources(t, o, &w)
+	if err != nil {
+		return err
+	}
+	var broken []Broken
+	starting := o.Status == OpPending
+	if action == "start" {
+		broken = startRules(o, srcs)
+	}
+	good, scrap := 0, 0
+	if action == "confirm" {
+		if s.Scrap != nil {
+			scrap = *s.Scrap
+		}
+		good = max(passedOn(o, srcs)-scrap, 0) // default: what was passed on, less the scrap
+		if s.Good != nil {
+			good = *s.Good
+		}
+		if good+scrap > o.Planned {
+			return FieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
+		}
+		broken = append(broken, confirmRules(o, srcs, good, scrap)...)
+	}
+	if len(broken) > 0 {
+		ov, err := d.override(t, user, worker, o, s.Override, broken, at)
+		if err != nil {
+			return err
+		}
+		o.Overrides = append(o.Overrides, *ov)
+		res.Override = ov
+		t.Action += ".override"
+	}
+	if starting {
+		if err := d.start(t, o, &w, s.Station, worker, at); err != nil {
+			return err
+		}
+	}
+	if action == "confirm" {
+		f, err := d.confirm(t, o, &w, good, scrap, s.Station, worker, at)
+		if err != nil {
+			return err
+		}
+		res.Flag = f
+	}
+	return nil
 }
 
 // start starts pending operation o of work order w: not on a work order

@@ -170,7 +170,7 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 	if r.Inspector == "" {
 		r.Inspector = user
 	}
-	var in Inspection
+	var in *Inspection
 	err := d.update(user, "inspection.record", func(t *tx) error {
 		var u Unit
 		if err := t.Must("unit", r.Serial, &u); err != nil {
@@ -200,10 +200,9 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 		if u.Reinspection != o.ID && passedAt(t, u, o.ID) {
 			return fmt.Errorf("unit %s already passed %s: %w", u.Serial, o.Op, ErrConflict)
 		}
-		for name := range r.Values {
-			if !slices.ContainsFunc(plan.Characteristics, func(c Characteristic) bool { return c.Name == name }) {
-				return FieldErr("values."+name, "not a characteristic of the plan for %s", o.Op)
-			}
+		results, failed, err := judge(plan, r.Values)
+		if err != nil {
+			return err
 		}
 		n, err := t.NextID()
 		if err != nil {
@@ -213,97 +212,117 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 		if at.IsZero() {
 			at = t.Now
 		}
-		in = Inspection{ID: fmt.Sprintf("IN-%07d", n), Serial: u.Serial, Operation: o.ID, WorkOrder: o.WorkOrder, Order: o.Order,
-			Station: o.Station, Inspector: r.Inspector, At: at, Pass: true, Reinspection: u.Reinspection == o.ID}
-		var failed []string
-		for _, c := range plan.Characteristics {
-			v, ok := r.Values[c.Name]
-			if !ok {
-				return FieldErr("values."+c.Name, "missing (%s)", c.Unit)
-			}
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return FieldErr("values."+c.Name, "not a number")
-			}
-			ok = v >= c.LSL && v <= c.USL
-			in.Results = append(in.Results, CharResult{c.Name, v, c.LSL, c.USL, ok})
-			if !ok {
-				in.Pass = false
-				failed = append(failed, c.Name)
-			}
-		}
-		ub := u
-		u.Inspections = append(u.Inspections, in.ID)
-		if u.FirstPass == nil {
-			fp := in.Pass
-			u.FirstPass = &fp
-		} else if !in.Pass && *u.FirstPass {
-			fp := false
-			u.FirstPass = &fp
-		}
-		// the open nonconformance of this unit at this operation, if any
-		var open *Nonconformance
-		for _, id := range u.NCs {
-			var nc Nonconformance
-			if err := t.Must("nc", id, &nc); err != nil {
-				return err
-			}
-			if nc.Status == "open" && nc.Operation == o.ID {
-				open = &nc
-			}
-		}
-		if open != nil {
-			nb := *open
-			open.Status, open.Closed, open.Reinspection = "closed", at, "passed"
-			if !in.Pass {
-				open.Reinspection = "failed"
-			}
-			in.NC = open.ID
-			if err := t.put("nc", open.ID, nb, open); err != nil {
-				return err
-			}
-		}
-		if in.Pass {
-			u.Status, u.Reinspection = UnitPassed, ""
-		} else {
-			m, err := t.NextID()
-			if err != nil {
-				return err
-			}
-			nc := &Nonconformance{ID: fmt.Sprintf("NC-%06d", m), Serial: u.Serial, Order: u.Order, Operation: o.ID, Inspection: in.ID,
-				Failed: failed, Opened: at, Status: "open", Reinspection: "pending", ReworkAt: d.reworkAt(w.Routing, o.Op)}
-			if err := t.put("nc", nc.ID, nil, nc); err != nil {
-				return err
-			}
-			if err := t.Index("order", u.Order, "nc", nc.ID); err != nil {
-				return err
-			}
-			if err := t.Index("open", "nc", "nc", nc.ID); err != nil {
-				return err
-			}
-			in.NC = nc.ID
-			u.NCs = append(u.NCs, nc.ID)
-			u.Status, u.Reinspection = UnitRework, o.ID
-		}
-		if open != nil {
-			if err := t.Delete("x/open/nc/nc/" + open.ID); err != nil {
-				return err
-			}
-		}
-		if err := t.put("insp", in.ID, nil, in); err != nil {
-			return err
-		}
-		if err := t.put("unit", u.Serial, ub, u); err != nil {
-			return err
-		}
-		if err := t.Index("order", u.Order, "insp", in.ID); err != nil {
-			return err
-		}
-		if err := t.Index("serial", u.Serial, "insp", in.ID); err != nil {
-			return err
-		}
-		return t.Index("time", "insp", "insp", recstore.TimeKey(at, in.ID))
+		in = &Inspection{ID: fmt.Sprintf("IN-%07d", n), Serial: u.Serial, Operation: o.ID, WorkOrder: o.WorkOrder, Order: o.Order,
+			Station: o.Station, Inspector: r.Inspector, At: at, Results: results, Pass: len(failed) == 0, Reinspection: u.Reinspection == o.ID}
+		return d.recordInspection(t, in, u, o, w.Routing, failed)
 	})
-	return &in, err
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// judge holds the values against the plan's limits: the results, and
+// the characteristics that failed. A value missing, not a number, or of
+// no characteristic of the plan is an error.
+func judge(plan *InspectionPlan, values map[string]float64) (results []CharResult, failed []string, err error) {
+	for name := range values {
+		if !slices.ContainsFunc(plan.Characteristics, func(c Characteristic) bool { return c.Name == name }) {
+			return nil, nil, FieldErr("values."+name, "not a characteristic of the plan for %s", plan.Op)
+		}
+	}
+	for _, c := range plan.Characteristics {
+		v, ok := values[c.Name]
+		if !ok {
+			return nil, nil, FieldErr("values."+c.Name, "missing (%s)", c.Unit)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, nil, FieldErr("values."+c.Name, "not a number")
+		}
+		ok = v >= c.LSL && v <= c.USL
+		results = append(results, CharResult{c.Name, v, c.LSL, c.USL, ok})
+		if !ok {
+			failed = append(failed, c.Name)
+		}
+	}
+	return results, failed, nil
+}
+
+// recordInspection writes an inspection of unit u at operation o and
+// closes the loop: a re-inspection closes the unit's open
+// nonconformance there (passed or failed again), a failure opens a new
+// one and sends the unit to rework, a pass passes the unit; the unit's
+// first-pass flag is its first inspection's, failed by any failure after.
+func (d *DB) recordInspection(t *tx, in *Inspection, u Unit, o Operation, routing string, failed []string) error {
+	ub := u
+	u.Inspections = append(u.Inspections, in.ID)
+	if u.FirstPass == nil {
+		fp := in.Pass
+		u.FirstPass = &fp
+	} else if !in.Pass && *u.FirstPass {
+		fp := false
+		u.FirstPass = &fp
+	}
+	// the open nonconformance of this unit at this operation, if any
+	var open *Nonconformance
+	for _, id := range u.NCs {
+		var nc Nonconformance
+		if err := t.Must("nc", id, &nc); err != nil {
+			return err
+		}
+		if nc.Status == "open" && nc.Operation == o.ID {
+			open = &nc
+		}
+	}
+	if open != nil {
+		nb := *open
+		open.Status, open.Closed, open.Reinspection = "closed", in.At, "passed"
+		if !in.Pass {
+			open.Reinspection = "failed"
+		}
+		in.NC = open.ID
+		if err := t.put("nc", open.ID, nb, open); err != nil {
+			return err
+		}
+		if err := t.Delete("x/open/nc/nc/" + open.ID); err != nil {
+			return err
+		}
+	}
+	if in.Pass {
+		u.Status, u.Reinspection = UnitPassed, ""
+	} else {
+		m, err := t.NextID()
+		if err != nil {
+			return err
+		}
+		nc := &Nonconformance{ID: fmt.Sprintf("NC-%06d", m), Serial: u.Serial, Order: u.Order, Operation: o.ID, Inspection: in.ID,
+			Failed: failed, Opened: in.At, Status: "open", Reinspection: "pending", ReworkAt: d.reworkAt(routing, o.Op)}
+		if err := t.put("nc", nc.ID, nil, nc); err != nil {
+			return err
+		}
+		if err := t.Index("order", u.Order, "nc", nc.ID); err != nil {
+			return err
+		}
+		if err := t.Index("open", "nc", "nc", nc.ID); err != nil {
+			return err
+		}
+		in.NC = nc.ID
+		u.NCs = append(u.NCs, nc.ID)
+		u.Status, u.Reinspection = UnitRework, o.ID
+	}
+	if err := t.put("insp", in.ID, nil, in); err != nil {
+		return err
+	}
+	if err := t.put("unit", u.Serial, ub, u); err != nil {
+		return err
+	}
+	if err := t.Index("order", u.Order, "insp", in.ID); err != nil {
+		return err
+	}
+	if err := t.Index("serial", u.Serial, "insp", in.ID); err != nil {
+		return err
+	}
+	return t.Index("time", "insp", "insp", recstore.TimeKey(in.At, in.ID))
 }
 
 // passedAt says whether unit u has a passing inspection at operation op.
