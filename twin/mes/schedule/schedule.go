@@ -66,7 +66,7 @@ type Schedule struct {
 	Note     string           `json:"note"`
 }
 
-// ComputeSchedule plans the rest of a plant-local day (default today):
+// Compute plans the rest of a plant-local day (default today):
 // the open orders' remaining quantities are run through the plant's
 // simulation from now, with the machines that are down now down, the
 // shifts of the plant calendar, finite buffers and workers, and every
@@ -77,123 +77,142 @@ func (pl *Planner) Compute(user, day string) (*Schedule, error) {
 	p := d.Plant()
 	loc := p.Location
 	now := d.Now().In(loc)
-	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-	if day != "" {
-		t, err := time.ParseInLocation(time.DateOnly, day, loc)
-		if err != nil {
-			return nil, &mes.FieldError{Field: "day", Msg: fmt.Sprintf("want YYYY-MM-DD, got %q", day)}
-		}
-		start = t
-	}
-	end := start.AddDate(0, 0, 1)
-	from := start
-	if now.After(from) {
-		from = now
-	}
-	if !from.Before(end) {
-		return nil, &mes.FieldError{Field: "day", Msg: start.Format(time.DateOnly) + " is over"}
+	start, from, end, err := dayLeft(day, now)
+	if err != nil {
+		return nil, err
 	}
 	s := &Schedule{Day: start.Format(time.DateOnly), From: from, To: end, Computed: now, By: user, Rule: plant.Priority.String(),
-		Entries: []ScheduleEntry{}, Orders: []ScheduledOrder{},
+		Entries: []ScheduleEntry{}, Orders: []ScheduledOrder{}, Down: pl.down(),
 		Note: "one deterministic simulation run (seed 1) from the live state; operations in progress restart at their first unit, so it errs late"}
-
 	// the open orders and what is left of them
 	open, err := d.OpenOrders()
 	if err != nil {
 		return nil, err
 	}
-	var orders []plant.Order
+	orders := []plant.Order{}
 	for _, x := range open {
 		o := x.Order
-		pr := p.FindProduct(o.Product)
-		orders = append(orders, plant.Order{ID: o.ID, Customer: o.Customer, Product: pr, Quantity: x.Left, Release: from, Due: o.Due, Priority: o.Priority})
+		orders = append(orders, plant.Order{ID: o.ID, Customer: o.Customer, Product: p.FindProduct(o.Product), Quantity: x.Left, Release: from, Due: o.Due, Priority: o.Priority})
 		s.Orders = append(s.Orders, ScheduledOrder{Order: o.ID, Priority: o.Priority, Due: o.Due, Remaining: x.Left})
 	}
-	if pl.Live != nil {
-		pl.Live.View(func(st *state.State) {
-			for _, u := range p.Units {
-				if a := st.Asset(u.Path()); a != nil && a.State == event.Down {
-					s.Down = append(s.Down, u.Path())
-				}
-			}
-		})
-	}
-	type run struct {
-		e     ScheduleEntry
-		first bool
-	}
-	runs := map[string]*run{}
-	var keys []string
-	done := map[string]int64{}
+	rec := &recorder{p: p, orders: orders, runs: map[string]*ScheduleEntry{}, done: map[string]int64{}}
 	rule := plant.Priority
-	if orders == nil {
-		orders = []plant.Order{}
-	}
 	m, err := model.New(p, model.Options{Seed: 1, Horizon: sim.Time(end.Sub(from)), Source: event.Forecast, Start: from,
-		Down: s.Down, Orders: orders, Dispatch: &rule,
-		Sink: event.SinkFunc(func(e event.Event) {
-			switch e.Kind {
-			case event.Order:
-				if e.Name == "completed" {
-					done[e.Ref] = e.Time
-				}
-			case event.OpStarted, event.OpFinished:
-				parts := strings.Split(e.Ref, "/") // order/P|part/n
-				if len(parts) != 3 {
-					return
-				}
-				item := parts[1]
-				if item == "P" {
-					item = ""
-				}
-				wo := parts[0] + "-" + item
-				if item == "" {
-					for _, o := range orders {
-						if o.ID == parts[0] {
-							wo = o.ID + "-" + o.Product.ID
-						}
-					}
-				}
-				card := wo + "-" + e.Name
-				r := runs[card]
-				if r == nil {
-					r = &run{e: ScheduleEntry{Operation: card, WorkOrder: wo, Order: parts[0], Op: e.Name, Station: e.Asset,
-						Start: time.Unix(0, e.Time).In(loc)}}
-					if u := p.FindUnit(e.Asset); u != nil {
-						r.e.WorkCenter = u.WorkCenter.ID()
-					}
-					runs[card] = r
-					keys = append(keys, card)
-				}
-				if e.Kind == event.OpFinished {
-					r.e.End = time.Unix(0, e.Time).In(loc)
-					r.e.Quantity++
-				}
-			}
-		})})
+		Down: s.Down, Orders: orders, Dispatch: &rule, Sink: rec})
 	if err != nil {
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
 	m.RunUntil(sim.Time(end.Sub(from)))
-	for _, k := range keys {
-		e := runs[k].e
-		if e.End.IsZero() {
-			e.End = end
-		}
-		s.Entries = append(s.Entries, e)
-	}
-	sort.SliceStable(s.Entries, func(i, j int) bool {
-		a, b := s.Entries[i], s.Entries[j]
-		return a.Station < b.Station || a.Station == b.Station && a.Start.Before(b.Start)
-	})
+	s.Entries = rec.entries(end)
 	for i := range s.Orders {
 		o := &s.Orders[i]
-		if t, ok := done[o.Order]; ok {
+		if t, ok := rec.done[o.Order]; ok {
 			o.Completion = time.Unix(0, t).In(loc)
 		}
 		o.Late = o.Due.Before(end) && (o.Completion.IsZero() || o.Completion.After(o.Due))
 	}
 	return s, d.Keep(user, "schedule.compute", "sched", s.Day, s)
+}
+
+// dayLeft is what is left of a plant-local day ("": today's) from now:
+// its start, from (its start or now, the later) and its end.
+func dayLeft(day string, now time.Time) (start, from, end time.Time, err error) {
+	loc := now.Location()
+	start = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	if day != "" {
+		if start, err = time.ParseInLocation(time.DateOnly, day, loc); err != nil {
+			return start, from, end, mes.FieldErr("day", "want YYYY-MM-DD, got %q", day)
+		}
+	}
+	end = start.AddDate(0, 0, 1)
+	from = start
+	if now.After(from) {
+		from = now
+	}
+	if !from.Before(end) {
+		return start, from, end, mes.FieldErr("day", "%s is over", start.Format(time.DateOnly))
+	}
+	return start, from, end, nil
+}
+
+// down lists the machines the live twin has down now.
+func (pl *Planner) down() []string {
+	var out []string
+	if pl.Live != nil {
+		pl.Live.View(func(st *state.State) {
+			for _, u := range pl.Records.Plant().Units {
+				if a := st.Asset(u.Path()); a != nil && a.State == event.Down {
+					out = append(out, u.Path())
+				}
+			}
+		})
+	}
+	return out
+}
+
+// recorder is the schedule's sink: each card's run on its machine (the
+// first unit's start to the last's end) and each order's completion.
+type recorder struct {
+	p      *plant.Plant
+	orders []plant.Order
+	runs   map[string]*ScheduleEntry // by card
+	keys   []string                  // cards in the order they started
+	done   map[string]int64          // order → completion
+}
+
+func (r *recorder) Emit(e event.Event) {
+	switch e.Kind {
+	case event.Order:
+		if e.Name == "completed" {
+			r.done[e.Ref] = e.Time
+		}
+	case event.OpStarted, event.OpFinished:
+		parts := strings.Split(e.Ref, "/") // order/P|part/n
+		if len(parts) != 3 {
+			return
+		}
+		wo := parts[0] + "-" + parts[1]
+		if parts[1] == "P" {
+			for _, o := range r.orders {
+				if o.ID == parts[0] {
+					wo = o.ID + "-" + o.Product.ID
+				}
+			}
+		}
+		card := wo + "-" + e.Name
+		x := r.runs[card]
+		if x == nil {
+			x = &ScheduleEntry{Operation: card, WorkOrder: wo, Order: parts[0], Op: e.Name, Station: e.Asset,
+				Start: time.Unix(0, e.Time).In(r.p.Location)}
+			if u := r.p.FindUnit(e.Asset); u != nil {
+				x.WorkCenter = u.WorkCenter.ID()
+			}
+			r.runs[card] = x
+			r.keys = append(r.keys, card)
+		}
+		if e.Kind == event.OpFinished {
+			x.End = time.Unix(0, e.Time).In(r.p.Location)
+			x.Quantity++
+		}
+	}
+}
+
+// entries are the runs by machine and start; a run not finished within
+// the day ends with it.
+func (r *recorder) entries(end time.Time) []ScheduleEntry {
+	out := []ScheduleEntry{}
+	for _, k := range r.keys {
+		e := *r.runs[k]
+		if e.End.IsZero() {
+			e.End = end
+		}
+		out = append(out, e)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.Station < b.Station || a.Station == b.Station && a.Start.Before(b.Start)
+	})
+	return out
 }
 
 // Get returns the schedule of a day (default today) as last computed.
