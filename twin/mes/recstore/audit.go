@@ -257,4 +257,3 @@ func (s *Store) Verify(anchors []Anchor) (*VerifyReport, error) {
 	}
 	return rep, nil
 }
-
