@@ -78,8 +78,8 @@ bench-view: deps build-view
 # (60,000 scans each: a minute at 1,000/s), and the genealogy of one unit and the records of one
 # order among a million orders (loaded first, about a minute).
 bench-mes:
-	$(GO) test -run '^$$' -bench ScanConfirm -benchtime 60000x -timeout 30m ./twin/mes
-	$(GO) test -run '^$$' -bench Million -benchtime 20x -timeout 30m ./twin/mes
+	$(GO) test -run '^$$' -bench ScanConfirm -benchtime 60000x -timeout 30m ./twin/mes/api
+	$(GO) test -run '^$$' -bench Million -benchtime 20x -timeout 30m ./twin/mes/api
 
 clean:
 	rm -rf $(BIN)
