@@ -77,6 +77,13 @@ type Stats struct {
 	Subscribed bool              `json:"subscribed"` // the broker confirmed the subscriptions of the current connection
 	Rebirths   uint64            `json:"rebirth_requests"`
 	Unassigned uint64            `json:"unassigned"` // messages on topics the tag map does not name
+	// GapDropped counts Sparkplug messages not folded because their
+	// node's session was lost to a sequence gap (the message with the
+	// gap and every one after it until the node's NBIRTH).
+	GapDropped uint64 `json:"dropped_for_gap"`
+	// StaleDeaths counts NDEATHs ignored because their bdSeq is not the
+	// one of the node's current NBIRTH (an earlier session's will).
+	StaleDeaths uint64 `json:"stale_deaths"`
 }
 
 // Client is a connection to one broker of the tag map.
@@ -92,12 +99,19 @@ type Client struct {
 
 	hostMu sync.Mutex
 	host   *sparkplug.Host
+	asked  map[[2]string]int64 // group, edge node → when a rebirth was last requested (receive clock, ns)
 
 	messages, events, malformed, connects, rebirths, unassigned atomic.Uint64
+	gapDropped, staleDeaths                                     atomic.Uint64
 	subscribed                                                  atomic.Bool
 	reasonMu                                                    sync.Mutex
 	reasons                                                     map[string]uint64
 }
+
+// RebirthRetry is how long the client waits for the NBIRTH it asked a
+// node for before it asks again (the NCMD is QoS 0 and may be lost, or
+// the node may have missed it).
+const RebirthRetry = 5 * time.Second
 
 // ExpandEnv reads "$NAME" from the environment; other values are literal.
 func ExpandEnv(s string) string {
@@ -114,7 +128,7 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, sink: sink, log: opt.Logger.With("broker", cfg.URL), clock: opt.Clock.WithDefaults(),
 		topics: map[string][]plant.TopicTag{}, devices: map[[2]string]*plant.SparkplugDevice{},
-		host: sparkplug.NewHost(), reasons: map[string]uint64{}}
+		host: sparkplug.NewHost(), asked: map[[2]string]int64{}, reasons: map[string]uint64{}}
 	for _, t := range cfg.Topics {
 		c.topics[t.Topic] = append(c.topics[t.Topic], t)
 	}
@@ -434,10 +448,25 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 	}
 	c.hostMu.Lock()
 	u := c.host.Handle(t, p)
+	if t.Type == sparkplug.NBIRTH {
+		delete(c.asked, [2]string{t.Group, t.EdgeNode}) // a new session: a gap in it asks at once
+	}
+	ask := u.Rebirth && c.rebirthDueLocked(t, now)
 	c.hostMu.Unlock()
 	var out []event.Event
-	if u.Rebirth {
+	switch {
+	case u.StaleDeath:
+		c.staleDeaths.Add(1)
+		c.log.Warn("mqtt: sparkplug: stale NDEATH ignored", "topic", topic, "why", u.Problem)
+	case u.Rebirth && u.Problem != "":
 		out = append(out, c.bad(now, topic, "sparkplug-session", errors.New(u.Problem)))
+	}
+	if u.Dropped {
+		// not folded: the node's state is unknown until its NBIRTH
+		// (sparkplug.Host.Handle says why)
+		c.gapDropped.Add(1)
+	}
+	if ask {
 		c.requestRebirth(t)
 	}
 	for _, v := range u.Values {
@@ -477,7 +506,7 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 			}
 		}
 	}
-	if t.Type == sparkplug.NBIRTH || t.Type == sparkplug.DBIRTH {
+	if t.Type == sparkplug.NBIRTH || (t.Type == sparkplug.DBIRTH && !u.Dropped) {
 		// online again: at the birth's time, the edge's clock; the
 		// receive time when the edge's clock is out of bounds (the node
 		// is online now all the same; its metrics are quarantined)
@@ -492,6 +521,18 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 		}
 	}
 	return out
+}
+
+// rebirthDueLocked reports whether to ask t's node for a rebirth now: the
+// first time the host lost track of it since its last NBIRTH, and again
+// every RebirthRetry while no NBIRTH comes. Called with hostMu held.
+func (c *Client) rebirthDueLocked(t sparkplug.Topic, now int64) bool {
+	k := [2]string{t.Group, t.EdgeNode}
+	if last, ok := c.asked[k]; ok && now-last < int64(RebirthRetry) && now >= last {
+		return false
+	}
+	c.asked[k] = now
+	return true
 }
 
 // requestRebirth publishes NCMD Node Control/Rebirth = true to the node.
@@ -511,7 +552,8 @@ func rawMetric(topic string, p *sparkplug.Payload, m *sparkplug.Metric) string {
 // Stats returns the counters.
 func (c *Client) Stats() Stats {
 	s := Stats{Messages: c.messages.Load(), Events: c.events.Load(), Malformed: c.malformed.Load(),
-		Connects: c.connects.Load(), Subscribed: c.subscribed.Load(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(), Reasons: map[string]uint64{}}
+		Connects: c.connects.Load(), Subscribed: c.subscribed.Load(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(),
+		GapDropped: c.gapDropped.Load(), StaleDeaths: c.staleDeaths.Load(), Reasons: map[string]uint64{}}
 	c.reasonMu.Lock()
 	for k, v := range c.reasons {
 		s.Reasons[k] = v
