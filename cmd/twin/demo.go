@@ -275,7 +275,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	// orders released in the records that the plant did not bring (a
 	// planner's, through the API) go to the plant too: it works them
-	pend := map[string]*plant.Order{} // the subscription runs serialised
+	pend := map[string]*plant.Order{} // the subscription runs serialised, on its own goroutine, in the order of the events
 	defer tw.in.Subscribe(func(e event.Event) {
 		if e.Kind != event.Order {
 			return
