@@ -51,12 +51,6 @@ import (
 	"twin/twin/ingest"
 )
 
-// Sink accepts a message's events; ack is called once they are safe (the
-// twin's ingest.Ingest is one).
-type Sink interface {
-	EmitBatch(evs []event.Event, ack func(error))
-}
-
 // Options configure a client.
 type Options struct {
 	Logger *slog.Logger
@@ -82,7 +76,7 @@ type Stats struct {
 // Client is a connection to one broker of the tag map.
 type Client struct {
 	cfg   plant.MQTTBroker
-	sink  Sink
+	sink  signal.Sink
 	log   *slog.Logger
 	clock ingest.Clock
 	c     paho.Client
@@ -99,16 +93,8 @@ type Client struct {
 	reasons                                                     map[string]uint64
 }
 
-// ExpandEnv reads "$NAME" from the environment; other values are literal.
-func ExpandEnv(s string) string {
-	if name, ok := strings.CutPrefix(s, "$"); ok && name != "" {
-		return os.Getenv(name)
-	}
-	return s
-}
-
 // New prepares a client for broker cfg; Run connects it.
-func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
+func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -144,7 +130,7 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 		SetDefaultPublishHandler(c.handle).
 		SetStore(newStore())
 	if cfg.User != "" {
-		po.SetUsername(ExpandEnv(cfg.User)).SetPassword(ExpandEnv(cfg.Password))
+		po.SetUsername(signal.ExpandEnv(cfg.User)).SetPassword(signal.ExpandEnv(cfg.Password))
 	}
 	if strings.HasPrefix(cfg.URL, "ssl://") || strings.HasPrefix(cfg.URL, "mqtts://") || strings.HasPrefix(cfg.URL, "tls://") || cfg.CA != "" {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12}

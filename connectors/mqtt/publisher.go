@@ -59,7 +59,7 @@ func NewPublisher(cfg plant.MQTTBroker, clientID string, log *slog.Logger) *Publ
 		SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(3 * time.Second).
 		SetKeepAlive(10 * time.Second).SetWriteTimeout(5 * time.Second).SetStore(newStore())
 	if cfg.User != "" {
-		po.SetUsername(ExpandEnv(cfg.User)).SetPassword(ExpandEnv(cfg.Password))
+		po.SetUsername(signal.ExpandEnv(cfg.User)).SetPassword(signal.ExpandEnv(cfg.Password))
 	}
 	if sp := cfg.Sparkplug; sp != nil {
 		for i := range sp.Devices {

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,11 +18,6 @@ import (
 	"twin/plant/event"
 	"twin/twin/ingest"
 )
-
-// Sink accepts events (the twin's ingest.Ingest is one).
-type Sink interface {
-	EmitBatch(evs []event.Event, ack func(error))
-}
 
 // ClientOptions configure a client.
 type ClientOptions struct {
@@ -55,7 +49,7 @@ type Stats struct {
 type Client struct {
 	cfg  plant.OPCUAServer
 	opt  ClientOptions
-	sink Sink
+	sink signal.Sink
 	log  *slog.Logger
 
 	values, malformed, connects atomic.Uint64
@@ -65,7 +59,7 @@ type Client struct {
 }
 
 // NewClient prepares a client; Run connects it.
-func NewClient(cfg plant.OPCUAServer, sink Sink, opt ClientOptions) *Client {
+func NewClient(cfg plant.OPCUAServer, sink signal.Sink, opt ClientOptions) *Client {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -151,7 +145,7 @@ func (c *Client) options(ctx context.Context) ([]opcua.Option, error) {
 	auth := ua.UserTokenTypeAnonymous
 	if c.cfg.User != "" {
 		auth = ua.UserTokenTypeUserName
-		opts = append(opts, opcua.AuthUsername(expandEnv(c.cfg.User), expandEnv(c.cfg.Password)))
+		opts = append(opts, opcua.AuthUsername(signal.ExpandEnv(c.cfg.User), signal.ExpandEnv(c.cfg.Password)))
 	} else {
 		opts = append(opts, opcua.AuthAnonymous())
 	}
@@ -335,12 +329,3 @@ func uaTime(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339Nano)
 }
-
-func expandEnv(s string) string {
-	if len(s) > 1 && s[0] == '$' {
-		return getenv(s[1:])
-	}
-	return s
-}
-
-var getenv = os.Getenv
