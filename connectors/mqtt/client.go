@@ -87,8 +87,17 @@ type Client struct {
 	hostMu sync.Mutex
 	host   *sparkplug.Host
 
+	// the goroutines that wait for the broker's answer to a subscribe;
+	// Run waits for them before it returns
+	watchMu  sync.Mutex
+	stopped  bool // Run has returned: no more watchers
+	quit     chan struct{}
+	watchers sync.WaitGroup
+
 	messages, events, malformed, connects, rebirths, unassigned atomic.Uint64
 	subscribed                                                  atomic.Bool
+	subMu                                                       sync.Mutex
+	subCh                                                       chan struct{} // closed when subscribed; a new one after a connection is lost
 	reasonMu                                                    sync.Mutex
 	reasons                                                     map[string]uint64
 }
@@ -100,7 +109,7 @@ func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, sink: sink, log: opt.Logger.With("broker", cfg.URL), clock: opt.Clock.WithDefaults(),
 		topics: map[string][]plant.TopicTag{}, devices: map[[2]string]*plant.SparkplugDevice{},
-		host: sparkplug.NewHost(), reasons: map[string]uint64{}}
+		host: sparkplug.NewHost(), reasons: map[string]uint64{}, quit: make(chan struct{}), subCh: make(chan struct{})}
 	for _, t := range cfg.Topics {
 		c.topics[t.Topic] = append(c.topics[t.Topic], t)
 	}
@@ -153,7 +162,7 @@ func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 	}
 	po.SetOnConnectHandler(c.onConnect)
 	po.SetConnectionLostHandler(func(_ paho.Client, err error) {
-		c.subscribed.Store(false)
+		c.setSubscribed(false)
 		c.log.Warn("mqtt: connection lost; reconnecting", "err", err)
 	})
 	c.c = paho.NewClient(po)
@@ -170,8 +179,11 @@ func brokerURL(u string) string {
 	return u
 }
 
-// Run connects and keeps the client connected until ctx ends.
+// Run connects and keeps the client connected until ctx ends; it returns
+// once it has disconnected and its goroutines have returned. A client
+// runs once.
 func (c *Client) Run(ctx context.Context) error {
+	defer c.stopWatchers()
 	tok := c.c.Connect()
 	select {
 	case <-ctx.Done():
@@ -188,8 +200,67 @@ func (c *Client) Run(ctx context.Context) error {
 	return nil
 }
 
+// watch runs fn on a goroutine that Run waits for; fn returns when quit
+// is closed. It does nothing once Run has returned.
+func (c *Client) watch(fn func(quit <-chan struct{})) {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if c.stopped {
+		return
+	}
+	c.watchers.Add(1)
+	go func() {
+		defer c.watchers.Done()
+		fn(c.quit)
+	}()
+}
+
+// stopWatchers ends the watchers and waits for them.
+func (c *Client) stopWatchers() {
+	c.watchMu.Lock()
+	if !c.stopped {
+		c.stopped = true
+		close(c.quit)
+	}
+	c.watchMu.Unlock()
+	c.watchers.Wait()
+}
+
 // Connected reports whether the client is connected now.
 func (c *Client) Connected() bool { return c.c.IsConnectionOpen() }
+
+// WaitSubscribed returns once the broker has confirmed the subscriptions
+// of the current connection (Stats.Subscribed; the "mqtt: subscribed"
+// log line), or with ctx's error.
+func (c *Client) WaitSubscribed(ctx context.Context) error {
+	c.subMu.Lock()
+	ch := c.subCh
+	c.subMu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("mqtt: waiting for the subscriptions on %s: %w", c.cfg.URL, ctx.Err())
+	}
+}
+
+// setSubscribed says whether the current connection's subscriptions are
+// confirmed, and wakes WaitSubscribed.
+func (c *Client) setSubscribed(on bool) {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	c.subscribed.Store(on)
+	select {
+	case <-c.subCh: // closed: subscribed until now
+		if !on {
+			c.subCh = make(chan struct{})
+		}
+	default:
+		if on {
+			close(c.subCh)
+		}
+	}
+}
 
 func (c *Client) stateTopic() string { return sparkplug.Namespace + "/STATE/" + c.cfg.Sparkplug.HostID }
 
@@ -214,17 +285,22 @@ func (c *Client) onConnect(pc paho.Client) {
 	}
 	tok := pc.SubscribeMultiple(filters, c.handle)
 	c.log.Info("mqtt: connected; subscribing", "filters", len(filters))
-	go func() {
-		switch {
-		case !tok.WaitTimeout(10 * time.Second):
+	c.watch(func(quit <-chan struct{}) { // onConnect must not block paho
+		t := time.NewTimer(10 * time.Second)
+		defer t.Stop()
+		select {
+		case <-quit:
+		case <-t.C:
 			c.log.Error("mqtt: subscribe: no answer from the broker in 10 s")
-		case tok.Error() != nil:
-			c.log.Error("mqtt: subscribe", "err", tok.Error())
-		default:
-			c.subscribed.Store(true)
+		case <-tok.Done():
+			if err := tok.Error(); err != nil {
+				c.log.Error("mqtt: subscribe", "err", err)
+				return
+			}
+			c.setSubscribed(true)
 			c.log.Info("mqtt: subscribed", "filters", len(filters))
 		}
-	}()
+	})
 }
 
 func (c *Client) bad(now int64, topic, reason string, err error) event.Event {
