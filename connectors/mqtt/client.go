@@ -95,9 +95,7 @@ type Client struct {
 	watchers sync.WaitGroup
 
 	messages, events, malformed, connects, rebirths, unassigned atomic.Uint64
-	subscribed                                                  atomic.Bool
-	subMu                                                       sync.Mutex
-	subCh                                                       chan struct{} // closed when subscribed; a new one after a connection is lost
+	subscribed                                                  signal.Ready
 	reasonMu                                                    sync.Mutex
 	reasons                                                     map[string]uint64
 }
@@ -109,7 +107,7 @@ func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, sink: sink, log: opt.Logger.With("broker", cfg.URL), clock: opt.Clock.WithDefaults(),
 		topics: map[string][]plant.TopicTag{}, devices: map[[2]string]*plant.SparkplugDevice{},
-		host: sparkplug.NewHost(), reasons: map[string]uint64{}, quit: make(chan struct{}), subCh: make(chan struct{})}
+		host: sparkplug.NewHost(), reasons: map[string]uint64{}, quit: make(chan struct{})}
 	for _, t := range cfg.Topics {
 		c.topics[t.Topic] = append(c.topics[t.Topic], t)
 	}
@@ -162,7 +160,7 @@ func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 	}
 	po.SetOnConnectHandler(c.onConnect)
 	po.SetConnectionLostHandler(func(_ paho.Client, err error) {
-		c.setSubscribed(false)
+		c.subscribed.Set(false)
 		c.log.Warn("mqtt: connection lost; reconnecting", "err", err)
 	})
 	c.c = paho.NewClient(po)
@@ -233,33 +231,10 @@ func (c *Client) Connected() bool { return c.c.IsConnectionOpen() }
 // of the current connection (Stats.Subscribed; the "mqtt: subscribed"
 // log line), or with ctx's error.
 func (c *Client) WaitSubscribed(ctx context.Context) error {
-	c.subMu.Lock()
-	ch := c.subCh
-	c.subMu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("mqtt: waiting for the subscriptions on %s: %w", c.cfg.URL, ctx.Err())
+	if err := c.subscribed.Wait(ctx); err != nil {
+		return fmt.Errorf("mqtt: waiting for the subscriptions on %s: %w", c.cfg.URL, err)
 	}
-}
-
-// setSubscribed says whether the current connection's subscriptions are
-// confirmed, and wakes WaitSubscribed.
-func (c *Client) setSubscribed(on bool) {
-	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	c.subscribed.Store(on)
-	select {
-	case <-c.subCh: // closed: subscribed until now
-		if !on {
-			c.subCh = make(chan struct{})
-		}
-	default:
-		if on {
-			close(c.subCh)
-		}
-	}
+	return nil
 }
 
 func (c *Client) stateTopic() string { return sparkplug.Namespace + "/STATE/" + c.cfg.Sparkplug.HostID }
@@ -297,7 +272,7 @@ func (c *Client) onConnect(pc paho.Client) {
 				c.log.Error("mqtt: subscribe", "err", err)
 				return
 			}
-			c.setSubscribed(true)
+			c.subscribed.Set(true)
 			c.log.Info("mqtt: subscribed", "filters", len(filters))
 		}
 	})
@@ -573,7 +548,7 @@ func rawMetric(topic string, p *sparkplug.Payload, m *sparkplug.Metric) string {
 // Stats returns the counters.
 func (c *Client) Stats() Stats {
 	s := Stats{Messages: c.messages.Load(), Events: c.events.Load(), Malformed: c.malformed.Load(),
-		Connects: c.connects.Load(), Subscribed: c.subscribed.Load(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(), Reasons: map[string]uint64{}}
+		Connects: c.connects.Load(), Subscribed: c.subscribed.Is(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(), Reasons: map[string]uint64{}}
 	c.reasonMu.Lock()
 	for k, v := range c.reasons {
 		s.Reasons[k] = v
