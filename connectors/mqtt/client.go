@@ -51,12 +51,6 @@ import (
 	"twin/twin/ingest"
 )
 
-// Sink accepts a message's events; ack is called once they are safe (the
-// twin's ingest.Ingest is one).
-type Sink interface {
-	EmitBatch(evs []event.Event, ack func(error))
-}
-
 // Options configure a client.
 type Options struct {
 	Logger *slog.Logger
@@ -89,7 +83,7 @@ type Stats struct {
 // Client is a connection to one broker of the tag map.
 type Client struct {
 	cfg   plant.MQTTBroker
-	sink  Sink
+	sink  signal.Sink
 	log   *slog.Logger
 	clock ingest.Clock
 	c     paho.Client
@@ -101,9 +95,16 @@ type Client struct {
 	host   *sparkplug.Host
 	asked  map[[2]string]int64 // group, edge node → when a rebirth was last requested (receive clock, ns)
 
+	// the goroutines that wait for the broker's answer to a subscribe;
+	// Run waits for them before it returns
+	watchMu  sync.Mutex
+	stopped  bool // Run has returned: no more watchers
+	quit     chan struct{}
+	watchers sync.WaitGroup
+
 	messages, events, malformed, connects, rebirths, unassigned atomic.Uint64
 	gapDropped, staleDeaths                                     atomic.Uint64
-	subscribed                                                  atomic.Bool
+	subscribed                                                  signal.Ready
 	reasonMu                                                    sync.Mutex
 	reasons                                                     map[string]uint64
 }
@@ -113,22 +114,14 @@ type Client struct {
 // the node may have missed it).
 const RebirthRetry = 5 * time.Second
 
-// ExpandEnv reads "$NAME" from the environment; other values are literal.
-func ExpandEnv(s string) string {
-	if name, ok := strings.CutPrefix(s, "$"); ok && name != "" {
-		return os.Getenv(name)
-	}
-	return s
-}
-
 // New prepares a client for broker cfg; Run connects it.
-func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
+func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
 	c := &Client{cfg: cfg, sink: sink, log: opt.Logger.With("broker", cfg.URL), clock: opt.Clock.WithDefaults(),
 		topics: map[string][]plant.TopicTag{}, devices: map[[2]string]*plant.SparkplugDevice{},
-		host: sparkplug.NewHost(), asked: map[[2]string]int64{}, reasons: map[string]uint64{}}
+		host: sparkplug.NewHost(), asked: map[[2]string]int64{}, reasons: map[string]uint64{}, quit: make(chan struct{})}
 	for _, t := range cfg.Topics {
 		c.topics[t.Topic] = append(c.topics[t.Topic], t)
 	}
@@ -158,7 +151,7 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 		SetDefaultPublishHandler(c.handle).
 		SetStore(newStore())
 	if cfg.User != "" {
-		po.SetUsername(ExpandEnv(cfg.User)).SetPassword(ExpandEnv(cfg.Password))
+		po.SetUsername(signal.ExpandEnv(cfg.User)).SetPassword(signal.ExpandEnv(cfg.Password))
 	}
 	if strings.HasPrefix(cfg.URL, "ssl://") || strings.HasPrefix(cfg.URL, "mqtts://") || strings.HasPrefix(cfg.URL, "tls://") || cfg.CA != "" {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12}
@@ -181,7 +174,7 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 	}
 	po.SetOnConnectHandler(c.onConnect)
 	po.SetConnectionLostHandler(func(_ paho.Client, err error) {
-		c.subscribed.Store(false)
+		c.subscribed.Set(false)
 		c.log.Warn("mqtt: connection lost; reconnecting", "err", err)
 	})
 	c.c = paho.NewClient(po)
@@ -198,8 +191,11 @@ func brokerURL(u string) string {
 	return u
 }
 
-// Run connects and keeps the client connected until ctx ends.
+// Run connects and keeps the client connected until ctx ends; it returns
+// once it has disconnected and its goroutines have returned. A client
+// runs once.
 func (c *Client) Run(ctx context.Context) error {
+	defer c.stopWatchers()
 	tok := c.c.Connect()
 	select {
 	case <-ctx.Done():
@@ -216,8 +212,44 @@ func (c *Client) Run(ctx context.Context) error {
 	return nil
 }
 
+// watch runs fn on a goroutine that Run waits for; fn returns when quit
+// is closed. It does nothing once Run has returned.
+func (c *Client) watch(fn func(quit <-chan struct{})) {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if c.stopped {
+		return
+	}
+	c.watchers.Add(1)
+	go func() {
+		defer c.watchers.Done()
+		fn(c.quit)
+	}()
+}
+
+// stopWatchers ends the watchers and waits for them.
+func (c *Client) stopWatchers() {
+	c.watchMu.Lock()
+	if !c.stopped {
+		c.stopped = true
+		close(c.quit)
+	}
+	c.watchMu.Unlock()
+	c.watchers.Wait()
+}
+
 // Connected reports whether the client is connected now.
 func (c *Client) Connected() bool { return c.c.IsConnectionOpen() }
+
+// WaitSubscribed returns once the broker has confirmed the subscriptions
+// of the current connection (Stats.Subscribed; the "mqtt: subscribed"
+// log line), or with ctx's error.
+func (c *Client) WaitSubscribed(ctx context.Context) error {
+	if err := c.subscribed.Wait(ctx); err != nil {
+		return fmt.Errorf("mqtt: waiting for the subscriptions on %s: %w", c.cfg.URL, err)
+	}
+	return nil
+}
 
 func (c *Client) stateTopic() string { return sparkplug.Namespace + "/STATE/" + c.cfg.Sparkplug.HostID }
 
@@ -242,17 +274,22 @@ func (c *Client) onConnect(pc paho.Client) {
 	}
 	tok := pc.SubscribeMultiple(filters, c.handle)
 	c.log.Info("mqtt: connected; subscribing", "filters", len(filters))
-	go func() {
-		switch {
-		case !tok.WaitTimeout(10 * time.Second):
+	c.watch(func(quit <-chan struct{}) { // onConnect must not block paho
+		t := time.NewTimer(10 * time.Second)
+		defer t.Stop()
+		select {
+		case <-quit:
+		case <-t.C:
 			c.log.Error("mqtt: subscribe: no answer from the broker in 10 s")
-		case tok.Error() != nil:
-			c.log.Error("mqtt: subscribe", "err", tok.Error())
-		default:
-			c.subscribed.Store(true)
+		case <-tok.Done():
+			if err := tok.Error(); err != nil {
+				c.log.Error("mqtt: subscribe", "err", err)
+				return
+			}
+			c.subscribed.Set(true)
 			c.log.Info("mqtt: subscribed", "filters", len(filters))
 		}
-	}()
+	})
 }
 
 func (c *Client) bad(now int64, topic, reason string, err error) event.Event {
@@ -552,7 +589,7 @@ func rawMetric(topic string, p *sparkplug.Payload, m *sparkplug.Metric) string {
 // Stats returns the counters.
 func (c *Client) Stats() Stats {
 	s := Stats{Messages: c.messages.Load(), Events: c.events.Load(), Malformed: c.malformed.Load(),
-		Connects: c.connects.Load(), Subscribed: c.subscribed.Load(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(),
+		Connects: c.connects.Load(), Subscribed: c.subscribed.Is(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(),
 		GapDropped: c.gapDropped.Load(), StaleDeaths: c.staleDeaths.Load(), Reasons: map[string]uint64{}}
 	c.reasonMu.Lock()
 	for k, v := range c.reasons {

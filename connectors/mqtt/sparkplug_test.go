@@ -6,6 +6,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"twin/connectors/mqtt/mqtttest"
 	"twin/connectors/sparkplug"
 	"twin/plant/event"
 )
@@ -22,10 +23,10 @@ type edgeNode struct {
 	edge  string
 }
 
-func newEdgeNode(t *testing.T, b *broker, id string, t0 int64) *edgeNode {
+func newEdgeNode(t *testing.T, b *mqtttest.Broker, id string, t0 int64) *edgeNode {
 	t.Helper()
 	e := &edgeNode{t: t, t0: uint64(t0 / 1e6), cmds: make(chan sparkplug.Payload, 16), group: "qijiang", edge: "stator-gw"}
-	e.c = paho.NewClient(paho.NewClientOptions().AddBroker(b.url()).SetClientID(id))
+	e.c = paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID(id))
 	if tok := e.c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("edge node connect: %v", tok.Error())
 	}
@@ -119,7 +120,7 @@ func TestSparkplugStaleDeath(t *testing.T) {
 	b := startBroker(t)
 	sink := &collect{}
 	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC).UnixNano()
-	c, err := New(spCfg(b.url(), "twin-test-sp-bdseq"), sink, Options{Clock: fixedClock(time.Unix(0, t0).Add(time.Minute))})
+	c, err := New(spCfg(b.URL(), "twin-test-sp-bdseq"), sink, Options{Clock: fixedClock(time.Unix(0, t0).Add(time.Minute))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestSparkplugSequenceGap(t *testing.T) {
 	b := startBroker(t)
 	sink := &collect{}
 	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC).UnixNano()
-	c, err := New(spCfg(b.url(), "twin-test-sp-gap"), sink, Options{Clock: fixedClock(time.Unix(0, t0).Add(time.Minute))})
+	c, err := New(spCfg(b.URL(), "twin-test-sp-gap"), sink, Options{Clock: fixedClock(time.Unix(0, t0).Add(time.Minute))})
 	if err != nil {
 		t.Fatal(err)
 	}
