@@ -129,6 +129,18 @@ func TestDiskFull(t *testing.T) {
 	logged := func(s string) func() bool { return func() bool { return strings.Contains(twin.out.String(), s) } }
 	waitUntil(t, "the twin to see the disk full", 30*time.Second, logged("disk is full"), twin.out.String)
 
+	alarms := func() []string {
+		resp, err := http.Get("http://" + twin.addr() + "/api/scene?token=view-token")
+		if err != nil {
+			return []string{"no scene: " + err.Error()}
+		}
+		defer resp.Body.Close()
+		var sc struct{ Alarms []string }
+		json.NewDecoder(resp.Body).Decode(&sc)
+		return sc.Alarms
+	}
+	waitUntil(t, "the views' alarm", 10*time.Second, func() bool { a := alarms(); return len(a) == 1 && strings.Contains(a[0], "disk is full") },
+		func() string { return fmt.Sprint(alarms()) })
 	publish(501, 1000)
 	code, body := api("POST", "/api/v1/orders", order("DURING"))
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"disk_full"`) {
@@ -151,6 +163,9 @@ func TestDiskFull(t *testing.T) {
 		code, _ := api("POST", "/api/v1/orders", order("AFTER"))
 		return code == 201
 	}, twin.out.String)
+	if a := alarms(); len(a) != 0 {
+		t.Errorf("the views still show %q after the space came back", a)
+	}
 	publish(1001, 1100)
 	// the history holds every reading once: the twin stops when its
 	// last is stored (the live state may hold it before the store does:

@@ -141,6 +141,15 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 	return l, nil
 }
 
+// alarms are the twin's own alarms, for the views' scenes.
+func (l *live) alarms() []string {
+	if s := l.disk.Stats(); s.Full {
+		return []string{fmt.Sprintf("the data directory's disk is full (since %s, %d MiB free, %d MiB kept in reserve): nothing is recorded until space is freed",
+			s.Since.In(l.p.Location).Format("2006-01-02 15:04 MST"), s.FreeBytes>>20, s.Reserve>>20)}
+	}
+	return nil
+}
+
 func (l *live) close() {
 	l.in.Close()
 	l.st.Close()

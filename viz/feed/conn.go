@@ -284,5 +284,6 @@ type outMsg struct {
 	Stations []scene.Station   `json:"stations,omitempty"`
 	Buffers  []scene.Buffer    `json:"buffers,omitempty"`
 	KPIs     *scene.KPIs       `json:"kpis,omitempty"`
-	Orders   []scene.OpenOrder `json:"orders,omitempty"`
+	Orders   *[]scene.OpenOrder `json:"orders,omitempty"` // a pointer: "orders": [] says none are open now
+	Alarms   *[]string          `json:"alarms,omitempty"` // the twin's own alarms; [] when they cleared
 }
