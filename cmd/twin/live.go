@@ -18,6 +18,7 @@ import (
 	"twin/plant"
 	"twin/plant/event"
 	"twin/twin/ingest"
+	"twin/twin/metrics"
 	"twin/twin/state"
 	"twin/twin/store"
 )
@@ -44,6 +45,9 @@ type liveOptions struct {
 	// default bounds). The ingest, the connectors (for readings without
 	// a timestamp) and the store's retention all read it.
 	Clock ingest.Clock
+	// Metrics, if set, get the live twin's figures (ingest, history,
+	// connectors) and its latency histograms.
+	Metrics *metrics.Metrics
 }
 
 // liveFlags adds twin serve's flags of the live twin to fs; call the
@@ -70,7 +74,11 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 		return nil, err
 	}
 	clock := opt.Clock.WithDefaults()
-	st, err := store.Open(dir, store.Options{Logger: log, Retention: opt.Retention, Now: clock.Now})
+	so, inOpt := store.Options{Logger: log, Retention: opt.Retention, Now: clock.Now}, ingest.Options{Logger: log, Clock: clock}
+	if m := opt.Metrics; m != nil {
+		so.AppendLatency, so.CommitLatency, inOpt.FoldLatency = m.Append, m.Commit, m.Fold
+	}
+	st, err := store.Open(dir, so)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +99,7 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 		}
 		log.Info("history found", "events", st.Seq(), "until", time.Unix(0, last).In(p.Location).Format(time.DateTime))
 	}
-	l := &live{p: p, st: st, in: ingest.New(st, initial, ingest.Options{Logger: log, Clock: clock}), log: log}
+	l := &live{p: p, st: st, in: ingest.New(st, initial, inOpt), log: log}
 	if initial != nil {
 		// from the last thing the history holds until the connectors report
 		// again, the twin did not watch: its machines are unobserved then,
@@ -125,6 +133,9 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 			defer wg.Done()
 			c.Run(ctx)
 		}()
+	}
+	if opt.Metrics != nil {
+		l.watch(opt.Metrics)
 	}
 	return l, nil
 }

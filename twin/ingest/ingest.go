@@ -77,13 +77,22 @@ type Options struct {
 	// SubscriberQueue is how many events each subscriber may have waiting
 	// before the next are dropped for it; 0 means DefaultSubscriberQueue.
 	SubscriberQueue int
+	// FoldLatency, if set, observes how long each batch takes to fold in
+	// seconds: its guard, the state's apply and the subscribers' queues,
+	// under the state's lock (the store's part is the store's own). A
+	// prometheus.Histogram is one (twin/metrics).
+	FoldLatency Observer
 }
+
+// Observer takes one measurement: a duration in seconds.
+type Observer interface{ Observe(float64) }
 
 // Ingest folds events into the state and the store.
 type Ingest struct {
 	log   *slog.Logger
 	store Store
 	clock Clock
+	fold  Observer // nil: not measured
 
 	mu       sync.RWMutex
 	st       *state.State
@@ -127,7 +136,7 @@ func New(store Store, st *state.State, opt Options) *Ingest {
 	if opt.SubscriberQueue <= 0 {
 		opt.SubscriberQueue = DefaultSubscriberQueue
 	}
-	in := &Ingest{log: opt.Logger, store: store, clock: opt.Clock.WithDefaults(), st: st, subs: map[int]*subscriber{},
+	in := &Ingest{log: opt.Logger, store: store, clock: opt.Clock.WithDefaults(), fold: opt.FoldLatency, st: st, subs: map[int]*subscriber{},
 		subQueue: opt.SubscriberQueue, q: make(chan batch, 1024)}
 	in.wg.Add(1)
 	go in.writer()
@@ -152,6 +161,10 @@ func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
 		}
 		return
 	}
+	var t0 time.Time
+	if in.fold != nil {
+		t0 = time.Now()
+	}
 	in.guard(evs)
 	dropped := 0
 	in.mu.Lock()
@@ -165,6 +178,9 @@ func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
 		dropped += s.push(evs)
 	}
 	in.mu.Unlock()
+	if in.fold != nil {
+		in.fold.Observe(time.Since(t0).Seconds())
+	}
 	in.events.Add(uint64(len(evs)))
 	if dropped > 0 {
 		n := in.subDrops.Add(uint64(dropped))

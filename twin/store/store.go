@@ -67,7 +67,15 @@ type Options struct {
 	// bulk imports only: it breaks the durability promise).
 	NoSync bool
 	Logger *slog.Logger
+	// AppendLatency, if set, observes how long each Append takes in
+	// seconds, from the lock to the sync; CommitLatency how long its
+	// commit takes (the batch's flush and the sync: the disk's part).
+	// A prometheus.Histogram is one (twin/metrics).
+	AppendLatency, CommitLatency Observer
 }
+
+// Observer takes one measurement: a duration in seconds.
+type Observer interface{ Observe(float64) }
 
 // Store is an open history.
 type Store struct {
@@ -83,6 +91,7 @@ type Store struct {
 	closed    bool
 	passes    atomic.Uint64 // snapshot passes done
 	dropped   atomic.Uint64 // events deleted by retention
+	late      atomic.Uint64 // events appended older than the newest before them
 
 	// the snapshot goroutine: Append asks for a pass (snapAt, snapAsked,
 	// a nudge on snapKick); the goroutine runs it and says so (snapDone,
@@ -205,6 +214,10 @@ func (s *Store) Append(evs []event.Event) error {
 // AppendSeq is Append that also returns the sequence number given to the
 // last event of evs (the last one given so far when evs is empty).
 func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
+	if s.opt.AppendLatency != nil {
+		t0 := time.Now()
+		defer func() { s.opt.AppendLatency.Observe(time.Since(t0).Seconds()) }()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -217,6 +230,7 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 	oldest := int64(math.MaxInt64)
 	newest := s.newest
 	var kb, vb []byte
+	late := 0
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for i := range evs {
@@ -235,11 +249,18 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 				return 0, fmt.Errorf("store: append: index %s: %w", e.Asset, err)
 			}
 		}
+		if e.Time < newest {
+			late++
+		}
 		oldest = min(oldest, e.Time)
 		newest = max(newest, e.Time)
 	}
 	if err := wb.Set(bytes.Clone(metaSeq), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
 		return 0, fmt.Errorf("store: append: %w", err)
+	}
+	var t0 time.Time
+	if s.opt.CommitLatency != nil {
+		t0 = time.Now()
 	}
 	if err := wb.Flush(); err != nil {
 		return 0, fmt.Errorf("store: append: %w", err)
@@ -251,6 +272,10 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 			return 0, fmt.Errorf("store: sync: %w", err)
 		}
 	}
+	if s.opt.CommitLatency != nil {
+		s.opt.CommitLatency.Observe(time.Since(t0).Seconds())
+	}
+	s.late.Add(uint64(late))
 	s.seq, s.newest = seq, newest
 	s.lowWater = min(s.lowWater, oldest)
 	if oldest < newest {
@@ -621,11 +646,19 @@ type Stats struct {
 	VLogBytes int64  `json:"vlog_bytes"`
 	Passes    uint64 `json:"snapshot_passes"`   // background snapshot passes done (each applies the retention)
 	Dropped   uint64 `json:"retention_dropped"` // events deleted by retention
+	// Late counts the events appended since the store was opened that
+	// are older than the newest event before them (out of order: each
+	// batch with one drops the snapshots after its time).
+	Late uint64 `json:"late"`
 }
 
 // Stats returns the sequence number, sizes on disk and what the snapshot
 // passes did.
 func (s *Store) Stats() Stats {
 	lsm, vlog := s.db.Size()
-	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load()}
+	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load(), Late: s.late.Load()}
 }
+
+// Closed says whether the store is closed (by Close, or by Badger after
+// a failure it cannot go on from).
+func (s *Store) Closed() bool { return s.db.IsClosed() }
