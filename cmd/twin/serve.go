@@ -16,6 +16,7 @@ import (
 	"twin/plant/event"
 	"twin/twin/datadir"
 	"twin/twin/forecast"
+	"twin/twin/mes"
 	"twin/twin/mes/api"
 	"twin/twin/mes/schedule"
 	"twin/twin/state"
@@ -147,6 +148,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer wv.close()
 		defer announce(*data, "twin serve", wv)()
+		if serving != nil {
+			serving(tw, recs, wv)
+		}
 	} else {
 		defer announce(*data, "twin serve", nil)()
 	}
@@ -164,6 +168,10 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	wg.Wait()
 	return nil
 }
+
+// serving, if set, is called by twin serve once its web view serves: a
+// test that runs serve in its own process reads the run's Stats() there.
+var serving func(tw *live, recs *mes.DB, wv *webView)
 
 // openHistory opens the history in data and its plant (plantFile, else
 // the one data remembers, else the built-in reference plant), and says
