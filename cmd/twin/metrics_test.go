@@ -352,3 +352,19 @@ func demoMetrics(t *testing.T, base string) {
 		t.Errorf("the demo's metrics: %v scans confirmed, %v events stored; want some of each", s["twin_records_scans_total{outcome=confirmed}"], s["twin_ingest_stored_events_total{}"])
 	}
 }
+
+// TestMetricsTokenNotInHelp: the metrics token from the environment is
+// not in the help of the commands that take it.
+func TestMetricsTokenNotInHelp(t *testing.T) {
+	const secret = "env-metrics-s3cret-77"
+	t.Setenv("TWIN_METRICS_TOKEN", secret)
+	for _, cmd := range []string{"serve", "demo"} {
+		out, errs, _ := runCLI(t, cmd, "-h")
+		if !strings.Contains(out+errs, "-metrics-token") {
+			t.Errorf("twin %s -h does not say --metrics-token:\n%s%s", cmd, out, errs)
+		}
+		if strings.Contains(out+errs, secret) {
+			t.Errorf("twin %s -h shows $TWIN_METRICS_TOKEN's value", cmd)
+		}
+	}
+}
