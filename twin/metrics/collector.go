@@ -82,6 +82,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		c.put(ch, mStorePasses, float64(st.Passes))
 		c.put(ch, mStoreDropped, float64(st.Dropped))
 		c.put(ch, mStoreLate, float64(st.Late))
+		c.put(ch, mStoreUnreadable, float64(st.Unreadable))
 	}
 	for _, k := range s.Connectors {
 		st := k.Stats()

@@ -45,6 +45,7 @@ const (
 	mStorePasses       = "twin_store_snapshot_passes_total"
 	mStoreDropped      = "twin_store_retention_dropped_total"
 	mStoreLate         = "twin_store_late_events_total"
+	mStoreUnreadable   = "twin_store_unreadable_total"
 	mAppend            = "twin_store_append_seconds"
 	mCommit            = "twin_store_commit_seconds"
 	mConnUp            = "twin_connector_up"
@@ -93,14 +94,15 @@ var table = map[string]def{
 		nil, "ingest.Stats.Quarantined"},
 	mFold: {histogram, nil, "Seconds a batch of events takes to fold: its time check, the live state's apply, the subscribers' queues.", foldBuckets, "ingest.Options.FoldLatency"},
 
-	mStoreSeq:     {counter, nil, "Events ever appended to the history (its sequence number: it survives restarts and retention).", nil, "store.Stats.Seq"},
-	mStoreLSM:     {gauge, nil, "Bytes of the history's LSM tree on disk.", nil, "store.Stats.LSMBytes"},
-	mStoreVLog:    {gauge, nil, "Bytes of the history's value log on disk.", nil, "store.Stats.VLogBytes"},
-	mStorePasses:  {counter, nil, "Background snapshot passes done (each applies the retention).", nil, "store.Stats.Passes"},
-	mStoreDropped: {counter, nil, "Events deleted by retention.", nil, "store.Stats.Dropped"},
-	mStoreLate:    {counter, nil, "Events appended older than the newest before them (out of order; they drop the snapshots after their time).", nil, "store.Stats.Late"},
-	mAppend:       {histogram, nil, "Seconds an append to the history takes, from its lock to the disk's sync.", diskBuckets, "store.Options.AppendLatency"},
-	mCommit:       {histogram, nil, "Seconds an append's commit takes: the batch's flush and the sync.", diskBuckets, "store.Options.CommitLatency"},
+	mStoreSeq:        {counter, nil, "Events ever appended to the history (its sequence number: it survives restarts and retention).", nil, "store.Stats.Seq"},
+	mStoreLSM:        {gauge, nil, "Bytes of the history's LSM tree on disk.", nil, "store.Stats.LSMBytes"},
+	mStoreVLog:       {gauge, nil, "Bytes of the history's value log on disk.", nil, "store.Stats.VLogBytes"},
+	mStorePasses:     {counter, nil, "Background snapshot passes done (each applies the retention).", nil, "store.Stats.Passes"},
+	mStoreDropped:    {counter, nil, "Events deleted by retention.", nil, "store.Stats.Dropped"},
+	mStoreLate:       {counter, nil, "Events appended older than the newest before them (out of order; they drop the snapshots after their time).", nil, "store.Stats.Late"},
+	mStoreUnreadable: {counter, nil, "Times a read passed over an event record of the history that does not decode (damage on disk; each read of a damaged record counts).", nil, "store.Stats.Unreadable"},
+	mAppend:          {histogram, nil, "Seconds an append to the history takes, from its lock to the disk's sync.", diskBuckets, "store.Options.AppendLatency"},
+	mCommit:          {histogram, nil, "Seconds an append's commit takes: the batch's flush and the sync.", diskBuckets, "store.Options.CommitLatency"},
 
 	mConnUp:          {gauge, conn, "1 while the connector's connection is up (OPC UA: while its session is subscribed), else 0.", nil, "mqtt.Client.Connected, opcua.Stats.Subscribed"},
 	mConnSubscribed:  {gauge, conn, "1 while the source has confirmed the connector's subscriptions (MQTT SUBACK, OPC UA monitored items), else 0.", nil, "Stats.Subscribed"},
