@@ -74,6 +74,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	uaAddr := fs.String("opcua", "127.0.0.1:4840", "virtual plant's OPC UA server `address` (off: none)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address`")
 	token := tokenFlag(fs)
+	newMetrics := metricsTokenFlag(fs)
 	view := fs.String("view", "", "on a display, open the web page and this desktop viewer `binary` (bin/twin-view) on the demo")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
@@ -168,7 +169,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	// timestamp, the bounds of those with one, and the records
 	clock := newPlantClock(start, *speed)
 	var wg sync.WaitGroup
-	tw, err := startLive(ctx, p, *data, liveOptions{Clock: ingest.Clock{Now: clock.Now}}, log, &wg)
+	mx := newMetrics()
+	tw, err := startLive(ctx, p, *data, liveOptions{Clock: ingest.Clock{Now: clock.Now}, Metrics: mx}, log, &wg)
 	if err != nil {
 		return inUse(datadir.Busy(*data, err), webWays)
 	}
@@ -184,6 +186,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		tw.close()
 		return err
 	}
+	watchRecords(mx, recs)
 	fl := floor.New(recs, p, log)
 	wg.Add(1)
 	go func() {
@@ -306,7 +309,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
 	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
-	wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
+	wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), mx, log, stdout)
 	if err != nil {
 		return err
 	}

@@ -141,6 +141,22 @@ func TestDiskFull(t *testing.T) {
 	}
 	waitUntil(t, "the views' alarm", 10*time.Second, func() bool { a := alarms(); return len(a) == 1 && strings.Contains(a[0], "disk is full") },
 		func() string { return fmt.Sprint(alarms()) })
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + twin.addr() + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "\ntwin_disk_full 1\n") {
+		t.Errorf("/metrics while the disk is full: %d, twin_disk_full 1 not in it", code)
+	}
+	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "disk") {
+		t.Errorf("/readyz while the disk is full: %d %s", code, body)
+	}
 	publish(501, 1000)
 	code, body := api("POST", "/api/v1/orders", order("DURING"))
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"disk_full"`) {
@@ -163,6 +179,9 @@ func TestDiskFull(t *testing.T) {
 		code, _ := api("POST", "/api/v1/orders", order("AFTER"))
 		return code == 201
 	}, twin.out.String)
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "\ntwin_disk_full 0\n") {
+		t.Errorf("/metrics after the space came back: %d, twin_disk_full 0 not in it", code)
+	}
 	if a := alarms(); len(a) != 0 {
 		t.Errorf("the views still show %q after the space came back", a)
 	}

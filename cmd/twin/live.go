@@ -19,6 +19,7 @@ import (
 	"twin/plant/event"
 	"twin/twin/disk"
 	"twin/twin/ingest"
+	"twin/twin/metrics"
 	"twin/twin/state"
 	"twin/twin/store"
 )
@@ -49,6 +50,9 @@ type liveOptions struct {
 	// DiskReserve: stop writing while the data directory's disk has less
 	// free (bytes; 0: disk.DefaultReserve).
 	DiskReserve uint64
+	// Metrics, if set, get the live twin's figures (ingest, history,
+	// connectors) and its latency histograms.
+	Metrics *metrics.Metrics
 }
 
 // liveFlags adds twin serve's flags of the live twin to fs; call the
@@ -80,7 +84,11 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(dir, store.Options{Logger: log, Retention: opt.Retention, Now: clock.Now, Room: guard.Check})
+	so, inOpt := store.Options{Logger: log, Retention: opt.Retention, Now: clock.Now, Room: guard.Check}, ingest.Options{Logger: log, Clock: clock, Space: guard}
+	if m := opt.Metrics; m != nil {
+		so.AppendLatency, so.CommitLatency, inOpt.FoldLatency = m.Append, m.Commit, m.Fold
+	}
+	st, err := store.Open(dir, so)
 	if err != nil {
 		guard.Close()
 		return nil, err
@@ -103,7 +111,7 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 		}
 		log.Info("history found", "events", st.Seq(), "until", time.Unix(0, last).In(p.Location).Format(time.DateTime))
 	}
-	l := &live{p: p, st: st, in: ingest.New(st, initial, ingest.Options{Logger: log, Clock: clock, Space: guard}), disk: guard, log: log}
+	l := &live{p: p, st: st, in: ingest.New(st, initial, inOpt), disk: guard, log: log}
 	if initial != nil {
 		// from the last thing the history holds until the connectors report
 		// again, the twin did not watch: its machines are unobserved then,
@@ -137,6 +145,9 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 			defer wg.Done()
 			c.Run(ctx)
 		}()
+	}
+	if opt.Metrics != nil {
+		l.watch(opt.Metrics)
 	}
 	return l, nil
 }

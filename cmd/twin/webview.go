@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"twin/twin/metrics"
 	"twin/viz/feed"
 	"twin/viz/scene"
 	"twin/viz/web"
@@ -36,7 +37,9 @@ type webView struct {
 	err    error         // Serve's, unless the server was shut down; read after served
 }
 
-func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.Logger, stdout io.Writer) (*webView, error) {
+// With m (nil: none) it serves /metrics, /healthz and /readyz too, and
+// counts the records API's requests.
+func startWeb(addr, token string, src feed.Source, api http.Handler, m *metrics.Metrics, log *slog.Logger, stdout io.Writer) (*webView, error) {
 	if token == "" {
 		token = randomToken()
 	}
@@ -46,9 +49,18 @@ func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.L
 		return nil, err
 	}
 	var h http.Handler = web.Handler(fd, src, token)
-	if api != nil {
+	if api != nil || m != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/api/v1/", api) // the web view keeps /api/scene
+		if api != nil {
+			if m != nil {
+				api = m.Instrument(api)
+			}
+			mux.Handle("/api/v1/", api) // the web view keeps /api/scene
+		}
+		if m != nil {
+			m.Mount(mux)
+			watchFeed(m, fd)
+		}
 		mux.Handle("/", h)
 		h = mux
 	}
@@ -58,6 +70,9 @@ func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.L
 	fmt.Fprintf(stdout, "  web view                http://%s/?token=%s   (feed: ws://%s/ws?token=…)\n", l.Addr(), token, l.Addr())
 	if api != nil {
 		fmt.Fprintf(stdout, "  records API             http://%s/api/v1/   (OpenAPI: /api/v1/openapi.json)\n", l.Addr())
+	}
+	if m != nil {
+		fmt.Fprintf(stdout, "  metrics                 http://%s/metrics   (%s; /healthz, /readyz)\n", l.Addr(), m.Access())
 	}
 	return w, nil
 }

@@ -95,7 +95,15 @@ type Options struct {
 	// Space, when not nil, holds batches while the store's disk is full
 	// (see Space); without it such a batch fails like any store error.
 	Space Space
+	// FoldLatency, if set, observes how long each batch takes to fold in
+	// seconds: its guard, the state's apply and the subscribers' queues,
+	// under the state's lock (the store's part is the store's own). A
+	// prometheus.Histogram is one (twin/metrics).
+	FoldLatency Observer
 }
+
+// Observer takes one measurement: a duration in seconds.
+type Observer interface{ Observe(float64) }
 
 // Ingest folds events into the state and the store.
 type Ingest struct {
@@ -107,6 +115,7 @@ type Ingest struct {
 	// then failed, so that nothing waits for a disk that stays full.
 	quit    context.Context
 	quitNow context.CancelFunc
+	fold    Observer // nil: not measured
 
 	mu       sync.RWMutex
 	st       *state.State
@@ -151,7 +160,7 @@ func New(store Store, st *state.State, opt Options) *Ingest {
 	if opt.SubscriberQueue <= 0 {
 		opt.SubscriberQueue = DefaultSubscriberQueue
 	}
-	in := &Ingest{log: opt.Logger, store: store, clock: opt.Clock.WithDefaults(), space: opt.Space, st: st, subs: map[int]*subscriber{},
+	in := &Ingest{log: opt.Logger, store: store, clock: opt.Clock.WithDefaults(), space: opt.Space, fold: opt.FoldLatency, st: st, subs: map[int]*subscriber{},
 		subQueue: opt.SubscriberQueue, q: make(chan batch, 1024)}
 	in.quit, in.quitNow = context.WithCancel(context.Background())
 	in.wg.Add(1)
@@ -177,6 +186,10 @@ func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
 		}
 		return
 	}
+	var t0 time.Time
+	if in.fold != nil {
+		t0 = time.Now()
+	}
 	in.guard(evs)
 	dropped := 0
 	in.mu.Lock()
@@ -190,6 +203,9 @@ func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
 		dropped += s.push(evs)
 	}
 	in.mu.Unlock()
+	if in.fold != nil {
+		in.fold.Observe(time.Since(t0).Seconds())
+	}
 	in.events.Add(uint64(len(evs)))
 	if dropped > 0 {
 		n := in.subDrops.Add(uint64(dropped))

@@ -82,6 +82,8 @@ type DB struct {
 	key  []byte // signs operation-card tokens
 	link *link
 	hash func(string) string
+
+	scans scanStats
 }
 
 // Errors a caller can tell apart; the API maps them to status codes.

@@ -77,7 +77,15 @@ type Options struct {
 	// with its error (twin/disk.Guard.Check: the disk is nearly full, and
 	// Badger must not be asked to write: it would die of SIGBUS).
 	Room func() error
+	// AppendLatency, if set, observes how long each Append takes in
+	// seconds, from the lock to the sync; CommitLatency how long its
+	// commit takes (the batch's flush and the sync: the disk's part).
+	// A prometheus.Histogram is one (twin/metrics).
+	AppendLatency, CommitLatency Observer
 }
+
+// Observer takes one measurement: a duration in seconds.
+type Observer interface{ Observe(float64) }
 
 // Store is an open history.
 type Store struct {
@@ -93,6 +101,7 @@ type Store struct {
 	closed    bool
 	passes    atomic.Uint64 // snapshot passes done
 	dropped   atomic.Uint64 // events deleted by retention
+	late      atomic.Uint64 // events appended older than the newest before them
 	unread    atomic.Uint64 // event records passed over because they do not decode
 	repeats   atomic.Uint64 // events not stored again: the store had them
 
@@ -223,6 +232,10 @@ func (s *Store) Append(evs []event.Event) error {
 // AppendSeq is Append that also returns the sequence number given to the
 // last event of evs (the last one given so far when evs is empty).
 func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
+	if s.opt.AppendLatency != nil {
+		t0 := time.Now()
+		defer func() { s.opt.AppendLatency.Observe(time.Since(t0).Seconds()) }()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -247,6 +260,7 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 	oldest := int64(math.MaxInt64)
 	newest := s.newest
 	var kb, vb []byte
+	late := 0
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for i := range evs {
@@ -265,11 +279,18 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 				return 0, fmt.Errorf("store: append: index %s: %w", e.Asset, err)
 			}
 		}
+		if e.Time < newest {
+			late++
+		}
 		oldest = min(oldest, e.Time)
 		newest = max(newest, e.Time)
 	}
 	if err := wb.Set(bytes.Clone(metaSeq), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
 		return 0, fmt.Errorf("store: append: %w", err)
+	}
+	var t0 time.Time
+	if s.opt.CommitLatency != nil {
+		t0 = time.Now()
 	}
 	if err := wb.Flush(); err != nil {
 		return 0, fmt.Errorf("store: append: %w", err)
@@ -281,6 +302,10 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 			return 0, fmt.Errorf("store: sync: %w", err)
 		}
 	}
+	if s.opt.CommitLatency != nil {
+		s.opt.CommitLatency.Observe(time.Since(t0).Seconds())
+	}
+	s.late.Add(uint64(late))
 	s.seq, s.newest = seq, newest
 	s.lowWater = min(s.lowWater, oldest)
 	if oldest < newest {
@@ -731,6 +756,10 @@ type Stats struct {
 	VLogBytes int64  `json:"vlog_bytes"`
 	Passes    uint64 `json:"snapshot_passes"`   // background snapshot passes done (each applies the retention)
 	Dropped   uint64 `json:"retention_dropped"` // events deleted by retention
+	// Late counts the events appended since the store was opened that
+	// are older than the newest event before them (out of order: each
+	// batch with one drops the snapshots after its time).
+	Late uint64 `json:"late"`
 	// Unreadable counts the times a read passed over an event record
 	// that does not decode (each read of a damaged record counts).
 	Unreadable uint64 `json:"unreadable"`
@@ -743,5 +772,9 @@ type Stats struct {
 // passes did.
 func (s *Store) Stats() Stats {
 	lsm, vlog := s.db.Size()
-	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load(), Unreadable: s.unread.Load(), Repeats: s.repeats.Load()}
+	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load(), Late: s.late.Load(), Unreadable: s.unread.Load(), Repeats: s.repeats.Load()}
 }
+
+// Closed says whether the store is closed (by Close, or by Badger after
+// a failure it cannot go on from).
+func (s *Store) Closed() bool { return s.db.IsClosed() }

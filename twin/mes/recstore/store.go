@@ -201,6 +201,10 @@ func (s *Store) release() {
 // Version is the schema version of the open database.
 func (s *Store) Version() int { return s.version }
 
+// Closed says whether the database is closed (by Close, or by Badger
+// after a failure it cannot go on from).
+func (s *Store) Closed() bool { return s.db.IsClosed() }
+
 // Flatten compacts the database's tables into at most n levels (tests).
 func (s *Store) Flatten(n int) error { return s.db.Flatten(n) }
 
