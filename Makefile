@@ -21,6 +21,7 @@ deps: deps-view
 	@.ci/deps $(TEST_PKGS)
 	@command -v npm >/dev/null || .ci/deps nodejs npm
 	@[ -d viz/web/e2e/node_modules/playwright-core ] || (cd viz/web/e2e && npm ci --no-audit --no-fund --loglevel=error)
+	@[ -d connectors/opcua/testdata/node-opcua/node_modules/node-opcua-client ] || (cd connectors/opcua/testdata/node-opcua && npm ci --no-audit --no-fund --loglevel=error)
 
 deps-view:
 	@.ci/deps $(VIEW_PKGS)
