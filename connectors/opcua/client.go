@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -21,11 +20,6 @@ import (
 	"twin/plant/event"
 	"twin/twin/ingest"
 )
-
-// Sink accepts events (the twin's ingest.Ingest is one).
-type Sink interface {
-	EmitBatch(evs []event.Event, ack func(error))
-}
 
 // ClientOptions configure a client.
 type ClientOptions struct {
@@ -68,12 +62,13 @@ type Stats struct {
 type Client struct {
 	cfg    plant.OPCUAServer
 	opt    ClientOptions
-	sink   Sink
+	sink   signal.Sink
 	log    *slog.Logger
 	assets []string // the assets of the tags, each once
 
 	values, malformed, connects atomic.Uint64
-	subscribed, offline         atomic.Bool
+	subscribed                  signal.Ready
+	offline                     atomic.Bool
 	unchecked                   sync.Once // says the server's certificate is not checked
 	mu                          sync.Mutex
 	lastErr                     string
@@ -84,7 +79,7 @@ type Client struct {
 const OfflineAlarm = "opcua/offline"
 
 // NewClient prepares a client; Run connects it.
-func NewClient(cfg plant.OPCUAServer, sink Sink, opt ClientOptions) *Client {
+func NewClient(cfg plant.OPCUAServer, sink signal.Sink, opt ClientOptions) *Client {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -106,7 +101,17 @@ func (c *Client) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return Stats{Values: c.values.Load(), Malformed: c.malformed.Load(), Connects: c.connects.Load(),
-		Monitored: len(c.cfg.Nodes), LastError: c.lastErr, Subscribed: c.subscribed.Load(), Offline: c.offline.Load()}
+		Monitored: len(c.cfg.Nodes), LastError: c.lastErr, Subscribed: c.subscribed.Is(), Offline: c.offline.Load()}
+}
+
+// WaitSubscribed returns once the server has created the monitored items
+// of the current connection (Stats.Subscribed; the "opcua: subscribed"
+// log line), or with ctx's error.
+func (c *Client) WaitSubscribed(ctx context.Context) error {
+	if err := c.subscribed.Wait(ctx); err != nil {
+		return fmt.Errorf("opcua: waiting for the subscription on %s: %w", c.cfg.Endpoint, err)
+	}
+	return nil
 }
 
 // Run connects, subscribes and follows until ctx ends. After a server
@@ -118,7 +123,7 @@ func (c *Client) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := c.session(ctx)
-		c.subscribed.Store(false)
+		c.subscribed.Set(false)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -180,7 +185,7 @@ func (c *Client) options(ctx context.Context) ([]opcua.Option, error) {
 	auth := ua.UserTokenTypeAnonymous
 	if c.cfg.User != "" {
 		auth = ua.UserTokenTypeUserName
-		opts = append(opts, opcua.AuthUsername(expandEnv(c.cfg.User), expandEnv(c.cfg.Password)))
+		opts = append(opts, opcua.AuthUsername(signal.ExpandEnv(c.cfg.User), signal.ExpandEnv(c.cfg.Password)))
 	} else {
 		opts = append(opts, opcua.AuthAnonymous())
 	}
@@ -191,7 +196,7 @@ func (c *Client) options(ctx context.Context) ([]opcua.Option, error) {
 		}
 		if auth == ua.UserTokenTypeUserName {
 			return nil, fmt.Errorf("opcua: the tag map logs in to %s as %q, but its %s/%s endpoint offers no user name login (it offers %s): remove user and password from the tag map, or enable user name login on the server",
-				c.cfg.Endpoint, expandEnv(c.cfg.User), policy, mode, strings.Join(kinds, ", "))
+				c.cfg.Endpoint, signal.ExpandEnv(c.cfg.User), policy, mode, strings.Join(kinds, ", "))
 		}
 		return nil, fmt.Errorf("opcua: %s's %s/%s endpoint offers no anonymous login (it offers %s): give a user and password in the tag map",
 			c.cfg.Endpoint, policy, mode, strings.Join(kinds, ", "))
@@ -256,6 +261,20 @@ func (c *Client) session(ctx context.Context) error {
 		defer cancel()
 		sub.Cancel(cctx)
 	}()
+	items, err := c.monitor(ctx, sub)
+	if err != nil {
+		return err
+	}
+	c.subscribed.Set(true)
+	c.log.Info("opcua: subscribed", "items", items)
+	c.online() // before the values the subscription sends afresh
+	return c.follow(ctx, cl, notes)
+}
+
+// monitor asks the server to monitor the tag map's nodes and returns how
+// many it asked for; a node id that does not parse, or that the server
+// refuses, is logged and left out.
+func (c *Client) monitor(ctx context.Context, sub *opcua.Subscription) (int, error) {
 	var items []*ua.MonitoredItemCreateRequest
 	for i, n := range c.cfg.Nodes {
 		nid, err := ua.ParseNodeID(n.Node)
@@ -270,20 +289,25 @@ func (c *Client) session(ctx context.Context) error {
 	}
 	res, err := sub.Monitor(ctx, ua.TimestampsToReturnBoth, items...)
 	if err != nil {
-		return fmt.Errorf("monitor: %w", err)
+		return 0, fmt.Errorf("monitor: %w", err)
 	}
 	for i, r := range res.Results {
 		if r.StatusCode != ua.StatusOK {
 			c.log.Warn("opcua: node not monitored", "node", c.cfg.Nodes[i].Node, "status", r.StatusCode)
 		}
 	}
-	c.subscribed.Store(true)
-	c.log.Info("opcua: subscribed", "items", len(items))
-	c.online() // before the values the subscription sends afresh
-	// the connection is lost: say so before the deferred clean-up, which
-	// waits for a server that is gone up to its timeouts
+	return len(items), nil
+}
+
+// follow hands the subscription's notifications on until ctx ends or the
+// connection does: a server that went away without closing it is only
+// noticed by asking it something, after a second of silence. A lost
+// connection raises the offline alarm at once, before the deferred
+// clean-up of session, which waits for a server that is gone up to its
+// timeouts.
+func (c *Client) follow(ctx context.Context, cl *opcua.Client, notes <-chan *opcua.PublishNotificationData) error {
 	lost := func(err error) error {
-		c.subscribed.Store(false)
+		c.subscribed.Set(false)
 		c.lost(err)
 		return err
 	}
@@ -473,12 +497,3 @@ func uaTime(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339Nano)
 }
-
-func expandEnv(s string) string {
-	if len(s) > 1 && s[0] == '$' {
-		return getenv(s[1:])
-	}
-	return s
-}
-
-var getenv = os.Getenv

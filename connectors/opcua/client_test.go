@@ -21,7 +21,7 @@ import (
 // value), going on with the next value.
 func TestValueTypes(t *testing.T) {
 	p := testPlant(t)
-	s := startServer(t, p, ServerOptions{Port: freePort(t)})
+	s := startServer(t, p, ServerOptions{})
 	t.Cleanup(func() { s.Close() })
 	w1 := p.Units[1]
 	node := s.NodeID(w1.ID(), "PowerKW")
@@ -129,8 +129,7 @@ func (f *fold) offline(paths []string, on bool) bool {
 // and the alarm is cleared, the values flowing again.
 func TestServerLostIsStale(t *testing.T) {
 	p := testPlant(t)
-	port := freePort(t)
-	s := startServer(t, p, ServerOptions{Port: port})
+	s := startServer(t, p, ServerOptions{})
 	sink := &fold{}
 	nodes := tags(p, "2")
 	c := NewClient(plant.OPCUAServer{Endpoint: s.Endpoint(), Interval: 50 * time.Millisecond, Nodes: nodes}, sink, ClientOptions{})
@@ -165,7 +164,7 @@ func TestServerLostIsStale(t *testing.T) {
 		t.Error("Stats.Offline is false while the server is away")
 	}
 
-	s2 := startServer(t, p, ServerOptions{Port: port})
+	s2 := startServer(t, p, ServerOptions{Port: port(t, s)})
 	t.Cleanup(func() { s2.Close() })
 	waitFor(t, "the stale mark cleared", 20*time.Second, func() bool { return sink.offline(paths, false) })
 	s2.Emit(event.Event{Time: time.Now().UnixNano(), Kind: event.Counter, Asset: w1, Name: "good", Value: 7})

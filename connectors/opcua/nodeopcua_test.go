@@ -103,7 +103,7 @@ func nodeOPCUA(t *testing.T, endpoint, unit string, trusted [][]byte, specs ...s
 func TestNodeOPCUA(t *testing.T) {
 	p := testPlant(t)
 	sc, sk := cert(t, "urn:twin:virtual-plant")
-	s := startServer(t, p, ServerOptions{Port: freePort(t), Certificate: sc, Key: sk})
+	s := startServer(t, p, ServerOptions{Certificate: sc, Key: sk})
 	t.Cleanup(func() { s.Close() })
 	w1 := p.Units[1]
 	now := time.Now().UnixNano()

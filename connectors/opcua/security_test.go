@@ -38,7 +38,7 @@ func endpoints(t testing.TB, url string) []*ua.EndpointDescription {
 func TestEndpoints(t *testing.T) {
 	p := testPlant(t)
 	sc, sk := cert(t, "urn:twin:virtual-plant")
-	s := startServer(t, p, ServerOptions{Port: freePort(t), Certificate: sc, Key: sk})
+	s := startServer(t, p, ServerOptions{Certificate: sc, Key: sk})
 	t.Cleanup(func() { s.Close() })
 	var got []string
 	for _, ep := range endpoints(t, s.Endpoint()) {
@@ -70,14 +70,14 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("a user name login to a server that offers none: %v", err)
 	}
 
-	plain := startServer(t, p, ServerOptions{Port: freePort(t)})
+	plain := startServer(t, p, ServerOptions{})
 	t.Cleanup(func() { plain.Close() })
 	if eps := endpoints(t, plain.Endpoint()); len(eps) != 1 || eps[0].SecurityMode != ua.MessageSecurityModeNone {
 		t.Errorf("a server without a certificate offers %d endpoints", len(eps))
 	}
 	// a key that is not the certificate's
 	_, other := cert(t, "urn:twin:other")
-	if _, err := NewServer(p, ServerOptions{Port: freePort(t), Certificate: sc, Key: other}); err == nil || !strings.Contains(err.Error(), "does not belong") {
+	if _, err := NewServer(p, ServerOptions{Certificate: sc, Key: other}); err == nil || !strings.Contains(err.Error(), "does not belong") {
 		t.Errorf("a server with another certificate's key: %v", err)
 	}
 }
@@ -88,9 +88,8 @@ func TestEndpoints(t *testing.T) {
 // certificate pinned beforehand is the only one taken.
 func TestTrustOnFirstUse(t *testing.T) {
 	p := testPlant(t)
-	port := freePort(t)
 	first, firstKey := cert(t, "urn:twin:virtual-plant")
-	s := startServer(t, p, ServerOptions{Port: port, Certificate: first, Key: firstKey})
+	s := startServer(t, p, ServerOptions{Certificate: first, Key: firstKey})
 	cc, ck := cert(t, "urn:twin:client")
 	file := filepath.Join(t.TempDir(), "opcua", TrustFileName)
 	cfg := plant.OPCUAServer{Endpoint: s.Endpoint(), Policy: "Basic256Sha256", Mode: "SignAndEncrypt", Interval: 50 * time.Millisecond, Nodes: tags(p, "2")}
@@ -109,7 +108,7 @@ func TestTrustOnFirstUse(t *testing.T) {
 	waitFor(t, "the old server gone", 15*time.Second, func() bool { return !c.Stats().Subscribed })
 	<-closed
 	second, secondKey := cert(t, "urn:twin:virtual-plant")
-	s2 := startServer(t, p, ServerOptions{Port: port, Certificate: second, Key: secondKey})
+	s2 := startServer(t, p, ServerOptions{Port: port(t, s), Certificate: second, Key: secondKey})
 	t.Cleanup(func() { s2.Close() })
 	waitFor(t, "the new certificate refused", 15*time.Second, func() bool { return strings.Contains(c.Stats().LastError, Fingerprint(second)) })
 	for _, want := range []string{"trusts only " + Fingerprint(first), file, s.Endpoint() + " " + Fingerprint(second)} {

@@ -77,7 +77,7 @@ func find(refs []*ua.ReferenceDescription, node string) *ua.ReferenceDescription
 // MachineState enumeration.
 func TestAddressSpace(t *testing.T) {
 	p := testPlant(t)
-	s := startServer(t, p, ServerOptions{Port: freePort(t)})
+	s := startServer(t, p, ServerOptions{})
 	t.Cleanup(func() { s.Close() }) // after the client's (cleanups run last first)
 	w1 := p.Units[1]
 	now := time.Now().UnixNano()

@@ -100,12 +100,17 @@ type Page[T any] = recstore.Page[T]
 type AuditEntry = recstore.AuditEntry
 
 // SchemaVersion is the version of the records' format this code reads
-// and writes (recstore/FORMAT.md); migrations brings older ones to it.
-const SchemaVersion = 1
+// and writes (recstore/FORMAT.md); migrations bring older ones to it.
+const SchemaVersion = 2
 
-// migrations bring records of older schema versions to SchemaVersion
-// (none yet: version 1 is the first).
-var migrations []recstore.Migration
+// migrations bring records of older schema versions to SchemaVersion.
+var migrations = []recstore.Migration{
+	recstore.ChainAudit(1), // 1 → 2: the audit log becomes a hash chain
+}
+
+// AnchorFile is where the records' audit chain is anchored, in their
+// directory (recstore.Anchor).
+const AnchorFile = "audit-anchors.jsonl"
 
 // Open opens (creating if needed) the records in dir: the database in
 // dir/db, the card-signing key in dir/card.key.
@@ -127,7 +132,7 @@ func Open(dir string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	st, err := recstore.Open(filepath.Join(dir, "db"), recstore.Options{Kinds: kindName, Version: SchemaVersion,
-		Migrations: migrations, Now: opt.Now, Logger: opt.Logger, NoSync: opt.NoSync})
+		Migrations: migrations, Now: opt.Now, Logger: opt.Logger, NoSync: opt.NoSync, Anchors: filepath.Join(dir, AnchorFile)})
 	if err != nil {
 		return nil, fmt.Errorf("mes: %w", err)
 	}
@@ -273,3 +278,8 @@ func (d *DB) History() History { return d.hist }
 
 // Logger returns the records' logger.
 func (d *DB) Logger() *slog.Logger { return d.log }
+
+// VerifyAudit checks the records' audit chain against its anchors
+// (recstore.Store.Verify): nil, or a *recstore.Broken naming the first
+// entry altered, removed or reordered.
+func (d *DB) VerifyAudit() (*recstore.VerifyReport, error) { return d.st.VerifyAnchored() }

@@ -80,6 +80,29 @@ func (s *Store) stamp(v int) error {
 	return s.Update("system", "schema", func(t *Tx) error { return t.Set(schemaKey, v) })
 }
 
+// checkVersion refuses a database of another version than version.
+func (s *Store) checkVersion(version int) error {
+	have := 1
+	err := s.View(func(t *Tx) error {
+		ok, err := t.Get(schemaKey, &have)
+		if err == nil && !ok {
+			have = 1
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.version = have
+	switch {
+	case have > version:
+		return fmt.Errorf("%w: schema version %d, this twin reads up to %d", ErrNewer, have, version)
+	case have < version:
+		return fmt.Errorf("the records are of schema version %d: start the twin on them once (twin serve) to bring them to version %d", have, version)
+	}
+	return nil
+}
+
 // hasRecords says whether the database holds anything but the schema
 // version and the sequences' leases.
 func (s *Store) hasRecords() bool {

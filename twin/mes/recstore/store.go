@@ -56,11 +56,18 @@ type Options struct {
 	Migrations []Migration
 	// Version is the schema version the caller reads and writes; 0: 1.
 	Version int
+	// Anchors is the file the audit chain's head is appended to every
+	// AnchorEvery (default 10 minutes) and at Close ("": none).
+	Anchors     string
+	AnchorEvery time.Duration
 	// Now stamps the audit entries; default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
 	// NoSync returns before the disk has a write (benchmark set-up only).
 	NoSync bool
+	// ReadOnly opens the database to read it, never to write (twin audit
+	// verify): a database of another version is refused, not migrated.
+	ReadOnly bool
 }
 
 // Store is an open record database.
@@ -69,10 +76,18 @@ type Store struct {
 	kinds   map[string]string
 	now     func() time.Time
 	log     *slog.Logger
-	audit   *badger.Sequence
 	ids     *badger.Sequence
 	sync    *syncer // nil: NoSync
 	version int
+	ro      bool // opened read-only
+
+	chainMu sync.Mutex // held from numbering a change's audit entries to its commit
+	head    head       // the audit chain's last entry, committed
+
+	anchors    string // the anchor file, "" for none
+	anchorMu   sync.Mutex
+	anchored   head
+	anchorEach time.Duration
 
 	stopGC    chan struct{}
 	gcDone    chan struct{}
@@ -109,48 +124,70 @@ func Open(dir string, opt Options) (*Store, error) {
 		WithNumVersionsToKeep(1).WithCompactL0OnClose(false).
 		WithMemTableSize(32 << 20).WithNumMemtables(2).WithBlockCacheSize(32 << 20).
 		WithIndexCacheSize(16 << 20).WithValueLogFileSize(64 << 20).WithDetectConflicts(true).
-		WithValueThreshold(valueThreshold)
+		WithValueThreshold(valueThreshold).WithReadOnly(opt.ReadOnly)
 	bdb, err := badger.Open(Tune(bo))
 	if err != nil {
 		return nil, fmt.Errorf("records: open %s: %w", dir, err)
 	}
-	s := &Store{db: bdb, kinds: opt.Kinds, now: opt.Now, log: opt.Logger,
+	s := &Store{db: bdb, kinds: opt.Kinds, now: opt.Now, log: opt.Logger, ro: opt.ReadOnly,
 		stopGC: make(chan struct{}), gcDone: make(chan struct{})}
 	if !opt.NoSync {
 		s.sync = &syncer{db: bdb}
 		s.sync.cond = sync.NewCond(&s.sync.mu)
 	}
-	if s.audit, err = bdb.GetSequence([]byte("seq/audit"), 1000); err == nil {
-		s.ids, err = bdb.GetSequence([]byte("seq/id"), 1000)
+	if opt.ReadOnly {
+		err = s.checkVersion(opt.Version)
+	} else if s.ids, err = bdb.GetSequence([]byte("seq/id"), 1000); err == nil {
+		err = s.migrate(opt.Version, opt.Migrations)
 	}
 	if err == nil {
-		err = s.migrate(opt.Version, opt.Migrations)
+		s.head, err = s.lastEntry()
+	}
+	if err == nil && opt.Anchors != "" && !opt.ReadOnly {
+		s.anchors, s.anchorEach = opt.Anchors, opt.AnchorEvery
+		if s.anchorEach <= 0 {
+			s.anchorEach = 10 * time.Minute
+		}
+		var as []Anchor
+		if as, err = ReadAnchors(opt.Anchors); err == nil && len(as) > 0 {
+			s.anchored = head{as[len(as)-1].Seq, as[len(as)-1].Hash}
+		}
 	}
 	if err != nil {
 		s.release()
 		bdb.Close()
 		return nil, fmt.Errorf("records: open %s: %w", dir, err)
 	}
-	go s.gcLoop(gcEvery)
+	if opt.Anchors != "" {
+		s.anchors = opt.Anchors
+	}
+	if opt.ReadOnly {
+		close(s.gcDone)
+		return s, nil
+	}
+	go s.loop(gcEvery)
 	return s, nil
 }
 
-// Close stops the garbage collection and closes the database.
+// Close stops the garbage collection, anchors the audit chain and closes
+// the database.
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.stopGC)
 		<-s.gcDone
+		if !s.ro {
+			err = s.Anchor()
+		}
 		s.release()
-		err = s.db.Close()
+		if cerr := s.db.Close(); err == nil {
+			err = cerr
+		}
 	})
 	return err
 }
 
 func (s *Store) release() {
-	if s.audit != nil {
-		s.audit.Release()
-	}
 	if s.ids != nil {
 		s.ids.Release()
 	}
@@ -162,20 +199,30 @@ func (s *Store) Version() int { return s.version }
 // Flatten compacts the database's tables into at most n levels (tests).
 func (s *Store) Flatten(n int) error { return s.db.Flatten(n) }
 
-// gcLoop rewrites value log files that are mostly stale (records
-// changed since), as Badger leaves that to its user.
-func (s *Store) gcLoop(every time.Duration) {
+// loop rewrites value log files that are mostly stale (records changed
+// since), as Badger leaves that to its user, and anchors the audit chain.
+func (s *Store) loop(gcEvery time.Duration) {
 	defer close(s.gcDone)
-	t := time.NewTicker(every)
-	defer t.Stop()
+	gc := time.NewTicker(gcEvery)
+	defer gc.Stop()
+	var anchor <-chan time.Time
+	if s.anchors != "" {
+		t := time.NewTicker(s.anchorEach)
+		defer t.Stop()
+		anchor = t.C
+	}
 	for {
 		select {
 		case <-s.stopGC:
 			return
-		case <-t.C:
-		}
-		if n := s.Collect(); n > 0 {
-			s.log.Info("records: value log gc", "files", n)
+		case <-gc.C:
+			if n := s.Collect(); n > 0 {
+				s.log.Info("records: value log gc", "files", n)
+			}
+		case <-anchor:
+			if err := s.Anchor(); err != nil {
+				s.log.Error("records: anchoring the audit chain", "err", err)
+			}
 		}
 	}
 }
@@ -215,7 +262,7 @@ func (s *Store) Update(user, action string, fn func(*Tx) error) error {
 		t := &Tx{t: s.db.NewTransaction(true), s: s, User: user, Action: action, Now: s.now()}
 		err := fn(t)
 		if err == nil {
-			err = t.t.Commit()
+			err = s.commit(t)
 			if err == nil && s.sync != nil {
 				err = s.sync.wait()
 			}
@@ -236,6 +283,23 @@ func (s *Store) Update(user, action string, fn func(*Tx) error) error {
 		}
 		return err
 	}
+}
+
+// commit numbers and chains the change's audit entries and commits it.
+func (s *Store) commit(t *Tx) error {
+	if len(t.audits) == 0 {
+		return t.t.Commit()
+	}
+	s.chainMu.Lock()
+	defer s.chainMu.Unlock()
+	h, err := t.writeAudit(s.head)
+	if err == nil {
+		err = t.t.Commit()
+	}
+	if err == nil {
+		s.head = h
+	}
+	return err
 }
 
 // View runs fn in a read-only transaction.

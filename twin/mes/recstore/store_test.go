@@ -89,11 +89,7 @@ func TestValueLogGC(t *testing.T) {
 	}
 	s := open(t, dir, Options{})
 	const keys, rounds = 50, 40
-	for r := range rounds {
-		if r == rounds/2 { // the memtable on disk as a table, and later another
-			s.Close()
-			s = open(t, dir, Options{})
-		}
+	round := func(r int) {
 		for k := range keys {
 			v := map[string]any{"round": r, "pad": strings.Repeat("x", 2000)}
 			if err := s.Update("test", "test", func(t *Tx) error { return t.Set("tst/"+strconv.Itoa(k), v) }); err != nil {
@@ -101,22 +97,44 @@ func TestValueLogGC(t *testing.T) {
 			}
 		}
 	}
-	s.Close()
-	s = open(t, dir, Options{})
-	defer s.Close()
-	if err := s.Flatten(1); err != nil { // compacting the two counts the stale values
-		t.Fatal(err)
+	for r := range rounds {
+		if r == rounds/2 { // the memtable on disk as a table, and later another
+			s.Close()
+			s = open(t, dir, Options{})
+		}
+		round(r)
 	}
-	before := vlogBytes()
-	n := s.Collect()
-	after := vlogBytes()
+	last := rounds - 1
+	// Compacting the tables drops the stale versions and counts them for
+	// the gc, unless the compaction runs before Badger has noted that the
+	// reads of the open are over (its read watermark moves on in a
+	// goroutine of its own): then it keeps every version, and one more
+	// round and compaction, a few milliseconds later, drops them.
+	var n int
+	var before, after int64
+	for attempt := 1; attempt <= 3 && n == 0; attempt++ {
+		if attempt > 1 {
+			t.Logf("attempt %d: the compaction kept the stale versions", attempt)
+			last++
+			round(last)
+		}
+		s.Close()
+		s = open(t, dir, Options{})
+		if err := s.Flatten(1); err != nil {
+			t.Fatal(err)
+		}
+		before = vlogBytes()
+		n = s.Collect()
+		after = vlogBytes()
+	}
+	defer s.Close()
 	t.Logf("value log: %d files rewritten, %d KiB before, %d KiB after", n, before>>10, after>>10)
 	if n == 0 || after > before/2 {
 		t.Fatalf("value log gc: %d files rewritten, %d bytes before, %d after", n, before, after)
 	}
 	for k := range keys {
 		var v struct{ Round int }
-		if err := s.View(func(t *Tx) error { _, err := t.Get("tst/"+strconv.Itoa(k), &v); return err }); err != nil || v.Round != rounds-1 {
+		if err := s.View(func(t *Tx) error { _, err := t.Get("tst/"+strconv.Itoa(k), &v); return err }); err != nil || v.Round != last {
 			t.Fatalf("key %d after gc: round %d, %v", k, v.Round, err)
 		}
 	}

@@ -20,8 +20,9 @@ type Tx struct {
 	// ("scan" → "scan.confirm").
 	User, Action string
 	// Now is the store's clock when the transaction began.
-	Now  time.Time
-	post []func()
+	Now    time.Time
+	post   []func()
+	audits []pending // written at the commit
 }
 
 // AfterCommit runs f once the change is committed and on disk (not when
