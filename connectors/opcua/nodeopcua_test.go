@@ -34,6 +34,7 @@ type interop struct {
 			Value int
 			Name  string
 		}
+		DataTypeDefinitionStatus string
 	}
 }
 
@@ -139,7 +140,7 @@ func TestNodeOPCUA(t *testing.T) {
 				t.Errorf("the enumeration %+v", e)
 			}
 			if len(e.DataTypeDefinition) != len(event.States()) || e.DataTypeDefinition[event.Down].Name != "down" || e.DataTypeDefinition[event.Down].Value != int(event.Down) {
-				t.Errorf("the enumeration's DataTypeDefinition %+v", e.DataTypeDefinition)
+				t.Errorf("the enumeration's DataTypeDefinition %+v (%s)", e.DataTypeDefinition, e.DataTypeDefinitionStatus)
 			}
 		})
 	}

@@ -68,9 +68,11 @@ async function read(endpoint, policy, mode, certificates, cert, key, unit) {
       out.enum.EnumStrings = dv.value.value.map((t) => t.text);
     }
     const def = await session.read({ nodeId: type, attributeId: AttributeIds.DataTypeDefinition });
+    // the fields, or none and the status it was read with
     out.enum.DataTypeDefinition = def.statusCode.isGood() && def.value.value && def.value.value.fields
       ? def.value.value.fields.map((f) => ({ value: int64(f.value), name: f.name }))
-      : def.statusCode.name;
+      : [];
+    out.enum.DataTypeDefinitionStatus = def.statusCode.name;
     await session.close();
     return out;
   } finally {
