@@ -276,3 +276,35 @@ func TestCertificateFiles(t *testing.T) {
 		t.Error("a certificate without its key was taken (or replaced)")
 	}
 }
+
+// BenchmarkConnect: a client's connection (secure channel, session
+// created and activated) to the server, per security policy and mode.
+func BenchmarkConnect(b *testing.B) {
+	p := testPlant(b)
+	sc, sk := cert(b, "urn:twin:virtual-plant")
+	s := startServer(b, p, ServerOptions{Certificate: sc, Key: sk})
+	cc, ck := cert(b, "urn:twin:client")
+	eps := endpoints(b, s.Endpoint())
+	for _, sp := range append([]struct{ Policy, Mode string }{{"None", "None"}}, SecurePolicies...) {
+		b.Run(sp.Policy+"/"+sp.Mode, func(b *testing.B) {
+			ep, err := opcua.SelectEndpoint(eps, sp.Policy, ua.MessageSecurityModeFromString(sp.Mode))
+			if err != nil {
+				b.Fatal(err)
+			}
+			opts := []opcua.Option{opcua.SecurityFromEndpoint(ep, ua.UserTokenTypeAnonymous), opcua.AuthAnonymous(), opcua.AutoReconnect(false)}
+			if sp.Policy != "None" {
+				opts = append(opts, opcua.Certificate(cc), opcua.PrivateKey(ck))
+			}
+			for b.Loop() {
+				cl, err := opcua.NewClient(s.Endpoint(), opts...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := cl.Connect(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				cl.Close(context.Background())
+			}
+		})
+	}
+}
