@@ -133,7 +133,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	defer recs.Close()
 	if *httpAddr != "off" {
 		layout := scene.NewLayout(p)
-		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
+		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
 		wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
 		if err != nil {
 			return err
