@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"twin/connectors/opcua"
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/datadir"
 	"twin/twin/disk"
 	"twin/twin/ingest"
 	"twin/twin/metrics"
@@ -47,6 +50,10 @@ type liveOptions struct {
 	// default bounds). The ingest, the connectors (for readings without
 	// a timestamp) and the store's retention all read it.
 	Clock ingest.Clock
+	// OPCUACert and OPCUAKey are the OPC UA clients' certificate for
+	// secure endpoints when the tag map names none (the demo's own).
+	OPCUACert []byte
+	OPCUAKey  *rsa.PrivateKey
 	// DiskReserve: stop writing while the data directory's disk has less
 	// free (bytes; 0: disk.DefaultReserve).
 	DiskReserve uint64
@@ -138,7 +145,10 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 		}()
 	}
 	for _, srv := range p.Tags.OPCUA {
-		c := opcua.NewClient(srv, l.in, opcua.ClientOptions{Logger: log, Clock: clock})
+		// the servers' certificates are trusted on first use and pinned
+		// in DIR/opcua/trusted-servers.txt (connectors/opcua)
+		c := opcua.NewClient(srv, l.in, opcua.ClientOptions{Logger: log, Clock: clock,
+			Certificate: opt.OPCUACert, Key: opt.OPCUAKey, TrustFile: filepath.Join(dir, datadir.OPCUA, opcua.TrustFileName)})
 		l.opcuas = append(l.opcuas, c)
 		wg.Add(1)
 		go func() {

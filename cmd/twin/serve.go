@@ -37,7 +37,12 @@ plant/FORMAT.md, "Tags"), folds every
 observation into the live state and appends it to the history in DIR
 (Badger; an event is acknowledged to the broker only once it is on disk).
 It reconnects by itself after a broker restart or a network loss, and
-prints a status line every few seconds until Ctrl-C.
+prints a status line every few seconds until Ctrl-C. While an OPC UA
+server is lost, its machines carry the alarm opcua/offline (their values
+are stale). An OPC UA server's certificate is trusted on first use and
+pinned in DIR/opcua/trusted-servers.txt (an endpoint and a SHA-256
+fingerprint a line; write a line beforehand to pin one, add one when a
+server's certificate is renewed).
 
 Time: a reading keeps the time its source stamped it with; one without
 a timestamp gets this computer's clock. A reading stamped more than

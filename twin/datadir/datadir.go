@@ -41,6 +41,10 @@ const (
 	PlantName  = "plant.yaml"
 	ServerName = "serve.json"
 	Records    = "mes"
+	// OPCUA holds the OPC UA certificates and the trust file of the
+	// servers the twin follows (connectors/opcua): kept by Wipe, since
+	// clients trust a certificate once and a new one would be refused.
+	OPCUA = "opcua"
 )
 
 // MissingError is a data directory, or the part of one a command needs,
@@ -317,7 +321,8 @@ func writeFile(name string, b []byte, perm os.FileMode) error {
 // wrote beside them, for a demo that starts anew (twin demo --fresh). It
 // refuses a directory a running twin holds, and one holding anything a
 // twin does not write (it may not be a data directory at all). A
-// directory that does not exist is nothing to wipe.
+// directory that does not exist is nothing to wipe. The OPC UA
+// certificates and trust file (OPCUA) are kept.
 func Wipe(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -335,6 +340,9 @@ func Wipe(dir string) error {
 		}
 	}
 	for _, e := range ents {
+		if e.Name() == OPCUA {
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			return fmt.Errorf("wipe %s: %w", dir, err)
 		}
@@ -346,7 +354,7 @@ func Wipe(dir string) error {
 // directory: Badger's files, the records, the plant and server files.
 func ours(name string) bool {
 	switch name {
-	case Records, PlantName, ServerName, "MANIFEST", "KEYREGISTRY", "LOCK", "DISCARD":
+	case Records, PlantName, ServerName, OPCUA, "MANIFEST", "KEYREGISTRY", "LOCK", "DISCARD":
 		return true
 	}
 	for _, ext := range []string{".sst", ".vlog", ".mem", ".tmp"} {
