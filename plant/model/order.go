@@ -48,6 +48,26 @@ type job struct {
 	comingFrom int
 	created    sim.Time
 	name       string // for events; built when a sink asks for it
+
+	// In a work centre's queue: the arrival order (qprev, qnext, and
+	// fprev, fnext within its family), its place in arrival order, the
+	// heap of the dispatch rule that holds it and its index there, and the
+	// rule's static key.
+	qprev, qnext *job
+	fprev, fnext *job
+	qseq         uint64
+	heap         *jobHeap
+	hidx         int
+	qkey         float64
+}
+
+// next is the job after j in arrival order: in its queue, or in its
+// family within the queue.
+func (j *job) next(family bool) *job {
+	if family {
+		return j.fnext
+	}
+	return j.qnext
 }
 
 func (j *job) String() string {

@@ -132,7 +132,7 @@ func (m *Model) Position() *Position {
 		return &oo.Jobs[len(oo.Jobs)-1]
 	}
 	for _, w := range m.wcs {
-		for _, j := range w.queue {
+		for j := w.queue.head; j != nil; j = j.qnext {
 			pj := add(j, "", false, 0, 0)
 			pj.Queued, pj.At, pj.Arrived = true, w.p.ID(), m.WallTime(j.arrived)
 		}
@@ -351,6 +351,9 @@ func (m *Model) resume(pos *Position) {
 		m.countComing(q.j, q.j.op)
 		w.enqueue(q.j, a)
 		q.j.arrived = m.simTime(q.pj.Arrived)
+		if q.j.arrived > 0 {
+			w.unordered = true // later arrivals come at 0
+		}
 	}
 	for _, f := range later {
 		f()

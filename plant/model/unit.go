@@ -146,8 +146,8 @@ func (u *unit) next() {
 		u.startBatch()
 		return
 	}
-	i := u.wc.pick(u)
-	if i < 0 {
+	j := u.wc.pick(u)
+	if j == nil {
 		u.releaseWorkers()
 		u.setState(u.m.idleState())
 		return
@@ -155,7 +155,7 @@ func (u *unit) next() {
 	if !u.needOperator() {
 		return
 	}
-	j := u.wc.take(i)
+	u.wc.take(j)
 	u.jobs = append(u.jobs[:0], j)
 	u.startJobs()
 	u.wc.freed()
@@ -412,8 +412,8 @@ func (u *unit) blockOn(j *job) {
 
 // startBatch starts a batch if the batch rule allows.
 func (u *unit) startBatch() {
-	idx, wake := u.wc.pickBatch(u)
-	if idx == nil {
+	batch, wake := u.wc.pickBatch(u)
+	if batch == nil {
 		if wake > 0 {
 			u.m.env.Schedule(&u.batchWake, max(wake, u.m.env.Now()), sim.Default)
 		}
@@ -425,21 +425,17 @@ func (u *unit) startBatch() {
 		return
 	}
 	u.m.env.Cancel(&u.batchWake)
-	u.jobs = u.jobs[:0]
-	// Take from the back so the indexes stay valid.
-	for k := len(idx) - 1; k >= 0; k-- {
-		w := u.wc
-		j := w.queue[idx[k]]
-		w.queue = append(w.queue[:idx[k]], w.queue[idx[k]+1:]...)
-		u.jobs = append(u.jobs, j)
-		if u.m.sink != nil {
-			u.m.emit(event.Moved, w.path, w.bufPath, j.String(), 0)
+	w := u.wc
+	u.jobs = append(u.jobs[:0], batch...)
+	for _, j := range batch {
+		w.queue.remove(j)
+	}
+	if u.m.sink != nil { // the last arrived leaves first
+		for k := len(batch) - 1; k >= 0; k-- {
+			u.m.emit(event.Moved, w.path, w.bufPath, batch[k].String(), 0)
 		}
 	}
-	for a, b := 0, len(u.jobs)-1; a < b; a, b = a+1, b-1 {
-		u.jobs[a], u.jobs[b] = u.jobs[b], u.jobs[a]
-	}
-	u.wc.queueLen.Set(u.m.env.Now(), float64(len(u.wc.queue)))
+	w.queueLen.Set(u.m.env.Now(), float64(w.queue.n))
 	u.startJobs()
 	u.wc.freed()
 }
