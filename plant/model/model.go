@@ -301,7 +301,7 @@ func (m *Model) EmitState() {
 			i++
 			m.emit(event.Moved, w.bufPath, "", j.String(), float64(i))
 		}
-		for _, j := range w.pending {
+		for _, j := range w.pending.all() {
 			waiting(j)
 		}
 		for _, u := range w.units {

@@ -220,7 +220,7 @@ func (m *Model) route(j *job) {
 	if j.rework {
 		w = m.wcs[j.routing.Ops[j.op].Inspect.Rework.WorkCenter.Index]
 	}
-	w.pending = append(w.pending, j)
+	w.pending.push(j)
 }
 
 // forward moves job j to its current operation and reports whether it

@@ -136,7 +136,7 @@ func (m *Model) Position() *Position {
 			pj := add(j, "", false, 0, 0)
 			pj.Queued, pj.At, pj.Arrived = true, w.p.ID(), m.WallTime(j.arrived)
 		}
-		for _, j := range w.pending {
+		for _, j := range w.pending.all() {
 			add(j, "", false, 0, 0)
 		}
 		for _, u := range w.units {

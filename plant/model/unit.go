@@ -42,8 +42,14 @@ type unit struct {
 	runTotal   sim.Time  // the length of the current run, drawn at its start
 	lastFamily string
 	wake       sim.Event // a poke: next at the current instant
-	batchWake  sim.Event
-	repairEnd  sim.Event
+	// Blocked (after service): blocking while it holds a part no buffer
+	// has room for; blockGen counts its episodes of blocking; wokenBy
+	// are the buffers that woke it (wokenSpare is the other buffer of
+	// the two it swaps).
+	blocking            bool
+	blockGen            uint32
+	wokenBy, wokenSpare []*wcenter
+	repairEnd           sim.Event
 
 	onShift    bool
 	operator   bool  // holds an operator (the work centre's skill)
@@ -77,8 +83,7 @@ func newUnit(m *Model, p *plant.Unit, wc *wcenter) *unit {
 	u.power[event.Down] = pw.Down
 	u.power[event.Maintenance] = pw.Down
 	u.timer.Init(u.path+"/phase", u.phaseDone)
-	u.wake.Init(u.path, u.next)
-	u.batchWake.Init(u.path+"/batch", u.next)
+	u.wake.Init(u.path, u.woken)
 	u.repairEnd.Init(u.path+"/repair", u.repaired)
 	for i := range p.Failures {
 		u.failures = append(u.failures, newFailureMode(u, &p.Failures[i]))
@@ -106,6 +111,19 @@ func (u *unit) poke() {
 	if !u.wake.Pending() {
 		u.m.env.Schedule(&u.wake, u.m.env.Now(), sim.Default)
 	}
+}
+
+// woken is a poke's event: the machine looks again, and the buffers that
+// woke it while it was blocked wake their next blocked machine.
+func (u *unit) woken() {
+	ws := u.wokenBy
+	u.wokenBy, u.wokenSpare = u.wokenSpare[:0], ws
+	u.next()
+	for _, w := range ws {
+		w.waking--
+		w.wakeBlocked()
+	}
+	clear(ws)
 }
 
 // waitingForWork reports whether a new job in the buffer could start it.
@@ -159,6 +177,9 @@ func (u *unit) next() {
 	u.jobs = append(u.jobs[:0], j)
 	u.startJobs()
 	u.wc.freed()
+	if u.wc.queue.n > 0 {
+		u.wc.wake() // more work: the next free machine looks
+	}
 }
 
 // needOperator reports whether the machine has the operator it needs,
@@ -393,20 +414,24 @@ func (u *unit) flush() bool {
 		u.out[len(u.out)-1] = nil
 		u.out = u.out[:len(u.out)-1]
 	}
+	if u.blocking {
+		u.blocking = false
+		u.blockGen++
+	}
 	return true
 }
 
 // blockOn registers the machine with every buffer that could take j.
 func (u *unit) blockOn(j *job) {
+	u.blocking = true
+	u.blockGen++
 	op := j.routing.Ops[j.op]
 	if j.rework {
-		w := u.m.wcs[op.Inspect.Rework.WorkCenter.Index]
-		w.blocked = append(w.blocked, u)
+		u.m.wcs[op.Inspect.Rework.WorkCenter.Index].block(u)
 		return
 	}
 	for _, a := range op.Alternatives {
-		w := u.m.wcs[a.WorkCenter.Index]
-		w.blocked = append(w.blocked, u)
+		u.m.wcs[a.WorkCenter.Index].block(u)
 	}
 }
 
@@ -415,7 +440,7 @@ func (u *unit) startBatch() {
 	batch, wake := u.wc.pickBatch(u)
 	if batch == nil {
 		if wake > 0 {
-			u.m.env.Schedule(&u.batchWake, max(wake, u.m.env.Now()), sim.Default)
+			u.wc.armBatch(max(wake, u.m.env.Now()))
 		}
 		u.releaseWorkers()
 		u.setState(u.m.idleState())
@@ -424,7 +449,7 @@ func (u *unit) startBatch() {
 	if !u.needOperator() {
 		return
 	}
-	u.m.env.Cancel(&u.batchWake)
+	u.m.env.Cancel(&u.wc.batchTimer)
 	w := u.wc
 	u.jobs = append(u.jobs[:0], batch...)
 	for _, j := range batch {
@@ -438,6 +463,9 @@ func (u *unit) startBatch() {
 	w.queueLen.Set(u.m.env.Now(), float64(w.queue.n))
 	u.startJobs()
 	u.wc.freed()
+	if w.queue.n > 0 {
+		w.wake() // another batch may be ready for another machine
+	}
 }
 
 // setState records a state change: time and energy in the old state,
@@ -453,6 +481,12 @@ func (u *unit) setState(s event.MachineState) {
 	u.stateTime[old] += dt
 	u.energy += u.power[old] * dt.Hours()
 	m.energy.change(now, u.power[s]-u.power[old])
+	if old == event.Idle {
+		u.wc.idle--
+	}
+	if s == event.Idle {
+		u.wc.idle++
+	}
 	u.state, u.since = s, now
 	u.kpi.State(int64(now), s)
 	if m.sink != nil {

@@ -1,7 +1,7 @@
 package model
 
 import (
-	"slices"
+	"math"
 
 	"twin/plant"
 	"twin/plant/event"
@@ -18,11 +18,17 @@ type wcenter struct {
 	queue    *queue // the input buffer
 	batchBuf []*job // pickBatch's result, reused
 	rule     plant.Rule
-	pending  []*job  // released jobs waiting for room, not held by a machine
-	blocked  []*unit // machines holding a finished job for this buffer
+	pending  fifo[*job]       // released jobs waiting for room, not held by a machine
+	blocked  fifo[blockEntry] // machines holding a finished job for this buffer
+	// waking counts the blocked machines woken that have not looked yet
+	waking int
 	// coming counts the jobs on their way here (launched, not arrived
 	// yet): a batch below its minimum goes after its wait when none are.
 	coming int
+	// batchTimer is when a batch waiting for more parts may go anyway
+	batchTimer sim.Event
+	// idle counts its machines in state idle (not starved)
+	idle int
 	// unordered: a position set arrival times that may not follow the
 	// order of arrival in the buffer (pickBatch then finds the oldest)
 	unordered bool
@@ -37,7 +43,15 @@ func newWorkCenter(m *Model, w *plant.WorkCenter) *wcenter {
 	}
 	c.queue = newQueue(c.rule, m.families, w.Batch != nil && w.Batch.SameFamily)
 	c.queueLen.Reset(0, 0)
+	c.batchTimer.Init(c.path+"/batch", c.wakeOne)
 	return c
+}
+
+// armBatch asks for a look at the batch at t (the earliest asked for).
+func (w *wcenter) armBatch(t sim.Time) {
+	if !w.batchTimer.Pending() || t < w.batchTimer.When() {
+		w.m.env.Schedule(&w.batchTimer, t, sim.Default)
+	}
 }
 
 // room reports whether the buffer can take another job.
@@ -65,9 +79,47 @@ func (w *wcenter) enqueue(j *job, a *plant.Alternative) {
 	if w.m.sink != nil {
 		w.m.emit(event.Moved, w.bufPath, "", j.String(), float64(w.queue.n))
 	}
+	w.wake()
+}
+
+// wake wakes the machine that takes the job just queued: the first one
+// free for work and not yet woken (one per job: a machine that takes one
+// and finds more wakes the next, see unit.next). A batch's machines all
+// see the same batch (but by the setup rule, which starts from each
+// machine's family): one of them looks, and another looks after it
+// starts one. Machines that are idle while the plant has open orders are
+// starved from now on, whether they are woken or not.
+func (w *wcenter) wake() {
+	w.wakeOne()
+	if w.idle > 0 && w.m.open > 0 {
+		for _, u := range w.units {
+			if u.state == event.Idle && u.waitingForWork() && !u.wake.Pending() {
+				u.setState(event.Starved)
+			}
+		}
+	}
+}
+
+func (w *wcenter) wakeOne() {
+	batch := w.p.Batch != nil
+	if batch && w.rule == plant.Setup {
+		for _, u := range w.units {
+			if u.waitingForWork() {
+				u.poke()
+			}
+		}
+		return
+	}
 	for _, u := range w.units {
-		if u.waitingForWork() {
+		if !u.waitingForWork() || u.want != nil {
+			continue
+		}
+		if !u.wake.Pending() {
 			u.poke()
+			return
+		}
+		if batch {
+			return // one looks already
 		}
 	}
 }
@@ -84,23 +136,88 @@ func (w *wcenter) take(j *job) {
 }
 
 // freed is called when the buffer has room again: released jobs waiting
-// for it come first, then machines blocked on it.
+// for it come first, then machines blocked on it, the first blocked
+// first: one per free place, and the next one each time a woken one has
+// looked (it may have sent its part elsewhere, or found the place taken).
 func (w *wcenter) freed() {
-	for len(w.pending) > 0 && w.room() {
-		j := w.pending[0]
-		w.pending = slices.Delete(w.pending, 0, 1)
-		if !w.m.forward(j) {
-			w.pending = slices.Insert(w.pending, 0, j)
+	for w.pending.len() > 0 && w.room() {
+		if !w.m.forward(w.pending.front()) {
 			break
 		}
+		w.pending.pop()
 	}
-	// Every blocked machine looks again; those that still find no room
-	// register again.
-	for _, u := range w.blocked {
-		u.poke()
+	w.wakeBlocked()
+}
+
+// blockEntry is a machine blocked on a buffer, in one episode of its
+// blocking (gen): entries of earlier episodes are stale.
+type blockEntry struct {
+	u   *unit
+	gen uint32
+}
+
+func (e blockEntry) stale() bool { return e.gen != e.u.blockGen || !e.u.blocking }
+
+// block registers machine u, blocked on a part this buffer could take.
+func (w *wcenter) block(u *unit) {
+	if w.blocked.len() > 64 && w.blocked.len() > 4*len(w.m.units) {
+		w.blocked.filter(func(e blockEntry) bool { return !e.stale() })
 	}
-	clear(w.blocked)
-	w.blocked = w.blocked[:0]
+	w.blocked.push(blockEntry{u, u.blockGen})
+}
+
+// wakeBlocked wakes blocked machines while there is room for them.
+func (w *wcenter) wakeBlocked() {
+	free := math.MaxInt
+	if w.p.Buffer > 0 {
+		free = w.p.Buffer - w.queue.n
+	}
+	for w.waking < free && w.blocked.len() > 0 {
+		e := w.blocked.pop()
+		if e.stale() {
+			continue
+		}
+		w.waking++
+		e.u.wokenBy = append(e.u.wokenBy, w)
+		e.u.poke()
+	}
+}
+
+// fifo is a first-in first-out queue on a slice: pop does not shift.
+type fifo[T any] struct {
+	s []T
+	h int
+}
+
+func (f *fifo[T]) len() int { return len(f.s) - f.h }
+func (f *fifo[T]) push(x T) { f.s = append(f.s, x) }
+func (f *fifo[T]) front() T { return f.s[f.h] }
+func (f *fifo[T]) all() []T { return f.s[f.h:] }
+func (f *fifo[T]) pop() T {
+	x := f.s[f.h]
+	var zero T
+	f.s[f.h] = zero
+	f.h++
+	if f.h == len(f.s) {
+		f.s, f.h = f.s[:0], 0
+	} else if f.h >= 32 && 2*f.h >= len(f.s) {
+		n := copy(f.s, f.s[f.h:])
+		clear(f.s[n:])
+		f.s, f.h = f.s[:n], 0
+	}
+	return x
+}
+
+// filter keeps the elements for which keep is true, in order.
+func (f *fifo[T]) filter(keep func(T) bool) {
+	out := f.s[:0]
+	for _, x := range f.s[f.h:] {
+		if keep(x) {
+			out = append(out, x)
+		}
+	}
+	clear(f.s[len(out):])
+	f.s, f.h = out, 0
 }
 
 // pick chooses the next job for machine u by the dispatch rule, or nil
