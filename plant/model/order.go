@@ -36,6 +36,7 @@ type job struct {
 	part    *plant.Part // nil for the product itself
 	routing *plant.Routing
 	family  string
+	fam     int  // the family's index (Model.families)
 	op      int  // index of the current operation
 	attempt int  // inspections failed at the current operation
 	rework  bool // at the rework step of the current operation
@@ -204,7 +205,7 @@ func (m *Model) release(id, customer string, p *plant.Product, qty int, due sim.
 // things happened, so keyed draws line up across scenario variants.
 func (m *Model) launch(o *order, part *plant.Part, r *plant.Routing) {
 	o.launched++
-	j := &job{id: int64(o.seq)<<24 | o.launched, order: o, part: part, routing: r, family: o.product.Family, created: m.env.Now()}
+	j := &job{id: int64(o.seq)<<24 | o.launched, order: o, part: part, routing: r, family: o.product.Family, fam: m.families[o.product.Family], created: m.env.Now()}
 	m.countComing(j, 0)
 	m.route(j)
 }

@@ -411,7 +411,7 @@ func (m *Model) resumedJob(o *order, pj Job) *job {
 		}
 	}
 	o.launched = max(o.launched, n)
-	j := &job{id: int64(o.seq)<<24 | n, order: o, part: pj.Part, routing: r, family: o.product.Family, created: o.release,
+	j := &job{id: int64(o.seq)<<24 | n, order: o, part: pj.Part, routing: r, family: o.product.Family, fam: m.families[o.product.Family], created: o.release,
 		op: pj.Op, rework: pj.Rework, attempt: pj.Attempt, kitted: pj.Kitted, name: pj.Ref}
 	if j.op >= len(r.Ops) {
 		if pj.Part != nil {

@@ -50,16 +50,10 @@ type jobList struct {
 func newQueue(rule plant.Rule, families map[string]int, sameFamily bool) *queue {
 	q := &queue{rule: rule, families: families}
 	switch rule {
-	case plant.EDD:
-		q.heap.less = byDue
-	case plant.SPT:
-		q.heap.less = byKey
-	case plant.Priority:
-		q.heap.less = byPriority
 	case plant.Setup:
 		q.byFam = make([]*jobHeap, len(families))
 		for i := range q.byFam {
-			q.byFam[i] = &jobHeap{less: byDue}
+			q.byFam[i] = &jobHeap{}
 		}
 	case plant.CR:
 		q.byWork = map[uint64]*jobHeap{}
@@ -89,25 +83,29 @@ func (q *queue) push(j *job, key float64) {
 	q.n++
 	j.qkey = key
 	switch q.rule {
-	case plant.EDD, plant.SPT, plant.Priority:
-		q.heap.push(j)
+	case plant.EDD:
+		q.heap.push(j, int64(j.order.due), 0)
+	case plant.SPT:
+		q.heap.push(j, floatKey(key), 0)
+	case plant.Priority:
+		q.heap.push(j, -int64(j.order.priority), int64(j.order.due))
 	case plant.Setup:
-		q.byFam[q.families[j.family]].push(j)
+		q.byFam[j.fam].push(j, int64(j.order.due), 0)
 	case plant.CR:
 		bits := math.Float64bits(key)
 		h := q.byWork[bits]
 		if h == nil {
-			h = &jobHeap{less: byDue, work: key}
+			h = &jobHeap{work: key}
 			q.byWork[bits] = h
 		}
 		if len(h.h) == 0 {
 			h.active = len(q.active)
 			q.active = append(q.active, h)
 		}
-		h.push(j)
+		h.push(j, int64(j.order.due), 0)
 	}
 	if q.famList != nil {
-		l := &q.famList[q.families[j.family]]
+		l := &q.famList[j.fam]
 		j.fprev, j.fnext = l.tail, nil
 		if l.tail != nil {
 			l.tail.fnext = j
@@ -143,7 +141,7 @@ func (q *queue) remove(j *job) {
 		}
 	}
 	if q.famList != nil {
-		l := &q.famList[q.families[j.family]]
+		l := &q.famList[j.fam]
 		if j.fprev != nil {
 			j.fprev.fnext = j.fnext
 		} else {
@@ -167,18 +165,21 @@ func (q *queue) pick(m *Model, last string, now sim.Time) *job {
 	}
 	switch q.rule {
 	case plant.EDD, plant.SPT, plant.Priority:
-		return q.heap.h[0]
+		return q.heap.h[0].j
 	case plant.Setup:
 		if fi, ok := q.families[last]; ok && len(q.byFam[fi].h) > 0 {
-			return q.byFam[fi].h[0]
+			return q.byFam[fi].h[0].j
 		}
-		var best *job
+		var best *hentry
 		for _, h := range q.byFam {
-			if len(h.h) > 0 && (best == nil || byDue(h.h[0], best)) {
-				best = h.h[0]
+			if len(h.h) > 0 && (best == nil || h.h[0].less(best)) {
+				best = &h.h[0]
 			}
 		}
-		return best
+		if best == nil {
+			return nil
+		}
+		return best.j
 	case plant.CR:
 		return q.pickCR(now)
 	}
@@ -193,65 +194,72 @@ func (q *queue) pick(m *Model, last string, now sim.Time) *job {
 func (q *queue) pickCR(now sim.Time) *job {
 	best := math.Inf(1)
 	for _, h := range q.active {
-		best = min(best, h.ratio(h.h[0], now))
+		best = min(best, h.ratio(&h.h[0], now))
 	}
-	var pick *job
+	var pick *hentry
 	for _, h := range q.active {
-		if h.ratio(h.h[0], now) == best {
+		if h.ratio(&h.h[0], now) == best {
 			pick = h.firstWithRatio(0, best, now, pick)
 		}
 	}
-	return pick
+	return pick.j
 }
 
-// jobHeap is a binary heap of jobs; each job knows its index (hidx).
+// jobHeap is a binary heap of jobs on integer keys held beside them (a,
+// then b, then arrival: the rule's order), so that a sift compares
+// integers without chasing pointers; each job knows its index (hidx).
 type jobHeap struct {
-	h    []*job
-	less func(a, b *job) bool
+	h []hentry
 	// cr: the work left of its jobs, in seconds, and its place in
 	// queue.active
 	work   float64
 	active int
 }
 
-func byDue(a, b *job) bool {
-	if a.order.due != b.order.due {
-		return a.order.due < b.order.due
-	}
-	return a.qseq < b.qseq
+// hentry is a job in a heap with its keys: for edd (due, 0), spt (the
+// step's mean time, 0), priority (−priority, due), setup and cr (due, 0).
+type hentry struct {
+	a, b int64
+	seq  uint64 // the job's place in arrival order
+	j    *job
 }
 
-func byKey(a, b *job) bool {
-	if a.qkey != b.qkey {
-		return a.qkey < b.qkey
+func (x *hentry) less(y *hentry) bool {
+	if x.a != y.a {
+		return x.a < y.a
 	}
-	return a.qseq < b.qseq
+	if x.b != y.b {
+		return x.b < y.b
+	}
+	return x.seq < y.seq
 }
 
-func byPriority(a, b *job) bool {
-	if a.order.priority != b.order.priority {
-		return a.order.priority > b.order.priority
+// floatKey maps a float64 to an int64 of the same order.
+func floatKey(f float64) int64 {
+	k := int64(math.Float64bits(f))
+	if k < 0 {
+		k ^= math.MaxInt64
 	}
-	return byDue(a, b)
+	return k
 }
 
-// ratio is j's critical ratio now: time to its due date over the work
-// left (model.criticalRatio).
-func (h *jobHeap) ratio(j *job, now sim.Time) float64 {
-	return (j.order.due - now).Seconds() / h.work
+// ratio is the critical ratio now of a job of the heap due at e.a: time
+// to its due date over the work left (model.criticalRatio).
+func (h *jobHeap) ratio(e *hentry, now sim.Time) float64 {
+	return (sim.Time(e.a) - now).Seconds() / h.work
 }
 
 // firstWithRatio returns, of the jobs under index i with ratio r, the
 // first arrived (or pick, if it arrived before them). A child's due date
 // is not earlier than its parent's, so its ratio is not lower: the walk
 // stops below any job whose ratio is higher.
-func (h *jobHeap) firstWithRatio(i int, r float64, now sim.Time, pick *job) *job {
-	j := h.h[i]
-	if h.ratio(j, now) != r {
+func (h *jobHeap) firstWithRatio(i int, r float64, now sim.Time, pick *hentry) *hentry {
+	e := &h.h[i]
+	if h.ratio(e, now) != r {
 		return pick
 	}
-	if pick == nil || j.qseq < pick.qseq {
-		pick = j
+	if pick == nil || e.seq < pick.seq {
+		pick = e
 	}
 	for c := 2*i + 1; c <= 2*i+2 && c < len(h.h); c++ {
 		pick = h.firstWithRatio(c, r, now, pick)
@@ -259,21 +267,23 @@ func (h *jobHeap) firstWithRatio(i int, r float64, now sim.Time, pick *job) *job
 	return pick
 }
 
-func (h *jobHeap) push(j *job) {
+// push adds j with keys a and b. O(log n).
+func (h *jobHeap) push(j *job, a, b int64) {
 	j.heap = h
 	j.hidx = len(h.h)
-	h.h = append(h.h, j)
+	h.h = append(h.h, hentry{a: a, b: b, seq: j.qseq, j: j})
 	h.up(j.hidx)
 }
 
+// remove takes j out. O(log n).
 func (h *jobHeap) remove(j *job) {
 	i := j.hidx
 	last := len(h.h) - 1
 	if i != last {
 		h.h[i] = h.h[last]
-		h.h[i].hidx = i
+		h.h[i].j.hidx = i
 	}
-	h.h[last] = nil
+	h.h[last] = hentry{}
 	h.h = h.h[:last]
 	if i != last {
 		h.down(i)
@@ -286,15 +296,15 @@ func (h *jobHeap) up(i int) {
 	x := h.h[i]
 	for i > 0 {
 		p := (i - 1) / 2
-		if !h.less(x, h.h[p]) {
+		if !x.less(&h.h[p]) {
 			break
 		}
 		h.h[i] = h.h[p]
-		h.h[i].hidx = i
+		h.h[i].j.hidx = i
 		i = p
 	}
 	h.h[i] = x
-	x.hidx = i
+	x.j.hidx = i
 }
 
 func (h *jobHeap) down(i int) {
@@ -305,16 +315,16 @@ func (h *jobHeap) down(i int) {
 		if c >= n {
 			break
 		}
-		if r := c + 1; r < n && h.less(h.h[r], h.h[c]) {
+		if r := c + 1; r < n && h.h[r].less(&h.h[c]) {
 			c = r
 		}
-		if !h.less(h.h[c], x) {
+		if !h.h[c].less(&x) {
 			break
 		}
 		h.h[i] = h.h[c]
-		h.h[i].hidx = i
+		h.h[i].j.hidx = i
 		i = c
 	}
 	h.h[i] = x
-	x.hidx = i
+	x.j.hidx = i
 }

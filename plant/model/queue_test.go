@@ -87,7 +87,7 @@ func TestQueueOrderIsTheScans(t *testing.T) {
 						o.due = sim.MaxTime / 2 // no due date
 					}
 					x := ops[r.IntN(len(ops))]
-					j := &job{order: o, routing: x.r, op: x.op, part: x.pt, family: o.product.Family}
+					j := &job{order: o, routing: x.r, op: x.op, part: x.pt, family: o.product.Family, fam: m.families[o.product.Family]}
 					j.alt = &j.routing.Ops[j.op].Alternatives[0]
 					key := 0.0
 					switch rule {

@@ -55,6 +55,7 @@ type unit struct {
 	operator   bool  // holds an operator (the work centre's skill)
 	helper     bool  // holds a repair or maintenance worker
 	want       *pool // the pool it waits in, if any
+	opPool     *pool // the pool of its work centre's skill, once looked up
 	down       *failureMode
 	repairing  bool
 	failures   []*failureMode
@@ -189,9 +190,12 @@ func (u *unit) needOperator() bool {
 	if sk == "" || u.operator {
 		return true
 	}
-	pl := u.m.pools[sk]
+	pl := u.opPool
 	if pl == nil {
-		return true // validated plants name pools for every skill
+		if pl = u.m.pools[sk]; pl == nil {
+			return true // validated plants name pools for every skill
+		}
+		u.opPool = pl
 	}
 	if pl.acquire(u) {
 		u.operator = true
@@ -213,7 +217,12 @@ func (u *unit) releaseWorkers() {
 func (u *unit) releaseOperator() {
 	if u.operator {
 		u.operator = false
-		u.m.pools[u.wc.p.Skill].release()
+		pl := u.opPool
+		if pl == nil {
+			pl = u.m.pools[u.wc.p.Skill]
+			u.opPool = pl
+		}
+		pl.release()
 	}
 }
 
