@@ -168,3 +168,27 @@ func BenchmarkLongQueue(b *testing.B) {
 		})
 	}
 }
+
+// TestScaledPlantEvents: the motor plant ×16 fires at most 20 times the
+// events of the plant ×1 over two weeks (16 times the work, and slack for
+// the longer queues): an arrival wakes one machine, not every idle one.
+// Before, the ×16 plant's 32 ovens were poked on every arrival and it
+// fired about 60 times the events.
+func TestScaledPlantEvents(t *testing.T) {
+	events := func(k int) uint64 {
+		p, err := plant.Load("../../testdata/plants/motor.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := New(scalePlant(p, k), Options{Seed: 1, Horizon: 2 * sim.Week})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Run().Events
+	}
+	e1, e16 := events(1), events(16)
+	t.Logf("events over 2 weeks: ×1 %d, ×16 %d (%.1f×)", e1, e16, float64(e16)/float64(e1))
+	if e16 > 20*e1 {
+		t.Errorf("the plant ×16 fired %d events, %.1f× the %d of the plant ×1; want at most 20×", e16, float64(e16)/float64(e1), e1)
+	}
+}
