@@ -62,9 +62,19 @@ demo: build build-view
 	@echo "   (on a desktop it opens the web page and the desktop view; elsewhere it prints how)"
 	$(BIN)/twin demo --data data/demo --view $(BIN)/twin-view $(DEMO_ARGS)
 
+# The kernel and the plant model, each figure next to its target (issue 15):
+# hold at 10/1k/100k pending (100k: ≥ 10M events/s) and its heap from 10M
+# to 100M events (≤ 1.1×); M/M/1 per style; twin against Cimba's PGO build
+# side by side (events ≥ 1.2×, servers ≥ 1.0×; sim/bench/cimba.sh, which
+# builds Cimba outside the repository); a motor year (CPU ≤ 0.3 s); the
+# motor plant ×1 and ×16 over 16 weeks (cost ≤ 24×, events/s within 25%)
+# and a 40,000-part queue (≤ 2× a short one); replications on all cores.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s -cpu 1 ./sim/...
+	$(GO) test -run '^$$' -bench 'Hold$$|MM1' -benchtime 2s -cpu 1 ./sim/...
+	$(GO) test -run '^$$' -bench HoldMemory -benchtime 1x -cpu 1 ./sim
+	sim/bench/cimba.sh
 	$(GO) test -run '^$$' -bench MotorYear -benchtime 3x -cpu 1 ./plant/model
+	$(GO) test -run '^$$' -bench 'Scale|LongQueue' -benchtime 1x -cpu 1 -timeout 30m ./plant/model
 	$(GO) test -run '^$$' -bench Scaling -benchtime 3x ./scenarios
 
 # The live twin's benchmarks: durable appends, replay and seek on a 10M-event
