@@ -6,6 +6,8 @@
 //	DIR/mes/admin-password the first admin password, until it is changed
 //	DIR/plant.yaml        the plant file the twin last ran with
 //	DIR/serve.json        while a twin runs on DIR: which, and its addresses
+//	DIR/tls/              the HTTPS certificate made for the twin and its local CA
+//	                      (twin/tlsconf), kept when a demo starts anew
 //
 // With it the commands that open a data directory find its plant without
 // being told, refuse a directory that is not there instead of making an
@@ -41,6 +43,7 @@ const (
 	PlantName  = "plant.yaml"
 	ServerName = "serve.json"
 	Records    = "mes"
+	TLS        = "tls"
 )
 
 // MissingError is a data directory, or the part of one a command needs,
@@ -317,7 +320,8 @@ func writeFile(name string, b []byte, perm os.FileMode) error {
 // wrote beside them, for a demo that starts anew (twin demo --fresh). It
 // refuses a directory a running twin holds, and one holding anything a
 // twin does not write (it may not be a data directory at all). A
-// directory that does not exist is nothing to wipe.
+// directory that does not exist is nothing to wipe. It keeps DIR/tls:
+// the local CA that phones and browsers installed stays valid.
 func Wipe(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -335,6 +339,9 @@ func Wipe(dir string) error {
 		}
 	}
 	for _, e := range ents {
+		if e.Name() == TLS { // the CA phones installed stays theirs
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			return fmt.Errorf("wipe %s: %w", dir, err)
 		}
@@ -346,7 +353,7 @@ func Wipe(dir string) error {
 // directory: Badger's files, the records, the plant and server files.
 func ours(name string) bool {
 	switch name {
-	case Records, PlantName, ServerName, "MANIFEST", "KEYREGISTRY", "LOCK", "DISCARD":
+	case Records, PlantName, ServerName, TLS, "MANIFEST", "KEYREGISTRY", "LOCK", "DISCARD":
 		return true
 	}
 	for _, ext := range []string{".sst", ".vlog", ".mem", ".tmp"} {
