@@ -72,8 +72,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	dur := fs.Duration("for", 0, "stop after this wall `duration` (default: run until Ctrl-C)")
 	addr := fs.String("mqtt", "127.0.0.1:1883", "embedded broker `address`")
 	uaAddr := fs.String("opcua", "127.0.0.1:4840", "virtual plant's OPC UA server `address` (off: none)")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address`")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "web view, WebSocket feed and records API `address`, on HTTPS unless --http-only")
 	token := tokenFlag(fs)
+	tlsOpt := addTLSFlags(fs)
 	view := fs.String("view", "", "on a display, open the web page and this desktop viewer `binary` (bin/twin-view) on the demo")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
@@ -306,14 +307,18 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
 	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
-	wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
+	tc, err := tlsOpt.open(*data, p.Location, log)
+	if err != nil {
+		return err
+	}
+	wv, err := startWeb(*httpAddr, *token, tc, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
 	if err != nil {
 		return err
 	}
 	defer wv.close()
 	defer announce(*data, "twin demo", wv)()
 	if *view != "" {
-		openViews(ctx, *view, wv.url, stdout)
+		openViews(ctx, *view, wv, stdout)
 	}
 	if ua != nil {
 		fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", ua.Endpoint())

@@ -96,8 +96,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	plantFile := fs.String("plant", "", "plant `file` (default: the plant DIR remembers from the last twin serve on it)")
 	data := fs.String("data", "data", "history `directory`")
 	liveOpt := liveFlags(fs)
-	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address` (off: none)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "web view, WebSocket feed and records API `address`, on HTTPS unless --http-only (off: none)")
 	token := tokenFlag(fs)
+	tlsOpt := addTLSFlags(fs)
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -127,9 +128,13 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	defer tw.close()
 	defer recs.Close()
 	if *httpAddr != "off" {
+		tc, err := tlsOpt.open(*data, p.Location, log)
+		if err != nil {
+			return err
+		}
 		layout := scene.NewLayout(p)
 		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
-		wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
+		wv, err := startWeb(*httpAddr, *token, tc, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
 		if err != nil {
 			return err
 		}
@@ -243,7 +248,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			return sc
 		}), log)
-		wv, err = startWeb(*httpAddr, *token, src, nil, log, stdout)
+		wv, err = startWeb(*httpAddr, *token, nil, src, nil, log, stdout)
 		if err != nil {
 			return err
 		}
@@ -291,6 +296,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	server := fs.String("server", "", "forecast on the running twin at this `URL` (its records API; $TWIN_API_TOKEN or --token: a planner's or a manager's), instead of reading --data")
 	token := fs.String("token", os.Getenv("TWIN_API_TOKEN"), "API `token` for --server (default $TWIN_API_TOKEN)")
+	ca := caFlag(fs)
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -302,7 +308,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 		if *atS != "" {
 			return errors.New("--at reads a data directory's history: with --server the forecast is from now")
 		}
-		return forecastOver(ctx, newAPIClient(*server, *token, stdout), *horizon, *reps, *asJSON, stdout)
+		return forecastOver(ctx, newAPIClient(*server, *token, caOf(fs, *ca), stdout), *horizon, *reps, *asJSON, stdout)
 	}
 	var say io.Writer = stdout
 	if *asJSON {
@@ -312,7 +318,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return inUse(err, func(s *datadir.Server) []string {
 			if s != nil && s.API != "" {
-				return []string{"the running twin's own forecast: twin forecast --server " + strings.TrimSuffix(strings.TrimSuffix(s.API, "/"), "/api/v1")}
+				return []string{"the running twin's own forecast: twin forecast --server " + strings.TrimSuffix(strings.TrimSuffix(s.API, "/"), "/api/v1") + caArg(s)}
 			}
 			return []string{"the running twin's own forecast: twin forecast --server URL (the address it printed)"}
 		})
@@ -350,6 +356,9 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 
 // forecastOver asks a running twin for its forecast.
 func forecastOver(ctx context.Context, c *apiClient, horizon time.Duration, reps int, asJSON bool, stdout io.Writer) error {
+	if c.err != nil {
+		return c.err
+	}
 	f, err := c.Forecast(ctx, horizon, reps)
 	if err != nil {
 		return c.explain(err)

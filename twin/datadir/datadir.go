@@ -198,6 +198,7 @@ type Server struct {
 	Started time.Time `json:"started"`
 	Web     string    `json:"web,omitempty"` // the web page, with its access token
 	API     string    `json:"api,omitempty"` // the records API's base URL (…/api/v1/)
+	CA      string    `json:"ca,omitempty"`  // the local CA its clients trust (--ca), when it made its certificate
 }
 
 // Announce writes s into dir (readable by its owner only: the web page's
