@@ -51,7 +51,10 @@ func init() {
     gateways would: JSON on the tag map's topics and Sparkplug B;
   - the twin, subscribed to that broker and that server exactly as it
     would be to a real plant's: every event into the live state and the
-    history in --data.
+    history in --data;
+  - the web view, the feed and the records API on --http, over HTTPS
+    (the certificate as twin serve's: see twin help serve; --http-only
+    for plain HTTP).
 
 It prints what runs where, then a status line every few seconds. With --for
 it stops after that long (wall time) and prints the machines, the open

@@ -28,7 +28,7 @@ import (
 func init() {
 	register(&Command{
 		Name:  "serve",
-		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--http ADDR]",
+		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--http ADDR] [--tls-cert FILE --tls-key FILE | --tls-host NAMES | --http-only]",
 		Short: "the live twin: follow a plant over MQTT, keep its history",
 		Long: `Serve connects to the MQTT brokers and OPC UA servers named in the plant
 file's tag map (JSON topics, Sparkplug B, monitored nodes; see
@@ -54,6 +54,17 @@ at /api/v1/openapi.json; roles in twin/mes/api/ROLES.md). On the first start
 it makes an account "admin", prints its password and keeps it in
 DIR/mes/admin-password (readable by you only) until it is changed
 ($TWIN_ADMIN_PASSWORD sets it instead); see twin help users to reset it.
+
+HTTPS: --http serves HTTPS (TLS 1.2 at least; HSTS, Secure cookies) with
+the certificate of --tls-cert and --tls-key, or else one made and kept in
+DIR/tls: a local CA (DIR/tls/ca.pem, its key ca.key readable by you only)
+signs a certificate for this machine's host name, its LAN addresses,
+localhost, 127.0.0.1 and the names of --tls-host. Later starts reuse it;
+it is made anew when the names change and 30 days before it ends (the
+CA stays). Every start prints its SHA-256 and the CA's path: install the
+CA once on phones and browsers (it is also served at /ca.pem); the
+command line trusts it with --ca DIR/tls/ca.pem or $TWIN_CA. --http-only
+serves plain HTTP instead (behind a TLS proxy, or on loopback only).
 
 DIR remembers the plant file (DIR/plant.yaml): without --plant, serve
 starts again with it. While serve runs, DIR/serve.json says where, for the
