@@ -24,12 +24,18 @@
 //	a | len(asset) asset | time | seq → (empty)      per-asset index
 //	s | time                        → snapshot: state of every event with time ≤ that time
 //	m seq                           → the last sequence number used
+//	m fmt                           → the format's version and the build that wrote it (format.go)
 //
 // time is the event's Unix nanoseconds with the sign bit flipped; seq is a
 // store-wide arrival counter that orders events of equal time by arrival
 // and survives restarts. Events may arrive out of time order (a slow
 // connector): they are stored where their time puts them, and snapshots
 // taken after their time are discarded, so StateAt stays exact.
+//
+// Damage is contained: an event record that does not decode (a changed
+// byte, a record of a newer format) is logged with its key and time,
+// counted (Stats.Unreadable) and passed over by Range, AssetRange, Replay
+// and StateAt, never the end of a read.
 package store
 
 import (
@@ -83,6 +89,7 @@ type Store struct {
 	closed    bool
 	passes    atomic.Uint64 // snapshot passes done
 	dropped   atomic.Uint64 // events deleted by retention
+	unread    atomic.Uint64 // event records passed over because they do not decode
 
 	// the snapshot goroutine: Append asks for a pass (snapAt, snapAsked,
 	// a nudge on snapKick); the goroutine runs it and says so (snapDone,
@@ -148,6 +155,9 @@ func Open(dir string, opt Options) (*Store, error) {
 			return nil
 		})
 	})
+	if err == nil {
+		err = s.checkFormat(dir)
+	}
 	if err == nil {
 		s.newest, err = s.lastTime()
 	}
@@ -463,6 +473,10 @@ func (s *Store) Range(from, to int64, fn func(event.Event) error) error {
 				break
 			}
 			err := it.Item().Value(func(v []byte) error { return DecodeEvent(v, &e) })
+			if errors.Is(err, ErrCorrupt) {
+				s.unreadableRecord(k, err)
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("store: event %x: %w", k, err)
 			}
@@ -473,6 +487,16 @@ func (s *Store) Range(from, to int64, fn func(event.Event) error) error {
 		}
 		return nil
 	})
+}
+
+// unreadableRecord counts an event record that does not decode and logs
+// it: the first ten, then every thousandth.
+func (s *Store) unreadableRecord(key []byte, err error) {
+	n := s.unread.Add(1)
+	if n <= 10 || n%1000 == 0 {
+		at := time.Unix(0, int64(binary.BigEndian.Uint64(key[1:9])^(1<<63))).UTC()
+		s.log.Error("store: an event record does not decode; passed over", "key", fmt.Sprintf("%x", key), "time", at, "err", err, "unreadable", n)
+	}
 }
 
 // AssetRange calls fn with the events of asset in [from, to], in time order.
@@ -498,7 +522,12 @@ func (s *Store) AssetRange(asset string, from, to int64, fn func(event.Event) er
 			if err != nil {
 				return fmt.Errorf("store: event %x of %s: %w", ek, asset, err)
 			}
-			if err := item.Value(func(v []byte) error { return DecodeEvent(v, &e) }); err != nil {
+			err = item.Value(func(v []byte) error { return DecodeEvent(v, &e) })
+			if errors.Is(err, ErrCorrupt) {
+				s.unreadableRecord(ek, err)
+				continue
+			}
+			if err != nil {
 				return fmt.Errorf("store: event %x of %s: %w", ek, asset, err)
 			}
 			e.Time = int64(tk ^ (1 << 63))
@@ -621,11 +650,14 @@ type Stats struct {
 	VLogBytes int64  `json:"vlog_bytes"`
 	Passes    uint64 `json:"snapshot_passes"`   // background snapshot passes done (each applies the retention)
 	Dropped   uint64 `json:"retention_dropped"` // events deleted by retention
+	// Unreadable counts the times a read passed over an event record
+	// that does not decode (each read of a damaged record counts).
+	Unreadable uint64 `json:"unreadable"`
 }
 
 // Stats returns the sequence number, sizes on disk and what the snapshot
 // passes did.
 func (s *Store) Stats() Stats {
 	lsm, vlog := s.db.Size()
-	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load()}
+	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load(), Unreadable: s.unread.Load()}
 }
