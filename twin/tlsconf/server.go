@@ -379,7 +379,9 @@ func loadCA(o Options) (ca *authority, made string, err error) {
 
 // names are the names and addresses a generated certificate covers: the
 // host name (and NAME.local, for mDNS), localhost, the loopback and LAN
-// addresses of this machine's interfaces, then hosts.
+// addresses of this machine's interfaces (IPv4, and IPv6 unique local
+// ones: global IPv6 addresses rotate, and would make a new certificate
+// at every start; --tls-host names one), then hosts.
 func names(hosts []string) (dns []string, ips []net.IP) {
 	addDNS := func(n string) {
 		n = strings.ToLower(strings.TrimSuffix(n, "."))
@@ -405,7 +407,7 @@ func names(hosts []string) (dns []string, ips []net.IP) {
 		for _, a := range addrs {
 			n, ok := a.(*net.IPNet)
 			// link-local addresses change and need a zone: no name for them
-			if ok && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() && n.IP.IsGlobalUnicast() {
+			if ok && lan(n.IP) {
 				addIP(n.IP)
 			}
 		}
@@ -426,6 +428,15 @@ func names(hosts []string) (dns []string, ips []net.IP) {
 		}
 	}
 	return dns, ips
+}
+
+// lan says whether ip is a LAN address a certificate names.
+func lan(ip net.IP) bool {
+	// link-local addresses change and need a zone: no name for them
+	if ip.IsLoopback() || ip.IsLinkLocalUnicast() || !ip.IsGlobalUnicast() {
+		return false
+	}
+	return ip.To4() != nil || ip.IsPrivate()
 }
 
 func serial() *big.Int {

@@ -135,7 +135,7 @@ func TestNames(t *testing.T) {
 	want := []string{strings.ToLower(host), "localhost", "127.0.0.1", "::1", "plant-pc.example", "10.11.12.13", "fd00::7"}
 	addrs, _ := net.InterfaceAddrs()
 	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.IsGlobalUnicast() && !n.IP.IsLinkLocalUnicast() {
+		if n, ok := a.(*net.IPNet); ok && n.IP.IsGlobalUnicast() && (n.IP.To4() != nil || n.IP.IsPrivate()) {
 			want = append(want, n.IP.String()) // the LAN addresses
 		}
 	}
