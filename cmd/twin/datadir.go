@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -32,7 +33,12 @@ func loadPlant(w io.Writer, dir, file string, builtin bool) (*datadir.Plant, err
 func announce(dir, command string, wv *webView) func() {
 	s := datadir.Server{Command: command, PID: os.Getpid(), Started: time.Now()}
 	if wv != nil {
-		s.Web, s.CA = wv.url, wv.ca
+		s.Web = wv.url
+		if wv.ca != "" { // for commands run from elsewhere
+			if s.CA, _ = filepath.Abs(wv.ca); s.CA == "" {
+				s.CA = wv.ca
+			}
+		}
 		if wv.api {
 			s.API = wv.base + "/api/v1/"
 		}
