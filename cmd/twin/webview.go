@@ -40,9 +40,10 @@ type webView struct {
 	err    error         // Serve's, unless the server was shut down; read after served
 }
 
-// With tc (twin serve, twin demo) it serves HTTPS (HTTP/1.1: the feed's
-// WebSocket upgrades need it) with HSTS and Secure cookies, and the local
-// CA's certificate at /ca.pem for phones to install; without, plain HTTP.
+// startWeb starts a web view on addr. With tc (twin serve, twin demo) it
+// serves HTTPS (HTTP/1.1: the feed's WebSocket upgrades need it) with
+// HSTS and Secure cookies, and the local CA's certificate at /ca.pem for
+// phones to install; without, plain HTTP.
 func startWeb(addr, token string, tc *webTLS, src feed.Source, api http.Handler, log *slog.Logger, stdout io.Writer) (*webView, error) {
 	if token == "" {
 		token = randomToken()
