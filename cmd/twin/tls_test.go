@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,28 +37,34 @@ func serveOnce(t *testing.T, data string, args ...string) (addr string, out *syn
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
 	var errs syncBuffer
-	done := make(chan int, 1)
+	exited := make(chan struct{})
+	var code int
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--plant", "../../testdata/plants/one-station.yaml", "--data", data, "--http", "127.0.0.1:0"}, args...), out, &errs)
+		defer close(exited)
+		code = run(ctx, append([]string{"serve", "--plant", "../../testdata/plants/one-station.yaml", "--data", data, "--http", "127.0.0.1:0"}, args...), out, &errs)
 	}()
+	var once sync.Once
 	stop = func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve: exit %d\n%s\n%s", code, out.String(), errs.String())
-		}
+		once.Do(func() {
+			cancel()
+			<-exited
+			if code != 0 {
+				t.Errorf("serve: exit %d\n%s\n%s", code, out.String(), errs.String())
+			}
+		})
 	}
+	t.Cleanup(stop) // a test that fails midway
 	re := regexp.MustCompile(`records API +https?://([^/\s]+)/api/v1/`)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
 			return m[1], out, stop
 		}
 		select {
-		case code := <-done:
+		case <-exited:
 			t.Fatalf("serve exited %d:\n%s\n%s", code, out.String(), errs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			stop()
 			t.Fatalf("serve says no records API after 30 s:\n%s\n%s", out.String(), errs.String())
 		}
 	}

@@ -85,12 +85,12 @@ func startWeb(addr, token string, tc *webTLS, src feed.Source, api http.Handler,
 		w.ca = tc.CAFile
 	}
 	go w.serve(l)
+	if tc != nil { // before the addresses: whoever reads one has it all
+		tc.say(stdout, base)
+	}
 	fmt.Fprintf(stdout, "  web view                %s/?token=%s   (feed: %s://%s/ws?token=…)\n", base, token, ws, l.Addr())
 	if api != nil {
 		fmt.Fprintf(stdout, "  records API             %s/api/v1/   (OpenAPI: /api/v1/openapi.json)\n", base)
-	}
-	if tc != nil {
-		tc.say(stdout, base)
 	}
 	return w, nil
 }
