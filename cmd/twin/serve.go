@@ -144,7 +144,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		layout := scene.NewLayout(p)
-		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
+		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
 		wv, err := startWeb(*httpAddr, *token, tc, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
 		if err != nil {
 			return err

@@ -73,6 +73,10 @@ type Options struct {
 	// bulk imports only: it breaks the durability promise).
 	NoSync bool
 	Logger *slog.Logger
+	// Room, when not nil, is asked before every append and refuses it
+	// with its error (twin/disk.Guard.Check: the disk is nearly full, and
+	// Badger must not be asked to write: it would die of SIGBUS).
+	Room func() error
 }
 
 // Store is an open history.
@@ -90,6 +94,7 @@ type Store struct {
 	passes    atomic.Uint64 // snapshot passes done
 	dropped   atomic.Uint64 // events deleted by retention
 	unread    atomic.Uint64 // event records passed over because they do not decode
+	repeats   atomic.Uint64 // events not stored again: the store had them
 
 	// the snapshot goroutine: Append asks for a pass (snapAt, snapAsked,
 	// a nudge on snapKick); the goroutine runs it and says so (snapDone,
@@ -206,7 +211,10 @@ func snapKey(t int64) []byte {
 }
 
 // Append stores evs durably: it returns nil only once they are on disk
-// (see Durability); ErrClosed after Close.
+// (see Durability); ErrClosed after Close. An event the store holds
+// already (the same observation at the same time: a redelivery) is not
+// stored twice (Stats.Repeats). With Options.Room, a disk without room
+// refuses the append with its error before anything is written.
 func (s *Store) Append(evs []event.Event) error {
 	_, err := s.AppendSeq(evs)
 	return err
@@ -219,6 +227,18 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, ErrClosed
+	}
+	if len(evs) == 0 {
+		return s.seq, nil
+	}
+	if s.opt.Room != nil {
+		if err := s.opt.Room(); err != nil {
+			return 0, fmt.Errorf("store: append: %w", err)
+		}
+	}
+	evs, err := s.withoutRepeats(evs)
+	if err != nil {
+		return 0, fmt.Errorf("store: append: %w", err)
 	}
 	if len(evs) == 0 {
 		return s.seq, nil
@@ -275,6 +295,61 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 		s.askSnapshotLocked(newest)
 	}
 	return seq, nil
+}
+
+// withoutRepeats returns evs without the events the store holds already:
+// the same observation (time, kind, quality, source, asset, name, ref and
+// value) stored before, as a broker redelivers what it sent just before
+// a crash and was stored but not acknowledged. Only an event no newer
+// than the newest stored can be one, so a stream in time order costs
+// nothing; a repeat is looked up among the events of its instant. s.mu
+// is held.
+func (s *Store) withoutRepeats(evs []event.Event) ([]event.Event, error) {
+	old := -1
+	for i := range evs {
+		if evs[i].Time <= s.newest {
+			old = i
+			break
+		}
+	}
+	if old < 0 {
+		return evs, nil
+	}
+	out := evs[:old:old] // a copy from the first repeat on: the caller's slice is not changed
+	var vb []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pEvent}})
+		defer it.Close()
+		for i := old; i < len(evs); i++ {
+			e := &evs[i]
+			if e.Time > s.newest {
+				out = append(out, *e)
+				continue
+			}
+			vb = AppendEvent(vb[:0], e)
+			at := eventKey(nil, e.Time, 0)[:9]
+			repeat := false
+			for it.Seek(at); it.ValidForPrefix(at); it.Next() {
+				err := it.Item().Value(func(v []byte) error {
+					repeat = bytes.Equal(v, vb)
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				if repeat {
+					break
+				}
+			}
+			if repeat {
+				s.repeats.Add(1)
+				continue
+			}
+			out = append(out, *e)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // askSnapshotLocked asks the snapshot goroutine for a pass at time t (the
@@ -363,6 +438,12 @@ func (s *Store) snapshotPass(t int64) {
 	// a second behind the newest event: events of the same instant from
 	// other connectors are likely still on their way
 	t -= int64(time.Second)
+	if s.opt.Room != nil {
+		if err := s.opt.Room(); err != nil {
+			s.log.Warn("store: no snapshot nor retention pass while the disk is full", "err", err)
+			return
+		}
+	}
 	if err := s.Snapshot(t); err != nil {
 		s.log.Error("store: snapshot", "err", err)
 		return
@@ -653,11 +734,14 @@ type Stats struct {
 	// Unreadable counts the times a read passed over an event record
 	// that does not decode (each read of a damaged record counts).
 	Unreadable uint64 `json:"unreadable"`
+	// Repeats counts events Append did not store again because the store
+	// held the same observation (a broker's redelivery after a crash).
+	Repeats uint64 `json:"repeats"`
 }
 
 // Stats returns the sequence number, sizes on disk and what the snapshot
 // passes did.
 func (s *Store) Stats() Stats {
 	lsm, vlog := s.db.Size()
-	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load(), Unreadable: s.unread.Load()}
+	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load(), Unreadable: s.unread.Load(), Repeats: s.repeats.Load()}
 }

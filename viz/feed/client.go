@@ -190,7 +190,10 @@ func (c *Client) read(conn *websocket.Conn) {
 				sc.KPIs = *m.KPIs
 			}
 			if m.Orders != nil {
-				sc.Orders = m.Orders
+				sc.Orders = *m.Orders
+			}
+			if m.Alarms != nil {
+				sc.Alarms = *m.Alarms
 			}
 			c.sc = &sc
 		default: // a gap: ask for a snapshot
