@@ -60,7 +60,10 @@ func init() {
     would be to a real plant's (over --opcua-security, its client
     certificate DATA/opcua/client.pem, trusting the server's certificate
     on first use in DATA/opcua/trusted-servers.txt): every event into the
-    live state and the history in --data.
+    live state and the history in --data;
+  - the web view, the feed and the records API on --http, over HTTPS
+    (the certificate as twin serve's: see twin help serve; --http-only
+    for plain HTTP).
 
 It prints what runs where, then a status line every few seconds. With --for
 it stops after that long (wall time) and prints the machines, the open
@@ -84,9 +87,10 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	uaCert := fs.String("opcua-cert", "", "the OPC UA server's certificate `file` (PEM or DER; default: DATA/opcua/server.pem, made on the first start and kept)")
 	uaKey := fs.String("opcua-key", "", "the OPC UA server's RSA key `file` (PEM or DER; default: DATA/opcua/server.key, with the certificate)")
 	uaSecurity := fs.String("opcua-security", "Basic256Sha256/SignAndEncrypt", "the `policy/mode` the twin follows the OPC UA server with: Basic256Sha256 or Aes128_Sha256_RsaOaep, Sign or SignAndEncrypt; or None")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address`")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "web view, WebSocket feed and records API `address`, on HTTPS unless --http-only")
 	token := tokenFlag(fs)
 	newMetrics := metricsTokenFlag(fs)
+	tlsOpt := addTLSFlags(fs)
 	view := fs.String("view", "", "on a display, open the web page and this desktop viewer `binary` (bin/twin-view) on the demo")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
@@ -332,14 +336,18 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
 	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
-	wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), mx, log, stdout)
+	tc, err := tlsOpt.open(*data, p.Location, log)
+	if err != nil {
+		return err
+	}
+	wv, err := startWeb(*httpAddr, *token, tc, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), mx, log, stdout)
 	if err != nil {
 		return err
 	}
 	defer wv.close()
 	defer announce(*data, "twin demo", wv)()
 	if *view != "" {
-		openViews(ctx, *view, wv.url, stdout)
+		openViews(ctx, *view, wv, stdout)
 	}
 	if ua != nil {
 		fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", ua.Endpoint())

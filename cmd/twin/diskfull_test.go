@@ -66,7 +66,7 @@ func TestDiskFull(t *testing.T) {
 	db.Close()
 
 	const reserve = 96 << 20
-	twin := serveChild(t, "serve", "--plant", plantFile, "--data", data, "--http", "127.0.0.1:0", "--token", "view-token", "--disk-reserve", strconv.Itoa(reserve>>20))
+	twin := serveChild(t, "serve", "--plant", plantFile, "--data", data, "--http", "127.0.0.1:0", "--http-only", "--token", "view-token", "--disk-reserve", strconv.Itoa(reserve>>20))
 	twin.wait(t, "the twin to subscribe", twin.subscribed)
 	twin.wait(t, "the twin's web view", twin.listening)
 	api := func(method, path string, body any) (int, string) {

@@ -29,7 +29,7 @@ import (
 func init() {
 	register(&Command{
 		Name:  "serve",
-		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--http ADDR] [--metrics-token T]",
+		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--disk-reserve MIB] [--http ADDR] [--tls-cert FILE --tls-key FILE | --tls-host NAMES | --http-only] [--metrics-token T]",
 		Short: "the live twin: follow a plant over MQTT, keep its history",
 		Long: `Serve connects to the MQTT brokers and OPC UA servers named in the plant
 file's tag map (JSON topics, Sparkplug B, monitored nodes; see
@@ -60,6 +60,17 @@ at /api/v1/openapi.json; roles in twin/mes/api/ROLES.md). On the first start
 it makes an account "admin", prints its password and keeps it in
 DIR/mes/admin-password (readable by you only) until it is changed
 ($TWIN_ADMIN_PASSWORD sets it instead); see twin help users to reset it.
+
+HTTPS: --http serves HTTPS (TLS 1.2 at least; HSTS, Secure cookies) with
+the certificate of --tls-cert and --tls-key, or else one made and kept in
+DIR/tls: a local CA (DIR/tls/ca.pem, its key ca.key readable by you only)
+signs a certificate for this machine's host name, its LAN addresses,
+localhost, 127.0.0.1 and the names of --tls-host. Later starts reuse it;
+it is made anew when the names change and 30 days before it ends (the
+CA stays). Every start prints its SHA-256 and the CA's path: install the
+CA once on phones and browsers (it is also served at /ca.pem); the
+command line trusts it with --ca DIR/tls/ca.pem or $TWIN_CA. --http-only
+serves plain HTTP instead (behind a TLS proxy, or on loopback only).
 
 On --http it also serves /healthz (200 while it answers), /readyz (200
 once every connector is connected and subscribed and the history and the
@@ -110,9 +121,10 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	plantFile := fs.String("plant", "", "plant `file` (default: the plant DIR remembers from the last twin serve on it)")
 	data := fs.String("data", "data", "history `directory`")
 	liveOpt := liveFlags(fs)
-	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address` (off: none)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "web view, WebSocket feed and records API `address`, on HTTPS unless --http-only (off: none)")
 	token := tokenFlag(fs)
 	newMetrics := metricsTokenFlag(fs)
+	tlsOpt := addTLSFlags(fs)
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -145,9 +157,13 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	defer recs.Close()
 	watchRecords(lo.Metrics, recs)
 	if *httpAddr != "off" {
+		tc, err := tlsOpt.open(*data, p.Location, log)
+		if err != nil {
+			return err
+		}
 		layout := scene.NewLayout(p)
 		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
-		wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), lo.Metrics, log, stdout)
+		wv, err := startWeb(*httpAddr, *token, tc, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), lo.Metrics, log, stdout)
 		if err != nil {
 			return err
 		}
@@ -268,7 +284,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			return sc
 		}), log)
-		wv, err = startWeb(*httpAddr, *token, src, nil, nil, log, stdout)
+		wv, err = startWeb(*httpAddr, *token, nil, src, nil, nil, log, stdout)
 		if err != nil {
 			return err
 		}
@@ -316,6 +332,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	server := fs.String("server", "", "forecast on the running twin at this `URL` (its records API; $TWIN_API_TOKEN or --token: a planner's or a manager's), instead of reading --data")
 	token := fs.String("token", os.Getenv("TWIN_API_TOKEN"), "API `token` for --server (default $TWIN_API_TOKEN)")
+	ca := caFlag(fs)
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -327,7 +344,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 		if *atS != "" {
 			return errors.New("--at reads a data directory's history: with --server the forecast is from now")
 		}
-		return forecastOver(ctx, newAPIClient(*server, *token, stdout), *horizon, *reps, *asJSON, stdout)
+		return forecastOver(ctx, newAPIClient(*server, *token, caOf(fs, *ca), stdout), *horizon, *reps, *asJSON, stdout)
 	}
 	var say io.Writer = stdout
 	if *asJSON {
@@ -337,7 +354,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return inUse(err, func(s *datadir.Server) []string {
 			if s != nil && s.API != "" {
-				return []string{"the running twin's own forecast: twin forecast --server " + strings.TrimSuffix(strings.TrimSuffix(s.API, "/"), "/api/v1")}
+				return []string{"the running twin's own forecast: twin forecast --server " + strings.TrimSuffix(strings.TrimSuffix(s.API, "/"), "/api/v1") + caArg(s)}
 			}
 			return []string{"the running twin's own forecast: twin forecast --server URL (the address it printed)"}
 		})
@@ -375,6 +392,9 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 
 // forecastOver asks a running twin for its forecast.
 func forecastOver(ctx context.Context, c *apiClient, horizon time.Duration, reps int, asJSON bool, stdout io.Writer) error {
+	if c.err != nil {
+		return c.err
+	}
 	f, err := c.Forecast(ctx, horizon, reps)
 	if err != nil {
 		return c.explain(err)
