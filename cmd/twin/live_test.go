@@ -305,7 +305,7 @@ func TestDemoRunsAgain(t *testing.T) {
 			t.Fatalf("API-1 is not in the views:\n%s", buf.String())
 		}
 	}
-	demoReady(t, base)
+	demoReady(t, hc, base)
 	// the forecast of the running twin, and the way to it from its held
 	// directory
 	if _, errs, code := runCLI(t, "forecast", "--data", data); code != 1 || !strings.Contains(errs, "twin forecast --server "+base) {
@@ -329,7 +329,7 @@ func TestDemoRunsAgain(t *testing.T) {
 			t.Fatalf("the second demo does not stop:\n%s", buf.String())
 		}
 	}
-	demoMetrics(t, base)
+	demoMetrics(t, hc, base)
 	cancel()
 	r := <-done
 	if r.code != 0 || !strings.Contains(r.out, ", 0 refused") {

@@ -115,6 +115,12 @@ func truth(tw *live, recs *mes.DB, wv *webView) map[string]float64 {
 // get asks the twin for path with the headers (name, value pairs).
 func get(t *testing.T, url string, header ...string) (int, []byte) {
 	t.Helper()
+	return getWith(t, http.DefaultClient, url, header...)
+}
+
+// getWith is get with client hc (one that trusts the twin's CA).
+func getWith(t *testing.T, hc *http.Client, url string, header ...string) (int, []byte) {
+	t.Helper()
 	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +128,7 @@ func get(t *testing.T, url string, header ...string) (int, []byte) {
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +165,7 @@ func TestServeMetrics(t *testing.T) {
 	var out, errs syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--plant", plantFile, "--data", filepath.Join(dir, "data"), "--http", "127.0.0.1:0", "--token", "view", "--metrics-token", mtoken}, &out, &errs)
+		done <- run(ctx, []string{"serve", "--plant", plantFile, "--data", filepath.Join(dir, "data"), "--http", "127.0.0.1:0", "--http-only", "--token", "view", "--metrics-token", mtoken}, &out, &errs)
 	}()
 	defer func() {
 		cancel()
@@ -324,21 +330,21 @@ func TestServeMetrics(t *testing.T) {
 // demoReady checks what twin demo serves for monitoring while its plant
 // runs, from this computer and without a token: /healthz, and /readyz
 // with its embedded broker connected.
-func demoReady(t *testing.T, base string) {
+func demoReady(t *testing.T, hc *http.Client, base string) {
 	t.Helper()
-	if code, b := get(t, base+"/healthz"); code != 200 {
+	if code, b := getWith(t, hc, base+"/healthz"); code != 200 {
 		t.Errorf("the demo's /healthz: %d %s", code, b)
 	}
-	if code, b := get(t, base+"/readyz"); code != 200 || !bytes.Contains(b, []byte(`"ready":true`)) {
+	if code, b := getWith(t, hc, base+"/readyz"); code != 200 || !bytes.Contains(b, []byte(`"ready":true`)) {
 		t.Errorf("the demo's /readyz: %d %s", code, b)
 	}
 }
 
 // demoMetrics checks the demo's /metrics, from this computer and
 // without a token: the scans its floor confirmed, the events it stored.
-func demoMetrics(t *testing.T, base string) {
+func demoMetrics(t *testing.T, hc *http.Client, base string) {
 	t.Helper()
-	code, b := get(t, base+"/metrics")
+	code, b := getWith(t, hc, base+"/metrics")
 	if code != 200 {
 		t.Fatalf("the demo's /metrics from loopback: %d %s", code, b)
 	}

@@ -87,15 +87,16 @@ type Guard struct {
 	opt Options
 	log *slog.Logger
 
-	mu       sync.Mutex
-	read     time.Time // when the free space was last read
-	full     bool
-	since    time.Time
-	free     uint64
-	total    uint64
-	changed  chan struct{} // closed (and replaced) when full changes
-	refused  atomic.Uint64
-	episodes atomic.Uint64
+	mu         sync.Mutex
+	read       time.Time // when the free space was last read
+	unreadable bool      // the last read failed (logged once)
+	full       bool
+	since      time.Time
+	free       uint64
+	total      uint64
+	changed    chan struct{} // closed (and replaced) when full changes
+	refused    atomic.Uint64
+	episodes   atomic.Uint64
 
 	stop chan struct{}
 	done chan struct{}
@@ -146,11 +147,23 @@ func (g *Guard) watch() {
 			return
 		case now := <-t.C:
 			g.mu.Lock()
-			if err := g.readLocked(now); err != nil {
-				g.log.Warn("disk: cannot read the free space", "dir", g.dir, "err", err)
-			}
+			g.noteLocked(g.readLocked(now))
 			g.mu.Unlock()
 		}
+	}
+}
+
+// noteLocked logs a failure to read the free space when it begins (not
+// every Every while it lasts) and when it ends; the last reading stands
+// meanwhile.
+func (g *Guard) noteLocked(err error) {
+	switch {
+	case err != nil && !g.unreadable:
+		g.unreadable = true
+		g.log.Warn("disk: cannot read the free space; the last reading stands", "dir", g.dir, "err", err)
+	case err == nil && g.unreadable:
+		g.unreadable = false
+		g.log.Info("disk: the free space reads again", "dir", g.dir)
 	}
 }
 
@@ -195,9 +208,7 @@ func (g *Guard) Check() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if now := time.Now(); now.Sub(g.read) >= g.opt.Every {
-		if err := g.readLocked(now); err != nil {
-			g.log.Warn("disk: cannot read the free space", "dir", g.dir, "err", err)
-		}
+		g.noteLocked(g.readLocked(now))
 	}
 	if !g.full {
 		return nil
