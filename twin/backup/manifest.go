@@ -37,12 +37,12 @@ const (
 // Manifest says what a backup file holds.
 type Manifest struct {
 	Format  int    `json:"format"`
-	Build   string `json:"build"`   // the twin that wrote it
-	ID      string `json:"id"`      // this backup's, random
-	Kind    string `json:"kind"`    // Full or Incremental
+	Build   string `json:"build"`          // the twin that wrote it
+	ID      string `json:"id"`             // this backup's, random
+	Kind    string `json:"kind"`           // Full or Incremental
 	Prev    string `json:"prev,omitempty"` // the backup an increment follows
-	Created string `json:"created"` // RFC 3339 in the plant's zone
-	Zone    string `json:"zone"`    // that zone's name
+	Created string `json:"created"`        // RFC 3339 in the plant's zone
+	Zone    string `json:"zone"`           // that zone's name
 	Parts   []Part `json:"parts"`
 }
 

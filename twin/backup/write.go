@@ -1,8 +1,8 @@
 package backup
 
 import (
-	"bytes"
 	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -287,4 +287,3 @@ func build() string {
 	}
 	return "twin " + bi.Main.Version + rev
 }
-
