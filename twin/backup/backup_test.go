@@ -41,6 +41,7 @@ type plantTwin struct {
 	events  atomic.Int64 // events appended
 	changes atomic.Int64 // record changes committed
 	errs    chan error
+	limit   int64 // the writers stop at this many events (0: never)
 }
 
 func openTwin(t *testing.T) *plantTwin {
@@ -82,6 +83,10 @@ func (p *plantTwin) write() {
 			default:
 			}
 			n := p.events.Load()
+			if p.limit > 0 && n >= p.limit {
+				<-p.stop
+				return
+			}
 			evs := make([]event.Event, 50)
 			for i := range evs {
 				evs[i] = event.Event{Time: t0 + (n+int64(i))*1e8, Kind: event.Counter, Asset: fmt.Sprintf("p/l/c/M%d", i%4), Name: "good", Value: float64(n + int64(i))}
@@ -102,6 +107,10 @@ func (p *plantTwin) write() {
 			default:
 			}
 			n := p.changes.Load()
+			if p.limit > 0 && n >= p.limit/20 {
+				<-p.stop
+				return
+			}
 			id := fmt.Sprintf("PO-%d", n%300) // new orders, then changes of them
 			err := p.recs.Update("li", "order.save", func(tx *recstore.Tx) error {
 				var before map[string]any
@@ -427,5 +436,74 @@ func TestRestoreRefuses(t *testing.T) {
 	wiped := false
 	if _, err := backup.Restore(files, dst, backup.RestoreOptions{Force: true, Wipe: func(d string) error { wiped = true; return os.RemoveAll(d) }}); err != nil || !wiped {
 		t.Errorf("restore --force: %v (wiped %v)", err, wiped)
+	}
+}
+
+// TestSchedule: scheduled backups run while the twin writes, a full one
+// and then increments until the chain's full backup is FullEvery old;
+// only the Keep newest chains stay; the newest chain restores; Stats
+// says when the last one succeeded; Close joins the goroutine.
+func TestSchedule(t *testing.T) {
+	p := openTwin(t)
+	p.limit = 20_000
+	p.write()
+	dir := t.TempDir()
+	s, err := backup.StartSchedule(backup.ScheduleOptions{Dir: dir, Every: 30 * time.Millisecond, FullEvery: 2 * time.Second, Keep: 1,
+		Source: p.source(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "6 scheduled backups", func() bool { return s.Stats().Runs >= 6 })
+	s.Close()
+	s.Close()
+	p.pause(t)
+	p.close(t)
+	st := s.Stats()
+	if st.Failures > 0 || st.LastSuccess.IsZero() || st.LastBytes == 0 || st.Runs < 6 {
+		t.Errorf("stats %+v: want successes only, the last one's time and size", st)
+	}
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	fulls := 0
+	for _, e := range ents {
+		names = append(names, filepath.Join(dir, e.Name()))
+		if strings.HasSuffix(e.Name(), "-full.tar") {
+			fulls++
+		}
+	}
+	if fulls != 1 || len(names) < 2 || !strings.HasSuffix(names[0], "-full.tar") {
+		t.Fatalf("the backup directory holds %v: want one chain (Keep 1), a full backup and its increments", names)
+	}
+	ms, err := backup.Restore(names, filepath.Join(t.TempDir(), "data"), backup.RestoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ms[len(ms)-1].ID; !strings.HasSuffix(st.LastFile, filepath.Base(names[len(names)-1])) {
+		t.Errorf("the last backup %s (%s) is not the newest file %s", st.LastFile, got, names[len(names)-1])
+	}
+}
+
+// TestScheduleOverdue: backups that fail are counted, and once none has
+// succeeded the schedule is overdue: Stats says so and Overdue is called.
+func TestScheduleOverdue(t *testing.T) {
+	called := make(chan bool, 10)
+	s, err := backup.StartSchedule(backup.ScheduleOptions{Dir: t.TempDir(), Every: 10 * time.Millisecond, Logger: quiet,
+		Source: backup.Source{Dir: t.TempDir()}, // no databases: each backup fails
+		Overdue: func(over bool, _ time.Duration) { called <- over }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	select {
+	case over := <-called:
+		if !over {
+			t.Errorf("Overdue(false) first")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Overdue not called in 20 s")
+	}
+	st := s.Stats()
+	if !st.Overdue || st.Failures == 0 || !strings.Contains(st.LastError, "not open") {
+		t.Errorf("stats %+v: want overdue, failures counted, the error", st)
 	}
 }
