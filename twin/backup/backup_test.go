@@ -488,7 +488,7 @@ func TestSchedule(t *testing.T) {
 func TestScheduleOverdue(t *testing.T) {
 	called := make(chan bool, 10)
 	s, err := backup.StartSchedule(backup.ScheduleOptions{Dir: t.TempDir(), Every: 10 * time.Millisecond, Logger: quiet,
-		Source: backup.Source{Dir: t.TempDir()}, // no databases: each backup fails
+		Source:  backup.Source{Dir: t.TempDir()}, // no databases: each backup fails
 		Overdue: func(over bool, _ time.Duration) { called <- over }})
 	if err != nil {
 		t.Fatal(err)
