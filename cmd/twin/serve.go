@@ -14,6 +14,7 @@ import (
 
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/backup"
 	"twin/twin/datadir"
 	"twin/twin/forecast"
 	"twin/twin/mes/api"
@@ -28,7 +29,7 @@ import (
 func init() {
 	register(&Command{
 		Name:  "serve",
-		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--http ADDR]",
+		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--http ADDR] [--backup-dir DIR --backup-every D --backup-keep N]",
 		Short: "the live twin: follow a plant over MQTT, keep its history",
 		Long: `Serve connects to the MQTT brokers and OPC UA servers named in the plant
 file's tag map (JSON topics, Sparkplug B, monitored nodes; see
@@ -54,6 +55,13 @@ at /api/v1/openapi.json; roles in twin/mes/api/ROLES.md). On the first start
 it makes an account "admin", prints its password and keeps it in
 DIR/mes/admin-password (readable by you only) until it is changed
 ($TWIN_ADMIN_PASSWORD sets it instead); see twin help users to reset it.
+
+--backup-dir DIR makes a backup into DIR every --backup-every (24h) while
+it runs, the first at once when the newest there is older: a full one
+weekly, an increment of the one before at each other time; it keeps the
+--backup-keep (4) newest weeks. An admin can take one at any time with
+twin backup --server URL --out FILE. twin help restore says how to use
+them.
 
 DIR remembers the plant file (DIR/plant.yaml): without --plant, serve
 starts again with it. While serve runs, DIR/serve.json says where, for the
@@ -98,6 +106,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	liveOpt := liveFlags(fs)
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address` (off: none)")
 	token := tokenFlag(fs)
+	bkDir := fs.String("backup-dir", "", "make scheduled backups into this `directory` (twin help backup)")
+	bkEvery := fs.Duration("backup-every", 24*time.Hour, "how often to back up into --backup-dir (a full backup weekly, an increment each other time)")
+	bkKeep := fs.Int("backup-keep", 4, "how many weeks of backups (a full backup and its increments) to keep in --backup-dir")
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -126,10 +137,25 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer tw.close()
 	defer recs.Close()
+	bkSrc := backup.Source{Dir: *data, History: tw.st, Records: recs.Store()}
+	if *bkDir != "" {
+		// its Close, deferred after the stores', runs before theirs
+		bk, err := backup.StartSchedule(backup.ScheduleOptions{Dir: *bkDir, Every: *bkEvery, Keep: *bkKeep, Source: bkSrc,
+			Options: backup.Options{Zone: p.Location}, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer bk.Close()
+		fmt.Fprintf(stdout, "backing up into %s every %v (a full backup weekly), keeping %d weeks\n", *bkDir, *bkEvery, *bkKeep)
+	}
 	if *httpAddr != "off" {
 		layout := scene.NewLayout(p)
 		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
-		wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
+		a := api.New(recs, &schedule.Planner{Records: recs, Live: tw.in})
+		a.SetBackup(func(ctx context.Context, w io.Writer, since *backup.Manifest) (*backup.Manifest, error) {
+			return backup.Write(ctx, w, bkSrc, backup.Options{Since: since, Zone: p.Location})
+		})
+		wv, err := startWeb(*httpAddr, *token, src, a, log, stdout)
 		if err != nil {
 			return err
 		}
