@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -112,7 +113,7 @@ func decodeManifest(b []byte) (*Manifest, error) {
 // protobuf KVList, repeated).
 func eachKV(r io.Reader, fn func(*pb.KV) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
-	var buf []byte
+	var buf bytes.Buffer
 	for {
 		var sz uint64
 		err := binary.Read(br, binary.LittleEndian, &sz)
@@ -125,14 +126,14 @@ func eachKV(r io.Reader, fn func(*pb.KV) error) error {
 		if sz > 1<<30 {
 			return fmt.Errorf("a Badger backup stream with a list of %d bytes: not a backup, or damaged", sz)
 		}
-		if uint64(cap(buf)) < sz {
-			buf = make([]byte, sz)
-		}
-		if _, err := io.ReadFull(br, buf[:sz]); err != nil {
+		// grown as the bytes come, not by the length read: a damaged
+		// length does not allocate a gigabyte
+		buf.Reset()
+		if _, err := io.CopyN(&buf, br, int64(sz)); err != nil {
 			return fmt.Errorf("a Badger backup stream cut short: %w", err)
 		}
 		var list pb.KVList
-		if err := proto.Unmarshal(buf[:sz], &list); err != nil {
+		if err := proto.Unmarshal(buf.Bytes(), &list); err != nil {
 			return fmt.Errorf("a Badger backup list that does not decode: %w", err)
 		}
 		for _, kv := range list.Kv {
