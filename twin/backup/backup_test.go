@@ -151,6 +151,19 @@ func (p *plantTwin) close(t *testing.T) {
 	must(t, errors.Join(p.hist.Close(), p.recs.Close()))
 }
 
+// reopen opens the closed stores again.
+func (p *plantTwin) reopen(t *testing.T) backup.Source {
+	t.Helper()
+	var err error
+	if p.hist, err = store.Open(p.dir, store.Options{SnapshotEvery: -1, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if p.recs, err = recstore.Open(filepath.Join(p.dir, "mes", "db"), recstore.Options{Version: 2, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	return p.source()
+}
+
 func (p *plantTwin) source() backup.Source {
 	return backup.Source{Dir: p.dir, History: p.hist, Records: p.recs}
 }
@@ -448,7 +461,7 @@ func TestSchedule(t *testing.T) {
 	p.limit = 20_000
 	p.write()
 	dir := t.TempDir()
-	s, err := backup.StartSchedule(backup.ScheduleOptions{Dir: dir, Every: 30 * time.Millisecond, FullEvery: 2 * time.Second, Keep: 1,
+	s, err := backup.StartSchedule(backup.ScheduleOptions{Dir: dir, Every: 30 * time.Millisecond, FullEvery: time.Hour, Keep: 1,
 		Source: p.source(), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -480,6 +493,21 @@ func TestSchedule(t *testing.T) {
 	}
 	if got := ms[len(ms)-1].ID; !strings.HasSuffix(st.LastFile, filepath.Base(names[len(names)-1])) {
 		t.Errorf("the last backup %s (%s) is not the newest file %s", st.LastFile, got, names[len(names)-1])
+	}
+
+	// a full backup each time (FullEvery < 0), the 2 newest kept: the
+	// chain above goes
+	s, err = backup.StartSchedule(backup.ScheduleOptions{Dir: dir, Every: 10 * time.Millisecond, FullEvery: -1, Keep: 2,
+		Source: p.reopen(t), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "4 more backups", func() bool { return s.Stats().Runs >= 4 })
+	s.Close()
+	p.close(t)
+	ents, _ = os.ReadDir(dir)
+	if len(ents) != 2 || !strings.HasSuffix(ents[0].Name(), "-full.tar") || !strings.HasSuffix(ents[1].Name(), "-full.tar") {
+		t.Errorf("after full backups with Keep 2 the directory holds %v: want the 2 newest full backups", ents)
 	}
 }
 
