@@ -168,13 +168,13 @@ func (p *plantTwin) source() backup.Source {
 	return backup.Source{Dir: p.dir, History: p.hist, Records: p.recs}
 }
 
-// waitFor waits until cond holds, at most 20 s.
+// waitFor waits until cond holds, at most 60 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited 20 s for %s", what)
+			t.Fatalf("waited 60 s for %s", what)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -458,7 +458,7 @@ func TestRestoreRefuses(t *testing.T) {
 // says when the last one succeeded; Close joins the goroutine.
 func TestSchedule(t *testing.T) {
 	p := openTwin(t)
-	p.limit = 20_000
+	p.limit = 5_000
 	p.write()
 	dir := t.TempDir()
 	s, err := backup.StartSchedule(backup.ScheduleOptions{Dir: dir, Every: 30 * time.Millisecond, FullEvery: time.Hour, Keep: 1,
