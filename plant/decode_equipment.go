@@ -6,6 +6,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"twin/plant/yamldec"
 	"twin/sim"
 )
 
@@ -21,13 +22,13 @@ func (d *decoder) equipment(n *yaml.Node, kind, field string, level Level, paren
 		switch key {
 		case "id":
 			idNode = v
-			node.ID = d.id(v, join(field, "id"))
+			node.ID = d.id(v, yamldec.Join(field, "id"))
 		case "name":
-			node.Name = d.str(v, join(field, "name"))
+			node.Name = d.Str(v, yamldec.Join(field, "name"))
 		case "at":
-			node.At = d.point(v, join(field, "at"))
+			node.At = d.point(v, yamldec.Join(field, "at"))
 		case "size":
-			node.Size = d.point(v, join(field, "size"))
+			node.Size = d.point(v, yamldec.Join(field, "size"))
 		default:
 			rest(key, v)
 		}
@@ -36,12 +37,12 @@ func (d *decoder) equipment(n *yaml.Node, kind, field string, level Level, paren
 		return nil
 	}
 	if idNode == nil {
-		d.errorf(n, join(field, "id"), "want an id")
+		d.Errorf(n, yamldec.Join(field, "id"), "want an id")
 	} else if node.ID != "" {
 		if prev := d.seen[node.ID]; prev != nil {
-			d.errorf(idNode, join(field, "id"), "id %q is already used at line %d; equipment ids must be unique in the plant", node.ID, prev.Line)
+			d.Errorf(idNode, yamldec.Join(field, "id"), "id %q is already used at line %d; equipment ids must be unique in the plant", node.ID, prev.Line)
 		}
-		d.seen[node.ID] = deref(idNode)
+		d.seen[node.ID] = yamldec.Deref(idNode)
 	}
 	if node.Name == "" {
 		node.Name = node.ID
@@ -63,38 +64,38 @@ func (d *decoder) site(n *yaml.Node) {
 	}
 	d.p.Site = site
 	if areas == nil {
-		d.errorf(n, "site.areas", "want the site's areas")
+		d.Errorf(n, "site.areas", "want the site's areas")
 		return
 	}
-	for i, an := range d.list(areas, "site.areas") {
-		af := "areas." + idOf(an, i)
+	for i, an := range d.List(areas, "site.areas", false) {
+		af := "areas." + yamldec.IDOf(an, i)
 		var lines *yaml.Node
 		area := d.equipment(an, "area", af, AreaLevel, site, func(key string, v *yaml.Node) { lines = v })
 		if area == nil {
 			continue
 		}
 		if lines == nil {
-			d.errorf(an, af+".lines", "want the area's lines")
+			d.Errorf(an, af+".lines", "want the area's lines")
 			continue
 		}
-		for j, ln := range d.list(lines, af+".lines") {
-			lf := "lines." + idOf(ln, j)
+		for j, ln := range d.List(lines, af+".lines", false) {
+			lf := "lines." + yamldec.IDOf(ln, j)
 			var wcs *yaml.Node
 			line := d.equipment(ln, "line", lf, LineLevel, area, func(key string, v *yaml.Node) { wcs = v })
 			if line == nil {
 				continue
 			}
 			if wcs == nil {
-				d.errorf(ln, lf+".workcenters", "want the line's work centres")
+				d.Errorf(ln, lf+".workcenters", "want the line's work centres")
 				continue
 			}
-			for k, wn := range d.list(wcs, lf+".workcenters") {
-				d.workcenter(wn, "workcenters."+idOf(wn, k), line)
+			for k, wn := range d.List(wcs, lf+".workcenters", false) {
+				d.workcenter(wn, "workcenters."+yamldec.IDOf(wn, k), line)
 			}
 		}
 	}
-	if len(d.p.Units) == 0 && len(d.errs) == 0 {
-		d.errorf(n, "site", "the plant has no units (machines)")
+	if len(d.p.Units) == 0 && len(d.Errs) == 0 {
+		d.Errorf(n, "site", "the plant has no units (machines)")
 	}
 }
 
@@ -102,16 +103,16 @@ func (d *decoder) workcenter(n *yaml.Node, field string, line *Node) {
 	w := &WorkCenter{Dispatch: d.defRule, Calendar: d.p.Calendar}
 	var units, defaults *yaml.Node
 	node := d.equipment(n, "workcenter", field, WorkCenterLevel, line, func(key string, v *yaml.Node) {
-		f := join(field, key)
+		f := yamldec.Join(field, key)
 		switch key {
 		case "buffer":
-			w.Buffer = d.integer(v, f, 0, 1<<30)
+			w.Buffer = d.Int(v, f, "a whole number", 0, 1<<30)
 		case "buffer_at":
 			w.BufferAt = d.point(v, f)
 		case "dispatch":
 			w.Dispatch = d.rule(v, f)
 		case "skill":
-			if s := d.str(v, f); s != "" {
+			if s := d.Str(v, f); s != "" {
 				w.Skill = s
 				d.skillRef = append(d.skillRef, ref{s, v, f})
 			}
@@ -137,20 +138,20 @@ func (d *decoder) workcenter(n *yaml.Node, field string, line *Node) {
 	}
 	var def Unit
 	if defaults != nil {
-		d.fields(defaults, "unit_defaults", join(field, "unit_defaults"), func(key string, v *yaml.Node) {
-			d.unitField(&def, key, v, join(field, "unit_defaults."+key))
+		d.fields(defaults, "unit_defaults", yamldec.Join(field, "unit_defaults"), func(key string, v *yaml.Node) {
+			d.unitField(&def, key, v, yamldec.Join(field, "unit_defaults."+key))
 		})
 	}
 	if units == nil {
-		d.errorf(n, join(field, "units"), "want the work centre's units (units: [{id: W1}, {id: W2}])")
+		d.Errorf(n, yamldec.Join(field, "units"), "want the work centre's units (units: [{id: W1}, {id: W2}])")
 		return
 	}
-	list := d.list(units, join(field, "units"))
-	if len(list) == 0 && deref(units).Kind == yaml.SequenceNode {
-		d.errorf(units, join(field, "units"), "want at least one unit")
+	list := d.List(units, yamldec.Join(field, "units"), false)
+	if len(list) == 0 && yamldec.Deref(units).Kind == yaml.SequenceNode {
+		d.Errorf(units, yamldec.Join(field, "units"), "want at least one unit")
 	}
 	for i, un := range list {
-		uf := "units." + idOf(un, i)
+		uf := "units." + yamldec.IDOf(un, i)
 		u := &Unit{Power: def.Power, Failures: append([]Failure(nil), def.Failures...), Maintenance: append([]Maintenance(nil), def.Maintenance...), Nameplate: def.Nameplate}
 		unode := d.equipment(un, "unit", uf, UnitLevel, node, func(key string, v *yaml.Node) {
 			switch key {
@@ -159,7 +160,7 @@ func (d *decoder) workcenter(n *yaml.Node, field string, line *Node) {
 			case "maintenance":
 				u.Maintenance = nil
 			}
-			d.unitField(u, key, v, join(uf, key))
+			d.unitField(u, key, v, yamldec.Join(uf, key))
 		})
 		if unode == nil {
 			continue
@@ -177,7 +178,7 @@ func (d *decoder) unitField(u *Unit, key string, v *yaml.Node, f string) {
 	switch key {
 	case "power":
 		d.fields(v, "power", f, func(key string, v *yaml.Node) {
-			x := d.power(v, join(f, key))
+			x := d.power(v, yamldec.Join(f, key))
 			switch key {
 			case "off":
 				u.Power.Off = x
@@ -192,73 +193,24 @@ func (d *decoder) unitField(u *Unit, key string, v *yaml.Node, f string) {
 			}
 		})
 	case "failures":
-		for i, fn := range d.list(v, f) {
-			ff := join(f, idOf(fn, i))
-			fl := Failure{Name: "failure" + strconv.Itoa(i+1)}
-			var tbf, ttr bool
-			d.fields(fn, "failure", ff, func(key string, v *yaml.Node) {
-				g := join(ff, key)
-				switch key {
-				case "name":
-					fl.Name = d.str(v, g)
-				case "tbf":
-					fl.TBF, tbf = d.dist(v, g, durations), true
-				case "basis":
-					fl.Basis = d.basis(v, g)
-				case "ttr":
-					fl.TTR, ttr = d.dist(v, g, durations), true
-				case "skill":
-					fl.Skill = d.str(v, g)
-					d.skillRef = append(d.skillRef, ref{fl.Skill, v, g})
-				}
-			})
-			if !tbf || !ttr {
-				d.errorf(fn, ff, "want tbf (time between failures) and ttr (time to repair)")
-			}
-			if fl.TBF != nil && !(fl.TBF.Mean() > 0) {
-				d.errorf(fn, ff+".tbf", "want a positive mean time between failures")
-			}
-			u.Failures = append(u.Failures, fl)
+		for i, fn := range d.List(v, f, false) {
+			u.Failures = append(u.Failures, d.failure(fn, yamldec.Join(f, yamldec.IDOf(fn, i)), i))
 		}
 	case "maintenance":
-		for i, mn := range d.list(v, f) {
-			mf := join(f, idOf(mn, i))
-			m := Maintenance{Name: "maintenance" + strconv.Itoa(i+1)}
-			d.fields(mn, "maintenance", mf, func(key string, v *yaml.Node) {
-				g := join(mf, key)
-				switch key {
-				case "name":
-					m.Name = d.str(v, g)
-				case "every":
-					m.Every = d.simDuration(v, g)
-					if m.Every <= 0 {
-						d.errorf(v, g, "want a positive interval")
-					}
-				case "basis":
-					m.Basis = d.basis(v, g)
-				case "duration":
-					m.Duration = d.dist(v, g, durations)
-				case "skill":
-					m.Skill = d.str(v, g)
-					d.skillRef = append(d.skillRef, ref{m.Skill, v, g})
-				}
-			})
-			if m.Every <= 0 || m.Duration == nil {
-				d.errorf(mn, mf, "want every (the interval) and duration")
-			}
-			u.Maintenance = append(u.Maintenance, m)
+		for i, mn := range d.List(v, f, false) {
+			u.Maintenance = append(u.Maintenance, d.maintenance(mn, yamldec.Join(f, yamldec.IDOf(mn, i)), i))
 		}
 	case "nameplate":
 		d.fields(v, "nameplate", f, func(key string, v *yaml.Node) {
 			switch key {
 			case "manufacturer":
-				u.Nameplate.Manufacturer = d.str(v, join(f, key))
+				u.Nameplate.Manufacturer = d.Str(v, yamldec.Join(f, key))
 			case "model":
-				u.Nameplate.Model = d.str(v, join(f, key))
+				u.Nameplate.Model = d.Str(v, yamldec.Join(f, key))
 			case "serial":
-				u.Nameplate.SerialNumber = d.str(v, join(f, key))
+				u.Nameplate.SerialNumber = d.Str(v, yamldec.Join(f, key))
 			case "year":
-				u.Nameplate.YearOfConstruction = d.integer(v, join(f, key), 1900, 2200)
+				u.Nameplate.YearOfConstruction = d.Int(v, yamldec.Join(f, key), "a whole number", 1900, 2200)
 			}
 		})
 	}
@@ -269,7 +221,7 @@ func (d *decoder) simDuration(n *yaml.Node, field string) sim.Time {
 }
 
 func (d *decoder) basis(n *yaml.Node, field string) Basis {
-	s, _ := d.scalar(n, field, "operating or calendar")
+	s, _ := d.Scalar(n, field, "operating or calendar")
 	switch s {
 	case "operating":
 		return OperatingTime
@@ -278,17 +230,17 @@ func (d *decoder) basis(n *yaml.Node, field string) Basis {
 	case "":
 		return OperatingTime
 	}
-	d.errorf(n, field, "want operating (busy time) or calendar (wall time), got %q", s)
+	d.Errorf(n, field, "want operating (busy time) or calendar (wall time), got %q", s)
 	return OperatingTime
 }
 
 func (d *decoder) family(n *yaml.Node, field string) string {
-	s, ok := d.scalar(n, field, "a product family")
+	s, ok := d.Scalar(n, field, "a product family")
 	if !ok {
 		return ""
 	}
 	if !d.families[s] {
-		d.errorf(n, field, "no product family %q (%s)", s, known(d.families))
+		d.Errorf(n, field, "no product family %q (%s)", s, known(d.families))
 	}
 	return s
 }
@@ -296,14 +248,14 @@ func (d *decoder) family(n *yaml.Node, field string) string {
 func (d *decoder) setup(n *yaml.Node, field string) *SetupMatrix {
 	m := &SetupMatrix{Times: map[[2]string]sim.Dist{}}
 	d.fields(n, "setup", field, func(key string, v *yaml.Node) {
-		f := join(field, key)
+		f := yamldec.Join(field, key)
 		switch key {
 		case "first":
 			m.First = d.dist(v, f, durations)
 		case "default":
 			m.Default = d.dist(v, f, durations)
 		case "changes":
-			for i, cn := range d.list(v, f) {
+			for i, cn := range d.List(v, f, false) {
 				cf := fmt.Sprintf("%s[%d]", f, i)
 				var from, to string
 				var t sim.Dist
@@ -318,7 +270,7 @@ func (d *decoder) setup(n *yaml.Node, field string) *SetupMatrix {
 					}
 				})
 				if from == "" || to == "" || t == nil {
-					d.errorf(cn, cf, "want from, to (families) and time")
+					d.Errorf(cn, cf, "want from, to (families) and time")
 					continue
 				}
 				m.Times[[2]string{from, to}] = t
@@ -331,22 +283,79 @@ func (d *decoder) setup(n *yaml.Node, field string) *SetupMatrix {
 func (d *decoder) batch(n *yaml.Node, field string) *Batch {
 	b := &Batch{Min: 1}
 	d.fields(n, "batch", field, func(key string, v *yaml.Node) {
-		f := join(field, key)
+		f := yamldec.Join(field, key)
 		switch key {
 		case "max":
-			b.Max = d.integer(v, f, 1, 1<<20)
+			b.Max = d.Int(v, f, "a whole number", 1, 1<<20)
 		case "min":
-			b.Min = d.integer(v, f, 1, 1<<20)
+			b.Min = d.Int(v, f, "a whole number", 1, 1<<20)
 		case "max_wait":
 			b.MaxWait = d.simDuration(v, f)
 		case "same_family":
-			b.SameFamily = d.boolean(v, f)
+			b.SameFamily = d.Boolean(v, f)
 		}
 	})
 	if b.Max == 0 {
-		d.errorf(n, field+".max", "want the most parts per cycle (max)")
+		d.Errorf(n, field+".max", "want the most parts per cycle (max)")
 	} else if b.Min > b.Max {
-		d.errorf(n, field+".min", "min %d is more than max %d", b.Min, b.Max)
+		d.Errorf(n, field+".min", "min %d is more than max %d", b.Min, b.Max)
 	}
 	return b
+}
+
+// failure reads failure mode i of a unit.
+func (d *decoder) failure(fn *yaml.Node, ff string, i int) Failure {
+	fl := Failure{Name: "failure" + strconv.Itoa(i+1)}
+	var tbf, ttr bool
+	d.fields(fn, "failure", ff, func(key string, v *yaml.Node) {
+		g := yamldec.Join(ff, key)
+		switch key {
+		case "name":
+			fl.Name = d.Str(v, g)
+		case "tbf":
+			fl.TBF, tbf = d.dist(v, g, durations), true
+		case "basis":
+			fl.Basis = d.basis(v, g)
+		case "ttr":
+			fl.TTR, ttr = d.dist(v, g, durations), true
+		case "skill":
+			fl.Skill = d.Str(v, g)
+			d.skillRef = append(d.skillRef, ref{fl.Skill, v, g})
+		}
+	})
+	if !tbf || !ttr {
+		d.Errorf(fn, ff, "want tbf (time between failures) and ttr (time to repair)")
+	}
+	if fl.TBF != nil && !(fl.TBF.Mean() > 0) {
+		d.Errorf(fn, ff+".tbf", "want a positive mean time between failures")
+	}
+	return fl
+}
+
+// maintenance reads planned maintenance i of a unit.
+func (d *decoder) maintenance(mn *yaml.Node, mf string, i int) Maintenance {
+	m := Maintenance{Name: "maintenance" + strconv.Itoa(i+1)}
+	d.fields(mn, "maintenance", mf, func(key string, v *yaml.Node) {
+		g := yamldec.Join(mf, key)
+		switch key {
+		case "name":
+			m.Name = d.Str(v, g)
+		case "every":
+			m.Every = d.simDuration(v, g)
+			if m.Every <= 0 {
+				d.Errorf(v, g, "want a positive interval")
+			}
+		case "basis":
+			m.Basis = d.basis(v, g)
+		case "duration":
+			m.Duration = d.dist(v, g, durations)
+		case "skill":
+			m.Skill = d.Str(v, g)
+			d.skillRef = append(d.skillRef, ref{m.Skill, v, g})
+		}
+	})
+	if m.Every <= 0 || m.Duration == nil {
+		d.Errorf(mn, mf, "want every (the interval) and duration")
+	}
+	return m
 }

@@ -11,24 +11,26 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"twin/plant/yamldec"
 )
 
 // Demand: orders listed, from a CSV file, or generated.
 
 func (d *decoder) prodRef(n *yaml.Node, field string) *Product {
-	id, ok := d.scalar(n, field, "a product id")
+	id, ok := d.Scalar(n, field, "a product id")
 	if !ok {
 		return nil
 	}
 	pr := d.prodByID[id]
 	if pr == nil {
-		d.errorf(n, field, "no product %q (%s)", id, known(d.prodByID))
+		d.Errorf(n, field, "no product %q (%s)", id, known(d.prodByID))
 	}
 	return pr
 }
 
 func (d *decoder) priority(n *yaml.Node, field string) int {
-	s, ok := d.scalar(n, field, "a priority")
+	s, ok := d.Scalar(n, field, "a priority")
 	if !ok {
 		return 0
 	}
@@ -40,7 +42,7 @@ func (d *decoder) priority(n *yaml.Node, field string) int {
 	if k, err := strconv.Atoi(s); err == nil && k >= 0 && (k < len(d.p.Demand.Priorities) || len(d.p.Demand.Priorities) == 0 && k < 100) {
 		return k
 	}
-	d.errorf(n, field, "no priority %q (demand.priorities: %s)", s, strings.Join(d.p.Demand.Priorities, ", "))
+	d.Errorf(n, field, "no priority %q (demand.priorities: %s)", s, strings.Join(d.p.Demand.Priorities, ", "))
 	return 0
 }
 
@@ -49,21 +51,21 @@ func (d *decoder) demand(n *yaml.Node) {
 	sec := map[string]*yaml.Node{}
 	d.fields(n, "demand", "demand", func(key string, v *yaml.Node) { sec[key] = v })
 	if v := sec["priorities"]; v != nil {
-		dm.Priorities, _ = d.strs(v, "demand.priorities")
+		dm.Priorities, _ = d.Strs(v, "demand.priorities")
 	}
 	if v := sec["orders"]; v != nil {
-		for i, on := range d.list(v, "demand.orders") {
-			d.order(on, "demand.orders."+idOf(on, i))
+		for i, on := range d.List(v, "demand.orders", false) {
+			d.order(on, "demand.orders."+yamldec.IDOf(on, i))
 		}
 	}
 	if v := sec["orders_file"]; v != nil {
-		if f := d.str(v, "demand.orders_file"); f != "" {
+		if f := d.Str(v, "demand.orders_file"); f != "" {
 			path := f
 			if !filepath.IsAbs(f) {
-				path = filepath.Join(filepath.Dir(d.file), f)
+				path = filepath.Join(filepath.Dir(d.File), f)
 			}
 			if err := d.ordersFile(path); err != nil {
-				d.errorf(v, "demand.orders_file", "%v", err)
+				d.Errorf(v, "demand.orders_file", "%v", err)
 			}
 		}
 	}
@@ -76,21 +78,21 @@ func (d *decoder) order(n *yaml.Node, field string) {
 	o := Order{Quantity: 1}
 	var rel, due bool
 	d.fields(n, "order", field, func(key string, v *yaml.Node) {
-		f := join(field, key)
+		f := yamldec.Join(field, key)
 		switch key {
 		case "id":
 			o.ID = d.id(v, f)
 		case "customer":
-			o.Customer = d.str(v, f)
+			o.Customer = d.Str(v, f)
 		case "product":
 			o.Product = d.prodRef(v, f)
 		case "quantity":
-			o.Quantity = d.integer(v, f, 1, 1<<30)
+			o.Quantity = d.Int(v, f, "a whole number", 1, 1<<30)
 		case "release", "due":
-			if s, ok := d.scalar(v, f, "a date and time"); ok {
+			if s, ok := d.Scalar(v, f, "a date and time"); ok {
 				t, err := ParseTime(s, d.p.Location)
 				if err != nil {
-					d.errorf(v, f, "%v", err)
+					d.Errorf(v, f, "%v", err)
 				}
 				if key == "release" {
 					o.Release, rel = t, true
@@ -103,14 +105,14 @@ func (d *decoder) order(n *yaml.Node, field string) {
 		}
 	})
 	if o.ID == "" || o.Product == nil || !due {
-		d.errorf(n, field, "want id, product and due (and quantity, release, customer, priority)")
+		d.Errorf(n, field, "want id, product and due (and quantity, release, customer, priority)")
 		return
 	}
 	if !rel {
 		o.Release = d.p.Start
 	}
 	if o.Due.Before(o.Release) {
-		d.errorf(n, field+".due", "due before release")
+		d.Errorf(n, field+".due", "due before release")
 	}
 	d.p.Demand.Orders = append(d.p.Demand.Orders, o)
 }
@@ -140,90 +142,111 @@ func (d *decoder) ordersFile(path string) error {
 			return fmt.Errorf("%s:1: the header row has no %q column (want id, product, quantity, due; optional customer, release, priority)", path, need)
 		}
 	}
-	fail := func(line, c int, field, format string, args ...any) {
-		d.errs = append(d.errs, &FieldError{File: path, Line: line, Column: c, Field: field, Msg: fmt.Sprintf(format, args...)})
-	}
+	row := csvRow{d: d, path: path, r: r, col: col}
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
 			break
 		}
-		line, _ := r.FieldPos(0)
+		row.line, _ = r.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				fail(pe.Line, pe.Column, "", "%v", pe.Err)
-				if len(d.errs) > 100 {
+				row.fail(pe.Line, pe.Column, "", "%v", pe.Err)
+				if len(d.Errs) > 100 {
 					return nil
 				}
 				continue
 			}
 			return err
 		}
-		get := func(name string) (string, int) {
-			i, ok := col[name]
-			if !ok || i >= len(rec) {
-				return "", 1
-			}
-			_, c := r.FieldPos(i)
-			return strings.TrimSpace(rec[i]), c
-		}
-		o := Order{Release: d.p.Start}
-		v, c := get("id")
-		if o.ID = v; v == "" {
-			fail(line, c, "id", "want an order id")
-		}
-		v, c = get("product")
-		if o.Product = d.prodByID[v]; o.Product == nil {
-			fail(line, c, "product", "no product %q (%s)", v, known(d.prodByID))
-		}
-		v, c = get("quantity")
-		q, err := strconv.Atoi(v)
-		if err != nil || q < 1 {
-			fail(line, c, "quantity", "want a quantity of at least 1, got %q", v)
-		}
-		o.Quantity = q
-		for _, k := range []string{"release", "due"} {
-			v, c = get(k)
-			if v == "" && k == "release" {
-				continue
-			}
-			t, err := ParseTime(v, d.p.Location)
-			if err != nil {
-				fail(line, c, k, "%v", err)
-				continue
-			}
-			if k == "due" {
-				o.Due = t
-			} else {
-				o.Release = t
-			}
-		}
-		o.Customer, _ = get("customer")
-		if v, c = get("priority"); v != "" {
-			found := false
-			for i, p := range d.p.Demand.Priorities {
-				if p == v {
-					o.Priority, found = i, true
-				}
-			}
-			if k, err := strconv.Atoi(v); !found && err == nil && k >= 0 {
-				o.Priority, found = k, true
-			}
-			if !found {
-				fail(line, c, "priority", "no priority %q (demand.priorities: %s)", v, strings.Join(d.p.Demand.Priorities, ", "))
-			}
-		}
-		d.p.Demand.Orders = append(d.p.Demand.Orders, o)
+		row.rec = rec
+		d.p.Demand.Orders = append(d.p.Demand.Orders, row.order())
 	}
 	return nil
+}
+
+// csvRow is a row of an orders file being read.
+type csvRow struct {
+	d    *decoder
+	path string
+	r    *csv.Reader
+	col  map[string]int // column of each header, by lower-case name
+	rec  []string
+	line int
+}
+
+func (w *csvRow) fail(line, c int, field, format string, args ...any) {
+	w.d.Errs = append(w.d.Errs, &FieldError{File: w.path, Line: line, Column: c, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// get returns the value of column name and its column in the file.
+func (w *csvRow) get(name string) (string, int) {
+	i, ok := w.col[name]
+	if !ok || i >= len(w.rec) {
+		return "", 1
+	}
+	_, c := w.r.FieldPos(i)
+	return strings.TrimSpace(w.rec[i]), c
+}
+
+// order reads the row's order, reporting what is wrong with it.
+func (w *csvRow) order() Order {
+	d, line := w.d, w.line
+	o := Order{Release: d.p.Start}
+	v, c := w.get("id")
+	if o.ID = v; v == "" {
+		w.fail(line, c, "id", "want an order id")
+	}
+	v, c = w.get("product")
+	if o.Product = d.prodByID[v]; o.Product == nil {
+		w.fail(line, c, "product", "no product %q (%s)", v, known(d.prodByID))
+	}
+	v, c = w.get("quantity")
+	q, err := strconv.Atoi(v)
+	if err != nil || q < 1 {
+		w.fail(line, c, "quantity", "want a quantity of at least 1, got %q", v)
+	}
+	o.Quantity = q
+	for _, k := range []string{"release", "due"} {
+		v, c = w.get(k)
+		if v == "" && k == "release" {
+			continue
+		}
+		t, err := ParseTime(v, d.p.Location)
+		if err != nil {
+			w.fail(line, c, k, "%v", err)
+			continue
+		}
+		if k == "due" {
+			o.Due = t
+		} else {
+			o.Release = t
+		}
+	}
+	o.Customer, _ = w.get("customer")
+	if v, c = w.get("priority"); v != "" {
+		found := false
+		for i, p := range d.p.Demand.Priorities {
+			if p == v {
+				o.Priority, found = i, true
+			}
+		}
+		if k, err := strconv.Atoi(v); !found && err == nil && k >= 0 {
+			o.Priority, found = k, true
+		}
+		if !found {
+			w.fail(line, c, "priority", "no priority %q (demand.priorities: %s)", v, strings.Join(d.p.Demand.Priorities, ", "))
+		}
+	}
+	return o
 }
 
 func (d *decoder) generator(n *yaml.Node) {
 	g := &Generator{}
 	f0 := "demand.generator"
 	d.fields(n, "generator", f0, func(key string, v *yaml.Node) {
-		f := join(f0, key)
+		f := yamldec.Join(f0, key)
 		switch key {
 		case "interarrival":
 			g.Interarrival = d.dist(v, f, durations)
@@ -232,50 +255,50 @@ func (d *decoder) generator(n *yaml.Node) {
 		case "quantity":
 			g.Quantity = d.dist(v, f, numbers)
 		case "mix":
-			dv := deref(v)
+			dv := yamldec.Deref(v)
 			if dv == nil || dv.Kind != yaml.MappingNode {
-				d.errorf(v, f, "want a mapping of products to weights (mix: {M-small: 3, M-large: 1}), got %s", kindName(v))
+				d.Errorf(v, f, "want a mapping of products to weights (mix: {M-small: 3, M-large: 1}), got %s", yamldec.KindName(v))
 				return
 			}
-			for _, kv := range pairs(dv) {
-				k := deref(kv[0])
-				pr := d.prodRef(k, join(f, k.Value))
-				w := d.number(kv[1], join(f, k.Value))
+			for _, kv := range yamldec.Pairs(dv) {
+				k := yamldec.Deref(kv[0])
+				pr := d.prodRef(k, yamldec.Join(f, k.Value))
+				w := d.Number(kv[1], yamldec.Join(f, k.Value))
 				if w < 0 {
-					d.errorf(kv[1], join(f, k.Value), "want a weight that is not negative")
+					d.Errorf(kv[1], yamldec.Join(f, k.Value), "want a weight that is not negative")
 				}
 				if pr != nil {
 					g.Mix = append(g.Mix, Share{Product: pr, Weight: w})
 				}
 			}
 		case "priority":
-			dv := deref(v)
+			dv := yamldec.Deref(v)
 			if dv == nil || dv.Kind != yaml.MappingNode {
-				d.errorf(v, f, "want a mapping of priorities to weights (priority: {normal: 0.8, urgent: 0.2}), got %s", kindName(v))
+				d.Errorf(v, f, "want a mapping of priorities to weights (priority: {normal: 0.8, urgent: 0.2}), got %s", yamldec.KindName(v))
 				return
 			}
 			g.Priority = make([]float64, max(len(d.p.Demand.Priorities), 1))
-			for _, kv := range pairs(dv) {
-				k := deref(kv[0])
-				i := d.priority(k, join(f, k.Value))
+			for _, kv := range yamldec.Pairs(dv) {
+				k := yamldec.Deref(kv[0])
+				i := d.priority(k, yamldec.Join(f, k.Value))
 				if i < len(g.Priority) {
-					g.Priority[i] = d.number(kv[1], join(f, k.Value))
+					g.Priority[i] = d.Number(kv[1], yamldec.Join(f, k.Value))
 				}
 			}
 		case "customers":
-			g.Customers, _ = d.strs(v, f)
+			g.Customers, _ = d.Strs(v, f)
 		case "until":
-			if s, ok := d.scalar(v, f, "a date and time"); ok {
+			if s, ok := d.Scalar(v, f, "a date and time"); ok {
 				t, err := ParseTime(s, d.p.Location)
 				if err != nil {
-					d.errorf(v, f, "%v", err)
+					d.Errorf(v, f, "%v", err)
 				}
 				g.Until = t
 			}
 		}
 	})
 	if g.Interarrival == nil || len(g.Mix) == 0 || g.DueIn == nil {
-		d.errorf(n, f0, "want interarrival, mix and due_in (and quantity, priority, customers, until)")
+		d.Errorf(n, f0, "want interarrival, mix and due_in (and quantity, priority, customers, until)")
 		return
 	}
 	total := 0.0
@@ -283,7 +306,7 @@ func (d *decoder) generator(n *yaml.Node) {
 		total += s.Weight
 	}
 	if total <= 0 {
-		d.errorf(n, f0+".mix", "the mix weights add up to 0")
+		d.Errorf(n, f0+".mix", "the mix weights add up to 0")
 		return
 	}
 	d.p.Demand.Generator = g

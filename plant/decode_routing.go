@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"twin/plant/yamldec"
 	"twin/sim"
 )
 
@@ -16,12 +17,12 @@ import (
 // times reads a processing time: one distribution for every family, or a
 // mapping of families (and "default") to distributions.
 func (d *decoder) times(n *yaml.Node, field string) Times {
-	dn := deref(n)
+	dn := yamldec.Deref(n)
 	if dn != nil && dn.Kind == yaml.MappingNode {
 		t := Times{ByFamily: map[string]sim.Dist{}}
-		for _, kv := range pairs(dn) {
-			k := deref(kv[0])
-			f := join(field, k.Value)
+		for _, kv := range yamldec.Pairs(dn) {
+			k := yamldec.Deref(kv[0])
+			f := yamldec.Join(field, k.Value)
 			if k.Value == "default" {
 				t.Default = d.dist(kv[1], f, durations)
 				continue
@@ -43,13 +44,13 @@ func (d *decoder) times(n *yaml.Node, field string) Times {
 }
 
 func (d *decoder) wcRef(n *yaml.Node, field string) *WorkCenter {
-	id, ok := d.scalar(n, field, "a work centre id")
+	id, ok := d.Scalar(n, field, "a work centre id")
 	if !ok {
 		return nil
 	}
 	w := d.wcByID[id]
 	if w == nil {
-		d.errorf(n, field, "no work centre %q (%s)", id, known(d.wcByID))
+		d.Errorf(n, field, "no work centre %q (%s)", id, known(d.wcByID))
 	}
 	return w
 }
@@ -67,7 +68,7 @@ func (d *decoder) alternative(n *yaml.Node, field string) (Alternative, *yaml.No
 		}
 	})
 	if !at || tm == nil {
-		d.errorf(n, field, "want at (a work centre) and time")
+		d.Errorf(n, field, "want at (a work centre) and time")
 	}
 	return a, tm
 }
@@ -108,7 +109,7 @@ func (d *decoder) checkTimes() {
 				continue
 			}
 			if t.ForProduct(pr.ID, pr.Family) == nil && (len(t.ByFamily) > 0 || len(t.ByProduct) > 0) {
-				d.errorf(ts.node, ts.field, "no time for product %s (family %s); give one, or a default", pr.ID, pr.Family)
+				d.Errorf(ts.node, ts.field, "no time for product %s (family %s); give one, or a default", pr.ID, pr.Family)
 			}
 		}
 	}
@@ -124,14 +125,14 @@ func (d *decoder) routing(n *yaml.Node, field string) {
 	r := &Routing{}
 	var idNode *yaml.Node
 	d.fields(n, "routing", field, func(key string, v *yaml.Node) {
-		f := join(field, key)
+		f := yamldec.Join(field, key)
 		switch key {
 		case "id":
 			idNode = v
 			r.ID = d.id(v, f)
 		case "operations":
-			for i, on := range d.list(v, f) {
-				if op := d.operation(on, join(f, idOf(on, i)), r); op != nil {
+			for i, on := range d.List(v, f, false) {
+				if op := d.operation(on, yamldec.Join(f, yamldec.IDOf(on, i)), r); op != nil {
 					op.Index = len(r.Ops)
 					r.Ops = append(r.Ops, op)
 				}
@@ -139,14 +140,14 @@ func (d *decoder) routing(n *yaml.Node, field string) {
 		}
 	})
 	if idNode == nil {
-		d.errorf(n, field+".id", "want an id")
+		d.Errorf(n, field+".id", "want an id")
 		return
 	}
 	if len(r.Ops) == 0 {
-		d.errorf(n, field+".operations", "want at least one operation")
+		d.Errorf(n, field+".operations", "want at least one operation")
 	}
 	if d.routByID[r.ID] != nil {
-		d.errorf(idNode, field+".id", "routing %q defined twice", r.ID)
+		d.Errorf(idNode, field+".id", "routing %q defined twice", r.ID)
 	}
 	d.routByID[r.ID] = r
 	d.p.Routings = append(d.p.Routings, r)
@@ -156,19 +157,19 @@ func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 	op := &Operation{Routing: r}
 	var atNode, timeNode, altNode *yaml.Node
 	ok := d.fields(n, "operation", field, func(key string, v *yaml.Node) {
-		f := join(field, key)
+		f := yamldec.Join(field, key)
 		switch key {
 		case "id":
 			op.ID = d.id(v, f)
 		case "name":
-			op.Name = d.str(v, f)
+			op.Name = d.Str(v, f)
 		case "at":
 			atNode = v
 		case "time":
 			timeNode = v
 		case "alternatives":
 			altNode = v
-			for i, an := range d.list(v, f) {
+			for i, an := range d.List(v, f, false) {
 				af := fmt.Sprintf("%s[%d]", f, i)
 				a, tn := d.alternative(an, af)
 				if tn != nil {
@@ -192,10 +193,10 @@ func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 	}
 	switch {
 	case altNode != nil && (atNode != nil || timeNode != nil):
-		d.errorf(altNode, field+".alternatives", "give either at and time, or alternatives, not both")
+		d.Errorf(altNode, field+".alternatives", "give either at and time, or alternatives, not both")
 	case altNode == nil:
 		if atNode == nil || timeNode == nil {
-			d.errorf(n, field, "want at (a work centre) and time, or alternatives")
+			d.Errorf(n, field, "want at (a work centre) and time, or alternatives")
 			break
 		}
 		op.Alternatives = []Alternative{{WorkCenter: d.wcRef(atNode, field+".at"), Time: d.times(timeNode, field+".time")}}
@@ -213,9 +214,9 @@ func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 func (d *decoder) inspect(n *yaml.Node, field string) *Inspection {
 	in := &Inspection{Yield: 1}
 	var yieldNode *yaml.Node
-	before := len(d.errs)
+	before := len(d.Errs)
 	d.fields(n, "inspect", field, func(key string, v *yaml.Node) {
-		f := join(field, key)
+		f := yamldec.Join(field, key)
 		switch key {
 		case "yield":
 			yieldNode = v
@@ -235,43 +236,43 @@ func (d *decoder) inspect(n *yaml.Node, field string) *Inspection {
 				}
 			})
 			if !at || !tm {
-				d.errorf(v, f, "want at (the rework station) and time")
+				d.Errorf(v, f, "want at (the rework station) and time")
 			}
 			in.Rework = &a
 		case "characteristics":
-			for i, cn := range d.list(v, f) {
-				cf := join(f, idOf(cn, i))
+			for i, cn := range d.List(v, f, false) {
+				cf := yamldec.Join(f, yamldec.IDOf(cn, i))
 				var c Characteristic
 				d.fields(cn, "characteristic", cf, func(key string, v *yaml.Node) {
 					switch key {
 					case "name":
-						c.Name = d.str(v, cf+".name")
+						c.Name = d.Str(v, cf+".name")
 					case "unit":
-						c.Unit = d.str(v, cf+".unit")
+						c.Unit = d.Str(v, cf+".unit")
 					case "nominal":
-						c.Nominal = d.number(v, cf+".nominal")
+						c.Nominal = d.Number(v, cf+".nominal")
 					case "lsl":
-						c.LSL = d.number(v, cf+".lsl")
+						c.LSL = d.Number(v, cf+".lsl")
 					case "usl":
-						c.USL = d.number(v, cf+".usl")
+						c.USL = d.Number(v, cf+".usl")
 					}
 				})
 				if c.LSL > c.USL {
-					d.errorf(cn, cf, "lsl %g is above usl %g", c.LSL, c.USL)
+					d.Errorf(cn, cf, "lsl %g is above usl %g", c.LSL, c.USL)
 				}
 				in.Characteristics = append(in.Characteristics, c)
 			}
 		}
 	})
-	if in.Yield == 0 && len(d.errs) == before {
-		d.errorf(yieldNode, field+".yield", "a yield of 0 passes nothing; want a yield above 0")
+	if in.Yield == 0 && len(d.Errs) == before {
+		d.Errorf(yieldNode, field+".yield", "a yield of 0 passes nothing; want a yield above 0")
 	}
 	return in
 }
 
 func (d *decoder) components(n *yaml.Node, field string) []Component {
 	var out []Component
-	for i, cn := range d.list(n, field) {
+	for i, cn := range d.List(n, field, false) {
 		cf := fmt.Sprintf("%s[%d]", field, i)
 		c := Component{Qty: 1}
 		var partNode *yaml.Node
@@ -279,18 +280,18 @@ func (d *decoder) components(n *yaml.Node, field string) []Component {
 			switch key {
 			case "part":
 				partNode = v
-				if id, ok := d.scalar(v, cf+".part", "a part id"); ok {
+				if id, ok := d.Scalar(v, cf+".part", "a part id"); ok {
 					c.Part = d.partByID[id]
 					if c.Part == nil {
-						d.errorf(v, cf+".part", "no part %q (%s)", id, known(d.partByID))
+						d.Errorf(v, cf+".part", "no part %q (%s)", id, known(d.partByID))
 					}
 				}
 			case "qty":
-				c.Qty = d.integer(v, cf+".qty", 1, 1<<20)
+				c.Qty = d.Int(v, cf+".qty", "a whole number", 1, 1<<20)
 			}
 		})
 		if partNode == nil {
-			d.errorf(cn, cf, "want part (and qty)")
+			d.Errorf(cn, cf, "want part (and qty)")
 		}
 		if c.Part != nil {
 			out = append(out, c)
@@ -310,47 +311,47 @@ func (d *decoder) part(n *yaml.Node, field string) {
 	pt := &Part{Index: len(d.p.Parts)}
 	var idNode, routNode *yaml.Node
 	d.fields(n, "part", field, func(key string, v *yaml.Node) {
-		f := join(field, key)
+		f := yamldec.Join(field, key)
 		switch key {
 		case "id":
 			idNode = v
 			pt.ID = d.id(v, f)
 		case "name":
-			pt.Name = d.str(v, f)
+			pt.Name = d.Str(v, f)
 		case "purchased":
-			pt.Purchased = d.boolean(v, f)
+			pt.Purchased = d.Boolean(v, f)
 		case "routing":
 			routNode = v
-			if id, ok := d.scalar(v, f, "a routing id"); ok {
+			if id, ok := d.Scalar(v, f, "a routing id"); ok {
 				if pt.Routing = d.routByID[id]; pt.Routing == nil {
-					d.errorf(v, f, "no routing %q (%s)", id, known(d.routByID))
+					d.Errorf(v, f, "no routing %q (%s)", id, known(d.routByID))
 				}
 			}
 		case "cost":
-			if s, ok := d.scalar(v, f, "an amount like 180 "+d.p.Currency); ok {
+			if s, ok := d.Scalar(v, f, "an amount like 180 "+d.p.Currency); ok {
 				c, err := parseMoney(s, d.p.Currency)
 				if err != nil {
-					d.errorf(v, f, "%v", err)
+					d.Errorf(v, f, "%v", err)
 				}
 				pt.Cost = c
 			}
 		}
 	})
 	if idNode == nil {
-		d.errorf(n, field+".id", "want an id")
+		d.Errorf(n, field+".id", "want an id")
 		return
 	}
 	if pt.Purchased && routNode != nil {
-		d.errorf(routNode, field+".routing", "a purchased part has no routing")
+		d.Errorf(routNode, field+".routing", "a purchased part has no routing")
 	}
 	if !pt.Purchased && routNode == nil {
-		d.errorf(n, field, "want a routing, or purchased: true")
+		d.Errorf(n, field, "want a routing, or purchased: true")
 	}
 	if pt.Name == "" {
 		pt.Name = pt.ID
 	}
 	if d.partByID[pt.ID] != nil {
-		d.errorf(idNode, field+".id", "part %q defined twice", pt.ID)
+		d.Errorf(idNode, field+".id", "part %q defined twice", pt.ID)
 	}
 	d.partByID[pt.ID] = pt
 	d.p.Parts = append(d.p.Parts, pt)
@@ -360,13 +361,13 @@ func (d *decoder) product(n *yaml.Node, field string) {
 	pr := &Product{Index: len(d.p.Products)}
 	var idNode, famNode, routNode *yaml.Node
 	d.fields(n, "product", field, func(key string, v *yaml.Node) {
-		f := join(field, key)
+		f := yamldec.Join(field, key)
 		switch key {
 		case "id":
 			idNode = v
 			pr.ID = d.id(v, f)
 		case "name":
-			pr.Name = d.str(v, f)
+			pr.Name = d.Str(v, f)
 		case "family":
 			famNode = v
 			pr.Family = d.family(v, f)
@@ -374,32 +375,32 @@ func (d *decoder) product(n *yaml.Node, field string) {
 			pr.BOM = d.components(v, f)
 		case "routing":
 			routNode = v
-			if id, ok := d.scalar(v, f, "a routing id"); ok {
+			if id, ok := d.Scalar(v, f, "a routing id"); ok {
 				if pr.Routing = d.routByID[id]; pr.Routing == nil {
-					d.errorf(v, f, "no routing %q (%s)", id, known(d.routByID))
+					d.Errorf(v, f, "no routing %q (%s)", id, known(d.routByID))
 				}
 			}
 		}
 	})
 	if idNode == nil {
-		d.errorf(n, field+".id", "want an id")
+		d.Errorf(n, field+".id", "want an id")
 		return
 	}
 	if famNode == nil {
 		if len(d.p.Families) > 0 {
-			d.errorf(n, field+".family", "want the product's family (%s)", strings.Join(d.p.Families, ", "))
+			d.Errorf(n, field+".family", "want the product's family (%s)", strings.Join(d.p.Families, ", "))
 		} else {
 			pr.Family = "default"
 		}
 	}
 	if routNode == nil && len(pr.BOM) == 0 {
-		d.errorf(n, field, "want a routing or a bom")
+		d.Errorf(n, field, "want a routing or a bom")
 	}
 	if pr.Name == "" {
 		pr.Name = pr.ID
 	}
 	if d.prodByID[pr.ID] != nil {
-		d.errorf(idNode, field+".id", "product %q defined twice", pr.ID)
+		d.Errorf(idNode, field+".id", "product %q defined twice", pr.ID)
 	}
 	d.prodByID[pr.ID] = pr
 	d.p.Products = append(d.p.Products, pr)

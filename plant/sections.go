@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"twin/plant/yamldec"
 )
 
 // plant decodes the top-level mapping. Sections are read in dependency
@@ -19,62 +21,10 @@ func (d *decoder) plant(top *yaml.Node) {
 	d.partByID, d.prodByID, d.routByID = map[string]*Part{}, map[string]*Product{}, map[string]*Routing{}
 	d.families, d.skills = map[string]bool{}, map[string]bool{}
 
-	if v := sec["version"]; v != nil {
-		p.Version = d.integer(v, "version", 1, 1)
-	}
-	if v := sec["id"]; v != nil {
-		p.ID = d.id(v, "id")
-	} else {
-		d.errorf(top, "id", "want the plant's id (id: qijiang-motor)")
-	}
-	if v := sec["name"]; v != nil {
-		p.Name = d.str(v, "name")
-	}
-	if v := sec["unit_name"]; v != nil {
-		p.Unit = d.str(v, "unit_name")
-	}
-	p.Currency = "CNY"
-	if v := sec["currency"]; v != nil {
-		if c := d.str(v, "currency"); len(c) != 3 || strings.ToUpper(c) != c {
-			d.errorf(v, "currency", "want an ISO 4217 code like CNY or EUR, got %q", c)
-		} else {
-			p.Currency = c
-		}
-	}
-	if v := sec["timezone"]; v != nil {
-		if tz := d.str(v, "timezone"); tz != "" {
-			loc, err := time.LoadLocation(tz)
-			if err != nil {
-				d.errorf(v, "timezone", "want an IANA time zone like Asia/Shanghai, got %q", tz)
-			} else {
-				p.Location = loc
-			}
-		}
-	}
-	p.Start = time.Date(2026, 1, 5, 0, 0, 0, 0, p.Location) // a Monday
-	if v := sec["start"]; v != nil {
-		if s, ok := d.scalar(v, "start", "a date and time"); ok {
-			t, err := ParseTime(s, p.Location)
-			if err != nil {
-				d.errorf(v, "start", "%v", err)
-			} else {
-				p.Start = t
-			}
-		}
-	}
-	if v := sec["families"]; v != nil {
-		fs, nodes := d.strs(v, "families")
-		for i, f := range fs {
-			if d.families[f] {
-				d.errorf(nodes[i], "families", "family %q listed twice", f)
-			}
-			d.families[f] = true
-			p.Families = append(p.Families, f)
-		}
-	}
+	d.header(top, sec)
 	if v := sec["calendars"]; v != nil {
-		for i, n := range d.list(v, "calendars") {
-			d.calendar(n, "calendars."+idOf(n, i))
+		for i, n := range d.List(v, "calendars", false) {
+			d.calendar(n, "calendars."+yamldec.IDOf(n, i))
 		}
 	}
 	d.defCal = sec["calendar"]
@@ -95,46 +45,19 @@ func (d *decoder) plant(top *yaml.Node) {
 	if v := sec["site"]; v != nil {
 		d.site(v)
 	} else {
-		d.errorf(top, "site", "want the equipment tree (site: {id, areas: [{id, lines: [{id, workcenters: …}]}]})")
+		d.Errorf(top, "site", "want the equipment tree (site: {id, areas: [{id, lines: [{id, workcenters: …}]}]})")
 	}
 	if v := sec["pools"]; v != nil {
-		for i, n := range d.list(v, "pools") {
-			d.pool(n, "pools."+idOf(n, i))
+		for i, n := range d.List(v, "pools", false) {
+			d.pool(n, "pools."+yamldec.IDOf(n, i))
 		}
 	}
 	for _, r := range d.skillRef {
 		if !d.skills[r.id] {
-			d.errorf(r.node, r.field, "no worker pool has skill %q (%s)", r.id, known(d.skills))
+			d.Errorf(r.node, r.field, "no worker pool has skill %q (%s)", r.id, known(d.skills))
 		}
 	}
-	if v := sec["routings"]; v != nil {
-		for i, n := range d.list(v, "routings") {
-			d.routing(n, "routings."+idOf(n, i))
-		}
-	}
-	if v := sec["parts"]; v != nil {
-		for i, n := range d.list(v, "parts") {
-			d.part(n, "parts."+idOf(n, i))
-		}
-	}
-	if v := sec["products"]; v != nil {
-		for i, n := range d.list(v, "products") {
-			d.product(n, "products."+idOf(n, i))
-		}
-	} else {
-		d.errorf(top, "products", "want the products the plant makes")
-	}
-	// consumes of routings need parts: resolved once parts exist; times
-	// by product need products
-	d.consumes()
-	for _, r := range d.timeRefs {
-		if d.prodByID[r.id] == nil {
-			d.errorf(r.node, r.field, "no product family or product %q (families: %s; products: %s); or use default", r.id, strings.Join(d.p.Families, ", "), known(d.prodByID))
-		}
-	}
-	if len(d.errs) == 0 { // else missing times are likely a symptom
-		d.checkTimes()
-	}
+	d.made(top, sec)
 	if v := sec["energy"]; v != nil {
 		d.energy(v)
 	}
@@ -142,37 +65,135 @@ func (d *decoder) plant(top *yaml.Node) {
 		d.demand(demand)
 	}
 	if v := sec["layout"]; v != nil {
-		d.fields(v, "layout", "layout", func(key string, v *yaml.Node) {
-			x := d.number(v, "layout."+key)
-			if x < 0 {
-				d.errorf(v, "layout."+key, "want a size in metres that is not negative")
-			}
-			if key == "width" {
-				p.Layout.Width = x
-			} else {
-				p.Layout.Height = x
-			}
-		})
+		d.layout(v)
 	}
 	if v := sec["tags"]; v != nil {
 		d.tags(v)
 	}
 }
 
+// made reads what the plant makes: routings, parts and products, then
+// the references between them (parts consumed, times by product).
+func (d *decoder) made(top *yaml.Node, sec map[string]*yaml.Node) {
+	if v := sec["routings"]; v != nil {
+		for i, n := range d.List(v, "routings", false) {
+			d.routing(n, "routings."+yamldec.IDOf(n, i))
+		}
+	}
+	if v := sec["parts"]; v != nil {
+		for i, n := range d.List(v, "parts", false) {
+			d.part(n, "parts."+yamldec.IDOf(n, i))
+		}
+	}
+	if v := sec["products"]; v != nil {
+		for i, n := range d.List(v, "products", false) {
+			d.product(n, "products."+yamldec.IDOf(n, i))
+		}
+	} else {
+		d.Errorf(top, "products", "want the products the plant makes")
+	}
+	// consumes of routings need parts: resolved once parts exist; times
+	// by product need products
+	d.consumes()
+	for _, r := range d.timeRefs {
+		if d.prodByID[r.id] == nil {
+			d.Errorf(r.node, r.field, "no product family or product %q (families: %s; products: %s); or use default", r.id, strings.Join(d.p.Families, ", "), known(d.prodByID))
+		}
+	}
+	if len(d.Errs) == 0 { // else missing times are likely a symptom
+		d.checkTimes()
+	}
+}
+
+// layout reads the floor's size.
+func (d *decoder) layout(v *yaml.Node) {
+	p := d.p
+	d.fields(v, "layout", "layout", func(key string, v *yaml.Node) {
+		x := d.Number(v, "layout."+key)
+		if x < 0 {
+			d.Errorf(v, "layout."+key, "want a size in metres that is not negative")
+		}
+		if key == "width" {
+			p.Layout.Width = x
+		} else {
+			p.Layout.Height = x
+		}
+	})
+}
+
+// header reads the plant's own keys: its version, id and names, currency,
+// time zone, start and product families.
+func (d *decoder) header(top *yaml.Node, sec map[string]*yaml.Node) {
+	p := d.p
+	if v := sec["version"]; v != nil {
+		p.Version = d.Int(v, "version", "a whole number", 1, 1)
+	}
+	if v := sec["id"]; v != nil {
+		p.ID = d.id(v, "id")
+	} else {
+		d.Errorf(top, "id", "want the plant's id (id: qijiang-motor)")
+	}
+	if v := sec["name"]; v != nil {
+		p.Name = d.Str(v, "name")
+	}
+	if v := sec["unit_name"]; v != nil {
+		p.Unit = d.Str(v, "unit_name")
+	}
+	p.Currency = "CNY"
+	if v := sec["currency"]; v != nil {
+		if c := d.Str(v, "currency"); len(c) != 3 || strings.ToUpper(c) != c {
+			d.Errorf(v, "currency", "want an ISO 4217 code like CNY or EUR, got %q", c)
+		} else {
+			p.Currency = c
+		}
+	}
+	if v := sec["timezone"]; v != nil {
+		if tz := d.Str(v, "timezone"); tz != "" {
+			loc, err := time.LoadLocation(tz)
+			if err != nil {
+				d.Errorf(v, "timezone", "want an IANA time zone like Asia/Shanghai, got %q", tz)
+			} else {
+				p.Location = loc
+			}
+		}
+	}
+	p.Start = time.Date(2026, 1, 5, 0, 0, 0, 0, p.Location) // a Monday
+	if v := sec["start"]; v != nil {
+		if s, ok := d.Scalar(v, "start", "a date and time"); ok {
+			t, err := ParseTime(s, p.Location)
+			if err != nil {
+				d.Errorf(v, "start", "%v", err)
+			} else {
+				p.Start = t
+			}
+		}
+	}
+	if v := sec["families"]; v != nil {
+		fs, nodes := d.Strs(v, "families")
+		for i, f := range fs {
+			if d.families[f] {
+				d.Errorf(nodes[i], "families", "family %q listed twice", f)
+			}
+			d.families[f] = true
+			p.Families = append(p.Families, f)
+		}
+	}
+}
+
 func (d *decoder) calRef(n *yaml.Node, field string) *Calendar {
-	id, ok := d.scalar(n, field, "a calendar id")
+	id, ok := d.Scalar(n, field, "a calendar id")
 	if !ok {
 		return nil
 	}
 	c := d.calByID[id]
 	if c == nil {
-		d.errorf(n, field, "no calendar %q (%s)", id, known(d.calByID))
+		d.Errorf(n, field, "no calendar %q (%s)", id, known(d.calByID))
 	}
 	return c
 }
 
 func (d *decoder) rule(n *yaml.Node, field string) Rule {
-	s, ok := d.scalar(n, field, "a dispatch rule")
+	s, ok := d.Scalar(n, field, "a dispatch rule")
 	if !ok {
 		return FIFO
 	}
@@ -185,6 +206,6 @@ func (d *decoder) rule(n *yaml.Node, field string) Rule {
 	for _, r := range Rules() {
 		names = append(names, r.String())
 	}
-	d.errorf(n, field, "want a dispatch rule (%s), got %q", strings.Join(names, ", "), s)
+	d.Errorf(n, field, "want a dispatch rule (%s), got %q", strings.Join(names, ", "), s)
 	return FIFO
 }

@@ -10,7 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"twin/plant"
+	"twin/plant/yamldec"
 	"twin/sim"
 )
 
@@ -18,151 +18,40 @@ import (
 
 // decoder reads a scenario's node tree, collecting every error.
 type decoder struct {
-	file string
-	errs plant.Errors
-}
-
-func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) {
-	line, col := 1, 1
-	if n != nil && n.Line > 0 {
-		line, col = n.Line, n.Column
-	}
-	d.errs = append(d.errs, &plant.FieldError{File: d.file, Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)})
+	yamldec.Decoder
 }
 
 // fields iterates over a mapping's keys, reporting unknown and repeated
-// keys; fn returns false for a key it does not know.
+// keys (fn returns false for a key it does not know) and merge keys (not
+// taken here); nothing is an empty mapping.
 func (d *decoder) fields(n *yaml.Node, field string, fn func(key string, k, v *yaml.Node) bool) {
-	n = deref(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		if n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-			return
-		}
-		d.errorf(n, field, "want a mapping, got %s", kindName(n))
-		return
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), n.Content[i+1]
-		if k == nil || k.Kind != yaml.ScalarNode {
-			d.errorf(k, field, "want a plain key, got %s", kindName(k))
-			continue
-		}
-		if k.Value == "<<" {
-			d.errorf(k, field, "merge keys (<<) are not supported here")
-			continue
-		}
-		if seen[k.Value] {
-			d.errorf(k, join(field, k.Value), "repeated key")
-			continue
-		}
-		seen[k.Value] = true
-		if !fn(k.Value, k, v) {
-			d.errorf(k, join(field, k.Value), "unknown key")
-		}
-	}
-}
-
-func join(field, key string) string {
-	if field == "" {
-		return key
-	}
-	return field + "." + key
-}
-
-func kindName(n *yaml.Node) string {
-	n = deref(n)
-	if n == nil {
-		return "nothing"
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return strconv.Quote(n.Value)
-	}
-	return "an alias"
-}
-
-func (d *decoder) scalar(n *yaml.Node, field, want string) (string, bool) {
-	n = deref(n)
-	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		d.errorf(n, field, "want %s, got %s", want, kindName(n))
-		return "", false
-	}
-	return n.Value, true
-}
-
-func (d *decoder) str(n *yaml.Node, field string) string {
-	s, _ := d.scalar(n, field, "a string")
-	return s
+	d.Fields(n, field, yamldec.Mapping{Optional: true}, fn)
 }
 
 func (d *decoder) integer(n *yaml.Node, field string, lo, hi int) int {
-	s, ok := d.scalar(n, field, "an integer")
-	if !ok {
-		return 0
-	}
-	v, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
-	if err != nil || v < lo || v > hi {
-		d.errorf(n, field, "want an integer from %d to %d, got %q", lo, hi, s)
-		return 0
-	}
-	return v
-}
-
-func (d *decoder) boolean(n *yaml.Node, field string) bool {
-	s, ok := d.scalar(n, field, "true or false")
-	if !ok {
-		return false
-	}
-	switch s {
-	case "true", "yes", "on":
-		return true
-	case "false", "no", "off":
-		return false
-	}
-	d.errorf(n, field, "want true or false, got %q", s)
-	return false
+	return d.Int(n, field, "an integer", lo, hi)
 }
 
 func (d *decoder) duration(n *yaml.Node, field string) sim.Time {
-	s, ok := d.scalar(n, field, `a duration like "28d"`)
+	s, ok := d.Scalar(n, field, `a duration like "28d"`)
 	if !ok {
 		return 0
 	}
 	t, err := ParseDuration(s)
 	if err != nil {
-		d.errorf(n, field, `want a duration like "28d" or "36h", got %q`, s)
+		d.Errorf(n, field, `want a duration like "28d" or "36h", got %q`, s)
 	}
 	return t
-}
-
-func (d *decoder) list(n *yaml.Node, field string) []*yaml.Node {
-	n = deref(n)
-	if n == nil || n.Kind != yaml.SequenceNode {
-		if n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-			return nil
-		}
-		d.errorf(n, field, "want a list, got %s", kindName(n))
-		return nil
-	}
-	return n.Content
 }
 
 // overrides reads a mapping of override paths to values.
 func (d *decoder) overrides(n *yaml.Node, field string) []Override {
 	var out []Override
 	d.fields(n, field, func(key string, k, v *yaml.Node) bool {
-		f := join(field, key)
+		f := yamldec.Join(field, key)
 		segs, err := parsePath(key)
 		if err != nil {
-			d.errorf(k, f, "%v", err)
+			d.Errorf(k, f, "%v", err)
 			return true
 		}
 		out = append(out, Override{Path: key, Value: v, Line: k.Line, Column: k.Column, segs: segs, field: f})
@@ -178,183 +67,233 @@ type sweep struct {
 	node  *yaml.Node
 }
 
+// read is what the top level of a scenario file gave: the scenario, and
+// the nodes its later checks refer to.
+type read struct {
+	s                                *Scenario
+	top                              *yaml.Node
+	plant, horizon, baseline, events *yaml.Node
+	variants                         []*Variant
+	variantNodes                     []*yaml.Node
+	sweeps                           []sweep
+}
+
+// scenario decodes a scenario file's top level: each section by its own
+// reader, then the variants they make.
 func (d *decoder) scenario(top *yaml.Node) *Scenario {
-	s := &Scenario{Replications: 10, Seed: 1, CRN: true}
-	s.File = d.file
-	var plantNode, horizonNode, baselineNode, eventsNode *yaml.Node
-	var variants []*Variant
-	var variantNodes []*yaml.Node
-	var sweeps []sweep
+	r := &read{s: &Scenario{Replications: 10, Seed: 1, CRN: true, File: d.File}, top: top}
+	s := r.s
 	if top == nil || top.Kind != yaml.MappingNode {
-		d.errorf(top, "", "want a scenario (a mapping with scenario, plant, horizon, variants…), got %s", kindName(top))
+		d.Errorf(top, "", "want a scenario (a mapping with scenario, plant, horizon, variants…), got %s", yamldec.KindName(top))
 		return s
 	}
 	d.fields(top, "", func(key string, k, v *yaml.Node) bool {
 		switch key {
 		case "scenario":
-			d.fields(v, key, func(key string, k, v *yaml.Node) bool {
-				switch key {
-				case "name":
-					s.Name = d.str(v, "scenario.name")
-					if s.Name != "" && !safeName(s.Name) {
-						d.errorf(v, "scenario.name", "want a name of letters, digits, '.', '-' and '_' (it names the output directory), got %q", s.Name)
-					}
-				case "description":
-					s.Description = d.str(v, "scenario.description")
-				default:
-					return false
-				}
-				return true
-			})
+			d.about(v, s)
 		case "plant":
-			plantNode = v
-			if p := d.str(v, key); p != "" {
+			r.plant = v
+			if p := d.Str(v, key); p != "" {
 				s.PlantFile = p
 				if !filepath.IsAbs(p) {
-					s.PlantFile = filepath.Join(filepath.Dir(d.file), p)
+					s.PlantFile = filepath.Join(filepath.Dir(d.File), p)
 				}
 			}
 		case "horizon":
-			horizonNode = v
+			r.horizon = v
 			s.Horizon = d.duration(v, key)
-			if s.Horizon <= 0 && len(d.errs) == 0 {
-				d.errorf(v, key, "want a positive duration")
+			if s.Horizon <= 0 && len(d.Errs) == 0 {
+				d.Errorf(v, key, "want a positive duration")
 			}
 		case "warmup":
 			s.Warmup = d.duration(v, key)
 		case "replications":
 			s.Replications = d.integer(v, key, 1, MaxReplications)
 		case "seed":
-			if str, ok := d.scalar(v, key, "an integer"); ok {
-				u, err := strconv.ParseUint(strings.ReplaceAll(str, "_", ""), 0, 64)
-				if err != nil {
-					d.errorf(v, key, "want a non-negative integer, got %q", str)
-				}
-				s.Seed = u
-			}
+			s.Seed = d.seed(v, key)
 		case "crn":
-			s.CRN = d.boolean(v, key)
+			s.CRN = d.Boolean(v, key)
 		case "baseline":
-			baselineNode = v
+			r.baseline = v
 		case "overrides":
 			s.Overrides = d.overrides(v, key)
 		case "variants":
-			for i, vn := range d.list(v, key) {
-				f := fmt.Sprintf("variants[%d]", i)
-				vr := &Variant{}
-				d.fields(vn, f, func(key string, k, v *yaml.Node) bool {
-					switch key {
-					case "name":
-						vr.Name = d.str(v, f+".name")
-					case "description":
-						d.str(v, f+".description")
-					case "overrides":
-						vr.Overrides = d.overrides(v, f+".overrides")
-					default:
-						return false
-					}
-					return true
-				})
-				if vr.Name == "" && deref(vn) != nil && deref(vn).Kind == yaml.MappingNode {
-					d.errorf(vn, f, "want a name")
-				}
-				variants = append(variants, vr)
-				variantNodes = append(variantNodes, vn)
-			}
+			d.variants(v, r)
 		case "sweeps":
-			for i, sn := range d.list(v, key) {
-				f := fmt.Sprintf("sweeps[%d]", i)
-				sw := sweep{node: sn}
-				d.fields(sn, f, func(key string, k, v *yaml.Node) bool {
-					switch key {
-					case "name":
-						sw.name = d.str(v, f+".name")
-					case "values":
-						sw.paths = d.overrides(v, f+".values")
-						for _, o := range sw.paths {
-							vals := deref(o.Value)
-							if vals == nil || vals.Kind != yaml.SequenceNode || len(vals.Content) == 0 {
-								d.errorf(o.Value, o.field, "want a list of values to sweep, got %s", kindName(o.Value))
-								vals = &yaml.Node{}
-							}
-							sw.lists = append(sw.lists, vals.Content)
-						}
-					default:
-						return false
-					}
-					return true
-				})
-				if len(sw.paths) == 0 && deref(sn) != nil && deref(sn).Kind == yaml.MappingNode {
-					d.errorf(sn, f, "want values: a mapping of paths to lists of values")
-				}
-				sweeps = append(sweeps, sw)
-			}
+			d.sweeps(v, r)
 		case "metrics":
-			for i, mn := range d.list(v, key) {
-				if m := d.str(mn, fmt.Sprintf("metrics[%d]", i)); m != "" {
+			for i, mn := range d.List(v, key, true) {
+				if m := d.Str(mn, fmt.Sprintf("metrics[%d]", i)); m != "" {
 					s.Metrics = append(s.Metrics, m)
 				}
 			}
 		case "events":
-			eventsNode = v
-			s.Events = &EventLogSpec{Replication: 1, File: "events.jsonl"}
-			d.fields(v, key, func(key string, k, v *yaml.Node) bool {
-				switch key {
-				case "variant":
-					s.Events.Variant = d.str(v, "events.variant")
-				case "replication":
-					s.Events.Replication = d.integer(v, "events.replication", 1, MaxReplications)
-				case "file":
-					s.Events.File = d.str(v, "events.file")
-					if f := s.Events.File; f != "" && (filepath.IsAbs(f) || strings.HasPrefix(filepath.Clean(f), "..")) {
-						d.errorf(v, "events.file", "want a file name inside the output directory, got %q", f)
-					}
-				default:
-					return false
-				}
-				return true
-			})
+			r.events = v
+			s.Events = d.events(v)
 		default:
 			return false
 		}
 		return true
 	})
+	d.required(r)
+	d.allVariants(r)
+	return s
+}
+
+// about reads the scenario section: its name and description.
+func (d *decoder) about(n *yaml.Node, s *Scenario) {
+	d.fields(n, "scenario", func(key string, k, v *yaml.Node) bool {
+		switch key {
+		case "name":
+			s.Name = d.Str(v, "scenario.name")
+			if s.Name != "" && !safeName(s.Name) {
+				d.Errorf(v, "scenario.name", "want a name of letters, digits, '.', '-' and '_' (it names the output directory), got %q", s.Name)
+			}
+		case "description":
+			s.Description = d.Str(v, "scenario.description")
+		default:
+			return false
+		}
+		return true
+	})
+}
+
+func (d *decoder) seed(n *yaml.Node, field string) uint64 {
+	str, ok := d.Scalar(n, field, "an integer")
+	if !ok {
+		return 0
+	}
+	u, err := strconv.ParseUint(strings.ReplaceAll(str, "_", ""), 0, 64)
+	if err != nil {
+		d.Errorf(n, field, "want a non-negative integer, got %q", str)
+	}
+	return u
+}
+
+// variants reads the variants section.
+func (d *decoder) variants(n *yaml.Node, r *read) {
+	for i, vn := range d.List(n, "variants", true) {
+		f := fmt.Sprintf("variants[%d]", i)
+		vr := &Variant{}
+		d.fields(vn, f, func(key string, k, v *yaml.Node) bool {
+			switch key {
+			case "name":
+				vr.Name = d.Str(v, f+".name")
+			case "description":
+				d.Str(v, f+".description")
+			case "overrides":
+				vr.Overrides = d.overrides(v, f+".overrides")
+			default:
+				return false
+			}
+			return true
+		})
+		if vr.Name == "" && yamldec.Deref(vn) != nil && yamldec.Deref(vn).Kind == yaml.MappingNode {
+			d.Errorf(vn, f, "want a name")
+		}
+		r.variants = append(r.variants, vr)
+		r.variantNodes = append(r.variantNodes, vn)
+	}
+}
+
+// sweeps reads the sweeps section.
+func (d *decoder) sweeps(n *yaml.Node, r *read) {
+	for i, sn := range d.List(n, "sweeps", true) {
+		f := fmt.Sprintf("sweeps[%d]", i)
+		sw := sweep{node: sn}
+		d.fields(sn, f, func(key string, k, v *yaml.Node) bool {
+			switch key {
+			case "name":
+				sw.name = d.Str(v, f+".name")
+			case "values":
+				sw.paths = d.overrides(v, f+".values")
+				for _, o := range sw.paths {
+					vals := yamldec.Deref(o.Value)
+					if vals == nil || vals.Kind != yaml.SequenceNode || len(vals.Content) == 0 {
+						d.Errorf(o.Value, o.field, "want a list of values to sweep, got %s", yamldec.KindName(o.Value))
+						vals = &yaml.Node{}
+					}
+					sw.lists = append(sw.lists, vals.Content)
+				}
+			default:
+				return false
+			}
+			return true
+		})
+		if len(sw.paths) == 0 && yamldec.Deref(sn) != nil && yamldec.Deref(sn).Kind == yaml.MappingNode {
+			d.Errorf(sn, f, "want values: a mapping of paths to lists of values")
+		}
+		r.sweeps = append(r.sweeps, sw)
+	}
+}
+
+// events reads the events section: the run whose event log to write.
+func (d *decoder) events(n *yaml.Node) *EventLogSpec {
+	ev := &EventLogSpec{Replication: 1, File: "events.jsonl"}
+	d.fields(n, "events", func(key string, k, v *yaml.Node) bool {
+		switch key {
+		case "variant":
+			ev.Variant = d.Str(v, "events.variant")
+		case "replication":
+			ev.Replication = d.integer(v, "events.replication", 1, MaxReplications)
+		case "file":
+			ev.File = d.Str(v, "events.file")
+			if f := ev.File; f != "" && (filepath.IsAbs(f) || strings.HasPrefix(filepath.Clean(f), "..")) {
+				d.Errorf(v, "events.file", "want a file name inside the output directory, got %q", f)
+			}
+		default:
+			return false
+		}
+		return true
+	})
+	return ev
+}
+
+// required checks the keys a scenario must have, and names it after its
+// file when it has no name.
+func (d *decoder) required(r *read) {
+	s := r.s
 	if s.Name == "" {
-		base := filepath.Base(d.file)
+		base := filepath.Base(d.File)
 		s.Name = strings.TrimSuffix(base, filepath.Ext(base))
 		if !safeName(s.Name) {
-			d.errorf(top, "scenario.name", "want a name (the file name %q cannot name the output directory)", base)
+			d.Errorf(r.top, "scenario.name", "want a name (the file name %q cannot name the output directory)", base)
 		}
 	}
-	if plantNode == nil {
-		d.errorf(top, "plant", "want the plant file (plant: ../testdata/plants/motor.yaml)")
+	if r.plant == nil {
+		d.Errorf(r.top, "plant", "want the plant file (plant: ../testdata/plants/motor.yaml)")
 	} else {
-		s.plantAt = plantNode.Line
+		s.plantAt = r.plant.Line
 	}
-	if horizonNode == nil {
-		d.errorf(top, "horizon", `want the length of the statistics window (horizon: 28d)`)
+	if r.horizon == nil {
+		d.Errorf(r.top, "horizon", `want the length of the statistics window (horizon: 28d)`)
 	}
+}
 
-	// The variants: the implicit baseline, the listed ones, the sweeps'.
+// allVariants makes the scenario's variants: the implicit baseline, the
+// listed ones, the sweeps'; and checks their names, the baseline and the
+// event log's run.
+func (d *decoder) allVariants(r *read) {
+	s, top := r.s, r.top
 	// where holds the node each comes from, for errors.
 	baseline := ""
-	if baselineNode != nil {
-		baseline = d.str(baselineNode, "baseline")
+	if r.baseline != nil {
+		baseline = d.Str(r.baseline, "baseline")
 	}
 	var where []*yaml.Node
 	if baseline == "" {
 		s.Variants = append(s.Variants, &Variant{Name: DefaultBaseline})
 		where = append(where, top)
 	}
-	s.Variants = append(s.Variants, variants...)
-	where = append(where, variantNodes...)
-	for i, sw := range sweeps {
+	s.Variants = append(s.Variants, r.variants...)
+	where = append(where, r.variantNodes...)
+	for i, sw := range r.sweeps {
 		if sw.name == "" {
 			sw.name = fmt.Sprintf("sweep%d", i+1)
 		}
-		vs, err := expandSweep(sw, len(sweeps) > 1, MaxVariants-len(s.Variants))
+		vs, err := expandSweep(sw, len(r.sweeps) > 1, MaxVariants-len(s.Variants))
 		if err != nil {
-			d.errorf(sw.node, fmt.Sprintf("sweeps[%d]", i), "%v", err)
+			d.Errorf(sw.node, fmt.Sprintf("sweeps[%d]", i), "%v", err)
 			continue
 		}
 		s.Variants = append(s.Variants, vs...)
@@ -363,51 +302,57 @@ func (d *decoder) scenario(top *yaml.Node) *Scenario {
 		}
 	}
 	if len(s.Variants) > MaxVariants {
-		d.errorf(top, "variants", "%d variants; at most %d", len(s.Variants), MaxVariants)
+		d.Errorf(top, "variants", "%d variants; at most %d", len(s.Variants), MaxVariants)
 	}
+	seen := d.variantNames(s, where, baseline)
+	if baseline != "" {
+		if i, ok := seen[baseline]; ok {
+			s.Baseline = i
+		} else {
+			d.Errorf(r.baseline, "baseline", "no variant named %q", baseline)
+		}
+	}
+	if len(s.Variants) == 0 {
+		d.Errorf(top, "variants", "no variants to run")
+		return
+	}
+	if s.Events != nil {
+		if s.Events.Variant == "" {
+			s.Events.Variant = s.Variants[s.Baseline].Name
+		} else if _, ok := seen[s.Events.Variant]; !ok {
+			d.Errorf(r.events, "events.variant", "no variant named %q", s.Events.Variant)
+		}
+		if s.Events.Replication > s.Replications {
+			d.Errorf(r.events, "events.replication", "replication %d of %d", s.Events.Replication, s.Replications)
+		}
+	}
+}
+
+// variantNames checks that the variants' names are apart and returns
+// each name's index.
+func (d *decoder) variantNames(s *Scenario, where []*yaml.Node, baseline string) map[string]int {
 	seen := map[string]int{}
 	for i, v := range s.Variants {
 		if v.Name == "" {
 			continue
 		}
 		if strings.IndexFunc(v.Name, unicode.IsControl) >= 0 {
-			d.errorf(where[i], "variants", "variant name %q has control characters", v.Name)
+			d.Errorf(where[i], "variants", "variant name %q has control characters", v.Name)
 		}
 		if j, dup := seen[v.Name]; dup {
 			switch {
 			case v.Name == DefaultBaseline && j == 0 && baseline == "":
-				d.errorf(where[i], "variants", "a variant is named %q, the implicit baseline's name; name it otherwise, or make it the reference with baseline: %s", v.Name, v.Name)
+				d.Errorf(where[i], "variants", "a variant is named %q, the implicit baseline's name; name it otherwise, or make it the reference with baseline: %s", v.Name, v.Name)
 			case v.Sweep != "":
-				d.errorf(where[i], "sweeps", "sweep %s makes a variant named %q, like another one; name the sweeps apart", v.Sweep, v.Name)
+				d.Errorf(where[i], "sweeps", "sweep %s makes a variant named %q, like another one; name the sweeps apart", v.Sweep, v.Name)
 			default:
-				d.errorf(where[i], "variants", "two variants are named %q", v.Name)
+				d.Errorf(where[i], "variants", "two variants are named %q", v.Name)
 			}
 			continue
 		}
 		seen[v.Name] = i
 	}
-	if baseline != "" {
-		if i, ok := seen[baseline]; ok {
-			s.Baseline = i
-		} else {
-			d.errorf(baselineNode, "baseline", "no variant named %q", baseline)
-		}
-	}
-	if len(s.Variants) == 0 {
-		d.errorf(top, "variants", "no variants to run")
-		return s
-	}
-	if s.Events != nil {
-		if s.Events.Variant == "" {
-			s.Events.Variant = s.Variants[s.Baseline].Name
-		} else if _, ok := seen[s.Events.Variant]; !ok {
-			d.errorf(eventsNode, "events.variant", "no variant named %q", s.Events.Variant)
-		}
-		if s.Events.Replication > s.Replications {
-			d.errorf(eventsNode, "events.replication", "replication %d of %d", s.Events.Replication, s.Replications)
-		}
-	}
-	return s
+	return seen
 }
 
 // expandSweep makes the variants of a sweep: the cartesian product of its
@@ -438,8 +383,8 @@ func expandSweep(sw sweep, prefix bool, room int) ([]*Variant, error) {
 			o.Value = val
 			o.Line, o.Column = val.Line, val.Column
 			v.Overrides = append(v.Overrides, o)
-			text := deref(val).Value
-			if deref(val).Kind != yaml.ScalarNode || text == "" || len(text) > 24 || strings.ContainsAny(text, ",=\n") {
+			text := yamldec.Deref(val).Value
+			if yamldec.Deref(val).Kind != yaml.ScalarNode || text == "" || len(text) > 24 || strings.ContainsAny(text, ",=\n") {
 				text = "#" + strconv.Itoa(i+1)
 			}
 			name = append(name, labels[p]+"="+text)
@@ -549,7 +494,7 @@ func ParseDuration(s string) (sim.Time, error) {
 
 // nodeString renders a node as YAML on one line where it fits.
 func nodeString(n *yaml.Node) string {
-	n = deref(n)
+	n = yamldec.Deref(n)
 	if n == nil {
 		return ""
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"twin/plant/yamldec"
 )
 
 // An override path addresses one value of a plant document: segments
@@ -147,46 +149,13 @@ func expand(n *yaml.Node, shift int) (*yaml.Node, error) {
 	return cp(n, 0)
 }
 
-// deref follows aliases.
-func deref(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-// root returns the top node of a document.
-func root(doc *yaml.Node) *yaml.Node {
-	if doc != nil && doc.Kind == yaml.DocumentNode {
-		if len(doc.Content) == 0 {
-			return nil
-		}
-		return deref(doc.Content[0])
-	}
-	return deref(doc)
-}
-
-// mapGet returns the value of key k in mapping m, and its index in
-// m.Content (the key's), or -1.
-func mapGet(m *yaml.Node, k string) (*yaml.Node, int) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, -1
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if key := deref(m.Content[i]); key != nil && key.Kind == yaml.ScalarNode && key.Value == k {
-			return m.Content[i+1], i
-		}
-	}
-	return nil, -1
-}
-
 // pick returns the index in list s of the element seg names: by id, then
 // by name, then by index; -1 if none.
 func pick(s *yaml.Node, seg string) int {
 	for _, field := range []string{"id", "name"} {
 		for i, e := range s.Content {
-			if v, _ := mapGet(deref(e), field); v != nil {
-				if v = deref(v); v.Kind == yaml.ScalarNode && v.Value == seg {
+			if v, _ := yamldec.MapGet(yamldec.Deref(e), field); v != nil {
+				if v = yamldec.Deref(v); v.Kind == yaml.ScalarNode && v.Value == seg {
 					return i
 				}
 			}
@@ -205,14 +174,14 @@ func names(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			out = append(out, deref(n.Content[i]).Value)
+			out = append(out, yamldec.Deref(n.Content[i]).Value)
 		}
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
 			s := strconv.Itoa(i)
 			for _, f := range []string{"id", "name"} {
-				if v, _ := mapGet(deref(e), f); v != nil && deref(v).Kind == yaml.ScalarNode {
-					s = deref(v).Value
+				if v, _ := yamldec.MapGet(yamldec.Deref(e), f); v != nil && yamldec.Deref(v).Kind == yaml.ScalarNode {
+					s = yamldec.Deref(v).Value
 					break
 				}
 			}
@@ -242,7 +211,7 @@ func (s slot) get() *yaml.Node { return s.parent.Content[s.i] }
 func (s slot) own() *yaml.Node {
 	n := s.get()
 	if n.Kind == yaml.AliasNode {
-		t := deref(n)
+		t := yamldec.Deref(n)
 		if t == nil {
 			return n
 		}
@@ -268,7 +237,7 @@ func find(n *yaml.Node, kind, seg string) []slot {
 		switch n.Kind {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := deref(n.Content[i]), deref(n.Content[i+1])
+				k, v := yamldec.Deref(n.Content[i]), yamldec.Deref(n.Content[i+1])
 				if k != nil && k.Value == kind && v != nil {
 					switch v.Kind {
 					case yaml.SequenceNode:
@@ -276,7 +245,7 @@ func find(n *yaml.Node, kind, seg string) []slot {
 							out = append(out, slot{v, j})
 						}
 					case yaml.MappingNode:
-						if _, j := mapGet(v, seg); j >= 0 {
+						if _, j := yamldec.MapGet(v, seg); j >= 0 {
 							out = append(out, slot{v, j + 1})
 						}
 					}
@@ -303,7 +272,7 @@ func set(doc *yaml.Node, path []string, value *yaml.Node, keyLine, keyColumn int
 	cur := top
 	segs := path
 	if n := top.own(); n.Kind == yaml.MappingNode && len(segs) >= 2 {
-		if _, i := mapGet(n, segs[0]); i < 0 {
+		if _, i := yamldec.MapGet(n, segs[0]); i < 0 {
 			found := find(n, segs[0], segs[1])
 			switch len(found) {
 			case 0:
@@ -321,7 +290,7 @@ func set(doc *yaml.Node, path []string, value *yaml.Node, keyLine, keyColumn int
 		last := k == len(segs)-1
 		switch n.Kind {
 		case yaml.MappingNode:
-			_, i := mapGet(n, seg)
+			_, i := yamldec.MapGet(n, seg)
 			if i < 0 {
 				if !last {
 					return fmt.Errorf("%s has no %q (%s); set %s as a whole", at(where), seg, names(n), strings.Join(path[:len(path)-len(segs)+k+1], "."))

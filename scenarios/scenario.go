@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"twin/plant"
+	"twin/plant/yamldec"
 	"twin/sim"
 )
 
@@ -250,35 +250,15 @@ func (es *errorSet) err(nVariants int) error {
 
 // parseYAML parses one YAML document into a node tree. Errors name the
 // file and line.
-func parseYAML(file string, src []byte) (doc *yaml.Node, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			doc, err = nil, plant.Errors{{File: file, Line: 1, Column: 1, Msg: fmt.Sprintf("cannot parse YAML: %v", r)}}
-		}
-	}()
-	var n yaml.Node
-	if err := yaml.Unmarshal(src, &n); err != nil {
-		return nil, yamlError(file, err)
+func parseYAML(file string, src []byte) (*yaml.Node, error) {
+	doc, err := yamldec.Parse(file, src, "")
+	if err != nil {
+		return nil, err
 	}
-	if n.Kind == 0 {
+	if doc == nil {
 		return nil, plant.Errors{{File: file, Line: 1, Column: 1, Msg: "empty document"}}
 	}
-	return &n, nil
-}
-
-// yamlError turns a yaml.v3 syntax error ("yaml: line 3: …") into a
-// located error.
-func yamlError(file string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.IndexByte(rest, ':'); i > 0 {
-			if n, err := strconv.Atoi(rest[:i]); err == nil {
-				line, msg = n, strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	return plant.Errors{{File: file, Line: line, Column: 1, Msg: msg}}
+	return doc, nil
 }
 
 // Parse reads a scenario from src; file names it in errors and is the base
@@ -289,10 +269,10 @@ func Parse(file string, src []byte) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{file: file}
-	s := d.scenario(root(doc))
-	if len(d.errs) > 0 {
-		return nil, d.errs
+	d := &decoder{Decoder: yamldec.Decoder{File: file}}
+	s := d.scenario(yamldec.Root(doc))
+	if len(d.Errs) > 0 {
+		return nil, d.Errs
 	}
 	s.src = bytes.Clone(src)
 	return s, nil
@@ -306,10 +286,10 @@ func IsScenario(src []byte) bool {
 	if err != nil {
 		return false
 	}
-	top := root(doc)
-	if v, _ := mapGet(top, "scenario"); v != nil {
+	top := yamldec.Root(doc)
+	if v, _ := yamldec.MapGet(top, "scenario"); v != nil {
 		return true
 	}
-	v, _ := mapGet(top, "plant")
-	return v != nil && deref(v).Kind == yaml.ScalarNode
+	v, _ := yamldec.MapGet(top, "plant")
+	return v != nil && yamldec.Deref(v).Kind == yaml.ScalarNode
 }

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"twin/plant"
+	"twin/plant/yamldec"
 	"twin/sim"
 )
 
@@ -95,7 +96,7 @@ func get(t *testing.T, doc *yaml.Node, path string) *yaml.Node {
 				return
 			}
 			if i < len(a.Content) {
-				walk(deref(a.Content[i]), deref(b.Content[i]))
+				walk(yamldec.Deref(a.Content[i]), yamldec.Deref(b.Content[i]))
 			}
 		}
 	}
@@ -163,7 +164,7 @@ func TestSet(t *testing.T) {
 				t.Fatal(err)
 			}
 			v := parseDoc(t, tc.value)
-			err = set(doc, segs, root(v), 1, 1)
+			err = set(doc, segs, yamldec.Root(v), 1, 1)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want %q", err, tc.err)

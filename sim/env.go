@@ -264,6 +264,13 @@ func (e *Env) Peek() Time {
 	return MaxTime
 }
 
+// idleNow reports whether no calendar entry is due at the current time
+// (stale entries count: a lower bound is enough).
+func (e *Env) idleNow() bool {
+	t, ok := e.cal.Min()
+	return !ok || t > int64(e.now)
+}
+
 // Stop makes the current Run or RunUntil return after the event being
 // dispatched. The clock stays at that event's time.
 func (e *Env) Stop() { e.stopped = true }

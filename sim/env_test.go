@@ -327,3 +327,33 @@ func TestReseedIsKeyed(t *testing.T) {
 		t.Fatal("Key ignores argument order")
 	}
 }
+
+// TestZeroAllocHold: at 100,000 pending events (the calendar's radix heap,
+// buckets taking and giving back storage) the kernel allocates nothing once
+// warm.
+func TestZeroAllocHold(t *testing.T) {
+	env := New(Options{Seed: 1})
+	s := env.Stream("hold")
+	evs := make([]Event, 100000)
+	left := 0
+	hold := func() {
+		left--
+		if left <= 0 {
+			env.Stop()
+		}
+		env.Schedule(env.Firing(), env.Now()+FromSeconds(s.ExpFloat64()), Default)
+	}
+	for i := range evs {
+		evs[i].Init("hold", hold)
+		env.Schedule(&evs[i], FromSeconds(s.ExpFloat64()), Default)
+	}
+	left = 1000000 // warm up: the pool holds what the buckets need
+	env.Run()
+	allocs := testing.AllocsPerRun(10, func() {
+		left = 100000
+		env.Run()
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per 100,000 events at 100,000 pending, want 0", allocs)
+	}
+}

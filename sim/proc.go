@@ -33,7 +33,9 @@ type Proc struct {
 	fn   ProcFunc
 	next int
 
-	blocked bool // a blocking call was made in the current step
+	blocked bool   // a blocking call was made in the current step
+	again   bool   // that call was served at once: the next step runs now
+	againK  uint64 // the calendar key the next step got when it was served
 	done    bool
 
 	// Waiting.
@@ -127,11 +129,27 @@ func (p *Proc) run() {
 	e := p.env
 	prev := e.current
 	e.current = p
-	p.blocked = false
-	p.wq = nil
-	p.holding = false
-	p.fn(p, p.next)
-	p.interrupted, p.timedOut = false, false
+	for {
+		p.blocked = false
+		p.wq = nil
+		p.holding = false
+		p.fn(p, p.next)
+		p.interrupted, p.timedOut = false, false
+		if !p.again {
+			break
+		}
+		p.again = false // served at once: go on without an event...
+		if e.stopped || !e.idleNow() || p.ev.key != 0 {
+			// ...unless the run stops or the rest of the step made
+			// something else due now: the next step waits its turn
+			// then, in the place it was given when served
+			if p.ev.key == 0 {
+				p.ev.key, p.ev.when = p.againK, e.now
+				e.cal.Push(int64(e.now), p.againK, &p.ev)
+			}
+			break
+		}
+	}
 	e.current = prev
 	if !p.blocked {
 		p.done = true
@@ -208,13 +226,26 @@ func (p *Proc) armPatience() {
 	}
 }
 
-// resume schedules p to run its next step now: a wait was served.
+// resume schedules p to run its next step now, after the events already
+// scheduled for now: a wait was served. When the wait was served in the
+// step that made it (a free unit, an item there, room for a put) and no
+// other event is due now, the next step would run straight after this one
+// anyway: it runs at once, without an event (run checks again when the
+// step ends). The order of events is the same either way; Fired counts
+// one event fewer.
 func (p *Proc) resume() {
+	e := p.env
 	p.patience = -1
 	if p.timer.key != 0 {
-		p.env.Cancel(&p.timer)
+		e.Cancel(&p.timer)
 	}
-	p.env.Schedule(&p.ev, p.env.now, Default)
+	if e.current == p && p.blocked && !e.stopped && e.idleNow() {
+		e.seq++
+		p.againK = uint64(uint8(Default)^0x80)<<56 | e.seq
+		p.again = true
+		return
+	}
+	e.Schedule(&p.ev, e.now, Default)
 }
 
 func (p *Proc) timeout() {

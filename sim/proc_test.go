@@ -415,3 +415,80 @@ func TestSignal(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// TestServedAtOnceKeepsOrder: a Get served in the step that made it runs
+// the next step without an event, but only when nothing else is due then:
+// an urgent event the rest of the step schedules for now still fires
+// first, a Stop in that step still stops before the next step, and the
+// later events see the same order as without the shortcut.
+func TestServedAtOnceKeepsOrder(t *testing.T) {
+	t.Run("urgent after the get", func(t *testing.T) {
+		env := New(Options{})
+		var l log
+		s := NewStore[int](env, "s", 0)
+		s.TryPut(7)
+		urgent := NewEvent("urgent", func() { l.add(env, "urgent") })
+		var got int
+		env.Process("p", func(p *Proc, step int) {
+			switch step {
+			case 0:
+				s.Get(p, &got, 1)
+				env.Schedule(urgent, env.Now(), Urgent)
+			case 1:
+				l.add(env, "got%d", got)
+			}
+		})
+		env.Run()
+		if want := "0:urgent 0:got7"; l.String() != want {
+			t.Fatalf("got %q, want %q", l.String(), want)
+		}
+	})
+	t.Run("served at once", func(t *testing.T) {
+		env := New(Options{})
+		var l log
+		s := NewStore[int](env, "s", 0)
+		s.TryPut(1)
+		s.TryPut(2)
+		var got int
+		env.Process("p", func(p *Proc, step int) {
+			switch step {
+			case 0, 1:
+				if step == 1 {
+					l.add(env, "got%d", got)
+				}
+				s.Get(p, &got, 1)
+			}
+		})
+		env.Run()
+		if want := "0:got1 0:got2"; l.String() != want {
+			t.Fatalf("got %q, want %q", l.String(), want)
+		}
+		if env.Fired() != 1 {
+			t.Errorf("fired %d events, want 1 (the start; the gets were served at once)", env.Fired())
+		}
+	})
+	t.Run("stop in the step", func(t *testing.T) {
+		env := New(Options{})
+		var l log
+		s := NewStore[int](env, "s", 0)
+		s.TryPut(7)
+		var got int
+		env.Process("p", func(p *Proc, step int) {
+			switch step {
+			case 0:
+				env.Stop()
+				s.Get(p, &got, 1)
+			case 1:
+				l.add(env, "got%d", got)
+			}
+		})
+		env.Run()
+		if len(l) != 0 {
+			t.Fatalf("the step after a stop ran: %q", l.String())
+		}
+		env.Run()
+		if want := "0:got7"; l.String() != want {
+			t.Fatalf("after resuming the run: got %q, want %q", l.String(), want)
+		}
+	})
+}

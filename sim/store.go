@@ -13,7 +13,8 @@ type Store[T any] struct {
 	cap     int
 	items   []T
 	head    int
-	getters []getter[T]
+	getters []getter[T] // waiting, in arrival order from gh; served ones are zeroed
+	gh      int
 	putters []putter[T]
 
 	Level TimeWeighted // items held
@@ -87,6 +88,16 @@ func (s *Store[T]) Get(p *Proc, dst *T, next int) { s.GetFunc(p, dst, nil, next)
 // filter matches nothing does not block those behind it.
 func (s *Store[T]) GetFunc(p *Proc, dst *T, filter func(T) bool, next int) {
 	p.block(next)
+	if s.gh == len(s.getters) && s.Len() > 0 {
+		// no one waits before p: served at once if an item suits it
+		if i := s.find(filter); i >= 0 {
+			*dst = s.take(i)
+			p.resume()
+			s.admit()
+			s.match()
+			return
+		}
+	}
 	s.getters = append(s.getters, getter[T]{p: p, dst: dst, filter: filter})
 	p.wq = s
 	s.match()
@@ -99,7 +110,7 @@ func (s *Store[T]) GetFunc(p *Proc, dst *T, filter func(T) bool, next int) {
 // without waiting.
 func (s *Store[T]) TryGet(filter func(T) bool) (T, bool) {
 	var zero T
-	if len(s.getters) > 0 && filter == nil {
+	if s.gh < len(s.getters) && filter == nil {
 		return zero, false // waiting processes come first
 	}
 	i := s.find(filter)
@@ -125,6 +136,12 @@ func (s *Store[T]) push(item T) {
 }
 
 func (s *Store[T]) find(filter func(T) bool) int {
+	if filter == nil {
+		if s.head < len(s.items) {
+			return s.head
+		}
+		return -1
+	}
 	for i := s.head; i < len(s.items); i++ {
 		if filter == nil || filter(s.items[i]) {
 			return i
@@ -154,23 +171,44 @@ func (s *Store[T]) match() bool {
 	moved := false
 	for {
 		served := false
-		for gi := 0; gi < len(s.getters) && s.Len() > 0; {
-			g := s.getters[gi]
+		for gi := s.gh; gi < len(s.getters) && s.Len() > 0; gi++ {
+			g := &s.getters[gi]
+			if g.p == nil {
+				continue // served already, or gave up
+			}
 			i := s.find(g.filter)
 			if i < 0 {
-				gi++
 				continue
 			}
 			*g.dst = s.take(i)
-			s.getters = slices.Delete(s.getters, gi, gi+1)
-			g.p.wq = nil
-			g.p.resume()
+			p := g.p
+			*g = getter[T]{}
+			p.wq = nil
+			p.resume()
 			served, moved = true, true
+		}
+		s.trimGetters()
+		if len(s.putters) == 0 && !served {
+			return moved
 		}
 		if !s.admit() && !served {
 			return moved
 		}
 		moved = true
+	}
+}
+
+// trimGetters drops the served getters at the head of the line.
+func (s *Store[T]) trimGetters() {
+	for s.gh < len(s.getters) && s.getters[s.gh].p == nil {
+		s.gh++
+	}
+	if s.gh == len(s.getters) {
+		s.getters, s.gh = s.getters[:0], 0
+	} else if s.gh > 32 && 2*s.gh > len(s.getters) {
+		n := copy(s.getters, s.getters[s.gh:])
+		clear(s.getters[n:])
+		s.getters, s.gh = s.getters[:n], 0
 	}
 }
 
@@ -191,9 +229,10 @@ func (s *Store[T]) admit() bool {
 }
 
 func (s *Store[T]) cancelWait(p *Proc) {
-	for i := range s.getters {
+	for i := s.gh; i < len(s.getters); i++ {
 		if s.getters[i].p == p {
-			s.getters = slices.Delete(s.getters, i, i+1)
+			s.getters[i] = getter[T]{}
+			s.trimGetters()
 			return
 		}
 	}

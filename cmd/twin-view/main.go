@@ -2,7 +2,7 @@
 // over its WebSocket feed, a replay of a twin's history, or a scenario
 // file run on the spot with two variants side by side.
 //
-//	twin-view --connect 'http://127.0.0.1:8080/?token=…'   follow a running twin (twin demo / serve / play print the address)
+//	twin-view --connect 'https://127.0.0.1:8080/?token=…' --ca data/demo/tls/ca.pem   follow a running twin (twin demo / serve / play print the address)
 //	twin-view --data data/demo                              replay the history in data/demo
 //	twin-view --scenario scenarios/third-winder-vs-third-shift.yaml --variants baseline,third-winder
 //
@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,7 @@ import (
 	"twin/twin/datadir"
 	"twin/twin/state"
 	"twin/twin/store"
+	"twin/twin/tlsconf"
 	"twin/viz/desk"
 	"twin/viz/scene"
 )
@@ -50,7 +52,7 @@ func main() {
 // usageHead is the usage before the flags: twin-view -h prints it and
 // flag.PrintDefaults, and internal/display keeps a copy of the whole (for
 // -h without a display), checked by TestUsage.
-const usageHead = `usage: twin-view --connect URL | --data DIR | --scenario FILE [--variants a,b] [flags]
+const usageHead = `usage: twin-view --connect URL [--ca FILE] | --data DIR | --scenario FILE [--variants a,b] [flags]
 
 The desktop plant view (a window: Ebitengine on X11):
   --connect URL    follow a running twin (twin demo, serve and play print the address)
@@ -63,15 +65,16 @@ flags:
 
 // flags are twin-view's flags.
 type flags struct {
-	connect, data, plantFile, scen, variants, synthetic, shot, cpuprofile *string
-	rep, width, height                                                    *int
-	speed                                                                 *float64
-	runFor                                                                *time.Duration
+	connect, ca, data, plantFile, scen, variants, synthetic, shot, cpuprofile *string
+	rep, width, height                                                        *int
+	speed                                                                     *float64
+	runFor                                                                    *time.Duration
 }
 
 func defineFlags(fs *flag.FlagSet) *flags {
 	return &flags{
-		connect:    fs.String("connect", "", "follow a running twin: the web view `address` it prints (http://host:port/?token=…)"),
+		connect:    fs.String("connect", "", "follow a running twin: the web view `address` it prints (https://host:port/?token=…)"),
+		ca:         fs.String("ca", "", "with --connect https://…: trust the twin's certificate through this CA `file` (default $TWIN_CA; the twin's own: DATA/tls/ca.pem)"),
 		data:       fs.String("data", "", "replay the history in this `directory` (a stopped twin's --data)"),
 		plantFile:  fs.String("plant", "", "the plant `file` of --data (default: the plant the directory remembers, else the built-in reference plant)"),
 		scen:       fs.String("scenario", "", "run this scenario `file` and play it"),
@@ -123,16 +126,20 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		app.Views = []desk.View{desk.NewLiveView(ctx, ws, "live twin")}
+		cfg, err := trust(ctx, ws, *f.ca)
+		if err != nil {
+			return err
+		}
+		app.Views = []desk.View{desk.NewLiveViewTLS(ctx, ws, cfg, "live twin")}
 		title += " — " + *connect
 	case *data != "":
 		st, err := datadir.OpenHistory(*data, store.Options{SnapshotEvery: -1})
 		if err != nil {
 			return datadir.Advise(err, func(s *datadir.Server) []string {
 				if s == nil || s.Web == "" {
-					return []string{"twin-view --connect 'http://…/?token=…' with the address that twin printed (\"web view …\"): the live twin, its timeline scrubs back into the history"}
+					return []string{"twin-view --connect 'https://…/?token=…' with the address that twin printed (\"web view …\"): the live twin, its timeline scrubs back into the history"}
 				}
-				return []string{"twin-view --connect '" + s.Web + "': the live twin, its timeline scrubs back into the history",
+				return []string{"twin-view --connect '" + s.Web + "'" + caArg(s.CA) + ": the live twin, its timeline scrubs back into the history",
 					"its web page, " + s.Web}
 			})
 		}
@@ -219,12 +226,45 @@ func run() error {
 	return nil
 }
 
-// feedURL turns the address twin prints (http://host:port/?token=…) into
-// its feed's (ws://host:port/ws?token=…); a ws:// address is taken as is.
+// trust is the TLS configuration of a feed on wss:// (nil on ws://):
+// this machine's roots and the CA in file (else $TWIN_CA). A twin that
+// answers with a certificate it does not trust is an error that says
+// what to give; one that does not answer yet is left to the feed, which
+// retries.
+func trust(ctx context.Context, ws, file string) (*tls.Config, error) {
+	u, err := url.Parse(ws)
+	if err != nil || u.Scheme != "wss" {
+		return nil, err
+	}
+	if file == "" {
+		file = os.Getenv("TWIN_CA")
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if file != "" {
+		if cfg, err = tlsconf.ClientConfig(file); err != nil {
+			return nil, fmt.Errorf("--ca: %w", err)
+		}
+	}
+	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := (&tls.Dialer{Config: cfg}).DialContext(hctx, "tcp", u.Host)
+	if err == nil {
+		c.Close()
+		return cfg, nil
+	}
+	if e := tlsconf.Explain(err, "https://"+u.Host, file); e != err {
+		return nil, e
+	}
+	return cfg, nil
+}
+
+// feedURL turns the address twin prints (https://host:port/?token=…) into
+// its feed's (wss://host:port/ws?token=…; http:// into ws://); a ws:// or
+// wss:// address is taken as is.
 func feedURL(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("--connect: want http://host:port/?token=…, got %q", s)
+		return "", fmt.Errorf("--connect: want https://host:port/?token=… (or http://), got %q", s)
 	}
 	switch u.Scheme {
 	case "http":
@@ -233,7 +273,7 @@ func feedURL(s string) (string, error) {
 		u.Scheme = "wss"
 	case "ws", "wss":
 	default:
-		return "", fmt.Errorf("--connect: want http://host:port/?token=…, got %q", s)
+		return "", fmt.Errorf("--connect: want https://host:port/?token=… (or http://), got %q", s)
 	}
 	if !strings.HasSuffix(u.Path, "/ws") {
 		u.Path = "/ws"
@@ -327,4 +367,12 @@ func playScenario(ctx context.Context, file, names string, rep int) (views []des
 		return nil, nil, 0, err
 	}
 	return views, metrics, starts[0], nil
+}
+
+// caArg is the --ca of a twin that made its own certificate.
+func caArg(ca string) string {
+	if ca == "" {
+		return ""
+	}
+	return " --ca " + ca
 }

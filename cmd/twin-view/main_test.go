@@ -1,10 +1,12 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -17,6 +19,7 @@ import (
 	"twin/plant"
 	"twin/plant/event"
 	"twin/twin/state"
+	"twin/twin/tlsconf"
 	"twin/viz/feed"
 	"twin/viz/scene"
 )
@@ -134,6 +137,47 @@ func TestConnect(t *testing.T) {
 	nr, ng := count(img, red), count(img, green)
 	if nr < 30 || ng < 30*15 {
 		t.Fatalf("down pixels %d, running pixels %d: the live plant is not drawn\n%s", nr, ng, out)
+	}
+}
+
+// TestConnectTLS follows a twin's feed over wss://, with the certificate
+// the twin made: refused with the hint without the twin's CA, drawn with
+// --ca (and with $TWIN_CA).
+func TestConnectTLS(t *testing.T) {
+	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s state.State
+	for _, u := range p.Units {
+		s.Apply(event.Event{Time: 1e9, Kind: event.State, Source: event.Live, Asset: u.Path(), Value: float64(event.Down)})
+	}
+	f := feed.New(staticSource{scene.NewLayout(p).Build(&s)}, feed.Options{Token: "tk"})
+	certs, err := tlsconf.Open(tlsconf.Options{Dir: filepath.Join(t.TempDir(), "tls")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := tls.Listen("tcp", "127.0.0.1:0", certs.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: tlsconf.Secure(f)}
+	done := make(chan struct{})
+	go func() { defer close(done); hs.Serve(l) }()
+	defer func() { f.Close(); hs.Close(); <-done }()
+	url := "https://" + l.Addr().String() + "/?token=tk"
+
+	out, code := runView(t, t.TempDir(), append(os.Environ(), "TWIN_CA="), "--connect", url, "--for", "1s")
+	if code != 1 || !strings.Contains(out, "run with --ca DATA/tls/ca.pem") {
+		t.Fatalf("without the CA: exit %d\n%s", code, out)
+	}
+	out, img := view(t, "--connect", url, "--ca", certs.CAFile, "--for", "1s")
+	if n := count(img, scene.Palette[event.Down]); n < 30*15 {
+		t.Fatalf("down pixels %d: the plant is not drawn over wss\n%s", n, out)
+	}
+	t.Setenv("TWIN_CA", certs.CAFile)
+	if out, img = view(t, "--connect", url, "--for", "1s"); count(img, scene.Palette[event.Down]) < 30*15 {
+		t.Fatalf("with $TWIN_CA: the plant is not drawn\n%s", out)
 	}
 }
 

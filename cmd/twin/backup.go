@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"twin/twin/backup"
@@ -76,7 +72,7 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer) error {
 	if *data != "" {
 		m, err = backupDir(ctx, *data, *out, prev)
 	} else {
-		m, err = backupOver(ctx, mk(stdout), fs.Lookup("token").Value.String(), *out, prev)
+		m, err = backupOver(ctx, mk(stdout), *out, prev)
 	}
 	if err != nil {
 		return err
@@ -116,40 +112,20 @@ func backupDir(ctx context.Context, data, out string, prev *backup.Manifest) (*b
 
 // backupOver asks a running twin for a backup and checks it before it
 // keeps it.
-func backupOver(ctx context.Context, c *apiClient, token, out string, prev *backup.Manifest) (*backup.Manifest, error) {
-	body, _ := json.Marshal(api.BackupRequest{Since: prev})
-	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(c.Server(), "/")+"/api/v1/backup", bytes.NewReader(body))
+func backupOver(ctx context.Context, c *apiClient, out string, prev *backup.Manifest) (*backup.Manifest, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	body, err := c.Stream(ctx, "POST", "/backup", api.BackupRequest{Since: prev})
 	if err != nil {
-		return nil, err
+		return nil, c.explain(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("no twin answers at %s (%v): start one (twin serve), or give the address it printed as \"records API  http://…\": --server URL or $TWIN_SERVER", c.Server(), err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-		var e struct {
-			Error string `json:"error"`
-		}
-		json.Unmarshal(b, &e)
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized:
-			return nil, fmt.Errorf("POST /api/v1/backup: %s", c.tokenHint())
-		case e.Error != "":
-			return nil, fmt.Errorf("POST /api/v1/backup: %s (%s)", e.Error, resp.Status)
-		}
-		return nil, fmt.Errorf("POST /api/v1/backup: %s: %s", resp.Status, bytes.TrimSpace(b))
-	}
+	defer body.Close()
 	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
 	if err != nil {
 		return nil, err
 	}
-	_, err = io.Copy(f, resp.Body)
+	_, err = io.Copy(f, body)
 	if err == nil {
 		err = f.Sync()
 	}

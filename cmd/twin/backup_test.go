@@ -35,7 +35,7 @@ func TestServeBackup(t *testing.T) {
 	url := mosquitto(t)
 	plantFile := onePlant(t, dir, url, "twin-backup")
 	data, bdir := filepath.Join(dir, "data"), filepath.Join(dir, "backups")
-	tw := serveChild(t, "serve", "--plant", plantFile, "--data", data, "--http", "127.0.0.1:0", "--backup-dir", bdir, "--backup-every", "1h")
+	tw := serveChild(t, "serve", "--plant", plantFile, "--data", data, "--http", "127.0.0.1:0", "--http-only", "--backup-dir", bdir, "--backup-every", "1h")
 	tw.wait(t, "the twin to subscribe", tw.subscribed)
 	tw.wait(t, "the twin's web view", tw.listening)
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,8 +34,13 @@ func announce(dir, command string, wv *webView) func() {
 	s := datadir.Server{Command: command, PID: os.Getpid(), Started: time.Now()}
 	if wv != nil {
 		s.Web = wv.url
+		if wv.ca != "" { // for commands run from elsewhere
+			if s.CA, _ = filepath.Abs(wv.ca); s.CA == "" {
+				s.CA = wv.ca
+			}
+		}
 		if wv.api {
-			s.API = "http://" + wv.addr.String() + "/api/v1/"
+			s.API = wv.base + "/api/v1/"
 		}
 	}
 	if err := datadir.Announce(dir, s); err != nil {
@@ -54,18 +60,27 @@ func inUse(err error, ways func(s *datadir.Server) []string) error {
 // the desktop viewer on it.
 func webWays(s *datadir.Server) []string {
 	if s == nil || s.Web == "" {
-		return []string{"its web page (the address twin serve or twin demo printed, \"web view http://…\"): drag the timeline to look back",
-			"twin-view --connect 'http://…/?token=…' on that address"}
+		return []string{"its web page (the address twin serve or twin demo printed, \"web view https://…\"): drag the timeline to look back",
+			"twin-view --connect 'https://…/?token=…' on that address"}
 	}
 	return []string{"its web page, " + s.Web + " : drag the timeline at the bottom to look back",
-		"twin-view --connect '" + s.Web + "'"}
+		"twin-view --connect '" + s.Web + "'" + caArg(s)}
 }
 
 // apiWays are the ways to the running twin's records.
 func apiWays(s *datadir.Server, call string) []string {
-	server := "--server http://HOST:PORT"
+	server := "--server https://HOST:PORT"
 	if s != nil && s.API != "" {
-		server = "--server " + strings.TrimSuffix(s.API, "/api/v1/")
+		server = "--server " + strings.TrimSuffix(s.API, "/api/v1/") + caArg(s)
 	}
 	return []string{"its records API: twin " + call + " " + server + " --token T (an admin's API token; POST /api/v1/login gives one)"}
+}
+
+// caArg is the --ca of a command on the running twin s, if it made its
+// own certificate.
+func caArg(s *datadir.Server) string {
+	if s == nil || s.CA == "" {
+		return ""
+	}
+	return " --ca " + s.CA
 }

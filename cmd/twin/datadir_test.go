@@ -35,7 +35,7 @@ func TestDataDirectory(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"demo", "--data", data, "--for", "2m", "--speed", "600", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0"}, &out, &errs)
 	}()
-	re := regexp.MustCompile(`web view +(http://\S+)`)
+	re := regexp.MustCompile(`web view +(https://\S+)`)
 	var web string
 	for deadline := time.Now().Add(60 * time.Second); web == ""; time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
@@ -60,7 +60,7 @@ func TestDataDirectory(t *testing.T) {
 		ways []string
 	}{
 		{[]string{"replay", "--data", data}, []string{"its web page, " + web, "twin-view --connect '" + web + "'"}},
-		{[]string{"forecast", "--data", data}, []string{"the running twin's own forecast: twin forecast --server http://"}},
+		{[]string{"forecast", "--data", data}, []string{"the running twin's own forecast: twin forecast --server https://"}},
 		{[]string{"users", "list", "--data", data}, []string{"twin api GET /api/v1/users --server " + strings.TrimSuffix(web[:strings.Index(web, "/?")], "/")}},
 		{[]string{"serve", "--data", data, "--http", "127.0.0.1:0"}, []string{"its web page, " + web}},
 	} {

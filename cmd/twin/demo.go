@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,13 +47,23 @@ func init() {
   - an MQTT broker inside the process (--mqtt, 127.0.0.1:1883 by default,
     a free port if that is taken);
   - the virtual plant's OPC UA server (--opcua, 127.0.0.1:4840, or a free
-    port), its address space the plant's equipment tree;
+    port), its address space the plant's equipment tree, offering
+    SecurityPolicy None, Basic256Sha256 and Aes128_Sha256_RsaOaep (Sign and
+    SignAndEncrypt), anonymous login only; its certificate is
+    --opcua-cert/--opcua-key, or DATA/opcua/server.pem and server.key, made
+    on the first start and kept (--fresh keeps them too); the demo prints
+    its fingerprint for your client's trust list;
   - the virtual plant: the plant file simulated in real time times --speed
     (60: an hour of plant time a minute), publishing what a real plant's
     gateways would: JSON on the tag map's topics and Sparkplug B;
   - the twin, subscribed to that broker and that server exactly as it
-    would be to a real plant's: every event into the live state and the
-    history in --data.
+    would be to a real plant's (over --opcua-security, its client
+    certificate DATA/opcua/client.pem, trusting the server's certificate
+    on first use in DATA/opcua/trusted-servers.txt): every event into the
+    live state and the history in --data;
+  - the web view, the feed and the records API on --http, over HTTPS
+    (the certificate as twin serve's: see twin help serve; --http-only
+    for plain HTTP).
 
 It prints what runs where, then a status line every few seconds. With --for
 it stops after that long (wall time) and prints the machines, the open
@@ -72,8 +84,13 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	dur := fs.Duration("for", 0, "stop after this wall `duration` (default: run until Ctrl-C)")
 	addr := fs.String("mqtt", "127.0.0.1:1883", "embedded broker `address`")
 	uaAddr := fs.String("opcua", "127.0.0.1:4840", "virtual plant's OPC UA server `address` (off: none)")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address`")
+	uaCert := fs.String("opcua-cert", "", "the OPC UA server's certificate `file` (PEM or DER; default: DATA/opcua/server.pem, made on the first start and kept)")
+	uaKey := fs.String("opcua-key", "", "the OPC UA server's RSA key `file` (PEM or DER; default: DATA/opcua/server.key, with the certificate)")
+	uaSecurity := fs.String("opcua-security", "Basic256Sha256/SignAndEncrypt", "the `policy/mode` the twin follows the OPC UA server with: Basic256Sha256 or Aes128_Sha256_RsaOaep, Sign or SignAndEncrypt; or None")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "web view, WebSocket feed and records API `address`, on HTTPS unless --http-only")
 	token := tokenFlag(fs)
+	newMetrics := metricsTokenFlag(fs)
+	tlsOpt := addTLSFlags(fs)
 	view := fs.String("view", "", "on a display, open the web page and this desktop viewer `binary` (bin/twin-view) on the demo")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
@@ -115,20 +132,31 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	// the virtual plant's OPC UA server, and the tag map pointed at it
 	var ua *opcua.Server
+	var uaSec demoSecurity
 	if *uaAddr != "off" {
 		host, port, err := splitPort(*uaAddr)
 		if err != nil {
 			return fmt.Errorf("--opcua: %w", err)
 		}
+		policy, mode, err := securityFlag(*uaSecurity)
+		if err != nil {
+			return fmt.Errorf("--opcua-security: %w", err)
+		}
+		sec, err := demoCertificates(*data, host, *uaCert, *uaKey, stdout)
+		if err != nil {
+			return err
+		}
+		uaSec = sec
 		// gopcua prints its start-up through the standard logger
 		stdlog.SetOutput(io.Discard)
-		if ua, err = opcua.StartFree(ctx, p, opcua.ServerOptions{Host: host, Port: port, Logger: log}); err != nil {
+		if ua, err = opcua.StartFree(ctx, p, opcua.ServerOptions{Host: host, Port: port, Logger: log, Certificate: sec.server, Key: sec.serverKey}); err != nil {
 			return err
 		}
 		defer ua.Close()
 		for i := range p.Tags.OPCUA {
 			p.Tags.OPCUA[i].Endpoint = ua.Endpoint()
-			p.Tags.OPCUA[i].Policy, p.Tags.OPCUA[i].Mode, p.Tags.OPCUA[i].User = "None", "None", ""
+			p.Tags.OPCUA[i].Policy, p.Tags.OPCUA[i].Mode, p.Tags.OPCUA[i].User = policy, mode, ""
+			p.Tags.OPCUA[i].Cert, p.Tags.OPCUA[i].Key = "", ""
 		}
 	} else {
 		p.Tags.OPCUA = nil
@@ -168,7 +196,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	// timestamp, the bounds of those with one, and the records
 	clock := newPlantClock(start, *speed)
 	var wg sync.WaitGroup
-	tw, err := startLive(ctx, p, *data, liveOptions{Clock: ingest.Clock{Now: clock.Now}}, log, &wg)
+	mx := newMetrics()
+	tw, err := startLive(ctx, p, *data, liveOptions{Clock: ingest.Clock{Now: clock.Now}, Metrics: mx, OPCUACert: uaSec.client, OPCUAKey: uaSec.clientKey}, log, &wg)
 	if err != nil {
 		return inUse(datadir.Busy(*data, err), webWays)
 	}
@@ -184,6 +213,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		tw.close()
 		return err
 	}
+	watchRecords(mx, recs)
 	fl := floor.New(recs, p, log)
 	wg.Add(1)
 	go func() {
@@ -305,18 +335,24 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  part movements          handed from the virtual plant to the twin (as MES scans would)\n")
 	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
-	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
-	wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
+	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
+	tc, err := tlsOpt.open(*data, p.Location, log)
+	if err != nil {
+		return err
+	}
+	wv, err := startWeb(*httpAddr, *token, tc, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), mx, log, stdout)
 	if err != nil {
 		return err
 	}
 	defer wv.close()
 	defer announce(*data, "twin demo", wv)()
 	if *view != "" {
-		openViews(ctx, *view, wv.url, stdout)
+		openViews(ctx, *view, wv, stdout)
 	}
 	if ua != nil {
 		fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", ua.Endpoint())
+		fmt.Fprintf(stdout, "    security              %s\n", ua.Security())
+		fmt.Fprintf(stdout, "    certificate           %s (%s): trust this fingerprint in your OPC UA client\n", uaSec.file, opcua.Fingerprint(uaSec.server))
 	}
 	clock.run() // before the plant's Run: the clock is never behind the plant's events
 	wg.Add(1)
@@ -494,6 +530,86 @@ func splitPort(addr string) (string, int, error) {
 		return "", 0, fmt.Errorf("want host:port, got %q", addr)
 	}
 	return host, n, nil
+}
+
+// demoSecurity is what the demo's OPC UA server and the twin following
+// it present: their certificates (DER) and keys.
+type demoSecurity struct {
+	file                 string // the server's certificate file
+	server, client       []byte
+	serverKey, clientKey *rsa.PrivateKey
+}
+
+// demoCertificates reads the OPC UA server's certificate and key from
+// certFile and keyFile, or from DATA/opcua/server.pem and server.key,
+// made on the first start (for host, this computer's name and, when host
+// is unspecified, its addresses) and kept; and the twin's client
+// certificate, DATA/opcua/client.pem and client.key, the same way.
+func demoCertificates(data, host, certFile, keyFile string, stdout io.Writer) (demoSecurity, error) {
+	dir := filepath.Join(data, datadir.OPCUA)
+	var sec demoSecurity
+	var err error
+	switch {
+	case certFile != "" && keyFile != "":
+		if sec.server, sec.serverKey, err = opcua.LoadCertificate(certFile, keyFile); err != nil {
+			return sec, fmt.Errorf("--opcua-cert, --opcua-key: %w", err)
+		}
+		sec.file = certFile
+	case certFile != "" || keyFile != "":
+		return sec, fmt.Errorf("--opcua-cert and --opcua-key go together: give both, or neither for the pair in %s", dir)
+	default:
+		sec.file = filepath.Join(dir, "server.pem")
+		der, key, made, err := opcua.LoadOrCreateCertificate(sec.file, filepath.Join(dir, "server.key"), "urn:twin:virtual-plant", certHosts(host)...)
+		if err != nil {
+			return sec, fmt.Errorf("the OPC UA server's certificate: %w (give --opcua-cert and --opcua-key, or remove both files to make a new pair)", err)
+		}
+		if made {
+			fmt.Fprintf(stdout, "made the OPC UA server's certificate %s (kept for the next start)\n", sec.file)
+		}
+		sec.server, sec.serverKey = der, key
+	}
+	sec.client, sec.clientKey, _, err = opcua.LoadOrCreateCertificate(filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key"), "urn:twin:live")
+	if err != nil {
+		return sec, fmt.Errorf("the twin's OPC UA client certificate: %w (remove both files to make a new pair)", err)
+	}
+	return sec, nil
+}
+
+// certHosts are the names a server listening on host is reached by, for
+// its certificate: host, this computer's name and, for an unspecified
+// host (0.0.0.0), the computer's addresses.
+func certHosts(host string) []string {
+	hosts := []string{host}
+	if name, err := os.Hostname(); err == nil {
+		hosts = append(hosts, name)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		addrs, _ := net.InterfaceAddrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLinkLocalUnicast() {
+				hosts = append(hosts, n.IP.String())
+			}
+		}
+	}
+	return hosts
+}
+
+// securityFlag reads "POLICY/MODE" or "None".
+func securityFlag(s string) (policy, mode string, err error) {
+	if s == "None" || s == "None/None" {
+		return "None", "None", nil
+	}
+	policy, mode, _ = strings.Cut(s, "/")
+	for _, sp := range opcua.SecurePolicies {
+		if sp.Policy == policy && sp.Mode == mode {
+			return policy, mode, nil
+		}
+	}
+	var want []string
+	for _, sp := range opcua.SecurePolicies {
+		want = append(want, sp.Policy+"/"+sp.Mode)
+	}
+	return "", "", fmt.Errorf("want None or one of %s, got %q", strings.Join(want, ", "), s)
 }
 
 // waitSubscribed returns once each of the twin's connectors has its

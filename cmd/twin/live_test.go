@@ -262,7 +262,7 @@ func TestDemoRunsAgain(t *testing.T) {
 		done <- result{buf.String(), code, errb.String()}
 	}()
 	var base string
-	re := regexp.MustCompile(`web view +(http://[^/\s]+)`)
+	re := regexp.MustCompile(`web view +(https://[^/\s]+)`)
 	for deadline := time.Now().Add(60 * time.Second); base == ""; time.Sleep(50 * time.Millisecond) {
 		if m := re.FindStringSubmatch(buf.String()); m != nil {
 			base = m[1]
@@ -273,13 +273,14 @@ func TestDemoRunsAgain(t *testing.T) {
 	if !strings.Contains(buf.String(), "continuing its history:") {
 		t.Fatalf("the second demo does not continue the first:\n%s", buf.String())
 	}
-	tok := login(t, base, "admin", adminPassword)
+	hc := trusting(t, data)
+	tok := login(t, hc, base, "admin", adminPassword)
 	post := func(path string, body any, want int) {
 		t.Helper()
 		b, _ := json.Marshal(body)
 		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
 		req.Header.Set("Authorization", "Bearer "+tok)
-		r, err := http.DefaultClient.Do(req)
+		r, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,13 +291,13 @@ func TestDemoRunsAgain(t *testing.T) {
 		}
 	}
 	post("/api/v1/users", map[string]any{"name": "li", "roles": []string{"planner"}, "password": "a planner's password"}, 201)
-	tok = login(t, base, "li", "a planner's password")
+	tok = login(t, hc, base, "li", "a planner's password")
 	post("/api/v1/orders", map[string]any{"id": "API-1", "customer": "Wuhan Pumps", "product": "YE3-100L-4", "quantity": 3, "due": "2026-03-05T12:00"}, 201)
 	post("/api/v1/orders/API-1/release", nil, 200)
 	// in the views (and below: worked by the plant)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		var sc scene.Scene
-		getJSON(t, base+"/api/scene?token="+tokenOf(t, buf.String()), "", &sc)
+		getJSON(t, hc, base+"/api/scene?token="+tokenOf(t, buf.String()), "", &sc)
 		if slices.ContainsFunc(sc.Orders, func(x scene.OpenOrder) bool { return x.ID == "API-1" && x.Quantity == 3 }) {
 			break
 		}
@@ -304,17 +305,18 @@ func TestDemoRunsAgain(t *testing.T) {
 			t.Fatalf("API-1 is not in the views:\n%s", buf.String())
 		}
 	}
+	demoReady(t, base)
 	// the forecast of the running twin, and the way to it from its held
 	// directory
 	if _, errs, code := runCLI(t, "forecast", "--data", data); code != 1 || !strings.Contains(errs, "twin forecast --server "+base) {
 		t.Fatalf("forecast on the running demo's directory: exit %d\n%s", code, errs)
 	}
-	if out, errs, code := runCLI(t, "forecast", "--server", base, "--token", tok, "--replications", "4", "--horizon", "48h"); code != 0 ||
+	if out, errs, code := runCLI(t, "forecast", "--server", base, "--data", data, "--token", tok, "--replications", "4", "--horizon", "48h"); code != 0 ||
 		!strings.Contains(out, "times in Asia/Shanghai") || !strings.Contains(out, "forecast from") || !strings.Contains(out, "motors") || !strings.Contains(out, "API-1") {
 		t.Fatalf("forecast --server: exit %d\n%s%s", code, out, errs)
 	}
 	var alarms []mes.MaintStatus
-	getJSON(t, base+"/api/v1/maintenance/alarms", tok, &alarms)
+	getJSON(t, hc, base+"/api/v1/maintenance/alarms", tok, &alarms)
 	for _, a := range alarms {
 		if a.Remaining < -24 {
 			t.Errorf("maintenance %s overdue by %.0f h", a.Plan.ID, -a.Remaining)
@@ -327,6 +329,7 @@ func TestDemoRunsAgain(t *testing.T) {
 			t.Fatalf("the second demo does not stop:\n%s", buf.String())
 		}
 	}
+	demoMetrics(t, base)
 	cancel()
 	r := <-done
 	if r.code != 0 || !strings.Contains(r.out, ", 0 refused") {

@@ -116,7 +116,7 @@ func TestREADME(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	re := regexp.MustCompile(`records API +(http://[^/\s]+)/api/v1/`)
+	re := regexp.MustCompile(`records API +(https://[^/\s]+)/api/v1/`)
 	var addr string
 	for deadline := time.Now().Add(60 * time.Second); addr == ""; time.Sleep(50 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
@@ -128,7 +128,7 @@ func TestREADME(t *testing.T) {
 	if !strings.Contains(out.String(), "continuing its history") {
 		t.Fatalf("the second demo does not continue the first:\n%s", out.String())
 	}
-	got, err := sh(ctx, strings.ReplaceAll(running, "http://127.0.0.1:8080", addr))
+	got, err := sh(ctx, strings.ReplaceAll(running, "https://127.0.0.1:8080", addr))
 	if err != nil {
 		t.Fatalf("the walkthrough, the demo running: %v\n%s\nthe demo:\n%s", err, got, out.String())
 	}

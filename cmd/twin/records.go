@@ -31,7 +31,7 @@ import (
 // openRecords opens the records in DIR/mes, linked to the live twin, and
 // makes the first admin account when there is none.
 func openRecords(p *plant.Plant, dir string, tw *live, now func() time.Time, log *slog.Logger, stdout io.Writer) (*mes.DB, error) {
-	db, err := mes.Open(filepath.Join(dir, datadir.Records), mes.Options{Plant: p, History: tw.st, Live: tw.in, Now: now, Logger: log})
+	db, err := mes.Open(filepath.Join(dir, datadir.Records), mes.Options{Plant: p, History: tw.st, Live: tw.in, Now: now, Logger: log, Room: tw.disk.Check})
 	if err != nil {
 		return nil, datadir.Busy(dir, err)
 	}
@@ -104,8 +104,9 @@ func init() {
 		Short: "production orders in the records, over the API",
 		Long: `Orders lists, enters, releases, cancels and shows production orders
 through the records API of a running twin serve or twin demo (--server,
-default $TWIN_SERVER or http://127.0.0.1:8080; --token, default
-$TWIN_API_TOKEN: an API token, see twin users).
+default $TWIN_SERVER or https://127.0.0.1:8080; --token, default
+$TWIN_API_TOKEN: an API token, see twin users; --ca, default $TWIN_CA:
+the twin's CA, DATA/tls/ca.pem, when it made its own certificate).
 
   twin orders list [--status S]
   twin orders add --customer C --product P --qty N --due 2026-03-04T16:00 [--priority K] [--id ID]
@@ -205,16 +206,26 @@ func passwordHint(err error) error {
 type apiClient struct {
 	*client.Client
 	out io.Writer
+	err error // the client's set-up (its CA file): every call returns it
 }
 
 func clientFlags(fs *flag.FlagSet) func(io.Writer) *apiClient {
-	server := fs.String("server", envOr("TWIN_SERVER", "http://127.0.0.1:8080"), "the twin's `URL`")
+	server := fs.String("server", envOr("TWIN_SERVER", "https://127.0.0.1:8080"), "the twin's `URL` (default $TWIN_SERVER, else https://127.0.0.1:8080)")
 	token := fs.String("token", os.Getenv("TWIN_API_TOKEN"), "API `token` (default $TWIN_API_TOKEN)")
-	return func(w io.Writer) *apiClient { return newAPIClient(*server, *token, w) }
+	ca := caFlag(fs)
+	return func(w io.Writer) *apiClient { return newAPIClient(*server, *token, caOf(fs, *ca), w) }
 }
 
-func newAPIClient(server, token string, w io.Writer) *apiClient {
-	return &apiClient{Client: client.New(server, token), out: w}
+// newAPIClient is a client of server that trusts the CA in the file ca
+// ("": this machine's roots only).
+func newAPIClient(server, token, ca string, w io.Writer) *apiClient {
+	c := &apiClient{Client: client.New(server, token), out: w}
+	if ca != "" {
+		if err := c.TrustCA(ca); err != nil {
+			c.err = fmt.Errorf("--ca: %w", err)
+		}
+	}
+	return c
 }
 
 func envOr(k, def string) string {
@@ -226,6 +237,9 @@ func envOr(k, def string) string {
 
 // call sends a request and decodes a JSON answer into out (nil: print it).
 func (c *apiClient) call(ctx context.Context, method, path string, in, out any) error {
+	if c.err != nil {
+		return c.err
+	}
 	b, err := c.Do(ctx, method, path, in, out)
 	if err != nil {
 		return c.explain(err)
@@ -249,13 +263,13 @@ func (c *apiClient) call(ctx context.Context, method, path string, in, out any) 
 func (c *apiClient) explain(err error) error {
 	var ue *client.UnreachableError
 	if errors.As(err, &ue) {
-		return fmt.Errorf("no twin answers at %s (%v): start one (twin demo, twin serve), or give the address of the one running, which it printed as \"records API  http://…\": --server URL or $TWIN_SERVER", c.Server(), ue.Err)
+		return fmt.Errorf("no twin answers at %s (%v): start one (twin demo, twin serve), or give the address of the one running, which it printed as \"records API  https://…\": --server URL or $TWIN_SERVER", c.Server(), ue.Err)
 	}
 	var ae *client.Error
 	if errors.As(err, &ae) {
 		switch {
 		case ae.NotAPI():
-			return fmt.Errorf("%s %s: %s answers, but has no records API there: give the address twin serve or twin demo printed as \"records API  http://…\" (twin replay and twin play serve the web page only)", ae.Method, ae.Path, c.Server())
+			return fmt.Errorf("%s %s: %s answers, but has no records API there: give the address twin serve or twin demo printed as \"records API  https://…\" (twin replay and twin play serve the web page only)", ae.Method, ae.Path, c.Server())
 		case ae.Status == http.StatusUnauthorized:
 			return fmt.Errorf("%s %s: %s", ae.Method, ae.Path, c.tokenHint())
 		}

@@ -17,6 +17,7 @@ import (
 	"twin/twin/backup"
 	"twin/twin/datadir"
 	"twin/twin/forecast"
+	"twin/twin/mes"
 	"twin/twin/mes/api"
 	"twin/twin/mes/schedule"
 	"twin/twin/state"
@@ -29,7 +30,7 @@ import (
 func init() {
 	register(&Command{
 		Name:  "serve",
-		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--http ADDR] [--backup-dir DIR --backup-every D --backup-keep N]",
+		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--disk-reserve MIB] [--http ADDR] [--tls-cert FILE --tls-key FILE | --tls-host NAMES | --http-only] [--metrics-token T] [--backup-dir DIR --backup-every D --backup-keep N]",
 		Short: "the live twin: follow a plant over MQTT, keep its history",
 		Long: `Serve connects to the MQTT brokers and OPC UA servers named in the plant
 file's tag map (JSON topics, Sparkplug B, monitored nodes; see
@@ -37,7 +38,12 @@ plant/FORMAT.md, "Tags"), folds every
 observation into the live state and appends it to the history in DIR
 (Badger; an event is acknowledged to the broker only once it is on disk).
 It reconnects by itself after a broker restart or a network loss, and
-prints a status line every few seconds until Ctrl-C.
+prints a status line every few seconds until Ctrl-C. While an OPC UA
+server is lost, its machines carry the alarm opcua/offline (their values
+are stale). An OPC UA server's certificate is trusted on first use and
+pinned in DIR/opcua/trusted-servers.txt (an endpoint and a SHA-256
+fingerprint a line; write a line beforehand to pin one, add one when a
+server's certificate is renewed).
 
 Time: a reading keeps the time its source stamped it with; one without
 a timestamp gets this computer's clock. A reading stamped more than
@@ -55,6 +61,25 @@ at /api/v1/openapi.json; roles in twin/mes/api/ROLES.md). On the first start
 it makes an account "admin", prints its password and keeps it in
 DIR/mes/admin-password (readable by you only) until it is changed
 ($TWIN_ADMIN_PASSWORD sets it instead); see twin help users to reset it.
+
+HTTPS: --http serves HTTPS (TLS 1.2 at least; HSTS, Secure cookies) with
+the certificate of --tls-cert and --tls-key, or else one made and kept in
+DIR/tls: a local CA (DIR/tls/ca.pem, its key ca.key readable by you only)
+signs a certificate for this machine's host name, its LAN addresses,
+localhost, 127.0.0.1 and the names of --tls-host. Later starts reuse it;
+it is made anew when the names change and 30 days before it ends (the
+CA stays). Every start prints its SHA-256 and the CA's path: install the
+CA once on phones and browsers (it is also served at /ca.pem); the
+command line trusts it with --ca DIR/tls/ca.pem or $TWIN_CA. --http-only
+serves plain HTTP instead (behind a TLS proxy, or on loopback only).
+
+On --http it also serves /healthz (200 while it answers), /readyz (200
+once every connector is connected and subscribed and the history and the
+records are open, else 503 with JSON naming what is not) and /metrics
+(Prometheus; the metrics are listed in twin/metrics/METRICS.md). /metrics
+answers only on this computer (loopback) unless --metrics-token (or
+$TWIN_METRICS_TOKEN) is set: then it wants Authorization: Bearer TOKEN
+from every peer.
 
 --backup-dir DIR makes a backup into DIR every --backup-every (24h) while
 it runs, the first at once when the newest there is older: a full one
@@ -104,8 +129,10 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	plantFile := fs.String("plant", "", "plant `file` (default: the plant DIR remembers from the last twin serve on it)")
 	data := fs.String("data", "data", "history `directory`")
 	liveOpt := liveFlags(fs)
-	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address` (off: none)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "web view, WebSocket feed and records API `address`, on HTTPS unless --http-only (off: none)")
 	token := tokenFlag(fs)
+	newMetrics := metricsTokenFlag(fs)
+	tlsOpt := addTLSFlags(fs)
 	bkDir := fs.String("backup-dir", "", "make scheduled backups into this `directory` (twin help backup)")
 	bkEvery := fs.Duration("backup-every", 24*time.Hour, "how often to back up into --backup-dir (a full backup weekly, an increment each other time)")
 	bkKeep := fs.Int("backup-keep", 4, "how many weeks of backups (a full backup and its increments) to keep in --backup-dir")
@@ -123,7 +150,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	p := pl.Plant
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var wg sync.WaitGroup
-	tw, err := startLive(ctx, p, *data, liveOpt(), log, &wg)
+	lo := liveOpt()
+	lo.Metrics = newMetrics()
+	tw, err := startLive(ctx, p, *data, lo, log, &wg)
 	if err != nil {
 		return inUse(datadir.Busy(*data, err), webWays)
 	}
@@ -137,6 +166,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer tw.close()
 	defer recs.Close()
+	watchRecords(lo.Metrics, recs)
 	bkSrc := backup.Source{Dir: *data, History: tw.st, Records: recs.Store()}
 	if *bkDir != "" {
 		// its Close, deferred after the stores', runs before theirs
@@ -149,18 +179,25 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "backing up into %s every %v (a full backup weekly), keeping %d weeks\n", *bkDir, *bkEvery, *bkKeep)
 	}
 	if *httpAddr != "off" {
+		tc, err := tlsOpt.open(*data, p.Location, log)
+		if err != nil {
+			return err
+		}
 		layout := scene.NewLayout(p)
-		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
+		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
 		a := api.New(recs, &schedule.Planner{Records: recs, Live: tw.in})
 		a.SetBackup(func(ctx context.Context, w io.Writer, since *backup.Manifest) (*backup.Manifest, error) {
 			return backup.Write(ctx, w, bkSrc, backup.Options{Since: since, Zone: p.Location})
 		})
-		wv, err := startWeb(*httpAddr, *token, src, a, log, stdout)
+		wv, err := startWeb(*httpAddr, *token, tc, src, a, lo.Metrics, log, stdout)
 		if err != nil {
 			return err
 		}
 		defer wv.close()
 		defer announce(*data, "twin serve", wv)()
+		if serving != nil {
+			serving(tw, recs, wv)
+		}
 	} else {
 		defer announce(*data, "twin serve", nil)()
 	}
@@ -178,6 +215,10 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	wg.Wait()
 	return nil
 }
+
+// serving, if set, is called by twin serve once its web view serves: a
+// test that runs serve in its own process reads the run's Stats() there.
+var serving func(tw *live, recs *mes.DB, wv *webView)
 
 // openHistory opens the history in data and its plant (plantFile, else
 // the one data remembers, else the built-in reference plant), and says
@@ -269,7 +310,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			return sc
 		}), log)
-		wv, err = startWeb(*httpAddr, *token, src, nil, log, stdout)
+		wv, err = startWeb(*httpAddr, *token, nil, src, nil, nil, log, stdout)
 		if err != nil {
 			return err
 		}
@@ -317,6 +358,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	server := fs.String("server", "", "forecast on the running twin at this `URL` (its records API; $TWIN_API_TOKEN or --token: a planner's or a manager's), instead of reading --data")
 	token := fs.String("token", os.Getenv("TWIN_API_TOKEN"), "API `token` for --server (default $TWIN_API_TOKEN)")
+	ca := caFlag(fs)
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -328,7 +370,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 		if *atS != "" {
 			return errors.New("--at reads a data directory's history: with --server the forecast is from now")
 		}
-		return forecastOver(ctx, newAPIClient(*server, *token, stdout), *horizon, *reps, *asJSON, stdout)
+		return forecastOver(ctx, newAPIClient(*server, *token, caOf(fs, *ca), stdout), *horizon, *reps, *asJSON, stdout)
 	}
 	var say io.Writer = stdout
 	if *asJSON {
@@ -338,7 +380,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return inUse(err, func(s *datadir.Server) []string {
 			if s != nil && s.API != "" {
-				return []string{"the running twin's own forecast: twin forecast --server " + strings.TrimSuffix(strings.TrimSuffix(s.API, "/"), "/api/v1")}
+				return []string{"the running twin's own forecast: twin forecast --server " + strings.TrimSuffix(strings.TrimSuffix(s.API, "/"), "/api/v1") + caArg(s)}
 			}
 			return []string{"the running twin's own forecast: twin forecast --server URL (the address it printed)"}
 		})
@@ -376,6 +418,9 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 
 // forecastOver asks a running twin for its forecast.
 func forecastOver(ctx context.Context, c *apiClient, horizon time.Duration, reps int, asJSON bool, stdout io.Writer) error {
+	if c.err != nil {
+		return c.err
+	}
 	f, err := c.Forecast(ctx, horizon, reps)
 	if err != nil {
 		return c.explain(err)

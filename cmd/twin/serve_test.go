@@ -39,7 +39,7 @@ func TestServeKill9(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	const token = "kill9-view-token"
 
-	twin := serveChild(t, "serve", "--plant", plantFile, "--data", data, "--http", "127.0.0.1:0", "--token", token)
+	twin := serveChild(t, "serve", "--plant", plantFile, "--data", data, "--http", "127.0.0.1:0", "--http-only", "--token", token)
 	twin.wait(t, "the twin to subscribe", twin.subscribed)
 	pub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("gw-kill9").SetCleanSession(false))
 	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
@@ -50,7 +50,7 @@ func TestServeKill9(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		if i == 1200 {
 			twin.kill() // SIGKILL, mid-stream; it returns once the process is gone
-			twin = serveChild(t, "serve", "--plant", plantFile, "--data", data, "--http", "127.0.0.1:0", "--token", token)
+			twin = serveChild(t, "serve", "--plant", plantFile, "--data", data, "--http", "127.0.0.1:0", "--http-only", "--token", token)
 		}
 		tok := pub.Publish("gw/M1/good", 1, false, strconv.Itoa(i))
 		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {

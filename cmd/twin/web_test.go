@@ -58,11 +58,12 @@ func TestDemoWebPage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errs syncBuffer
 	done := make(chan int)
+	data := t.TempDir()
 	go func() {
-		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--for", "45s", "--linger", "2m", "--speed", "60", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0", "--token", "e2e"}, &out, &errs)
+		done <- run(ctx, []string{"demo", "--data", data, "--for", "45s", "--linger", "2m", "--speed", "60", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0", "--token", "e2e"}, &out, &errs)
 	}()
 	defer func() { cancel(); <-done }()
-	re := regexp.MustCompile(`web view +(http://\S+)`)
+	re := regexp.MustCompile(`web view +(https://\S+)`)
 	var url string
 	for deadline := time.Now().Add(60 * time.Second); url == ""; {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
@@ -73,9 +74,10 @@ func TestDemoWebPage(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	page := e2e.Open(t, url+"&rate=10")
+	hc := trusting(t, data)
 	api := regexp.MustCompile(`/\?token=`).ReplaceAllString(url, "/api/scene?token=")
 	get := func() *scene.Scene {
-		r, err := http.Get(api)
+		r, err := hc.Get(api)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,9 +133,9 @@ func TestDemoWebPage(t *testing.T) {
 	}
 	last := days[len(days)-1]
 	base := strings.Split(url, "/?")[0]
-	tok := login(t, base, "admin", adminPassword)
+	tok := login(t, hc, base, "admin", adminPassword)
 	var rows []mes.KPI
-	getJSON(t, base+"/api/v1/kpis?by=day&from="+last[1], tok, &rows)
+	getJSON(t, hc, base+"/api/v1/kpis?by=day&from="+last[1], tok, &rows)
 	if len(rows) != 1 || rows[0].OEE == nil {
 		t.Fatalf("the API's day %s: %+v", last[1], rows)
 	}
@@ -168,10 +170,10 @@ func TestDemoWebPage(t *testing.T) {
 const adminPassword = "e2e admin password"
 
 // login signs in and returns the API token.
-func login(t *testing.T, base, name, password string) string {
+func login(t *testing.T, hc *http.Client, base, name, password string) string {
 	t.Helper()
 	b, _ := json.Marshal(map[string]string{"name": name, "password": password})
-	r, err := http.Post(base+"/api/v1/login", "application/json", bytes.NewReader(b))
+	r, err := hc.Post(base+"/api/v1/login", "application/json", bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,11 +185,11 @@ func login(t *testing.T, base, name, password string) string {
 	return v.Token
 }
 
-func getJSON(t *testing.T, url, token string, v any) {
+func getJSON(t *testing.T, hc *http.Client, url, token string, v any) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	r, err := http.DefaultClient.Do(req)
+	r, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -16,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"twin/twin/metrics"
+	"twin/twin/tlsconf"
 	"twin/viz/feed"
 	"twin/viz/scene"
 	"twin/viz/web"
@@ -30,13 +33,21 @@ type webView struct {
 	log    *slog.Logger
 	addr   net.Addr
 	url    string // the page, token included
+	base   string // https://host:port (http:// with --http-only)
+	ca     string // the local CA's certificate file ("": none)
 	api    bool   // the records API too, under /api/v1/
 	once   sync.Once
 	served chan struct{} // closed when Serve has returned
 	err    error         // Serve's, unless the server was shut down; read after served
 }
 
-func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.Logger, stdout io.Writer) (*webView, error) {
+// startWeb starts a web view on addr. With tc (twin serve, twin demo) it
+// serves HTTPS (HTTP/1.1: the feed's WebSocket upgrades need it) with
+// HSTS and Secure cookies, and the local CA's certificate at /ca.pem for
+// phones to install; without, plain HTTP. With m (nil: none) it serves
+// /metrics, /healthz and /readyz too, and counts the records API's
+// requests.
+func startWeb(addr, token string, tc *webTLS, src feed.Source, api http.Handler, m *metrics.Metrics, log *slog.Logger, stdout io.Writer) (*webView, error) {
 	if token == "" {
 		token = randomToken()
 	}
@@ -46,18 +57,53 @@ func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.L
 		return nil, err
 	}
 	var h http.Handler = web.Handler(fd, src, token)
-	if api != nil {
+	if api != nil || m != nil || tc != nil && tc.CAFile != "" {
 		mux := http.NewServeMux()
-		mux.Handle("/api/v1/", api) // the web view keeps /api/scene
+		if api != nil {
+			if m != nil {
+				api = m.Instrument(api)
+			}
+			mux.Handle("/api/v1/", api) // the web view keeps /api/scene
+		}
+		if m != nil {
+			m.Mount(mux)
+			watchFeed(m, fd)
+		}
+		if tc != nil && tc.CAFile != "" {
+			mux.HandleFunc("GET /ca.pem", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/x-x509-ca-cert") // phones offer to install it
+				http.ServeFile(w, r, tc.CAFile)
+			})
+		}
 		mux.Handle("/", h)
 		h = mux
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	w := &webView{srv: hs, feed: fd, log: log, addr: l.Addr(), url: fmt.Sprintf("http://%s/?token=%s", l.Addr(), token), api: api != nil, served: make(chan struct{})}
+	scheme, ws := "http", "ws"
+	if tc != nil {
+		cfg := tc.Config()
+		cfg.NextProtos = []string{"http/1.1"}
+		l = tls.NewListener(l, cfg)
+		hs.Handler = tlsconf.Secure(h)
+		// a browser that does not trust the certificate yet: said, not alarming
+		hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelInfo)
+		scheme, ws = "https", "wss"
+	}
+	base := fmt.Sprintf("%s://%s", scheme, l.Addr())
+	w := &webView{srv: hs, feed: fd, log: log, addr: l.Addr(), base: base, url: fmt.Sprintf("%s/?token=%s", base, token), api: api != nil, served: make(chan struct{})}
+	if tc != nil {
+		w.ca = tc.CAFile
+	}
 	go w.serve(l)
-	fmt.Fprintf(stdout, "  web view                http://%s/?token=%s   (feed: ws://%s/ws?token=…)\n", l.Addr(), token, l.Addr())
+	if tc != nil { // before the addresses: whoever reads one has it all
+		tc.say(stdout, base)
+	}
+	fmt.Fprintf(stdout, "  web view                %s/?token=%s   (feed: %s://%s/ws?token=…)\n", base, token, ws, l.Addr())
 	if api != nil {
-		fmt.Fprintf(stdout, "  records API             http://%s/api/v1/   (OpenAPI: /api/v1/openapi.json)\n", l.Addr())
+		fmt.Fprintf(stdout, "  records API             %s/api/v1/   (OpenAPI: /api/v1/openapi.json)\n", base)
+	}
+	if m != nil {
+		fmt.Fprintf(stdout, "  metrics                 %s/metrics   (%s; /healthz, /readyz)\n", base, m.Access())
 	}
 	return w, nil
 }
@@ -131,16 +177,24 @@ func randomToken() string {
 // openViews opens the web page in a browser and the desktop viewer (the
 // twin-view binary at view, if given) on this machine's display; without
 // a display it says how to open them.
-func openViews(ctx context.Context, view, url string, stdout io.Writer) {
+func openViews(ctx context.Context, view string, wv *webView, stdout io.Writer) {
+	url, ca := wv.url, ""
+	if wv.ca != "" {
+		ca = " --ca " + wv.ca
+	}
 	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		fmt.Fprintf(stdout, "  (no display here: open the web view above in a browser; on a desktop run\n   twin-view --connect '%s')\n", url)
+		fmt.Fprintf(stdout, "  (no display here: open the web view above in a browser; on a desktop run\n   twin-view --connect '%s'%s)\n", url, ca)
 		return
 	}
 	if view != "" {
 		if _, err := os.Stat(view); err != nil {
 			fmt.Fprintf(stdout, "  desktop view            %s is missing (make build-view)\n", view)
 		} else {
-			cmd := exec.CommandContext(ctx, view, "--connect", url)
+			args := []string{"--connect", url}
+			if wv.ca != "" {
+				args = append(args, "--ca", wv.ca)
+			}
+			cmd := exec.CommandContext(ctx, view, args...)
 			if err := cmd.Start(); err != nil {
 				fmt.Fprintf(stdout, "  desktop view            could not start %s: %v\n", view, err)
 			} else {

@@ -26,7 +26,7 @@ func TestWebViewShutdown(t *testing.T) {
 		io.WriteString(w, "done")
 	})
 	src := liveScenes(func() *scene.Scene { return &scene.Scene{Plant: "p"} })
-	wv, err := startWeb("127.0.0.1:0", "tk", src, api, slog.New(slog.DiscardHandler), io.Discard)
+	wv, err := startWeb("127.0.0.1:0", "tk", nil, src, api, nil, slog.New(slog.DiscardHandler), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

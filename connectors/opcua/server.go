@@ -1,24 +1,13 @@
-// Package opcua connects the twin to OPC UA: a server that publishes a
-// (virtual) plant's machines the way a plant's PLC gateway would, and a
-// client that subscribes to the nodes a plant file's tag map names and turns
-// their data changes into events.
-//
-// The server's address space follows the equipment hierarchy: under
-// Objects, a folder per site, area, line and work centre, an object per
-// unit, and per unit the variables State (a state name), StateCode (the
-// twin's numeric state code), GoodCount, RejectCount, PowerKW, EnergyKWh and
-// CurrentOrder, with string node ids "ns=<ns>;s=<unit id>.<variable>"
-// (ns=2: the plant's namespace follows the server's own). State and the
-// counters are shaped after OPC 40001-1 (Machinery): its
-// MachineryItemState is derived from State by clients that need it.
 package opcua
 
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"strings"
 	"sync"
@@ -38,38 +27,50 @@ import (
 type ServerOptions struct {
 	Host string // "127.0.0.1" by default
 	Port int    // 4840 by default (StartFree: 0 is a free port)
-	// Secure enables Basic256Sha256 Sign and SignAndEncrypt besides None;
-	// it needs Certificate (DER) and Key.
-	Secure      bool
+	// Certificate (DER) and Key: with both, the server offers besides
+	// None the secure endpoints of SecurePolicies; its application URI
+	// is the certificate's (CreateCertificate and
+	// LoadOrCreateCertificate make them). Without, it offers None only.
 	Certificate []byte
 	Key         *rsa.PrivateKey
 	Logger      *slog.Logger
 }
 
+// SecurePolicies are the security policies and modes a server with a
+// certificate offers besides None, as the tag map names them.
+var SecurePolicies = []struct{ Policy, Mode string }{
+	{"Basic256Sha256", "Sign"}, {"Basic256Sha256", "SignAndEncrypt"},
+	{"Aes128_Sha256_RsaOaep", "Sign"}, {"Aes128_Sha256_RsaOaep", "SignAndEncrypt"},
+}
+
 // Server serves a plant's machines over OPC UA.
 type Server struct {
 	srv    *server.Server
-	ns     *server.NodeNameSpace
-	vars   map[string]*server.Node // "<unit id>.<variable>"
-	path   map[string]string       // equipment path → unit id
+	plant  *space             // the plant's namespace (2)
+	vars   map[string]*uaNode // "<unit id>.<variable>"
+	path   map[string]string  // equipment path → unit id
+	secure bool
 	url    string
-	mu     sync.Mutex
+	log    *slog.Logger
+	mu     sync.Mutex         // one Emit at a time; guards cancel
 	cancel context.CancelFunc // ends the gopcua server's goroutines; nil until Start
 }
 
-// The variables of a unit, by signal.
+// The variables of a unit, by signal, and their data types (namespace 0;
+// 0: the MachineState enumeration).
 var unitVars = []struct {
-	name string
-	sig  plant.Signal
-	zero any
+	name     string
+	sig      plant.Signal
+	dataType uint32
+	desc     string
 }{
-	{"State", plant.SignalState, "unknown"},
-	{"StateCode", "", int32(0)},
-	{"GoodCount", plant.SignalGood, float64(0)},
-	{"RejectCount", plant.SignalReject, float64(0)},
-	{"PowerKW", plant.SignalPower, float64(0)},
-	{"EnergyKWh", plant.SignalEnergy, float64(0)},
-	{"CurrentOrder", plant.SignalOrder, ""},
+	{"State", plant.SignalState, id.String, "the machine's state: unknown, off, idle, setup, running, down, maintenance, blocked or starved"},
+	{"StateCode", "", 0, "the machine's state as the twin's code (the MachineState enumeration)"},
+	{"GoodCount", plant.SignalGood, id.UInt32, "good parts made, cumulative"},
+	{"RejectCount", plant.SignalReject, id.UInt32, "rejected parts, cumulative"},
+	{"PowerKW", plant.SignalPower, id.Double, "electric power drawn, kW"},
+	{"EnergyKWh", plant.SignalEnergy, id.Double, "electric energy used, kWh, cumulative"},
+	{"CurrentOrder", plant.SignalOrder, id.String, "the order in process"},
 }
 
 // NewServer builds the address space of p; Start serves it.
@@ -91,61 +92,97 @@ func NewServer(p *plant.Plant, opt ServerOptions) (*Server, error) {
 		server.ProductName("virtual plant " + p.ID),
 		server.SetLogger(quiet{opt.Logger}),
 	}
-	if opt.Secure {
-		if opt.Certificate == nil || opt.Key == nil {
-			return nil, fmt.Errorf("opcua: a secure server needs a certificate and a key")
+	secure := opt.Certificate != nil || opt.Key != nil
+	if secure {
+		if err := checkKeyPair(opt.Certificate, opt.Key); err != nil {
+			return nil, err
 		}
-		opts = append(opts,
-			server.Certificate(opt.Certificate), server.PrivateKey(opt.Key),
-			server.EnableSecurity("Basic256Sha256", ua.MessageSecurityModeSign),
-			server.EnableSecurity("Basic256Sha256", ua.MessageSecurityModeSignAndEncrypt))
+		opts = append(opts, server.Certificate(opt.Certificate), server.PrivateKey(opt.Key))
+		for _, sp := range SecurePolicies {
+			opts = append(opts, server.EnableSecurity(sp.Policy, ua.MessageSecurityModeFromString(sp.Mode)))
+		}
 	}
-	// gopcua v0.9.0's server accepts user name tokens without checking
-	// them: the virtual plant offers anonymous and user name logins alike.
+	// anonymous only: gopcua v0.9.0's server never looks at the identity
+	// token a session is activated with (it would take any user name and
+	// password), so it offers no user name login (see the package doc)
 	opts = append(opts, server.EnableAuthMode(ua.UserTokenTypeAnonymous))
-	if opt.Secure {
-		opts = append(opts, server.EnableAuthMode(ua.UserTokenTypeUserName))
+	s := &Server{srv: server.New(opts...), vars: map[string]*uaNode{}, path: map[string]string{}, secure: secure,
+		url: fmt.Sprintf("opc.tcp://%s:%d", opt.Host, opt.Port), log: opt.Logger}
+	// namespace 1: the twin's types; 2: the plant
+	types := newSpace(s.srv, "urn:twin:virtual-plant")
+	names := make([]string, len(event.States()))
+	for i, st := range event.States() {
+		names[i] = st.String()
 	}
-	s := &Server{srv: server.New(opts...), vars: map[string]*server.Node{}, path: map[string]string{},
-		url: fmt.Sprintf("opc.tcp://%s:%d", opt.Host, opt.Port)}
-	// namespace 1: the server's own; 2: the plant
-	server.NewNodeNameSpace(s.srv, "urn:twin:virtual-plant")
-	s.ns = server.NewNodeNameSpace(s.srv, "urn:twin:plant:"+p.ID)
-	root, _ := s.srv.Namespace(0)
-	objects := s.ns.Objects()
-	root.Objects().AddRef(objects, id.HasComponent, true)
-	var add func(n *plant.Node, parent *server.Node)
-	add = func(n *plant.Node, parent *server.Node) {
-		f := server.NewFolderNode(ua.NewStringNodeID(s.ns.ID(), n.Path), n.Name)
-		s.ns.AddNode(f)
-		parent.AddRef(f, id.Organizes, true)
+	states := types.enumeration(ua.NewStringNodeID(types.id, "MachineState"), "MachineState",
+		"a machine's state as the twin keeps it, reduced from PackML and OPC 40001-1 (Machinery)", names)
+	s.plant = newSpace(s.srv, "urn:twin:plant:"+p.ID)
+	ns := s.plant
+	var add func(n *plant.Node, parent *uaNode)
+	add = func(n *plant.Node, parent *uaNode) {
+		nid := ua.NewStringNodeID(ns.id, n.Path)
+		var o *uaNode
+		if n.Unit != nil {
+			o = ns.object(nid, n.Name, "unit "+n.ID, id.BaseObjectType)
+		} else {
+			o = ns.object(nid, n.Name, n.Path, id.FolderType)
+		}
+		if parent == nil {
+			ns.under(id.ObjectsFolder, id.Organizes, o)
+		} else {
+			ns.link(parent, id.Organizes, o)
+		}
 		if n.Unit != nil {
 			s.path[n.Path] = n.ID
 			for _, v := range unitVars {
-				name := n.ID + "." + v.name
-				vn := server.NewVariableNode(ua.NewStringNodeID(s.ns.ID(), name), v.name, v.zero)
-				// no value until the plant writes one: a client sees
-				// "waiting for initial data", not a zero stamped now
-				vn.SetAttribute(ua.AttributeIDValue, &ua.DataValue{EncodingMask: ua.DataValueStatusCode | ua.DataValueServerTimestamp,
-					Status: ua.StatusBadWaitingForInitialData, ServerTimestamp: time.Now()})
-				s.ns.AddNode(vn)
-				f.AddRef(vn, id.HasComponent, true)
-				s.vars[name] = vn
+				dt := ua.NewNumericNodeID(0, v.dataType)
+				if v.dataType == 0 {
+					dt = states.id
+				}
+				vn := ns.variable(ua.NewStringNodeID(ns.id, n.ID+"."+v.name), v.name, v.desc, dt)
+				ns.link(o, id.HasComponent, vn)
+				s.vars[n.ID+"."+v.name] = vn
 			}
 		}
 		for _, c := range n.Nodes {
-			add(c, f)
+			add(c, o)
 		}
 	}
-	add(p.Site, objects)
+	add(p.Site, nil)
 	return s, nil
 }
 
+// checkKeyPair checks a server's certificate and key.
+func checkKeyPair(der []byte, key *rsa.PrivateKey) error {
+	if der == nil || key == nil {
+		return fmt.Errorf("opcua: a secure server needs a certificate and its key (ServerOptions.Certificate and Key)")
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return fmt.Errorf("opcua: the server's certificate: %w", err)
+	}
+	if pub, ok := c.PublicKey.(*rsa.PublicKey); !ok || !pub.Equal(&key.PublicKey) {
+		return fmt.Errorf("opcua: the server's key does not belong to its certificate")
+	}
+	if b := key.N.BitLen(); b < 2048 || b > 4096 {
+		return fmt.Errorf("opcua: the server's key has %d bits: Basic256Sha256 and Aes128_Sha256_RsaOaep want 2048 to 4096", b)
+	}
+	return nil
+}
+
 // Namespace is the index of the plant's namespace (2).
-func (s *Server) Namespace() uint16 { return s.ns.ID() }
+func (s *Server) Namespace() uint16 { return s.plant.id }
 
 // Endpoint is the server's URL.
 func (s *Server) Endpoint() string { return s.url }
+
+// Security says what the server offers, for a person.
+func (s *Server) Security() string {
+	if !s.secure {
+		return "SecurityPolicy None only (no certificate), anonymous login"
+	}
+	return "None; Basic256Sha256 and Aes128_Sha256_RsaOaep, each Sign and SignAndEncrypt; anonymous login"
+}
 
 // Start listens; the server runs until Close (or until ctx ends).
 func (s *Server) Start(ctx context.Context) error {
@@ -240,32 +277,53 @@ func (s *Server) Emit(e event.Event) {
 	t := time.Unix(0, e.Time)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	set := func(name string, val any) {
-		n := s.vars[unit+"."+name]
-		if n == nil {
-			return
-		}
-		n.SetAttribute(ua.AttributeIDValue, dataValue(val, t))
-		s.ns.ChangeNotification(n.ID())
-	}
 	for _, uv := range unitVars {
-		if uv.sig != sig {
-			continue
-		}
-		if v.IsStr {
-			set(uv.name, v.Str)
-		} else {
-			set(uv.name, v.Num)
+		switch {
+		case uv.sig == sig:
+			s.set(unit, uv.name, uv.dataType, v, t)
+		case sig == plant.SignalState && uv.dataType == 0:
+			s.set(unit, uv.name, 0, signal.Num(e.Value), t)
 		}
 	}
-	if sig == plant.SignalState {
-		set("StateCode", int32(e.Value))
+}
+
+// set makes v the value of a unit's variable of data type dt, stamped t.
+// A value the type cannot hold (a negative count) is published as
+// BadOutOfRange, and logged.
+func (s *Server) set(unit, name string, dt uint32, v signal.Value, t time.Time) {
+	n := s.vars[unit+"."+name]
+	if n == nil {
+		return
 	}
+	var x any
+	switch dt {
+	case id.String:
+		x = v.String()
+	case id.Double:
+		if !v.IsStr {
+			x = v.Num
+		}
+	case id.UInt32:
+		if !v.IsStr && v.Num >= 0 && v.Num <= math.MaxUint32 && v.Num == math.Trunc(v.Num) {
+			x = uint32(v.Num)
+		}
+	case 0: // the MachineState enumeration
+		if !v.IsStr && v.Num >= 0 && int(v.Num) < len(event.States()) && v.Num == math.Trunc(v.Num) {
+			x = int32(v.Num)
+		}
+	}
+	if x == nil {
+		s.log.Warn("opcua server: a value its variable cannot hold", "node", n.id.String(), "value", v.String())
+		s.plant.set(n, &ua.DataValue{EncodingMask: ua.DataValueStatusCode | ua.DataValueSourceTimestamp | ua.DataValueServerTimestamp,
+			Status: ua.StatusBadOutOfRange, SourceTimestamp: t, ServerTimestamp: time.Now()})
+		return
+	}
+	s.plant.set(n, dataValue(x, t))
 }
 
 // NodeID returns the node id of a unit's variable, as a tag map names it.
 func (s *Server) NodeID(unit, variable string) string {
-	return ua.NewStringNodeID(s.ns.ID(), unit+"."+variable).String()
+	return ua.NewStringNodeID(s.plant.id, unit+"."+variable).String()
 }
 
 // quiet passes gopcua's server warnings and errors on, without its

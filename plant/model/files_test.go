@@ -107,11 +107,13 @@ func TestMotorPlant(t *testing.T) {
 }
 
 // BenchmarkMotorYear simulates one year of the reference plant, one
-// replication per op.
+// replication per op, and reports its CPU time (target: under 0.3 s on
+// one core; run with -cpu 1).
 func BenchmarkMotorYear(b *testing.B) {
 	build := load(b, "motor.yaml")
 	var events uint64
 	var produced int64
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		m, err := New(build(), Options{Seed: uint64(i + 1), Warmup: 7 * sim.Day, Horizon: 365 * sim.Day})
 		if err != nil {
@@ -121,8 +123,10 @@ func BenchmarkMotorYear(b *testing.B) {
 		events += r.Events
 		produced += r.Produced
 	}
+	cpu := (cpuTime() - cpu0).Seconds()
 	s := b.Elapsed().Seconds()
 	b.ReportMetric(s/float64(b.N), "s/year")
+	b.ReportMetric(cpu/float64(b.N), "cpu-s/year(max-0.3)")
 	b.ReportMetric(float64(events)/s, "events/s")
 	b.ReportMetric(float64(produced)/float64(b.N), "motors/year")
 }

@@ -60,11 +60,12 @@ type Model struct {
 	sink event.Sink
 	t0   int64 // Unix nanoseconds of simulated time 0
 
-	units  []*unit
-	wcs    []*wcenter
-	pools  map[string]*pool // by skill
-	orders []*order
-	open   int // orders released and not completed
+	units    []*unit
+	wcs      []*wcenter
+	families map[string]int   // family → index, for the work centres' queues
+	pools    map[string]*pool // by skill
+	orders   []*order
+	open     int // orders released and not completed
 
 	jobRand  *sim.Stream // reseeded per draw identity: see sim.Key
 	wip      sim.TimeWeighted
@@ -107,6 +108,17 @@ func New(p *plant.Plant, opt Options) (*Model, error) {
 		m.t0 = opt.Start.UnixNano()
 	}
 	m.jobRand = m.env.Stream("jobs")
+	m.families = map[string]int{}
+	for _, f := range p.Families {
+		if _, ok := m.families[f]; !ok {
+			m.families[f] = len(m.families)
+		}
+	}
+	for _, pr := range p.Products {
+		if _, ok := m.families[pr.Family]; !ok {
+			m.families[pr.Family] = len(m.families)
+		}
+	}
 	for _, pl := range p.Pools {
 		m.pools[pl.Skill] = newPool(m, pl)
 	}
@@ -184,7 +196,7 @@ func (m *Model) resetStats() {
 		u.resetStats(now)
 	}
 	for _, w := range m.wcs {
-		w.queueLen.Reset(now, float64(len(w.queue)))
+		w.queueLen.Reset(now, float64(w.queue.n))
 	}
 }
 
@@ -284,10 +296,12 @@ func (m *Model) EmitState() {
 		}
 	}
 	for _, w := range m.wcs {
-		for i, j := range w.queue {
-			m.emit(event.Moved, w.bufPath, "", j.String(), float64(i+1))
+		i := 0
+		for j := w.queue.head; j != nil; j = j.qnext {
+			i++
+			m.emit(event.Moved, w.bufPath, "", j.String(), float64(i))
 		}
-		for _, j := range w.pending {
+		for _, j := range w.pending.all() {
 			waiting(j)
 		}
 		for _, u := range w.units {

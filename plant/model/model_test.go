@@ -200,7 +200,7 @@ func TestBlockingConservesParts(t *testing.T) {
 	}
 	pending := 0
 	for _, w := range m.wcs {
-		pending += len(w.pending)
+		pending += w.pending.len()
 	}
 	if got := r.Produced + int64(m.nWIP) + int64(pending); got != released {
 		t.Fatalf("released %d, but produced %d + wip %d + pending %d = %d", released, r.Produced, m.nWIP, pending, got)

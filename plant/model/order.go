@@ -36,6 +36,7 @@ type job struct {
 	part    *plant.Part // nil for the product itself
 	routing *plant.Routing
 	family  string
+	fam     int  // the family's index (Model.families)
 	op      int  // index of the current operation
 	attempt int  // inspections failed at the current operation
 	rework  bool // at the rework step of the current operation
@@ -48,6 +49,26 @@ type job struct {
 	comingFrom int
 	created    sim.Time
 	name       string // for events; built when a sink asks for it
+
+	// In a work centre's queue: the arrival order (qprev, qnext, and
+	// fprev, fnext within its family), its place in arrival order, the
+	// heap of the dispatch rule that holds it and its index there, and the
+	// rule's static key.
+	qprev, qnext *job
+	fprev, fnext *job
+	qseq         uint64
+	heap         *jobHeap
+	hidx         int
+	qkey         float64
+}
+
+// next is the job after j in arrival order: in its queue, or in its
+// family within the queue.
+func (j *job) next(family bool) *job {
+	if family {
+		return j.fnext
+	}
+	return j.qnext
 }
 
 func (j *job) String() string {
@@ -184,7 +205,7 @@ func (m *Model) release(id, customer string, p *plant.Product, qty int, due sim.
 // things happened, so keyed draws line up across scenario variants.
 func (m *Model) launch(o *order, part *plant.Part, r *plant.Routing) {
 	o.launched++
-	j := &job{id: int64(o.seq)<<24 | o.launched, order: o, part: part, routing: r, family: o.product.Family, created: m.env.Now()}
+	j := &job{id: int64(o.seq)<<24 | o.launched, order: o, part: part, routing: r, family: o.product.Family, fam: m.families[o.product.Family], created: m.env.Now()}
 	m.countComing(j, 0)
 	m.route(j)
 }
@@ -200,7 +221,7 @@ func (m *Model) route(j *job) {
 	if j.rework {
 		w = m.wcs[j.routing.Ops[j.op].Inspect.Rework.WorkCenter.Index]
 	}
-	w.pending = append(w.pending, j)
+	w.pending.push(j)
 }
 
 // forward moves job j to its current operation and reports whether it

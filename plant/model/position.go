@@ -132,11 +132,11 @@ func (m *Model) Position() *Position {
 		return &oo.Jobs[len(oo.Jobs)-1]
 	}
 	for _, w := range m.wcs {
-		for _, j := range w.queue {
+		for j := w.queue.head; j != nil; j = j.qnext {
 			pj := add(j, "", false, 0, 0)
 			pj.Queued, pj.At, pj.Arrived = true, w.p.ID(), m.WallTime(j.arrived)
 		}
-		for _, j := range w.pending {
+		for _, j := range w.pending.all() {
 			add(j, "", false, 0, 0)
 		}
 		for _, u := range w.units {
@@ -351,6 +351,9 @@ func (m *Model) resume(pos *Position) {
 		m.countComing(q.j, q.j.op)
 		w.enqueue(q.j, a)
 		q.j.arrived = m.simTime(q.pj.Arrived)
+		if q.j.arrived > 0 {
+			w.unordered = true // later arrivals come at 0
+		}
 	}
 	for _, f := range later {
 		f()
@@ -408,7 +411,7 @@ func (m *Model) resumedJob(o *order, pj Job) *job {
 		}
 	}
 	o.launched = max(o.launched, n)
-	j := &job{id: int64(o.seq)<<24 | n, order: o, part: pj.Part, routing: r, family: o.product.Family, created: o.release,
+	j := &job{id: int64(o.seq)<<24 | n, order: o, part: pj.Part, routing: r, family: o.product.Family, fam: m.families[o.product.Family], created: o.release,
 		op: pj.Op, rework: pj.Rework, attempt: pj.Attempt, kitted: pj.Kitted, name: pj.Ref}
 	if j.op >= len(r.Ops) {
 		if pj.Part != nil {

@@ -42,13 +42,20 @@ type unit struct {
 	runTotal   sim.Time  // the length of the current run, drawn at its start
 	lastFamily string
 	wake       sim.Event // a poke: next at the current instant
-	batchWake  sim.Event
-	repairEnd  sim.Event
+	// Blocked (after service): blocking while it holds a part no buffer
+	// has room for; blockGen counts its episodes of blocking; wokenBy
+	// are the buffers that woke it (wokenSpare is the other buffer of
+	// the two it swaps).
+	blocking            bool
+	blockGen            uint32
+	wokenBy, wokenSpare []*wcenter
+	repairEnd           sim.Event
 
 	onShift    bool
 	operator   bool  // holds an operator (the work centre's skill)
 	helper     bool  // holds a repair or maintenance worker
 	want       *pool // the pool it waits in, if any
+	opPool     *pool // the pool of its work centre's skill, once looked up
 	down       *failureMode
 	repairing  bool
 	failures   []*failureMode
@@ -77,8 +84,7 @@ func newUnit(m *Model, p *plant.Unit, wc *wcenter) *unit {
 	u.power[event.Down] = pw.Down
 	u.power[event.Maintenance] = pw.Down
 	u.timer.Init(u.path+"/phase", u.phaseDone)
-	u.wake.Init(u.path, u.next)
-	u.batchWake.Init(u.path+"/batch", u.next)
+	u.wake.Init(u.path, u.woken)
 	u.repairEnd.Init(u.path+"/repair", u.repaired)
 	for i := range p.Failures {
 		u.failures = append(u.failures, newFailureMode(u, &p.Failures[i]))
@@ -106,6 +112,19 @@ func (u *unit) poke() {
 	if !u.wake.Pending() {
 		u.m.env.Schedule(&u.wake, u.m.env.Now(), sim.Default)
 	}
+}
+
+// woken is a poke's event: the machine looks again, and the buffers that
+// woke it while it was blocked wake their next blocked machine.
+func (u *unit) woken() {
+	ws := u.wokenBy
+	u.wokenBy, u.wokenSpare = u.wokenSpare[:0], ws
+	u.next()
+	for _, w := range ws {
+		w.waking--
+		w.wakeBlocked()
+	}
+	clear(ws)
 }
 
 // waitingForWork reports whether a new job in the buffer could start it.
@@ -146,8 +165,8 @@ func (u *unit) next() {
 		u.startBatch()
 		return
 	}
-	i := u.wc.pick(u)
-	if i < 0 {
+	j := u.wc.pick(u)
+	if j == nil {
 		u.releaseWorkers()
 		u.setState(u.m.idleState())
 		return
@@ -155,10 +174,13 @@ func (u *unit) next() {
 	if !u.needOperator() {
 		return
 	}
-	j := u.wc.take(i)
+	u.wc.take(j)
 	u.jobs = append(u.jobs[:0], j)
 	u.startJobs()
 	u.wc.freed()
+	if u.wc.queue.n > 0 {
+		u.wc.wake() // more work: the next free machine looks
+	}
 }
 
 // needOperator reports whether the machine has the operator it needs,
@@ -168,9 +190,12 @@ func (u *unit) needOperator() bool {
 	if sk == "" || u.operator {
 		return true
 	}
-	pl := u.m.pools[sk]
+	pl := u.opPool
 	if pl == nil {
-		return true // validated plants name pools for every skill
+		if pl = u.m.pools[sk]; pl == nil {
+			return true // validated plants name pools for every skill
+		}
+		u.opPool = pl
 	}
 	if pl.acquire(u) {
 		u.operator = true
@@ -192,7 +217,12 @@ func (u *unit) releaseWorkers() {
 func (u *unit) releaseOperator() {
 	if u.operator {
 		u.operator = false
-		u.m.pools[u.wc.p.Skill].release()
+		pl := u.opPool
+		if pl == nil {
+			pl = u.m.pools[u.wc.p.Skill]
+			u.opPool = pl
+		}
+		pl.release()
 	}
 }
 
@@ -393,29 +423,33 @@ func (u *unit) flush() bool {
 		u.out[len(u.out)-1] = nil
 		u.out = u.out[:len(u.out)-1]
 	}
+	if u.blocking {
+		u.blocking = false
+		u.blockGen++
+	}
 	return true
 }
 
 // blockOn registers the machine with every buffer that could take j.
 func (u *unit) blockOn(j *job) {
+	u.blocking = true
+	u.blockGen++
 	op := j.routing.Ops[j.op]
 	if j.rework {
-		w := u.m.wcs[op.Inspect.Rework.WorkCenter.Index]
-		w.blocked = append(w.blocked, u)
+		u.m.wcs[op.Inspect.Rework.WorkCenter.Index].block(u)
 		return
 	}
 	for _, a := range op.Alternatives {
-		w := u.m.wcs[a.WorkCenter.Index]
-		w.blocked = append(w.blocked, u)
+		u.m.wcs[a.WorkCenter.Index].block(u)
 	}
 }
 
 // startBatch starts a batch if the batch rule allows.
 func (u *unit) startBatch() {
-	idx, wake := u.wc.pickBatch(u)
-	if idx == nil {
+	batch, wake := u.wc.pickBatch(u)
+	if batch == nil {
 		if wake > 0 {
-			u.m.env.Schedule(&u.batchWake, max(wake, u.m.env.Now()), sim.Default)
+			u.wc.armBatch(max(wake, u.m.env.Now()))
 		}
 		u.releaseWorkers()
 		u.setState(u.m.idleState())
@@ -424,24 +458,23 @@ func (u *unit) startBatch() {
 	if !u.needOperator() {
 		return
 	}
-	u.m.env.Cancel(&u.batchWake)
-	u.jobs = u.jobs[:0]
-	// Take from the back so the indexes stay valid.
-	for k := len(idx) - 1; k >= 0; k-- {
-		w := u.wc
-		j := w.queue[idx[k]]
-		w.queue = append(w.queue[:idx[k]], w.queue[idx[k]+1:]...)
-		u.jobs = append(u.jobs, j)
-		if u.m.sink != nil {
-			u.m.emit(event.Moved, w.path, w.bufPath, j.String(), 0)
+	u.m.env.Cancel(&u.wc.batchTimer)
+	w := u.wc
+	u.jobs = append(u.jobs[:0], batch...)
+	for _, j := range batch {
+		w.queue.remove(j)
+	}
+	if u.m.sink != nil { // the last arrived leaves first
+		for k := len(batch) - 1; k >= 0; k-- {
+			u.m.emit(event.Moved, w.path, w.bufPath, batch[k].String(), 0)
 		}
 	}
-	for a, b := 0, len(u.jobs)-1; a < b; a, b = a+1, b-1 {
-		u.jobs[a], u.jobs[b] = u.jobs[b], u.jobs[a]
-	}
-	u.wc.queueLen.Set(u.m.env.Now(), float64(len(u.wc.queue)))
+	w.queueLen.Set(u.m.env.Now(), float64(w.queue.n))
 	u.startJobs()
 	u.wc.freed()
+	if w.queue.n > 0 {
+		w.wake() // another batch may be ready for another machine
+	}
 }
 
 // setState records a state change: time and energy in the old state,
@@ -457,6 +490,12 @@ func (u *unit) setState(s event.MachineState) {
 	u.stateTime[old] += dt
 	u.energy += u.power[old] * dt.Hours()
 	m.energy.change(now, u.power[s]-u.power[old])
+	if old == event.Idle {
+		u.wc.idle--
+	}
+	if s == event.Idle {
+		u.wc.idle++
+	}
 	u.state, u.since = s, now
 	u.kpi.State(int64(now), s)
 	if m.sink != nil {

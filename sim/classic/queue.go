@@ -2,6 +2,7 @@ package classic
 
 import (
 	"fmt"
+	"math"
 
 	"twin/sim"
 )
@@ -69,7 +70,11 @@ type QueueResult struct {
 	Span        sim.Time
 }
 
-// queueStats collects the statistics shared by the three styles.
+// queueStats collects the statistics shared by the three styles, in
+// integer nanoseconds: the time customers waited and spent in the system,
+// and the integrals of the number in the system and of the servers busy
+// (exact sums, and cheap ones: the queue's hot path is also the kernel's
+// benchmark).
 type queueStats struct {
 	env      *sim.Env
 	warm     int64
@@ -77,46 +82,57 @@ type queueStats struct {
 	served   int64
 	arrivals int64
 	since    sim.Time
-	wait     sim.Tally
-	sojourn  sim.Tally
-	inSys    sim.TimeWeighted
-	busy     sim.TimeWeighted
+	last     sim.Time // of the last change of nSys or nBusy
+	counted  int64    // departures counted (after the warm-up)
+	waited   int64    // summed waits, ns
+	waits    int64    // waits counted
+	sojourn  int64    // summed times in system, ns
+	sysArea  int64    // ∫ nSys dt, customers × ns
+	busyArea int64    // ∫ nBusy dt, servers × ns
 	servers  int
-	nSys     int
-	nBusy    int
+	nSys     int64
+	nBusy    int64
+}
+
+// tick integrates the counts up to now.
+func (q *queueStats) tick(now sim.Time) {
+	dt := int64(now - q.last)
+	q.sysArea += q.nSys * dt
+	q.busyArea += q.nBusy * dt
+	q.last = now
 }
 
 func (q *queueStats) arrive() {
+	q.tick(q.env.Now())
 	q.nSys++
 	q.arrivals++
-	q.inSys.Set(q.env.Now(), float64(q.nSys))
 }
 
 func (q *queueStats) start(arrived sim.Time) {
+	now := q.env.Now()
+	q.tick(now)
 	q.nBusy++
-	q.busy.Set(q.env.Now(), float64(q.nBusy))
-	q.wait.Add((q.env.Now() - arrived).Seconds())
+	q.waited += int64(now - arrived)
+	q.waits++
 }
 
 // depart records a departure and reports whether the run is complete.
 func (q *queueStats) depart(arrived sim.Time) bool {
 	now := q.env.Now()
+	q.tick(now)
 	q.nSys--
 	q.nBusy--
-	q.inSys.Set(now, float64(q.nSys))
-	q.busy.Set(now, float64(q.nBusy))
 	q.served++
 	if q.served == q.warm {
-		q.wait.Reset()
-		q.sojourn.Reset()
-		q.inSys.Reset(now, float64(q.nSys))
-		q.busy.Reset(now, float64(q.nBusy))
+		q.waited, q.waits, q.sojourn, q.counted = 0, 0, 0, 0
+		q.sysArea, q.busyArea = 0, 0
 		q.arrivals = 0
 		q.since = now
 		return false
 	}
 	if q.served > q.warm {
-		q.sojourn.Add((now - arrived).Seconds())
+		q.sojourn += int64(now - arrived)
+		q.counted++
 	}
 	if q.served >= q.target {
 		q.env.Stop()
@@ -127,18 +143,25 @@ func (q *queueStats) depart(arrived sim.Time) bool {
 
 func (q *queueStats) result() QueueResult {
 	now := q.env.Now()
+	q.tick(now)
 	span := now - q.since
+	perCustomer := func(sum, n int64) float64 {
+		if n == 0 {
+			return math.NaN()
+		}
+		return float64(sum) / float64(n) / float64(sim.Second)
+	}
 	r := QueueResult{
-		Customers:   q.sojourn.N(),
-		Events:      q.env.Fired(),
-		Wait:        q.wait.Mean(),
-		Sojourn:     q.sojourn.Mean(),
-		InSystem:    q.inSys.Mean(now),
-		Arrivals:    q.arrivals,
-		Utilisation: q.busy.Mean(now) / float64(q.servers),
-		Span:        span,
+		Customers: q.counted,
+		Events:    q.env.Fired(),
+		Wait:      perCustomer(q.waited, q.waits),
+		Sojourn:   perCustomer(q.sojourn, q.counted),
+		Arrivals:  q.arrivals,
+		Span:      span,
 	}
 	if span > 0 {
+		r.InSystem = float64(q.sysArea) / float64(span)
+		r.Utilisation = float64(q.busyArea) / float64(span) / float64(q.servers)
 		r.ArrivalRate = float64(q.arrivals) / span.Seconds()
 	}
 	return r
@@ -151,8 +174,6 @@ func (cfg Queue) Run() QueueResult {
 	}
 	env := sim.New(sim.Options{Seed: cfg.Seed})
 	st := &queueStats{env: env, warm: cfg.Warmup, target: cfg.Warmup + cfg.Customers, servers: cfg.Servers}
-	st.inSys.Reset(0, 0)
-	st.busy.Reset(0, 0)
 	arrivals := env.Stream("arrivals")
 	service := env.Stream("service")
 	switch cfg.Style {
@@ -167,7 +188,7 @@ func (cfg Queue) Run() QueueResult {
 	return st.result()
 }
 
-// ring is a FIFO of arrival times.
+// ring is a FIFO of arrival times; its size is a power of two.
 type ring struct {
 	buf        []sim.Time
 	head, size int
@@ -177,17 +198,17 @@ func (r *ring) push(t sim.Time) {
 	if r.size == len(r.buf) {
 		nb := make([]sim.Time, max(16, 2*len(r.buf)))
 		for i := 0; i < r.size; i++ {
-			nb[i] = r.buf[(r.head+i)%len(r.buf)]
+			nb[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
 		}
 		r.buf, r.head = nb, 0
 	}
-	r.buf[(r.head+r.size)%len(r.buf)] = t
+	r.buf[(r.head+r.size)&(len(r.buf)-1)] = t
 	r.size++
 }
 
 func (r *ring) pop() sim.Time {
 	t := r.buf[r.head]
-	r.head = (r.head + 1) % len(r.buf)
+	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.size--
 	return t
 }

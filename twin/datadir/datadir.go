@@ -6,6 +6,8 @@
 //	DIR/mes/admin-password the first admin password, until it is changed
 //	DIR/plant.yaml        the plant file the twin last ran with
 //	DIR/serve.json        while a twin runs on DIR: which, and its addresses
+//	DIR/tls/              the HTTPS certificate made for the twin and its local CA
+//	                      (twin/tlsconf), kept when a demo starts anew
 //
 // With it the commands that open a data directory find its plant without
 // being told, refuse a directory that is not there instead of making an
@@ -41,6 +43,13 @@ const (
 	PlantName  = "plant.yaml"
 	ServerName = "serve.json"
 	Records    = "mes"
+	// OPCUA holds the OPC UA certificates and the trust file of the
+	// servers the twin follows (connectors/opcua): kept by Wipe, since
+	// clients trust a certificate once and a new one would be refused.
+	OPCUA = "opcua"
+	// TLS holds the web view's local CA and certificate (twin/tlsconf):
+	// kept by Wipe, since phones and browsers installed the CA.
+	TLS = "tls"
 )
 
 // MissingError is a data directory, or the part of one a command needs,
@@ -195,6 +204,7 @@ type Server struct {
 	Started time.Time `json:"started"`
 	Web     string    `json:"web,omitempty"` // the web page, with its access token
 	API     string    `json:"api,omitempty"` // the records API's base URL (…/api/v1/)
+	CA      string    `json:"ca,omitempty"`  // the local CA its clients trust (--ca), when it made its certificate
 }
 
 // Announce writes s into dir (readable by its owner only: the web page's
@@ -317,7 +327,9 @@ func writeFile(name string, b []byte, perm os.FileMode) error {
 // wrote beside them, for a demo that starts anew (twin demo --fresh). It
 // refuses a directory a running twin holds, and one holding anything a
 // twin does not write (it may not be a data directory at all). A
-// directory that does not exist is nothing to wipe.
+// directory that does not exist is nothing to wipe. The OPC UA
+// certificates and trust file (OPCUA) and the local CA (TLS) that phones
+// and browsers installed are kept.
 func Wipe(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -335,6 +347,9 @@ func Wipe(dir string) error {
 		}
 	}
 	for _, e := range ents {
+		if e.Name() == OPCUA || e.Name() == TLS {
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			return fmt.Errorf("wipe %s: %w", dir, err)
 		}
@@ -346,7 +361,7 @@ func Wipe(dir string) error {
 // directory: Badger's files, the records, the plant and server files.
 func ours(name string) bool {
 	switch name {
-	case Records, PlantName, ServerName, "MANIFEST", "KEYREGISTRY", "LOCK", "DISCARD":
+	case Records, PlantName, ServerName, OPCUA, TLS, "MANIFEST", "KEYREGISTRY", "LOCK", "DISCARD":
 		return true
 	}
 	for _, ext := range []string{".sst", ".vlog", ".mem", ".tmp"} {

@@ -128,3 +128,26 @@ func TestLoadPlant(t *testing.T) {
 		t.Fatalf("a broken remembered plant: %v", err)
 	}
 }
+
+// TestWipeKeepsTLS: a demo started anew keeps its certificate and CA
+// (phones installed the CA), and removes the rest.
+func TestWipeKeepsTLS(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{filepath.Join(TLS, "ca.pem"), PlantName, filepath.Join(Records, "x")} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o700)
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Wipe(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, TLS, "ca.pem")); err != nil {
+		t.Errorf("the CA went: %v", err)
+	}
+	for _, gone := range []string{PlantName, Records} {
+		if _, err := os.Stat(filepath.Join(dir, gone)); err == nil {
+			t.Errorf("%s stayed", gone)
+		}
+	}
+}

@@ -35,6 +35,7 @@
 package ingest
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,17 @@ type Store interface {
 	Append(evs []event.Event) error
 }
 
+// Space is the guard of the store's disk (twin/disk.Guard): a batch the
+// store refused or failed for lack of space is held, not failed, until
+// the disk has room again, and written then.
+type Space interface {
+	// Failed reports whether err is a write refused or failed for lack
+	// of space (and marks the disk full when it is).
+	Failed(err error) bool
+	// Wait returns once the disk has room, or with ctx's error.
+	Wait(ctx context.Context) error
+}
+
 // Stats counts what ingest has seen.
 type Stats struct {
 	Events  uint64 `json:"events"`
@@ -60,6 +72,9 @@ type Stats struct {
 	// QueueFull counts the batches that waited for room in the store's
 	// queue (the store was behind; ingest slowed down to its pace).
 	QueueFull uint64 `json:"queue_full,omitempty"`
+	// Held counts the times the store's writer held a batch because the
+	// disk was full (it wrote it once the disk had room again).
+	Held uint64 `json:"held_disk_full,omitempty"`
 	// SubscriberDropped counts the events a subscriber did not get
 	// because its queue was full (it was too slow).
 	SubscriberDropped uint64 `json:"subscriber_dropped,omitempty"`
@@ -77,13 +92,30 @@ type Options struct {
 	// SubscriberQueue is how many events each subscriber may have waiting
 	// before the next are dropped for it; 0 means DefaultSubscriberQueue.
 	SubscriberQueue int
+	// Space, when not nil, holds batches while the store's disk is full
+	// (see Space); without it such a batch fails like any store error.
+	Space Space
+	// FoldLatency, if set, observes how long each batch takes to fold in
+	// seconds: its guard, the state's apply and the subscribers' queues,
+	// under the state's lock (the store's part is the store's own). A
+	// prometheus.Histogram is one (twin/metrics).
+	FoldLatency Observer
 }
+
+// Observer takes one measurement: a duration in seconds.
+type Observer interface{ Observe(float64) }
 
 // Ingest folds events into the state and the store.
 type Ingest struct {
 	log   *slog.Logger
 	store Store
 	clock Clock
+	space Space
+	// quit ends a wait for disk space (Close): what is still queued is
+	// then failed, so that nothing waits for a disk that stays full.
+	quit    context.Context
+	quitNow context.CancelFunc
+	fold    Observer // nil: not measured
 
 	mu       sync.RWMutex
 	st       *state.State
@@ -101,6 +133,7 @@ type Ingest struct {
 	failed    atomic.Uint64
 	batches   atomic.Uint64
 	queueFull atomic.Uint64
+	held      atomic.Uint64
 	subDrops  atomic.Uint64
 	fullLog   atomic.Int64 // when a full store queue was last logged (wall ns)
 	dropLog   atomic.Int64 // when a subscriber's drops were last logged (wall ns)
@@ -127,8 +160,9 @@ func New(store Store, st *state.State, opt Options) *Ingest {
 	if opt.SubscriberQueue <= 0 {
 		opt.SubscriberQueue = DefaultSubscriberQueue
 	}
-	in := &Ingest{log: opt.Logger, store: store, clock: opt.Clock.WithDefaults(), st: st, subs: map[int]*subscriber{},
+	in := &Ingest{log: opt.Logger, store: store, clock: opt.Clock.WithDefaults(), space: opt.Space, fold: opt.FoldLatency, st: st, subs: map[int]*subscriber{},
 		subQueue: opt.SubscriberQueue, q: make(chan batch, 1024)}
+	in.quit, in.quitNow = context.WithCancel(context.Background())
 	in.wg.Add(1)
 	go in.writer()
 	return in
@@ -152,6 +186,10 @@ func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
 		}
 		return
 	}
+	var t0 time.Time
+	if in.fold != nil {
+		t0 = time.Now()
+	}
 	in.guard(evs)
 	dropped := 0
 	in.mu.Lock()
@@ -165,6 +203,9 @@ func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
 		dropped += s.push(evs)
 	}
 	in.mu.Unlock()
+	if in.fold != nil {
+		in.fold.Observe(time.Since(t0).Seconds())
+	}
 	in.events.Add(uint64(len(evs)))
 	if dropped > 0 {
 		n := in.subDrops.Add(uint64(dropped))
@@ -257,7 +298,7 @@ func (in *Ingest) writer() {
 		}
 		var err error
 		if in.store != nil {
-			err = in.store.Append(evs)
+			err = in.append(evs)
 			in.batches.Add(1)
 			if err != nil {
 				in.failed.Add(uint64(len(evs)))
@@ -270,6 +311,22 @@ func (in *Ingest) writer() {
 			if a != nil {
 				a(err)
 			}
+		}
+	}
+}
+
+// append appends evs to the store; while the store's disk is full it
+// holds them and tries again when there is room (until Close).
+func (in *Ingest) append(evs []event.Event) error {
+	for {
+		err := in.store.Append(evs)
+		if err == nil || in.space == nil || !in.space.Failed(err) || in.quit.Err() != nil {
+			return err
+		}
+		in.held.Add(1)
+		in.log.Warn("ingest: the disk is full: readings are held (not acknowledged to their sources) until it has room", "events", len(evs), "err", err)
+		if in.space.Wait(in.quit) != nil {
+			return err
 		}
 	}
 }
@@ -315,7 +372,7 @@ func (in *Ingest) Snapshot() *state.State {
 // Stats returns the counters.
 func (in *Ingest) Stats() Stats {
 	s := Stats{Events: in.events.Load(), Faults: in.faults.Load(), Stored: in.stored.Load(), Failed: in.failed.Load(), Batches: in.batches.Load(),
-		QueueFull: in.queueFull.Load(), SubscriberDropped: in.subDrops.Load()}
+		QueueFull: in.queueFull.Load(), Held: in.held.Load(), SubscriberDropped: in.subDrops.Load()}
 	for _, r := range Reasons() {
 		if n := in.quarantined[r].Load(); n > 0 {
 			if s.Quarantined == nil {
@@ -328,9 +385,10 @@ func (in *Ingest) Stats() Stats {
 }
 
 // Close stops accepting events, waits until every queued batch has been
-// written (and acked), and cancels the subscriptions (each delivers what
+// written (and acked; while the disk is full, failed), and cancels the subscriptions (each delivers what
 // it has queued). It is safe to call twice.
 func (in *Ingest) Close() {
+	in.quitNow() // a writer waiting for disk space fails what it holds: EmitBatch must not wait for it
 	in.qmu.Lock()
 	if in.closed.Swap(true) {
 		in.qmu.Unlock()

@@ -66,6 +66,10 @@ type Options struct {
 	// HashPassword hashes a new password; nil: HashPassword. Tests that
 	// make many accounts give one that reuses a real hash.
 	HashPassword func(string) string
+	// Room, when not nil, is asked before every change (twin/disk.Guard.
+	// Check): a disk without room refuses it with its error (disk.ErrFull),
+	// the API answers 503; reads go on.
+	Room func() error
 }
 
 // DB is the open records of a plant.
@@ -78,6 +82,8 @@ type DB struct {
 	key  []byte // signs operation-card tokens
 	link *link
 	hash func(string) string
+
+	scans scanStats
 }
 
 // Errors a caller can tell apart; the API maps them to status codes.
@@ -132,7 +138,7 @@ func Open(dir string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	st, err := recstore.Open(filepath.Join(dir, "db"), recstore.Options{Kinds: kindName, Version: SchemaVersion,
-		Migrations: migrations, Now: opt.Now, Logger: opt.Logger, NoSync: opt.NoSync, Anchors: filepath.Join(dir, AnchorFile)})
+		Migrations: migrations, Now: opt.Now, Logger: opt.Logger, NoSync: opt.NoSync, Anchors: filepath.Join(dir, AnchorFile), Room: opt.Room})
 	if err != nil {
 		return nil, fmt.Errorf("mes: %w", err)
 	}

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime/debug"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"twin/twin/build"
 )
 
 // FormatVersion is the version of the history's on-disk format (the keys
@@ -38,21 +39,6 @@ type formatRecord struct {
 // formatMigrations[v] brings a store from version v to v+1.
 var formatMigrations = map[int]func(s *Store) error{}
 
-// build names this build of the twin.
-func build() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "twin (unknown build)"
-	}
-	rev := ""
-	for _, kv := range bi.Settings {
-		if kv.Key == "vcs.revision" && len(kv.Value) >= 12 {
-			rev = " (" + kv.Value[:12] + ")"
-		}
-	}
-	return "twin " + bi.Main.Version + rev
-}
-
 // checkFormat reads the store's format record: a newer version is
 // refused, saying which build wrote it; an older one is migrated; a store
 // without one is marked with this build's.
@@ -73,7 +59,7 @@ func (s *Store) checkFormat(dir string) error {
 	}
 	if have.Version > FormatVersion {
 		return fmt.Errorf("%w: %s is history format version %d, written by %s; this build (%s) reads up to version %d: run that release or a newer one, or restore a backup made for this one",
-			ErrNewer, dir, have.Version, have.WrittenBy, build(), FormatVersion)
+			ErrNewer, dir, have.Version, have.WrittenBy, build.Name(), FormatVersion)
 	}
 	if have.Version == FormatVersion {
 		return nil
@@ -98,7 +84,7 @@ func (s *Store) checkFormat(dir string) error {
 }
 
 func (s *Store) markFormat(v int) error {
-	b, _ := json.Marshal(formatRecord{Version: v, WrittenBy: build()})
+	b, _ := json.Marshal(formatRecord{Version: v, WrittenBy: build.Name()})
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(metaFormat, b) }); err != nil {
 		return fmt.Errorf("marking the history as format version %d: %w", v, err)
 	}

@@ -73,7 +73,19 @@ type Options struct {
 	// bulk imports only: it breaks the durability promise).
 	NoSync bool
 	Logger *slog.Logger
+	// Room, when not nil, is asked before every append and refuses it
+	// with its error (twin/disk.Guard.Check: the disk is nearly full, and
+	// Badger must not be asked to write: it would die of SIGBUS).
+	Room func() error
+	// AppendLatency, if set, observes how long each Append takes in
+	// seconds, from the lock to the sync; CommitLatency how long its
+	// commit takes (the batch's flush and the sync: the disk's part).
+	// A prometheus.Histogram is one (twin/metrics).
+	AppendLatency, CommitLatency Observer
 }
+
+// Observer takes one measurement: a duration in seconds.
+type Observer interface{ Observe(float64) }
 
 // Store is an open history.
 type Store struct {
@@ -89,7 +101,9 @@ type Store struct {
 	closed    bool
 	passes    atomic.Uint64 // snapshot passes done
 	dropped   atomic.Uint64 // events deleted by retention
+	late      atomic.Uint64 // events appended older than the newest before them
 	unread    atomic.Uint64 // event records passed over because they do not decode
+	repeats   atomic.Uint64 // events not stored again: the store had them
 
 	// the snapshot goroutine: Append asks for a pass (snapAt, snapAsked,
 	// a nudge on snapKick); the goroutine runs it and says so (snapDone,
@@ -206,7 +220,10 @@ func snapKey(t int64) []byte {
 }
 
 // Append stores evs durably: it returns nil only once they are on disk
-// (see Durability); ErrClosed after Close.
+// (see Durability); ErrClosed after Close. An event the store holds
+// already (the same observation at the same time: a redelivery) is not
+// stored twice (Stats.Repeats). With Options.Room, a disk without room
+// refuses the append with its error before anything is written.
 func (s *Store) Append(evs []event.Event) error {
 	_, err := s.AppendSeq(evs)
 	return err
@@ -215,6 +232,10 @@ func (s *Store) Append(evs []event.Event) error {
 // AppendSeq is Append that also returns the sequence number given to the
 // last event of evs (the last one given so far when evs is empty).
 func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
+	if s.opt.AppendLatency != nil {
+		t0 := time.Now()
+		defer func() { s.opt.AppendLatency.Observe(time.Since(t0).Seconds()) }()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -223,10 +244,23 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 	if len(evs) == 0 {
 		return s.seq, nil
 	}
+	if s.opt.Room != nil {
+		if err := s.opt.Room(); err != nil {
+			return 0, fmt.Errorf("store: append: %w", err)
+		}
+	}
+	evs, err := s.withoutRepeats(evs)
+	if err != nil {
+		return 0, fmt.Errorf("store: append: %w", err)
+	}
+	if len(evs) == 0 {
+		return s.seq, nil
+	}
 	seq := s.seq
 	oldest := int64(math.MaxInt64)
 	newest := s.newest
 	var kb, vb []byte
+	late := 0
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for i := range evs {
@@ -245,11 +279,18 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 				return 0, fmt.Errorf("store: append: index %s: %w", e.Asset, err)
 			}
 		}
+		if e.Time < newest {
+			late++
+		}
 		oldest = min(oldest, e.Time)
 		newest = max(newest, e.Time)
 	}
 	if err := wb.Set(bytes.Clone(metaSeq), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
 		return 0, fmt.Errorf("store: append: %w", err)
+	}
+	var t0 time.Time
+	if s.opt.CommitLatency != nil {
+		t0 = time.Now()
 	}
 	if err := wb.Flush(); err != nil {
 		return 0, fmt.Errorf("store: append: %w", err)
@@ -261,6 +302,10 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 			return 0, fmt.Errorf("store: sync: %w", err)
 		}
 	}
+	if s.opt.CommitLatency != nil {
+		s.opt.CommitLatency.Observe(time.Since(t0).Seconds())
+	}
+	s.late.Add(uint64(late))
 	s.seq, s.newest = seq, newest
 	s.lowWater = min(s.lowWater, oldest)
 	if oldest < newest {
@@ -275,6 +320,61 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 		s.askSnapshotLocked(newest)
 	}
 	return seq, nil
+}
+
+// withoutRepeats returns evs without the events the store holds already:
+// the same observation (time, kind, quality, source, asset, name, ref and
+// value) stored before, as a broker redelivers what it sent just before
+// a crash and was stored but not acknowledged. Only an event no newer
+// than the newest stored can be one, so a stream in time order costs
+// nothing; a repeat is looked up among the events of its instant. s.mu
+// is held.
+func (s *Store) withoutRepeats(evs []event.Event) ([]event.Event, error) {
+	old := -1
+	for i := range evs {
+		if evs[i].Time <= s.newest {
+			old = i
+			break
+		}
+	}
+	if old < 0 {
+		return evs, nil
+	}
+	out := evs[:old:old] // a copy from the first repeat on: the caller's slice is not changed
+	var vb []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pEvent}})
+		defer it.Close()
+		for i := old; i < len(evs); i++ {
+			e := &evs[i]
+			if e.Time > s.newest {
+				out = append(out, *e)
+				continue
+			}
+			vb = AppendEvent(vb[:0], e)
+			at := eventKey(nil, e.Time, 0)[:9]
+			repeat := false
+			for it.Seek(at); it.ValidForPrefix(at); it.Next() {
+				err := it.Item().Value(func(v []byte) error {
+					repeat = bytes.Equal(v, vb)
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				if repeat {
+					break
+				}
+			}
+			if repeat {
+				s.repeats.Add(1)
+				continue
+			}
+			out = append(out, *e)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // askSnapshotLocked asks the snapshot goroutine for a pass at time t (the
@@ -363,6 +463,12 @@ func (s *Store) snapshotPass(t int64) {
 	// a second behind the newest event: events of the same instant from
 	// other connectors are likely still on their way
 	t -= int64(time.Second)
+	if s.opt.Room != nil {
+		if err := s.opt.Room(); err != nil {
+			s.log.Warn("store: no snapshot nor retention pass while the disk is full", "err", err)
+			return
+		}
+	}
 	if err := s.Snapshot(t); err != nil {
 		s.log.Error("store: snapshot", "err", err)
 		return
@@ -650,14 +756,25 @@ type Stats struct {
 	VLogBytes int64  `json:"vlog_bytes"`
 	Passes    uint64 `json:"snapshot_passes"`   // background snapshot passes done (each applies the retention)
 	Dropped   uint64 `json:"retention_dropped"` // events deleted by retention
+	// Late counts the events appended since the store was opened that
+	// are older than the newest event before them (out of order: each
+	// batch with one drops the snapshots after its time).
+	Late uint64 `json:"late"`
 	// Unreadable counts the times a read passed over an event record
 	// that does not decode (each read of a damaged record counts).
 	Unreadable uint64 `json:"unreadable"`
+	// Repeats counts events Append did not store again because the store
+	// held the same observation (a broker's redelivery after a crash).
+	Repeats uint64 `json:"repeats"`
 }
 
 // Stats returns the sequence number, sizes on disk and what the snapshot
 // passes did.
 func (s *Store) Stats() Stats {
 	lsm, vlog := s.db.Size()
-	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load(), Unreadable: s.unread.Load()}
+	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load(), Late: s.late.Load(), Unreadable: s.unread.Load(), Repeats: s.repeats.Load()}
 }
+
+// Closed says whether the store is closed (by Close, or by Badger after
+// a failure it cannot go on from).
+func (s *Store) Closed() bool { return s.db.IsClosed() }

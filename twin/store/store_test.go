@@ -52,6 +52,15 @@ func events(seed uint64, n int, t0 int64) []event.Event {
 		default:
 			out[i] = event.Event{Time: t, Kind: event.Moved, Asset: a + "/buffer", Ref: fmt.Sprintf("O1/%d", i), Value: float64(r.IntN(40)), Quality: event.Uncertain}
 		}
+		// the same observation twice is one (the store keeps it once):
+		// the stream has none
+		for k := i - 1; k >= 0 && out[k].Time == t; k-- {
+			if out[k] == out[i] {
+				out[i].Quality = event.Uncertain
+				out[i].Value += float64(i)
+				break
+			}
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"sync"
 	"time"
@@ -41,7 +42,13 @@ type LiveView struct {
 
 // NewLiveView dials url (ws://host/ws?token=…).
 func NewLiveView(ctx context.Context, url, name string) *LiveView {
-	return &LiveView{C: feed.Dial(ctx, url+"&rate=30"), Name: name}
+	return NewLiveViewTLS(ctx, url, nil, name)
+}
+
+// NewLiveViewTLS dials url (wss://host/ws?token=…) trusting what cfg does
+// (nil: this machine's roots).
+func NewLiveViewTLS(ctx context.Context, url string, cfg *tls.Config, name string) *LiveView {
+	return &LiveView{C: feed.DialTLS(ctx, url+"&rate=30", cfg), Name: name}
 }
 
 func (v *LiveView) Title() string { return v.Name }

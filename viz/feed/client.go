@@ -2,6 +2,7 @@ package feed
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 // both, and Close waits for them.
 type Client struct {
 	url    string
+	dialer *websocket.Dialer
 	cancel context.CancelFunc
 	done   chan struct{} // closed when run has returned
 	kick   chan struct{} // capacity 1: Goto asked for a position
@@ -44,9 +46,15 @@ type Change struct {
 
 // Dial starts following url (ws://host/ws?token=…&rate=…) until ctx ends
 // or Close.
-func Dial(ctx context.Context, url string) *Client {
+func Dial(ctx context.Context, url string) *Client { return DialTLS(ctx, url, nil) }
+
+// DialTLS is Dial for a feed on wss://, trusting what cfg does (nil: this
+// machine's roots; tlsconf.ClientConfig trusts a twin's own CA).
+func DialTLS(ctx context.Context, url string, cfg *tls.Config) *Client {
+	d := *websocket.DefaultDialer
+	d.TLSClientConfig = cfg
 	ctx, cancel := context.WithCancel(ctx)
-	c := &Client{url: url, status: "connecting", cancel: cancel, done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	c := &Client{url: url, dialer: &d, status: "connecting", cancel: cancel, done: make(chan struct{}), kick: make(chan struct{}, 1)}
 	go c.run(ctx)
 	return c
 }
@@ -64,7 +72,7 @@ func (c *Client) run(ctx context.Context) {
 	retry.Stop()
 	defer retry.Stop()
 	for ctx.Err() == nil {
-		conn, _, err := websocket.DefaultDialer.DialContext(ctx, c.url, nil)
+		conn, _, err := c.dialer.DialContext(ctx, c.url, nil)
 		if err != nil {
 			c.setStatus("cannot connect: " + err.Error())
 			retry.Reset(time.Second)
@@ -182,7 +190,10 @@ func (c *Client) read(conn *websocket.Conn) {
 				sc.KPIs = *m.KPIs
 			}
 			if m.Orders != nil {
-				sc.Orders = m.Orders
+				sc.Orders = *m.Orders
+			}
+			if m.Alarms != nil {
+				sc.Alarms = *m.Alarms
 			}
 			c.sc = &sc
 		default: // a gap: ask for a snapshot

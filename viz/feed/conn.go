@@ -273,16 +273,17 @@ func (c *client) write(parts ...[]byte) error {
 }
 
 type outMsg struct {
-	V        int               `json:"v"`
-	Type     string            `json:"type"`
-	Seq      uint64            `json:"seq"`
-	Source   string            `json:"source"`
-	Time     int64             `json:"time"`
-	Span     *[2]int64         `json:"span,omitempty"`
-	At       int64             `json:"at,omitempty"`
-	Scene    *scene.Scene      `json:"scene,omitempty"`
-	Stations []scene.Station   `json:"stations,omitempty"`
-	Buffers  []scene.Buffer    `json:"buffers,omitempty"`
-	KPIs     *scene.KPIs       `json:"kpis,omitempty"`
-	Orders   []scene.OpenOrder `json:"orders,omitempty"`
+	V        int                `json:"v"`
+	Type     string             `json:"type"`
+	Seq      uint64             `json:"seq"`
+	Source   string             `json:"source"`
+	Time     int64              `json:"time"`
+	Span     *[2]int64          `json:"span,omitempty"`
+	At       int64              `json:"at,omitempty"`
+	Scene    *scene.Scene       `json:"scene,omitempty"`
+	Stations []scene.Station    `json:"stations,omitempty"`
+	Buffers  []scene.Buffer     `json:"buffers,omitempty"`
+	KPIs     *scene.KPIs        `json:"kpis,omitempty"`
+	Orders   *[]scene.OpenOrder `json:"orders,omitempty"` // a pointer: "orders": [] says none are open now
+	Alarms   *[]string          `json:"alarms,omitempty"` // the twin's own alarms; [] when they cleared
 }

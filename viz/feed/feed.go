@@ -10,7 +10,8 @@
 // that sees a gap (or wants to start over) sends {"type": "resync"} and gets
 // a new snapshot. A snapshot carries the whole scene ("scene": see package
 // scene); a delta the stations and buffers that changed since the last
-// message, and the KPI tiles and open orders when they changed. Times are
+// message, and the KPI tiles, the open orders and the twin's own alarms
+// when they changed ("orders": [] and "alarms": [] when none are left). Times are
 // Unix ns; the scene's "zone" (IANA, e.g. "Asia/Shanghai") is the plant's
 // time zone, in which a client shows them.
 //

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -389,5 +390,33 @@ func TestDeltasRebuildTheScene(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+}
+
+// The twin's own alarms reach a client in a delta when they are raised,
+// and "alarms": [] when they clear (so do the open orders: an empty list
+// was left out of the message, and a client kept the last orders).
+func TestDeltaAlarmsAndNoOrders(t *testing.T) {
+	a := &scene.Scene{Orders: []scene.OpenOrder{{ID: "PO-1"}}}
+	b := &scene.Scene{Alarms: []string{"the disk is full"}}
+	var c scene.Scene
+	for _, step := range []struct {
+		from, to *scene.Scene
+		alarms   []string
+		orders   int
+	}{{a, b, []string{"the disk is full"}, 0}, {b, a, []string{}, 1}} {
+		m := delta(step.from, [2]int64{}, 0, step.to, [2]int64{}, 0)
+		pre, post := encode(m)
+		var got outMsg
+		if err := json.Unmarshal(append(append(pre, '1'), post...), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Alarms == nil || !slices.Equal(*got.Alarms, step.alarms) || got.Orders == nil || len(*got.Orders) != step.orders {
+			t.Errorf("delta %s: alarms %v, orders %v", pre, got.Alarms, got.Orders)
+		}
+		c.Alarms = *got.Alarms
+	}
+	if len(c.Alarms) != 0 {
+		t.Errorf("alarms after they cleared: %v", c.Alarms)
 	}
 }

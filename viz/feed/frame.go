@@ -161,15 +161,23 @@ func delta(last *scene.Scene, lastSpan [2]int64, lastAt int64, sc *scene.Scene, 
 		m.KPIs = &k
 	}
 	if !reflect.DeepEqual(sc.Orders, last.Orders) {
-		m.Orders = sc.Orders
-		if m.Orders == nil {
-			m.Orders = []scene.OpenOrder{}
+		o := sc.Orders
+		if o == nil {
+			o = []scene.OpenOrder{}
 		}
+		m.Orders = &o
+	}
+	if !slices.Equal(sc.Alarms, last.Alarms) {
+		a := sc.Alarms
+		if a == nil {
+			a = []string{}
+		}
+		m.Alarms = &a
 	}
 	if span != lastSpan {
 		m.Span = &span
 	}
-	if len(m.Stations) == 0 && len(m.Buffers) == 0 && m.KPIs == nil && m.Orders == nil && m.Span == nil && at == lastAt && sc.Time == last.Time && sc.Source == last.Source {
+	if len(m.Stations) == 0 && len(m.Buffers) == 0 && m.KPIs == nil && m.Orders == nil && m.Alarms == nil && m.Span == nil && at == lastAt && sc.Time == last.Time && sc.Source == last.Source {
 		return nil
 	}
 	return m

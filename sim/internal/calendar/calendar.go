@@ -1,31 +1,38 @@
 // Package calendar is the event calendar of the simulation kernel: a
-// monotone priority queue of (when, key, event) entries, built as a
-// multi-level radix heap.
+// monotone priority queue of (when, key, event) entries.
 //
 // Entries leave in order of When, then Key. The kernel packs a priority and
 // an insertion sequence number into Key, so ties resolve deterministically.
 //
+// A few entries (up to 16) sit in a binary heap: for the two or three of a
+// single queue a heap's two compares beat any bucketing. Past that the
+// calendar turns into a multi-level radix heap, and back into a heap below
+// 4 entries (the gap keeps it from switching back and forth).
+//
 // Simulated time never runs backwards, so the calendar only has to accept
-// entries at or after the last time it handed out (its base). It keeps
-// entries in buckets by the highest 6-bit digit in which their time differs
-// from the base: pushing is O(1), and popping moves the entries of the
-// lowest bucket down a level at most once per digit (at most 11 times over
-// an entry's life, usually 1 to 3). Entries whose time equals the base wait
-// in a small binary heap ordered by Key. Against a 4-ary heap on this
-// machine the pop+push pair costs about half at 1,000 pending entries and a
-// third at 100,000: there are no unpredictable comparison branches to
-// mispredict.
+// entries at or after the last time it handed out (its base). The radix
+// heap keeps entries in buckets by the highest 6-bit digit in which their
+// time differs from the base: pushing is O(1), and popping moves the
+// entries of the lowest bucket down a level at most once per digit (at
+// most 11 times over an entry's life, usually 1 to 3). Entries whose time
+// equals the base wait in a small binary heap ordered by Key. Against a
+// 4-ary heap on this machine the pop+push pair costs about half at 1,000
+// pending entries and a third at 100,000: there are no unpredictable
+// comparison branches to mispredict.
 //
 // The calendar does not remove from the middle: the kernel cancels lazily
 // and recognises stale entries when they are popped.
 //
 // Storage: every bucket starts with room for a few entries carved from one
-// array (Init); a bucket that needs more grows once and keeps what it grew
-// to, so a long run stops allocating once its busiest buckets have grown:
-// allocations are bounded per calendar, not per event. Popped entries are
-// not cleared from bucket storage (clearing costs about a tenth of a pop),
-// so a calendar can keep up to its capacity of finished events reachable
-// until their slots are reused.
+// array (Init). A bucket that needs more takes twice its room from a pool
+// of free storage (by size), and a bucket emptied gives its storage back.
+// Memory thus follows the entries pending, whatever the length of the run:
+// a bucket that once held a burst does not keep it (a hold model at
+// 100,000 pending entries kept about 64 entries of room per entry after
+// 64M events before, and growing; about 6 now, flat), and a long run stops
+// allocating once the pool holds what its busiest moments need. Popped entries are not cleared from bucket storage
+// (clearing costs about a tenth of a pop), so a calendar can keep up to
+// its capacity of finished events reachable until their slots are reused.
 package calendar
 
 import "math/bits"
@@ -70,11 +77,21 @@ func index(w int64, n int) int {
 type Calendar[E any] struct {
 	base  int64 // no entry is earlier; entries in exact have When == base
 	n     int
-	exact []Entry[E] // binary heap on Key
-	lmask uint64     // levels with a non-empty bucket
+	radix bool              // the entries are in the radix heap, not in sm
+	sm    [heapMax]Entry[E] // binary heap on (When, Key) of the n entries, while few
+	exact []Entry[E]        // binary heap on Key
+	lmask uint64            // levels with a non-empty bucket
 	mask  [levels]uint64
-	bk    [1024]bucket[E] // bucket (level l, digit b) at l*64+b; 1024 so a mask drops bounds checks
+	bk    [1024]bucket[E]  // bucket (level l, digit b) at l*64+b; 1024 so a mask drops bounds checks
+	pool  [40][][]Entry[E] // free bucket storage by log2 of its capacity
 }
+
+// The calendar is a binary heap up to heapMax entries (a power of two),
+// a radix heap from then on until fewer than heapMin are left.
+const (
+	heapMax = 16
+	heapMin = 4
+)
 
 // bucket keeps its minimum beside its entries: one cache line for both.
 type bucket[E any] struct {
@@ -102,8 +119,27 @@ func (c *Calendar[E]) Len() int { return c.n }
 func (c *Calendar[E]) Base() int64 { return c.base }
 
 // Push adds an entry. when must not be earlier than Base: the kernel never
-// schedules into the past, and the base never passes the clock. O(1).
+// schedules into the past, and the base never passes the clock. O(1)
+// (O(log 16) while few entries are pending).
 func (c *Calendar[E]) Push(when int64, key uint64, ev *E) {
+	if !c.radix {
+		if n := c.n; n < heapMax {
+			c.n = n + 1
+			i := n
+			for i > 0 {
+				p := (i - 1) >> 1
+				q := &c.sm[p&(heapMax-1)]
+				if q.When < when || q.When == when && q.Key < key {
+					break
+				}
+				c.sm[i&(heapMax-1)] = *q
+				i = p
+			}
+			c.sm[i&(heapMax-1)] = Entry[E]{When: when, Key: key, Ev: ev}
+			return
+		}
+		c.toRadix()
+	}
 	c.n++
 	d := uint64(when ^ c.base)
 	if d == 0 {
@@ -118,7 +154,38 @@ func (c *Calendar[E]) Push(when int64, key uint64, ev *E) {
 	} else if when < bk.min {
 		bk.min = when
 	}
+	if len(bk.e) == cap(bk.e) {
+		c.grow(bk)
+	}
 	bk.e = append(bk.e, Entry[E]{When: when, Key: key, Ev: ev})
+}
+
+// grow gives a full bucket twice its room, from the pool when it can.
+func (c *Calendar[E]) grow(bk *bucket[E]) {
+	old := bk.e
+	cl := bits.Len(uint(max(2*cap(old), bucketRoom))) - 1
+	var s []Entry[E]
+	for k := cl; k < len(c.pool); k++ { // idle room, however large, saves copies
+		if p := c.pool[k]; len(p) > 0 {
+			s = p[len(p)-1]
+			p[len(p)-1] = nil
+			c.pool[k] = p[:len(p)-1]
+			break
+		}
+	}
+	if s == nil {
+		s = make([]Entry[E], 0, 1<<cl)
+	}
+	bk.e = append(s, old...)
+	if cap(old) > 0 {
+		c.release(old)
+	}
+}
+
+// release puts bucket storage into the pool.
+func (c *Calendar[E]) release(s []Entry[E]) {
+	cl := bits.Len(uint(cap(s))) - 1
+	c.pool[cl] = append(c.pool[cl], s[:0:1<<cl])
 }
 
 // put files an entry relative to the base; Push and the redistribution
@@ -136,6 +203,9 @@ func (c *Calendar[E]) put(e Entry[E]) {
 		bk.min = e.When
 	} else if e.When < bk.min {
 		bk.min = e.When
+	}
+	if len(bk.e) == cap(bk.e) {
+		c.grow(bk)
 	}
 	bk.e = append(bk.e, e)
 }
@@ -163,6 +233,12 @@ func (c *Calendar[E]) pushExact(e Entry[E]) {
 
 // Min returns the time of the earliest entry and whether there is one.
 func (c *Calendar[E]) Min() (int64, bool) {
+	if !c.radix {
+		if c.n == 0 {
+			return 0, false
+		}
+		return c.sm[0].When, true
+	}
 	if len(c.exact) > 0 {
 		return c.base, true
 	}
@@ -178,6 +254,44 @@ func (c *Calendar[E]) Min() (int64, bool) {
 // PopUntil(t) that found nothing, entries from t on may still be pushed.
 // Amortised O(1).
 func (c *Calendar[E]) PopUntil(horizon int64) (Entry[E], bool) {
+	if !c.radix {
+		if c.n == 0 || c.sm[0].When > horizon {
+			return Entry[E]{}, false
+		}
+		top := c.sm[0]
+		n := c.n - 1
+		c.n = n
+		c.base = top.When
+		if n > 0 { // the last entry sifts down from the top
+			e := &c.sm[n&(heapMax-1)]
+			i := 0
+			for {
+				l := 2*i + 1
+				if l >= n {
+					break
+				}
+				a := &c.sm[l&(heapMax-1)]
+				if r := l + 1; r < n {
+					if b := &c.sm[r&(heapMax-1)]; b.When < a.When || b.When == a.When && b.Key < a.Key {
+						l, a = r, b
+					}
+				}
+				if e.When < a.When || e.When == a.When && e.Key < a.Key {
+					break
+				}
+				c.sm[i&(heapMax-1)] = *a
+				i = l
+			}
+			if i != n {
+				c.sm[i&(heapMax-1)] = *e
+			}
+		}
+		return top, true
+	}
+	if c.n < heapMin {
+		c.toHeap()
+		return c.PopUntil(horizon)
+	}
 	for len(c.exact) == 0 {
 		if c.lmask == 0 {
 			return Entry[E]{}, false
@@ -185,6 +299,7 @@ func (c *Calendar[E]) PopUntil(horizon int64) (Entry[E], bool) {
 		l := bits.TrailingZeros64(c.lmask)
 		b := bits.TrailingZeros64(c.mask[l])
 		bk := &c.bk[(l*buckets+b)&1023]
+		bk0 := bk
 		if bk.min > horizon {
 			return Entry[E]{}, false
 		}
@@ -214,7 +329,16 @@ func (c *Calendar[E]) PopUntil(horizon int64) (Entry[E], bool) {
 			} else if e.When < bk.min {
 				bk.min = e.When
 			}
+			if len(bk.e) == cap(bk.e) {
+				c.grow(bk)
+			}
 			bk.e = append(bk.e, *e)
+		}
+		if cap(src) > bucketRoom && len(bk0.e) == 0 {
+			// its entries went down a level: the room goes back to the
+			// pool, for the buckets filling now
+			bk0.e = nil
+			c.release(src)
 		}
 	}
 	c.n--
@@ -254,6 +378,19 @@ func (c *Calendar[E]) popExact() Entry[E] {
 // Filter keeps only the entries for which keep returns true. O(n). The
 // kernel uses it to purge cancelled entries when they outnumber live ones.
 func (c *Calendar[E]) Filter(keep func(Entry[E]) bool) {
+	if !c.radix {
+		k := 0
+		for _, e := range c.sm[:c.n] {
+			if keep(e) {
+				c.sm[k] = e
+				k++
+			}
+		}
+		clear(c.sm[k:])
+		c.n = k
+		c.heapify()
+		return
+	}
 	var live []Entry[E]
 	for _, e := range c.exact {
 		if keep(e) {
@@ -279,6 +416,67 @@ func (c *Calendar[E]) Filter(keep func(Entry[E]) bool) {
 	for _, e := range live {
 		c.put(e)
 	}
+	if c.n < heapMin {
+		c.toHeap()
+	}
+}
+
+// toRadix moves the heap's entries into the radix heap.
+func (c *Calendar[E]) toRadix() {
+	c.radix = true
+	for _, e := range c.sm[:c.n] {
+		c.put(e)
+	}
+	clear(c.sm[:])
+}
+
+// toHeap moves the radix heap's (fewer than heapMin) entries into the
+// binary heap.
+func (c *Calendar[E]) toHeap() {
+	k := copy(c.sm[:], c.exact)
+	clear(c.exact)
+	c.exact = c.exact[:0]
+	for l := 0; l < levels; l++ {
+		for m := c.mask[l]; m != 0; m &= m - 1 {
+			b := bits.TrailingZeros64(m)
+			bk := &c.bk[l*buckets+b]
+			k += copy(c.sm[k:], bk.e)
+			bk.e = bk.e[:0]
+		}
+		c.mask[l] = 0
+	}
+	c.lmask = 0
+	c.radix = false
+	c.heapify()
+}
+
+// heapify makes the binary heap's n entries a heap.
+func (c *Calendar[E]) heapify() {
+	h := c.sm[:c.n]
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		e := h[i]
+		j := i
+		for {
+			l := 2*j + 1
+			if l >= len(h) {
+				break
+			}
+			if r := l + 1; r < len(h) && less(&h[r], &h[l]) {
+				l = r
+			}
+			if !less(&h[l], &e) {
+				break
+			}
+			h[j] = h[l]
+			j = l
+		}
+		h[j] = e
+	}
+}
+
+// less orders entries by When, then Key.
+func less[E any](a, b *Entry[E]) bool {
+	return a.When < b.When || a.When == b.When && a.Key < b.Key
 }
 
 // Reset empties the calendar, sets its base to 0 and keeps its storage.

@@ -3,6 +3,7 @@ package calendar
 import (
 	"cmp"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -115,5 +116,82 @@ func TestFilter(t *testing.T) {
 	c.Reset()
 	if c.Len() != 0 || c.Base() != 0 {
 		t.Fatal("reset did not empty the calendar")
+	}
+}
+
+// TestSizesAgainstReference: the calendar grows past the heap's size and
+// shrinks below it again and again (it changes from a binary heap to a
+// radix heap and back), with ties, and still hands entries out in order.
+func TestSizesAgainstReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var c Calendar[ev]
+	c.Init()
+	var want ref
+	var now int64
+	var seq uint64
+	target := 0
+	for i := 0; i < 200000; i++ {
+		if i%500 == 0 {
+			target = r.IntN(3 * heapMax)
+		}
+		if len(want.e) < target || r.IntN(4) == 0 {
+			seq++
+			w := now + r.Int64N(1<<uint(r.IntN(40)))
+			if r.IntN(5) == 0 {
+				w = now
+			}
+			e := Entry[ev]{When: w, Key: uint64(r.IntN(3))<<56 | seq, Ev: &ev{int(seq)}}
+			c.Push(e.When, e.Key, e.Ev)
+			want.push(e)
+			continue
+		}
+		got, ok := c.PopUntil(1 << 62)
+		exp, eok := want.popUntil(1 << 62)
+		if ok != eok || got.When != exp.When || got.Key != exp.Key || (ok && got.Ev != exp.Ev) {
+			t.Fatalf("pop %d (%d pending): got %v %v, want %v %v", i, len(want.e), got, ok, exp, eok)
+		}
+		if ok {
+			now = got.When
+		}
+		if c.Len() != len(want.e) {
+			t.Fatalf("len %d, want %d", c.Len(), len(want.e))
+		}
+	}
+}
+
+// TestMemoryBounded: a hold model at 100,000 pending entries keeps its
+// storage near the entries it holds however long it runs (buckets that
+// held a burst give their room back): the heap in use after 5M events is
+// within 10% of the heap in use after 2.5M.
+func TestMemoryBounded(t *testing.T) {
+	const n = 100000
+	r := rand.New(rand.NewPCG(1, 2))
+	var c Calendar[ev]
+	c.Init()
+	evs := make([]ev, n)
+	var seq uint64
+	for i := range evs {
+		seq++
+		c.Push(int64(r.ExpFloat64()*1e9), seq, &evs[i])
+	}
+	room := func() int { // heap in use, bytes
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return int(ms.HeapInuse)
+	}
+	var at []int
+	for step := 0; step < 20; step++ {
+		for range 250000 {
+			e, _ := c.PopUntil(1 << 62)
+			seq++
+			c.Push(e.When+int64(r.ExpFloat64()*1e9), seq, e.Ev)
+		}
+		at = append(at, room())
+	}
+	t.Logf("heap in use per pending entry after 0.25M, 2.5M, 5M events: %d %d %d bytes",
+		at[0]/n, at[9]/n, at[19]/n)
+	if at[19] > at[9]*11/10 {
+		t.Errorf("heap in use %d bytes after 5M events, %d after 2.5M, with %d pending: still growing", at[19], at[9], n)
 	}
 }

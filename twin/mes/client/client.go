@@ -22,21 +22,40 @@ import (
 	"twin/twin/forecast"
 	"twin/twin/mes"
 	"twin/twin/mes/api"
+	"twin/twin/tlsconf"
 )
 
 // Client is a client of one twin's records API.
 type Client struct {
 	server, token string
 	http          *http.Client
+	ca            string // the CA file trusted, if any
 
 	mu   sync.Mutex
 	zone string // the plant's time zone, as the last answer named it
 }
 
-// New returns a client of the twin at server ("http://127.0.0.1:8080"),
+// New returns a client of the twin at server ("https://127.0.0.1:8080"),
 // authenticated with an API token ("" for public endpoints only).
 func New(server, token string) *Client {
 	return &Client{server: strings.TrimRight(server, "/"), token: token, http: http.DefaultClient}
+}
+
+// TrustCA makes the client trust the CA certificates in file (PEM; a
+// twin's own local CA is DATA/tls/ca.pem) besides this machine's roots,
+// for a twin on HTTPS with a certificate it made. A certificate the
+// client does not trust fails its calls with a *tlsconf.TrustError,
+// which says what to give.
+func (c *Client) TrustCA(file string) error {
+	cfg, err := tlsconf.ClientConfig(file)
+	if err != nil {
+		return err
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = cfg
+	c.http = &http.Client{Transport: t}
+	c.ca = file
+	return nil
 }
 
 // Server is the twin's address.
@@ -110,6 +129,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) ([]by
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		if te := tlsconf.Explain(err, c.server, c.ca); te != err {
+			return nil, te // it answers, on TLS that does not match
+		}
 		return nil, &UnreachableError{Server: c.server, Err: err}
 	}
 	defer resp.Body.Close()
@@ -121,6 +143,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) ([]by
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+	}
+	if resp.StatusCode == http.StatusBadRequest && bytes.Contains(b, []byte("HTTP request to an HTTPS server")) {
+		return b, fmt.Errorf("%s %s: %s serves HTTPS: use %s (--server or $TWIN_SERVER)", method, path, c.server, "https://"+strings.TrimPrefix(c.server, "http://"))
 	}
 	if resp.StatusCode >= 300 {
 		e := &Error{Method: method, Path: path, Status: resp.StatusCode, Body: b}

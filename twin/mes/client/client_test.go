@@ -2,11 +2,13 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"twin/plant"
 	"twin/twin/mes"
 	"twin/twin/mes/api"
+	"twin/twin/tlsconf"
 )
 
 // server is a records API over real TCP, and a planner's and an
@@ -125,5 +128,45 @@ func TestClient(t *testing.T) {
 	defer plain.Close()
 	if _, err := New(plain.URL, planner).Orders(ctx, ""); !errors.As(err, &ae) || !ae.NotAPI() {
 		t.Errorf("a server without the API: %v", err)
+	}
+}
+
+// TestTLS: the API on HTTPS with a certificate the twin made (real TLS
+// over TCP): refused with the hint while the client does not trust the
+// twin's CA, answered once it does; http:// to it says to use https://.
+func TestTLS(t *testing.T) {
+	srv, _, planner, _ := server(t)
+	certs, err := tlsconf.Open(tlsconf.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := tls.Listen("tcp", "127.0.0.1:0", certs.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv.Config.Handler}
+	done := make(chan struct{})
+	go func() { defer close(done); hs.Serve(l) }()
+	defer func() { hs.Close(); <-done }()
+	ctx := context.Background()
+	url := "https://" + l.Addr().String()
+
+	_, err = New(url, planner).Orders(ctx, "")
+	var te *tlsconf.TrustError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "--ca DATA/tls/ca.pem") {
+		t.Fatalf("an untrusted certificate: %v, want a TrustError naming --ca", err)
+	}
+	c := New(url, planner)
+	if err := c.TrustCA(certs.CAFile); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Orders(ctx, ""); err != nil {
+		t.Errorf("trusting its CA: %v", err)
+	}
+	if _, err := New("http://"+l.Addr().String(), planner).Orders(ctx, ""); err == nil || !strings.Contains(err.Error(), "use "+url) {
+		t.Errorf("http:// to HTTPS: %v", err)
+	}
+	if err := New(url, planner).TrustCA(filepath.Join(t.TempDir(), "ca.pem")); err == nil {
+		t.Error("a CA file that is not there was taken")
 	}
 }

@@ -2,7 +2,7 @@ package display
 
 // Usage is twin-view -h (a copy: TestUsage in cmd/twin-view checks it;
 // go test ./cmd/twin-view -run TestUsage -args -update rewrites it).
-const Usage = `usage: twin-view --connect URL | --data DIR | --scenario FILE [--variants a,b] [flags]
+const Usage = `usage: twin-view --connect URL [--ca FILE] | --data DIR | --scenario FILE [--variants a,b] [flags]
 
 The desktop plant view (a window: Ebitengine on X11):
   --connect URL    follow a running twin (twin demo, serve and play print the address)
@@ -11,8 +11,10 @@ The desktop plant view (a window: Ebitengine on X11):
 Drag to pan, wheel to zoom, click a machine, space to play, F to follow, 0 to fit.
 
 flags:
+  -ca file
+    	with --connect https://…: trust the twin's certificate through this CA file (default $TWIN_CA; the twin's own: DATA/tls/ca.pem)
   -connect address
-    	follow a running twin: the web view address it prints (http://host:port/?token=…)
+    	follow a running twin: the web view address it prints (https://host:port/?token=…)
   -cpuprofile file
     	write a CPU profile to this file
   -data directory
