@@ -153,6 +153,8 @@ func printManifest(w io.Writer, m *backup.Manifest) {
 	fmt.Fprintf(w, ", made %s (%s) by %s\n", m.Created, m.Zone, m.Build)
 	for _, p := range m.Parts {
 		switch {
+		case p.Hist != nil && p.Hist.Newest == "":
+			fmt.Fprintf(w, "  history: no events yet\n")
 		case p.Hist != nil:
 			fmt.Fprintf(w, "  history: up to event %d, the newest of %s; %d events in this file (%.1f MB)\n", p.Hist.LastSeq, p.Hist.Newest, p.Hist.Events, float64(p.Size)/1e6)
 		case p.Recs != nil:
