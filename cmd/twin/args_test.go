@@ -12,6 +12,7 @@ import (
 
 	"twin/plant"
 	"twin/twin/mes"
+	"twin/twin/store"
 )
 
 // TestHelpAfterArguments: every registered command takes -h after a
@@ -86,7 +87,13 @@ func TestFlagsAnywhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		db.Close()
+		st, err := store.Open(data, store.Options{}) // an empty history, for twin backup and verify
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
 	}
+	bk := filepath.Join(t.TempDir(), "b.tar")
 	scen := "../../scenarios/oven-valley.yaml"
 	type tc struct {
 		args []string
@@ -139,6 +146,17 @@ func TestFlagsAnywhere(t *testing.T) {
 		},
 		"audit": {
 			{args: []string{"verify", "--data", data}, want: "the chain is intact"},
+		},
+		"backup": {
+			{args: []string{"--out", bk, "--data", data}, want: "backed up into " + bk},
+			{args: []string{"--out", bk, "--server", srv.URL, "--token", "t6"}, code: 1, want: "is not a twin backup", req: "POST /api/v1/backup Bearer t6"},
+		},
+		"restore": {
+			{args: []string{bk, "--data", filepath.Join(data, "restored")}, want: "restored " + filepath.Join(data, "restored")},
+		},
+		"verify": {
+			{args: []string{"--data", data}, want: "everything checks"},
+			{args: []string{bk, "--data", ""}, want: "the checksums of its"},
 		},
 		"users": {
 			{args: []string{"list", "--data", data, "--plant", "../../testdata/plants/one-station.yaml"}, want: "li "},

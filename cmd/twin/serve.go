@@ -14,6 +14,7 @@ import (
 
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/backup"
 	"twin/twin/datadir"
 	"twin/twin/forecast"
 	"twin/twin/mes"
@@ -29,7 +30,7 @@ import (
 func init() {
 	register(&Command{
 		Name:  "serve",
-		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--disk-reserve MIB] [--http ADDR] [--tls-cert FILE --tls-key FILE | --tls-host NAMES | --http-only] [--metrics-token T]",
+		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--disk-reserve MIB] [--http ADDR] [--tls-cert FILE --tls-key FILE | --tls-host NAMES | --http-only] [--metrics-token T] [--backup-dir DIR --backup-every D --backup-keep N]",
 		Short: "the live twin: follow a plant over MQTT, keep its history",
 		Long: `Serve connects to the MQTT brokers and OPC UA servers named in the plant
 file's tag map (JSON topics, Sparkplug B, monitored nodes; see
@@ -80,6 +81,13 @@ answers only on this computer (loopback) unless --metrics-token (or
 $TWIN_METRICS_TOKEN) is set: then it wants Authorization: Bearer TOKEN
 from every peer.
 
+--backup-dir DIR makes a backup into DIR every --backup-every (24h) while
+it runs, the first at once when the newest there is older: a full one
+weekly, an increment of the one before at each other time; it keeps the
+--backup-keep (4) newest weeks. An admin can take one at any time with
+twin backup --server URL --out FILE. twin help restore says how to use
+them.
+
 DIR remembers the plant file (DIR/plant.yaml): without --plant, serve
 starts again with it. While serve runs, DIR/serve.json says where, for the
 commands that find DIR in use.
@@ -125,6 +133,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	token := tokenFlag(fs)
 	newMetrics := metricsTokenFlag(fs)
 	tlsOpt := addTLSFlags(fs)
+	bkDir := fs.String("backup-dir", "", "make scheduled backups into this `directory` (twin help backup)")
+	bkEvery := fs.Duration("backup-every", 24*time.Hour, "how often to back up into --backup-dir (a full backup weekly, an increment each other time)")
+	bkKeep := fs.Int("backup-keep", 4, "how many weeks of backups (a full backup and its increments) to keep in --backup-dir")
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -156,6 +167,17 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	defer tw.close()
 	defer recs.Close()
 	watchRecords(lo.Metrics, recs)
+	bkSrc := backup.Source{Dir: *data, History: tw.st, Records: recs.Store()}
+	if *bkDir != "" {
+		// its Close, deferred after the stores', runs before theirs
+		bk, err := backup.StartSchedule(backup.ScheduleOptions{Dir: *bkDir, Every: *bkEvery, Keep: *bkKeep, Source: bkSrc,
+			Options: backup.Options{Zone: p.Location}, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer bk.Close()
+		fmt.Fprintf(stdout, "backing up into %s every %v (a full backup weekly), keeping %d weeks\n", *bkDir, *bkEvery, *bkKeep)
+	}
 	if *httpAddr != "off" {
 		tc, err := tlsOpt.open(*data, p.Location, log)
 		if err != nil {
@@ -163,7 +185,11 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		layout := scene.NewLayout(p)
 		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
-		wv, err := startWeb(*httpAddr, *token, tc, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), lo.Metrics, log, stdout)
+		a := api.New(recs, &schedule.Planner{Records: recs, Live: tw.in})
+		a.SetBackup(func(ctx context.Context, w io.Writer, since *backup.Manifest) (*backup.Manifest, error) {
+			return backup.Write(ctx, w, bkSrc, backup.Options{Since: since, Zone: p.Location})
+		})
+		wv, err := startWeb(*httpAddr, *token, tc, src, a, lo.Metrics, log, stdout)
 		if err != nil {
 			return err
 		}

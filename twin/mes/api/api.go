@@ -35,11 +35,12 @@ type Route struct {
 
 // call is one request being served.
 type call struct {
-	w    http.ResponseWriter
-	r    *http.Request
-	user *mes.User
-	db   *mes.DB
-	plan *schedule.Planner
+	w      http.ResponseWriter
+	r      *http.Request
+	user   *mes.User
+	db     *mes.DB
+	plan   *schedule.Planner
+	backup Backup // nil: none
 }
 
 func (c *call) name() string { return c.user.Name }
@@ -51,6 +52,7 @@ type API struct {
 	mux    *http.ServeMux
 	routes []Route
 	doc    []byte
+	backup Backup // SetBackup
 }
 
 // New returns the API handler of the records db; plan computes their
@@ -128,7 +130,7 @@ type coded interface {
 func (a *API) serve(rt Route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(ZoneHeader, a.db.Plant().Location.String())
-		c := &call{w: w, r: r, db: a.db, plan: a.plan}
+		c := &call{w: w, r: r, db: a.db, plan: a.plan, backup: a.backup}
 		if len(rt.Roles) > 0 {
 			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			u, err := a.db.Authenticate(strings.TrimSpace(tok))

@@ -172,39 +172,8 @@ func benchScans(b *testing.B, rate int) {
 func BenchmarkMillion(b *testing.B) {
 	r := newRig(b, b.TempDir())
 	const n = 1_000_000
-	t0 := time.Now()
-	now := r.now()
-	err := r.db.Store().Bulk(func(put func(string, []byte) error) error {
-		set := func(k string, v []byte) {
-			if err := put(k, v); err != nil {
-				b.Fatal(err)
-			}
-		}
-		for i := range 1000 {
-			lot := fmt.Sprintf("L-%04d", i)
-			set("lot/"+lot, fmt.Appendf(nil, `{"id":%q,"material":"bearing","supplier":"HRB","quantity":2000,"remaining":0,"received":%q,"internal":false}`, lot, now.Format(time.RFC3339)))
-		}
-		for i := range n {
-			id := fmt.Sprintf("M-%07d", i)
-			serial := id + "-0001"
-			lot := fmt.Sprintf("L-%04d", i%1000)
-			cons := fmt.Sprintf("CO-M%07d", i)
-			set("order/"+id, fmt.Appendf(nil, `{"id":%q,"customer":"C%d","priority":0,"product":"YE3-100L-4","quantity":1,"due":%q,"status":"completed","created":%q,"good":1,"scrap":0,"work_orders":[%q]}`, id, i%300, now.Format(time.RFC3339), now.Format(time.RFC3339), id+"-YE3-100L-4"))
-			set("unit/"+serial, fmt.Appendf(nil, `{"serial":%q,"order":%q,"work_order":%q,"product":"YE3-100L-4","status":"passed","created":%q}`, serial, id, id+"-YE3-100L-4", now.Format(time.RFC3339)))
-			set("cons/"+cons, fmt.Appendf(nil, `{"id":%q,"lot":%q,"material":"bearing","operation":%q,"order":%q,"serials":[%q],"quantity":2,"at":%q,"by":"op"}`, cons, lot, id+"-YE3-100L-4-pressfit", id, serial, now.Format(time.RFC3339)))
-			set("wo/"+id+"-YE3-100L-4", fmt.Appendf(nil, `{"id":%q,"order":%q,"item":"YE3-100L-4","final":true,"routing":"motor","quantity":1,"priority":0,"due":%q,"status":"completed","operations":[],"released":%q}`, id+"-YE3-100L-4", id, now.Format(time.RFC3339), now.Format(time.RFC3339)))
-			set("x/order/"+id+"/wo/"+id+"-YE3-100L-4", nil)
-			set("x/order/"+id+"/unit/"+serial, nil)
-			set("x/order/"+id+"/cons/"+cons, nil)
-			set("x/serial/"+serial+"/cons/"+cons, nil)
-			set("x/lot/"+lot+"/cons/"+cons, nil)
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("loaded %d orders (%d keys) in %v", n, 9*n, time.Since(t0).Round(time.Second))
+	loadMillion(b, r, n)
+
 	// one order through the real path, in the middle of them
 	r.users()
 	ops := r.released("M-0500000x", 4)
@@ -242,4 +211,43 @@ func BenchmarkMillion(b *testing.B) {
 	b.ReportMetric(float64(gen.Microseconds())/1000/float64(b.N), "genealogy-ms")
 	b.ReportMetric(float64(rec.Microseconds())/1000/float64(b.N), "records-ms")
 	b.ReportMetric(float64(other.Microseconds())/1000/float64(b.N), "random-unit-genealogy-ms")
+}
+
+// loadMillion bulk-loads n completed orders, each with its work order,
+// unit and consumption and their index entries (9 keys an order), and
+// 1,000 lots.
+func loadMillion(b *testing.B, r *rig, n int) {
+	t0 := time.Now()
+	now := r.now()
+	err := r.db.Store().Bulk(func(put func(string, []byte) error) error {
+		set := func(k string, v []byte) {
+			if err := put(k, v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for i := range 1000 {
+			lot := fmt.Sprintf("L-%04d", i)
+			set("lot/"+lot, fmt.Appendf(nil, `{"id":%q,"material":"bearing","supplier":"HRB","quantity":2000,"remaining":0,"received":%q,"internal":false}`, lot, now.Format(time.RFC3339)))
+		}
+		for i := range n {
+			id := fmt.Sprintf("M-%07d", i)
+			serial := id + "-0001"
+			lot := fmt.Sprintf("L-%04d", i%1000)
+			cons := fmt.Sprintf("CO-M%07d", i)
+			set("order/"+id, fmt.Appendf(nil, `{"id":%q,"customer":"C%d","priority":0,"product":"YE3-100L-4","quantity":1,"due":%q,"status":"completed","created":%q,"good":1,"scrap":0,"work_orders":[%q]}`, id, i%300, now.Format(time.RFC3339), now.Format(time.RFC3339), id+"-YE3-100L-4"))
+			set("unit/"+serial, fmt.Appendf(nil, `{"serial":%q,"order":%q,"work_order":%q,"product":"YE3-100L-4","status":"passed","created":%q}`, serial, id, id+"-YE3-100L-4", now.Format(time.RFC3339)))
+			set("cons/"+cons, fmt.Appendf(nil, `{"id":%q,"lot":%q,"material":"bearing","operation":%q,"order":%q,"serials":[%q],"quantity":2,"at":%q,"by":"op"}`, cons, lot, id+"-YE3-100L-4-pressfit", id, serial, now.Format(time.RFC3339)))
+			set("wo/"+id+"-YE3-100L-4", fmt.Appendf(nil, `{"id":%q,"order":%q,"item":"YE3-100L-4","final":true,"routing":"motor","quantity":1,"priority":0,"due":%q,"status":"completed","operations":[],"released":%q}`, id+"-YE3-100L-4", id, now.Format(time.RFC3339), now.Format(time.RFC3339)))
+			set("x/order/"+id+"/wo/"+id+"-YE3-100L-4", nil)
+			set("x/order/"+id+"/unit/"+serial, nil)
+			set("x/order/"+id+"/cons/"+cons, nil)
+			set("x/serial/"+serial+"/cons/"+cons, nil)
+			set("x/lot/"+lot+"/cons/"+cons, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("loaded %d orders (%d keys) in %v", n, 9*n, time.Since(t0).Round(time.Second))
 }

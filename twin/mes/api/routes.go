@@ -72,7 +72,7 @@ func routes() []Route {
 		}),
 		route("GET", "/me", "users", "the signed-in user", mes.Roles, nil, nil, mes.User{}, func(c *call) (any, error) { return c.user, nil }),
 	}
-	for _, area := range [][]Route{orderRoutes(), floorRoutes(), planningRoutes(), materialRoutes(), qualityRoutes(), equipmentRoutes(), kpiRoutes(), adminRoutes()} {
+	for _, area := range [][]Route{orderRoutes(), floorRoutes(), planningRoutes(), materialRoutes(), qualityRoutes(), equipmentRoutes(), kpiRoutes(), adminRoutes(), backupRoutes()} {
 		rs = append(rs, area...)
 	}
 	for i := range rs {

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"twin/plant/event"
+	"twin/twin/state"
+)
+
+// A Problem is one thing Verify found wrong: the key (hex), the time in
+// it and what is wrong.
+type Problem struct {
+	Key  string
+	Time time.Time // UTC
+	What string
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s at %s: %s", p.Key, p.Time.Format(time.RFC3339Nano), p.What)
+}
+
+// VerifyReport is what Verify read and found.
+type VerifyReport struct {
+	Events    int // event records read
+	Snapshots int // snapshots compared with the fold of their events
+	// Base is the time of the oldest snapshot when retention dropped the
+	// events before it: the fold starts from it (zero: from the first event).
+	Base time.Time
+	// Unreadable are event records and snapshots that do not decode.
+	Unreadable []Problem
+	// Mismatched are snapshots that differ from the fold of their events,
+	// and index entries without their event.
+	Mismatched []Problem
+}
+
+// OK says whether nothing is wrong.
+func (r *VerifyReport) OK() bool { return len(r.Unreadable) == 0 && len(r.Mismatched) == 0 }
+
+// Verify reads the whole history in one transaction and checks it: every
+// event record decodes, every snapshot equals the fold of the events up
+// to its time (from the first event, or from the oldest snapshot when
+// retention dropped the events before it), and every per-asset index
+// entry has its event. It returns what it found; the error is for a
+// history it could not read at all. A snapshot of an older encoding is
+// counted as read, not compared (its bytes differ by design).
+func (s *Store) Verify(ctx context.Context) (*VerifyReport, error) {
+	rep := &VerifyReport{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		evs := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pEvent}, PrefetchValues: true, PrefetchSize: 1000})
+		defer evs.Close()
+		evs.Rewind()
+		snaps := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pSnap}})
+		defer snaps.Close()
+		snaps.Rewind()
+
+		fold := &state.State{}
+		var e event.Event
+		// apply folds the events with time ≤ t (all of them: MaxInt64).
+		apply := func(t int64) error {
+			for ; evs.Valid(); evs.Next() {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				k := evs.Item().Key()
+				at := keyTime(k)
+				if at > t {
+					return nil
+				}
+				rep.Events++
+				err := evs.Item().Value(func(v []byte) error { return DecodeEvent(v, &e) })
+				if err != nil {
+					rep.Unreadable = append(rep.Unreadable, Problem{fmt.Sprintf("%x", k), time.Unix(0, at).UTC(), "the event record does not decode: " + err.Error()})
+					continue
+				}
+				e.Time = at
+				fold.Apply(e)
+			}
+			return nil
+		}
+		first := true
+		for ; snaps.Valid(); snaps.Next() {
+			k := snaps.Item().KeyCopy(nil)
+			at := keyTime(k)
+			v, err := snaps.Item().ValueCopy(nil)
+			if err != nil {
+				return fmt.Errorf("snapshot %x: %w", k, err)
+			}
+			var stored state.State
+			if err := stored.UnmarshalBinary(v); err != nil {
+				rep.Unreadable = append(rep.Unreadable, Problem{fmt.Sprintf("%x", k), time.Unix(0, at).UTC(), "the snapshot does not decode: " + err.Error()})
+				continue
+			}
+			if first {
+				first = false
+				if !evs.Valid() || keyTime(evs.Item().Key()) >= at {
+					// no event before it: retention dropped them, it is the base
+					fold = &stored
+					rep.Base = time.Unix(0, at).UTC()
+					skipTo(evs, at)
+					rep.Snapshots++
+					continue
+				}
+			}
+			if err := apply(at); err != nil {
+				return err
+			}
+			rep.Snapshots++
+			if len(v) == 0 || v[0] != fold.AppendBinary(nil)[0] {
+				continue // an older encoding
+			}
+			if want := fold.AppendBinary(nil); !bytes.Equal(stored.AppendBinary(nil), want) {
+				rep.Mismatched = append(rep.Mismatched, Problem{fmt.Sprintf("%x", k), time.Unix(0, at).UTC(),
+					fmt.Sprintf("the snapshot differs from the fold of its events (%d events applied in the snapshot, %d in the fold)", stored.Applied, fold.Applied)})
+				// go on from the fold: later snapshots are checked against the events
+			}
+		}
+		if err := apply(math.MaxInt64); err != nil {
+			return err
+		}
+		// the per-asset index: each entry has its event
+		idx := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pAsset}})
+		defer idx.Close()
+		for idx.Rewind(); idx.Valid(); idx.Next() {
+			k := idx.Item().Key()
+			n, w := binary.Uvarint(k[1:])
+			if w <= 0 || 1+w+int(n)+16 != len(k) {
+				rep.Mismatched = append(rep.Mismatched, Problem{fmt.Sprintf("%x", k), time.Time{}, "an asset index key of the wrong shape"})
+				continue
+			}
+			tail := k[1+w+int(n):]
+			ek := append([]byte{pEvent}, tail...)
+			if _, err := txn.Get(ek); errors.Is(err, badger.ErrKeyNotFound) {
+				rep.Mismatched = append(rep.Mismatched, Problem{fmt.Sprintf("%x", k), time.Unix(0, keyTime(ek)).UTC(),
+					fmt.Sprintf("the index entry of asset %q has no event (%x)", k[1+w:1+w+int(n)], ek)})
+			} else if err != nil {
+				return fmt.Errorf("event %x: %w", ek, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, fmt.Errorf("store: verify: %w", err)
+	}
+	return rep, nil
+}
+
+// keyTime is the time in an event or snapshot key.
+func keyTime(k []byte) int64 { return int64(binary.BigEndian.Uint64(k[1:9]) ^ (1 << 63)) }
+
+// skipTo moves it past the events with time ≤ t (a snapshot at t holds them).
+func skipTo(it *badger.Iterator, t int64) {
+	for ; it.Valid() && keyTime(it.Item().Key()) <= t; it.Next() {
+	}
+}
