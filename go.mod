@@ -9,6 +9,7 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/hajimehoshi/ebiten/v2 v2.9.10
 	github.com/mochi-mqtt/server/v2 v2.7.9
+	go.uber.org/goleak v1.3.0
 	golang.org/x/crypto v0.59.0
 	gonum.org/v1/gonum v0.17.0
 	google.golang.org/protobuf v1.36.7

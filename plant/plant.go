@@ -45,6 +45,26 @@ func (p *Plant) UnitName() string {
 	return p.Unit
 }
 
+// FindProduct returns the product with the id, or nil.
+func (p *Plant) FindProduct(id string) *Product {
+	for _, pr := range p.Products {
+		if pr.ID == id {
+			return pr
+		}
+	}
+	return nil
+}
+
+// FindUnit returns the machine with the id or equipment path, or nil.
+func (p *Plant) FindUnit(idOrPath string) *Unit {
+	for _, u := range p.Units {
+		if u.ID() == idOrPath || u.Path() == idOrPath {
+			return u
+		}
+	}
+	return nil
+}
+
 // Level is a level of the ISA-95 equipment hierarchy (B2MML
 // EquipmentElementLevel) as discrete plants use it.
 type Level uint8

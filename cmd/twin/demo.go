@@ -19,15 +19,19 @@ import (
 	"twin/connectors/mqtt"
 	"twin/connectors/opcua"
 	"twin/connectors/virtual"
+	"twin/connectors/virtual/floor"
 	"twin/plant"
 	"twin/plant/event"
 	"twin/twin/datadir"
 	"twin/twin/forecast"
 	"twin/twin/ingest"
 	"twin/twin/mes"
+	"twin/twin/mes/api"
+	"twin/twin/mes/schedule"
 	"twin/twin/store"
 	"twin/twin/window"
 	"twin/viz/feed"
+	"twin/viz/overlay"
 	"twin/viz/scene"
 )
 
@@ -112,16 +116,13 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	// the virtual plant's OPC UA server, and the tag map pointed at it
 	var ua *opcua.Server
 	if *uaAddr != "off" {
-		host, port, err := freeAddr(*uaAddr)
+		host, port, err := splitPort(*uaAddr)
 		if err != nil {
-			return err
+			return fmt.Errorf("--opcua: %w", err)
 		}
 		// gopcua prints its start-up through the standard logger
 		stdlog.SetOutput(io.Discard)
-		if ua, err = opcua.NewServer(p, opcua.ServerOptions{Host: host, Port: port, Logger: log}); err != nil {
-			return err
-		}
-		if err := ua.Start(ctx); err != nil {
+		if ua, err = opcua.StartFree(ctx, p, opcua.ServerOptions{Host: host, Port: port, Logger: log}); err != nil {
 			return err
 		}
 		defer ua.Close()
@@ -175,17 +176,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		log.Warn("the data directory will not remember its plant", "err", err)
 	}
 	// the twin listens before the plant speaks (births are not retained)
-	for _, c := range tw.mqtts {
-		for i := 0; i < 100 && c.Stats().Connects == 0; i++ {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	for _, c := range tw.opcuas {
-		for i := 0; i < 250 && !c.Stats().Subscribed; i++ {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	time.Sleep(200 * time.Millisecond)
+	waitSubscribed(ctx, tw, log)
 	// the records, stamped with plant time, and the people who keep them
 	plantNow := func() time.Time { return clock.Now().In(p.Location) }
 	recs, err := openRecords(p, *data, tw, plantNow, log, stdout)
@@ -193,11 +184,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		tw.close()
 		return err
 	}
-	fl := newFloor(recs, p, log)
+	fl := floor.New(recs, p, log)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		fl.run(ctx)
+		fl.Run(ctx)
 	}()
 	// the virtual plant publishes through its own MQTT clients
 	var pubs []*mqtt.Publisher
@@ -213,7 +204,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		}()
 	}
 	fan := event.SinkFunc(func(e event.Event) {
-		fl.see(e)
+		fl.See(e)
 		switch e.Kind {
 		case event.Order:
 			// the orders the plant receives are the ERP's: the floor enters
@@ -264,7 +255,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 			ids = append(ids, o.ID)
 			since = minTime(since, o.Release.Add(-24*time.Hour))
 		}
-		if err := fl.resume(tw.st, ids, since); err != nil {
+		if err := fl.Resume(tw.st, ids, since); err != nil {
 			return fmt.Errorf("continuing %s: %w", *data, err)
 		}
 		resumed = fmt.Sprintf("continuing its history: %d open orders, %d units on their way", len(where.Orders), units)
@@ -275,7 +266,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	// orders released in the records that the plant did not bring (a
 	// planner's, through the API) go to the plant too: it works them
-	pend := map[string]*plant.Order{} // the subscription runs serialised
+	pend := map[string]*plant.Order{} // the subscription runs serialised, on its own goroutine, in the order of the events
 	defer tw.in.Subscribe(func(e event.Event) {
 		if e.Kind != event.Order {
 			return
@@ -314,8 +305,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  part movements          handed from the virtual plant to the twin (as MES scans would)\n")
 	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
-	src := feed.StoreHistory(tw.st, layout, liveScenes(withKPIs(recs, withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
-	wv, err := startWeb(*httpAddr, *token, src, mes.NewAPI(recs), log, stdout)
+	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
+	wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
 	if err != nil {
 		return err
 	}
@@ -342,7 +333,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	// the plant's clock stops too
 	clock.stop(vp.Now())
 	fmt.Fprintf(stdout, "\nsummary, %s\n", zoneNote(p.Location, plantNow()))
-	printRecords(stdout, recs, fl, start)
+	printRecords(stdout, recs, fl.Stats(), start)
 	if *linger > 0 {
 		fmt.Fprintf(stdout, "the plant has stopped; the web view and the records API stay up for %s (Ctrl-C to end)\n", *linger)
 		select {
@@ -492,24 +483,36 @@ func jsonOut(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// freeAddr returns addr's host and port, or a free port on its host when
-// addr's is taken.
-func freeAddr(addr string) (string, int, error) {
-	host, _, err := net.SplitHostPort(addr)
+// splitPort splits host:port (the port a number, 0 for a free one).
+func splitPort(addr string) (string, int, error) {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", 0, err
 	}
-	if l, err := net.Listen("tcp", addr); err == nil {
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		return host, port, nil
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return "", 0, fmt.Errorf("want host:port, got %q", addr)
 	}
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return "", 0, err
+	return host, n, nil
+}
+
+// waitSubscribed returns once each of the twin's connectors has its
+// subscriptions confirmed (the MQTT broker's SUBACK, the OPC UA server's
+// monitored items), or after 10 s with a warning: the demo goes on, a
+// connector that is late misses what the plant says first.
+func waitSubscribed(ctx context.Context, tw *live, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for _, c := range tw.mqtts {
+		if err := c.WaitSubscribed(ctx); err != nil {
+			log.Warn("the twin starts without its MQTT subscriptions confirmed", "err", err)
+		}
 	}
-	defer l.Close()
-	return host, l.Addr().(*net.TCPAddr).Port, nil
+	for _, c := range tw.opcuas {
+		if err := c.WaitSubscribed(ctx); err != nil {
+			log.Warn("the twin starts without its OPC UA subscription", "err", err)
+		}
+	}
 }
 
 // nextOrder returns the number after the highest generated order (Gnnnnn)
@@ -539,10 +542,9 @@ func nextOrder(db *mes.DB) (int, error) {
 // with the KPIs of every plant day the demo ran in (whole days from
 // midnight, as GET /api/v1/kpis?by=day and the web page's tiles count
 // them; time the twin did not see is unobserved, not lost).
-func printRecords(w io.Writer, db *mes.DB, fl *floor, from time.Time) {
-	st := &fl.stats
+func printRecords(w io.Writer, db *mes.DB, st floor.Stats, from time.Time) {
 	fmt.Fprintf(w, "\nrecords: %d orders entered and released, %d card scans, %d unit tests (%d nonconformances), %d maintenance sign-offs, %d orders closed short, %d refused\n",
-		st.Orders.Load(), st.Scans.Load(), st.Inspections.Load(), st.NCs.Load(), st.Maintenance.Load(), st.Closed.Load(), st.Errors.Load())
+		st.Orders, st.Scans, st.Inspections, st.NCs, st.Maintenance, st.Closed, st.Errors)
 	if !from.Before(db.Now()) {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 
 	"twin/plant"
 	"twin/twin/mes"
+	"twin/twin/mes/api"
 )
 
 // TestAPIErrors: the records commands say what to do when no twin
@@ -49,7 +50,7 @@ func TestAPIErrors(t *testing.T) {
 	if _, err := db.CreateUser("test", mes.NewUser{Name: "admin", Roles: []string{mes.RoleAdmin, mes.RoleManager}, Password: "the admin password"}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(mes.NewAPI(db))
+	srv := httptest.NewServer(api.New(db, nil))
 	defer srv.Close()
 	t.Setenv("TWIN_SERVER", srv.URL)
 	_, errs, code = runCLI(t, "orders", "list")

@@ -20,6 +20,7 @@ import (
 	"twin/plant/event"
 	"twin/twin/forecast"
 	"twin/twin/mes"
+	"twin/twin/mes/api"
 	"twin/twin/store"
 	"twin/viz/scene"
 )
@@ -118,7 +119,7 @@ func TestDemoRecordsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(mes.NewAPI(db))
+	srv := httptest.NewServer(api.New(db, nil))
 	defer srv.Close()
 	cli := func(args ...string) string {
 		t.Helper()

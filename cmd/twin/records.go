@@ -16,14 +16,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"twin/plant"
 	"twin/twin/datadir"
 	"twin/twin/mes"
-	"twin/twin/window"
-	"twin/viz/scene"
+	"twin/twin/mes/client"
 )
 
 // The execution records beside the live twin (twin serve, twin demo), and
@@ -99,79 +97,6 @@ func firstAdmin(db *mes.DB, dir string, stdout io.Writer) error {
 	return nil
 }
 
-// withAlarms adds the records' maintenance alarms (due, overdue) to the
-// stations of each scene, read from the records at most every 2 s.
-func withAlarms(db *mes.DB, build func() *scene.Scene) func() *scene.Scene {
-	var mu sync.Mutex
-	var alarms map[string][]string
-	var read time.Time
-	return func() *scene.Scene {
-		sc := build()
-		mu.Lock()
-		if time.Since(read) > 2*time.Second {
-			read = time.Now()
-			alarms = map[string][]string{}
-			if ms, err := db.Maintenance(true); err == nil {
-				for _, m := range ms {
-					alarms[m.Plan.Unit] = append(alarms[m.Plan.Unit], fmt.Sprintf("%s %s %s", m.Plan.Kind, m.Plan.Name, m.State))
-				}
-			}
-		}
-		for i := range sc.Stations {
-			sc.Stations[i].Alarms = append(sc.Stations[i].Alarms, alarms[sc.Stations[i].ID]...)
-		}
-		mu.Unlock()
-		return sc
-	}
-}
-
-// withKPIs puts the records' figures for the plant day so far (the same
-// rows GET /api/v1/kpis?by=day and by=station answer) on the tiles and
-// the stations of each scene, computed at most every 5 s.
-func withKPIs(db *mes.DB, build func() *scene.Scene) func() *scene.Scene {
-	var mu sync.Mutex
-	var day *scene.Figures
-	var stations map[string]*scene.Figures
-	var read time.Time
-	return func() *scene.Scene {
-		sc := build()
-		mu.Lock()
-		defer mu.Unlock()
-		if time.Since(read) > 5*time.Second {
-			read = time.Now()
-			if d, st, err := dayFigures(db); err == nil {
-				day, stations = d, st
-			}
-		}
-		sc.SetKPIs(day, stations)
-		return sc
-	}
-}
-
-// dayFigures are the records' KPI rows of the plant day up to the
-// records' clock, as the views show them.
-func dayFigures(db *mes.DB) (*scene.Figures, map[string]*scene.Figures, error) {
-	to := db.Now()
-	from := window.Day(to, db.Plant().Location)
-	if !from.Before(to) {
-		return nil, nil, nil
-	}
-	pl, sts, err := db.Overview(from, to)
-	if err != nil {
-		return nil, nil, err
-	}
-	fig := func(k mes.KPI) *scene.Figures {
-		return &scene.Figures{From: k.From.UnixNano(), To: k.To.UnixNano(), OEE: k.OEE, Availability: k.Availability,
-			Effectiveness: k.Effectiveness, Quality: k.QualityRate, FPY: k.FPY, OnTime: k.OnTime, Units: k.Units,
-			KWhPerUnit: k.KWhPerUnit, UnobservedH: k.Unobserved}
-	}
-	st := map[string]*scene.Figures{}
-	for _, k := range sts {
-		st[k.Key] = fig(k)
-	}
-	return fig(pl), st, nil
-}
-
 func init() {
 	register(&Command{
 		Name:  "orders",
@@ -218,7 +143,7 @@ first. A supervisor (role supervisor) can accept it anyway with
 		Usage: "[flags] METHOD PATH [JSON]",
 		Short: "any records API call: twin api GET /api/v1/kpis?by=day",
 		Long: `Api sends one request to the records API and prints the answer; the
-endpoints are in /api/v1/openapi.json and twin/mes/ROLES.md.`,
+endpoints are in /api/v1/openapi.json and twin/mes/api/ROLES.md.`,
 		Run: runAPI,
 	})
 	register(&Command{
@@ -275,19 +200,21 @@ func passwordHint(err error) error {
 	return err
 }
 
-// client is the API client of the commands.
-type client struct {
-	server, token string
-	out           io.Writer
-	zone          string // the plant's time zone, as the last answer named it
+// apiClient is the records API client of the commands: it prints what
+// it is not asked to decode, and says what to do when the twin refuses.
+type apiClient struct {
+	*client.Client
+	out io.Writer
 }
 
-func clientFlags(fs *flag.FlagSet) func(io.Writer) *client {
+func clientFlags(fs *flag.FlagSet) func(io.Writer) *apiClient {
 	server := fs.String("server", envOr("TWIN_SERVER", "http://127.0.0.1:8080"), "the twin's `URL`")
 	token := fs.String("token", os.Getenv("TWIN_API_TOKEN"), "API `token` (default $TWIN_API_TOKEN)")
-	return func(w io.Writer) *client {
-		return &client{server: strings.TrimRight(*server, "/"), token: *token, out: w}
-	}
+	return func(w io.Writer) *apiClient { return newAPIClient(*server, *token, w) }
+}
+
+func newAPIClient(server, token string, w io.Writer) *apiClient {
+	return &apiClient{Client: client.New(server, token), out: w}
 }
 
 func envOr(k, def string) string {
@@ -298,53 +225,13 @@ func envOr(k, def string) string {
 }
 
 // call sends a request and decodes a JSON answer into out (nil: print it).
-func (c *client) call(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	if !strings.HasPrefix(path, "/api/") {
-		path = "/api/v1" + path
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.server+path, body)
+func (c *apiClient) call(ctx context.Context, method, path string, in, out any) error {
+	b, err := c.Do(ctx, method, path, in, out)
 	if err != nil {
-		return err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
-		return fmt.Errorf("no twin answers at %s (%v): start one (twin demo, twin serve), or give the address of the one running, which it printed as \"records API  http://…\": --server URL or $TWIN_SERVER", c.server, errors.Unwrap(err))
-	}
-	defer resp.Body.Close()
-	if z := resp.Header.Get(mes.ZoneHeader); z != "" {
-		c.zone = z
-	}
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		var e struct{ Error, Field string }
-		if json.Unmarshal(b, &e) != nil || e.Error == "" {
-			if resp.StatusCode == http.StatusNotFound {
-				return fmt.Errorf("%s %s: %s answers, but has no records API there: give the address twin serve or twin demo printed as \"records API  http://…\" (twin replay and twin play serve the web page only)", method, path, c.server)
-			}
-			return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
-		}
-		if resp.StatusCode == http.StatusUnauthorized {
-			return fmt.Errorf("%s %s: %s", method, path, c.tokenHint())
-		}
-		return fmt.Errorf("%s %s: %s", method, path, e.Error)
+		return c.explain(err)
 	}
 	if out != nil {
-		return json.Unmarshal(b, out)
+		return nil
 	}
 	if json.Valid(b) {
 		var buf bytes.Buffer
@@ -357,12 +244,31 @@ func (c *client) call(ctx context.Context, method, path string, in, out any) err
 	return err
 }
 
+// explain turns the client's errors into what a person at the command
+// line can do about them.
+func (c *apiClient) explain(err error) error {
+	var ue *client.UnreachableError
+	if errors.As(err, &ue) {
+		return fmt.Errorf("no twin answers at %s (%v): start one (twin demo, twin serve), or give the address of the one running, which it printed as \"records API  http://…\": --server URL or $TWIN_SERVER", c.Server(), ue.Err)
+	}
+	var ae *client.Error
+	if errors.As(err, &ae) {
+		switch {
+		case ae.NotAPI():
+			return fmt.Errorf("%s %s: %s answers, but has no records API there: give the address twin serve or twin demo printed as \"records API  http://…\" (twin replay and twin play serve the web page only)", ae.Method, ae.Path, c.Server())
+		case ae.Status == http.StatusUnauthorized:
+			return fmt.Errorf("%s %s: %s", ae.Method, ae.Path, c.tokenHint())
+		}
+	}
+	return err
+}
+
 // tokenHint says how to get an API token, when the API refused the
 // request for the lack of one.
-func (c *client) tokenHint() string {
-	get := fmt.Sprintf(`sign in: export TWIN_API_TOKEN=$(twin api POST /api/v1/login '{"name":"admin","password":"…"}' --server %s | sed -n 's/.*"token": "\([^"]*\)".*/\1/p')`, c.server) +
+func (c *apiClient) tokenHint() string {
+	get := fmt.Sprintf(`sign in: export TWIN_API_TOKEN=$(twin api POST /api/v1/login '{"name":"admin","password":"…"}' --server %s | sed -n 's/.*"token": "\([^"]*\)".*/\1/p')`, c.Server()) +
 		"; or, with the twin stopped, twin users token --data DIR --name admin (the first admin password is in DIR/mes/admin-password until it is changed)"
-	if c.token == "" {
+	if !c.HasToken() {
 		return "no API token: give one with $TWIN_API_TOKEN or --token T. To get one, " + get
 	}
 	return "the API refused the token (expired, revoked, or of another twin). A new one: " + get
@@ -457,8 +363,8 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 
 // plantZone is the plant's time zone as the server names it, or else the
 // offset its times carry.
-func (c *client) plantZone(orders []mes.Order) *time.Location {
-	if loc, err := time.LoadLocation(c.zone); err == nil && c.zone != "" {
+func (c *apiClient) plantZone(orders []mes.Order) *time.Location {
+	if loc := c.Zone(); loc != nil {
 		return loc
 	}
 	for _, o := range orders {

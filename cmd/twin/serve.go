@@ -7,9 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,10 +16,12 @@ import (
 	"twin/plant/event"
 	"twin/twin/datadir"
 	"twin/twin/forecast"
-	"twin/twin/mes"
+	"twin/twin/mes/api"
+	"twin/twin/mes/schedule"
 	"twin/twin/state"
 	"twin/twin/store"
 	"twin/viz/feed"
+	"twin/viz/overlay"
 	"twin/viz/scene"
 )
 
@@ -50,7 +50,7 @@ live state, so a publisher with a wrong clock cannot move the twin's.
 Beside the history it keeps the execution records in DIR/mes (orders,
 work orders, operation cards, genealogy, equipment, quality, maintenance,
 labour) and serves their JSON API at /api/v1/ on --http (OpenAPI document
-at /api/v1/openapi.json; roles in twin/mes/ROLES.md). On the first start
+at /api/v1/openapi.json; roles in twin/mes/api/ROLES.md). On the first start
 it makes an account "admin", prints its password and keeps it in
 DIR/mes/admin-password (readable by you only) until it is changed
 ($TWIN_ADMIN_PASSWORD sets it instead); see twin help users to reset it.
@@ -128,8 +128,8 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	defer recs.Close()
 	if *httpAddr != "off" {
 		layout := scene.NewLayout(p)
-		src := feed.StoreHistory(tw.st, layout, liveScenes(withKPIs(recs, withAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
-		wv, err := startWeb(*httpAddr, *token, src, mes.NewAPI(recs), log, stdout)
+		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
+		wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
 		if err != nil {
 			return err
 		}
@@ -302,7 +302,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 		if *atS != "" {
 			return errors.New("--at reads a data directory's history: with --server the forecast is from now")
 		}
-		return forecastOver(ctx, &client{server: strings.TrimRight(*server, "/"), token: *token, out: stdout}, *horizon, *reps, *asJSON, stdout)
+		return forecastOver(ctx, newAPIClient(*server, *token, stdout), *horizon, *reps, *asJSON, stdout)
 	}
 	var say io.Writer = stdout
 	if *asJSON {
@@ -349,30 +349,19 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // forecastOver asks a running twin for its forecast.
-func forecastOver(ctx context.Context, c *client, horizon time.Duration, reps int, asJSON bool, stdout io.Writer) error {
-	q := url.Values{}
-	if horizon > 0 {
-		q.Set("horizon", horizon.String())
-	}
-	if reps > 0 {
-		q.Set("replications", strconv.Itoa(reps))
-	}
-	path := "/forecast"
-	if len(q) > 0 {
-		path += "?" + q.Encode()
+func forecastOver(ctx context.Context, c *apiClient, horizon time.Duration, reps int, asJSON bool, stdout io.Writer) error {
+	f, err := c.Forecast(ctx, horizon, reps)
+	if err != nil {
+		return c.explain(err)
 	}
 	if asJSON {
-		return c.call(ctx, "GET", path, nil, nil)
-	}
-	var f forecast.Result
-	if err := c.call(ctx, "GET", path, nil, &f); err != nil {
-		return err
+		return jsonOut(stdout, f)
 	}
 	loc := f.From.Location()
-	if l, err := time.LoadLocation(c.zone); err == nil && c.zone != "" {
+	if l := c.Zone(); l != nil {
 		loc = l
 	}
 	fmt.Fprintln(stdout, zoneNote(loc, f.From))
-	printForecast(stdout, loc, &f)
+	printForecast(stdout, loc, f)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"twin/plant"
 	"twin/twin/mes"
+	"twin/twin/mes/api"
 )
 
 // TestOrdersPlantTime: on a computer in another zone (New York here), twin
@@ -39,7 +40,7 @@ func TestOrdersPlantTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(mes.NewAPI(db))
+	srv := httptest.NewServer(api.New(db, nil))
 	defer srv.Close()
 	// the commands run in a process of their own on a computer in New
 	// York (TZ): setting time.Local here would race with the runtime

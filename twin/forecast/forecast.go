@@ -98,18 +98,7 @@ func Run(ctx context.Context, p *plant.Plant, pos *model.Position, now time.Time
 	if p == nil || pos == nil {
 		return nil, errors.New("forecast: nil plant or position")
 	}
-	if opt.MaxHorizon <= 0 {
-		opt.MaxHorizon = 60 * 24 * time.Hour
-	}
-	if opt.Replications <= 0 {
-		opt.Replications = 60
-	}
-	if opt.Seed == 0 {
-		opt.Seed = 1
-	}
-	if opt.Workers <= 0 {
-		opt.Workers = runtime.GOMAXPROCS(0)
-	}
+	opt = opt.withDefaults()
 	now = now.In(p.Location)
 	res := &Result{From: now, Replications: opt.Replications, Units: p.UnitName(), Currency: p.Currency, Utilisation: map[string]float64{}, Down: pos.Down}
 	open := map[string]bool{}
@@ -126,44 +115,86 @@ func Run(ctx context.Context, p *plant.Plant, pos *model.Position, now time.Time
 			}
 		}
 	}
-
-	type rep struct {
-		done map[string]int64 // order → completion (Unix ns)
-		res  *model.Result
-		end  sim.Time
-		err  error
+	reps, err := replicate(ctx, opt, func(i int, r *rep) error {
+		m, err := model.New(p, model.Options{
+			Seed:        sim.ReplicationSeed(opt.Seed, i),
+			Source:      event.Forecast,
+			Start:       now,
+			Resume:      pos,
+			NoGenerator: opt.NoNewDemand,
+			FirstOrder:  first,
+			Sink: event.SinkFunc(func(e event.Event) {
+				if e.Kind == event.Order && e.Name == "completed" && open[e.Ref] {
+					r.done[e.Ref] = e.Time
+				}
+			}),
+		})
+		if err != nil {
+			return err
+		}
+		r.end = runUntilDone(ctx, m, r.done, len(open), opt)
+		r.res = m.Result()
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	var horizon sim.Time
+	for _, r := range reps {
+		horizon = max(horizon, r.end)
+	}
+	res.Horizon = horizon.Std().Round(time.Minute).String()
+	for i := range res.Orders {
+		res.Orders[i].complete(reps, now)
+	}
+	sort.SliceStable(res.Orders, func(a, b int) bool {
+		x, y := res.Orders[a], res.Orders[b]
+		if x.Completion.IsZero() != y.Completion.IsZero() {
+			return !x.Completion.IsZero()
+		}
+		return x.Completion.Before(y.Completion)
+	})
+	res.plant(p, reps)
+	return res, nil
+}
+
+func (opt Options) withDefaults() Options {
+	if opt.MaxHorizon <= 0 {
+		opt.MaxHorizon = 60 * 24 * time.Hour
+	}
+	if opt.Replications <= 0 {
+		opt.Replications = 60
+	}
+	if opt.Seed == 0 {
+		opt.Seed = 1
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	return opt
+}
+
+// rep is one replication's future.
+type rep struct {
+	done map[string]int64 // order → completion (Unix ns)
+	res  *model.Result
+	end  sim.Time
+}
+
+// replicate runs the replications on opt.Workers goroutines, joined
+// before it returns; it stops early when ctx is done.
+func replicate(ctx context.Context, opt Options, run func(i int, r *rep) error) ([]rep, error) {
 	reps := make([]rep, opt.Replications)
+	errs := make([]error, opt.Replications)
 	var wg sync.WaitGroup
 	next := make(chan int)
-	for w := 0; w < opt.Workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range opt.Workers {
+		wg.Go(func() {
 			for i := range next {
-				r := &reps[i]
-				r.done = map[string]int64{}
-				m, err := model.New(p, model.Options{
-					Seed:        sim.ReplicationSeed(opt.Seed, i),
-					Source:      event.Forecast,
-					Start:       now,
-					Resume:      pos,
-					NoGenerator: opt.NoNewDemand,
-					FirstOrder:  first,
-					Sink: event.SinkFunc(func(e event.Event) {
-						if e.Kind == event.Order && e.Name == "completed" && open[e.Ref] {
-							r.done[e.Ref] = e.Time
-						}
-					}),
-				})
-				if err != nil {
-					r.err = err
-					continue
-				}
-				r.end = runUntilDone(ctx, m, r.done, len(open), opt)
-				r.res = m.Result()
+				reps[i].done = map[string]int64{}
+				errs[i] = run(i, &reps[i])
 			}
-		}()
+		})
 	}
 	for i := range reps {
 		select {
@@ -179,52 +210,52 @@ func Run(ctx context.Context, p *plant.Plant, pos *model.Position, now time.Time
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var horizon sim.Time
-	for _, r := range reps {
-		if r.err != nil {
-			return nil, fmt.Errorf("forecast: %w", r.err)
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("forecast: %w", err)
 		}
-		horizon = max(horizon, r.end)
 	}
-	res.Horizon = horizon.Std().Round(time.Minute).String()
+	return reps, nil
+}
 
+// complete sets an order's completion from the replications: the share
+// of futures it is done in, and on time in; its median, p10, p90 and
+// mean completion among those it is done in.
+func (o *Order) complete(reps []rep, now time.Time) {
 	n := float64(len(reps))
-	for i := range res.Orders {
-		o := &res.Orders[i]
-		var times []int64
-		onTime := 0
-		for _, r := range reps {
-			if t, ok := r.done[o.ID]; ok {
-				times = append(times, t)
-				if o.Due.IsZero() || t <= o.Due.UnixNano() {
-					onTime++
-				}
+	var times []int64
+	onTime := 0
+	for _, r := range reps {
+		if t, ok := r.done[o.ID]; ok {
+			times = append(times, t)
+			if o.Due.IsZero() || t <= o.Due.UnixNano() {
+				onTime++
 			}
-		}
-		o.Done = float64(len(times)) / n
-		o.OnTime = float64(onTime) / n
-		if len(times) > 0 {
-			sort.Slice(times, func(a, b int) bool { return times[a] < times[b] })
-			var sum float64
-			for _, t := range times {
-				sum += float64(t - now.UnixNano())
-			}
-			o.Mean = now.Add(time.Duration(sum / float64(len(times)))).Round(time.Second)
-			q := func(f float64) time.Time {
-				k := int(math.Ceil(f*float64(len(times)))) - 1
-				return time.Unix(0, times[min(max(k, 0), len(times)-1)]).In(p.Location).Round(time.Second)
-			}
-			o.Completion, o.P10, o.P90 = q(0.5), q(0.1), q(0.9)
 		}
 	}
-	sort.SliceStable(res.Orders, func(a, b int) bool {
-		x, y := res.Orders[a], res.Orders[b]
-		if x.Completion.IsZero() != y.Completion.IsZero() {
-			return !x.Completion.IsZero()
-		}
-		return x.Completion.Before(y.Completion)
-	})
+	o.Done = float64(len(times)) / n
+	o.OnTime = float64(onTime) / n
+	if len(times) == 0 {
+		return
+	}
+	sort.Slice(times, func(a, b int) bool { return times[a] < times[b] })
+	var sum float64
+	for _, t := range times {
+		sum += float64(t - now.UnixNano())
+	}
+	o.Mean = now.Add(time.Duration(sum / float64(len(times)))).Round(time.Second)
+	q := func(f float64) time.Time {
+		k := int(math.Ceil(f*float64(len(times)))) - 1
+		return time.Unix(0, times[min(max(k, 0), len(times)-1)]).In(now.Location()).Round(time.Second)
+	}
+	o.Completion, o.P10, o.P90 = q(0.5), q(0.1), q(0.9)
+}
 
+// plant sets the plant's figures over the replications: the bottleneck
+// most of them name (file order breaks ties), utilisations, production,
+// energy, its cost and CO2.
+func (res *Result) plant(p *plant.Plant, reps []rep) {
+	n := float64(len(reps))
 	votes := map[string]int{}
 	var produced, kwh, cost, co2 sim.Tally
 	for _, r := range reps {
@@ -237,7 +268,7 @@ func Run(ctx context.Context, p *plant.Plant, pos *model.Position, now time.Time
 			res.Utilisation[w.ID] += w.Utilisation / n
 		}
 	}
-	for _, w := range p.WorkCenters { // file order breaks ties
+	for _, w := range p.WorkCenters {
 		if v := votes[w.ID()]; v > votes[res.Bottleneck] || res.Bottleneck == "" && v > 0 {
 			res.Bottleneck = w.ID()
 		}
@@ -247,7 +278,6 @@ func Run(ctx context.Context, p *plant.Plant, pos *model.Position, now time.Time
 	res.EnergyKWh = stat(&kwh)
 	res.EnergyCost = stat(&cost)
 	res.CO2Kg = stat(&co2)
-	return res, nil
 }
 
 // runUntilDone runs m for the horizon, or (no horizon) until the open

@@ -1,8 +1,6 @@
 package mes
 
 import (
-	badger "github.com/dgraph-io/badger/v4"
-
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -15,6 +13,7 @@ import (
 
 	"twin/plant"
 	"twin/twin/mes/qrcode"
+	"twin/twin/mes/recstore"
 )
 
 // Operation statuses.
@@ -160,7 +159,7 @@ func (d *DB) Card(op, format string, scale int) ([]byte, error) {
 // is running.
 func (d *DB) Operation(id string) (*Operation, error) {
 	o := new(Operation)
-	if err := d.view(func(t *tx) error { return t.must("op", id, o) }); err != nil {
+	if err := d.view(func(t *tx) error { return t.Must("op", id, o) }); err != nil {
 		return nil, err
 	}
 	d.liveCount(o)
@@ -220,14 +219,14 @@ func (d *DB) unitFor(o *Operation, station string) (*plant.Unit, error) {
 		if len(cands) == 1 {
 			return cands[0], nil
 		}
-		return nil, fieldErr("station", "required: %s runs on %d machines (%s)", o.Op, len(cands), unitIDs(cands))
+		return nil, FieldErr("station", "required: %s runs on %d machines (%s)", o.Op, len(cands), unitIDs(cands))
 	}
 	for _, u := range cands {
 		if u.ID() == station || u.Path() == station {
 			return u, nil
 		}
 	}
-	return nil, fieldErr("station", "%q cannot do operation %s; it runs on %s", station, o.Op, unitIDs(cands))
+	return nil, FieldErr("station", "%q cannot do operation %s; it runs on %s", station, o.Op, unitIDs(cands))
 }
 
 func unitIDs(us []*plant.Unit) string {
@@ -247,33 +246,8 @@ func unitIDs(us []*plant.Unit) string {
 // refused with a *SequenceError, unless it carries an override from a
 // user with the supervisor role.
 func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
-	opID, err := d.VerifyToken(s.Token)
+	opID, worker, err := d.checkScan(user, &s)
 	if err != nil {
-		return nil, &FieldError{Field: "token", Msg: err.Error()}
-	}
-	if s.Action != "" && s.Action != "start" && s.Action != "confirm" {
-		return nil, fieldErr("action", "want start, confirm or empty, got %q", s.Action)
-	}
-	if s.ScanID != "" {
-		if err := validID("scan_id", s.ScanID); err != nil {
-			return nil, err
-		}
-	}
-	if s.Good != nil && *s.Good < 0 {
-		return nil, fieldErr("good", "negative")
-	}
-	if s.Scrap != nil && *s.Scrap < 0 {
-		return nil, fieldErr("scrap", "negative")
-	}
-	s.Override = strings.TrimSpace(s.Override)
-	if len(s.Override) > 500 {
-		return nil, fieldErr("override", "longer than 500 characters: say in a sentence why the routing is overridden")
-	}
-	worker := s.Worker
-	if worker == "" {
-		worker = user
-	}
-	if err := validID("worker", worker); err != nil {
 		return nil, err
 	}
 	var res *ScanResult
@@ -281,21 +255,21 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 		res = &ScanResult{}
 		at := s.At
 		if at.IsZero() {
-			at = t.now
+			at = t.Now
 		}
 		if s.ScanID != "" {
 			var prev ScanResult
-			if ok, err := t.get("scan/"+s.ScanID, &prev); err != nil || ok {
-				if ok {
+			if ok, err := t.Get("scan/"+s.ScanID, &prev); err != nil || ok {
+				if ok { // a retried delivery: the first one's answer
 					*res = prev
 					res.Duplicate = true
-					return t.must("op", prev.Operation.ID, &res.Operation)
+					return t.Must("op", prev.Operation.ID, &res.Operation)
 				}
 				return err
 			}
 		}
 		var o Operation
-		if err := t.must("op", opID, &o); err != nil {
+		if err := t.Must("op", opID, &o); err != nil {
 			return err
 		}
 		action := s.Action
@@ -306,7 +280,7 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 			}
 		}
 		before := o
-		t.action = "scan." + action
+		t.Action = "scan." + action
 		switch {
 		case action == "start" && o.Status != OpPending:
 			res.Action, res.Duplicate = "started", true
@@ -314,65 +288,16 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 			res.Action, res.Duplicate = "confirmed", true
 		default:
 			res.Action = map[string]string{"start": "started", "confirm": "confirmed"}[action]
-			var w WorkOrder
-			if err := t.must("wo", o.WorkOrder, &w); err != nil {
+			if err := d.scan(t, user, worker, action, &o, s, at, res); err != nil {
 				return err
 			}
-			srcs, err := d.sources(t, &o, &w)
-			if err != nil {
-				return err
-			}
-			// the routing's rules, checked before anything changes (a
-			// confirmation's rules include its start's)
-			var broken []Broken
-			starting := o.Status == OpPending
-			if action == "start" {
-				broken = startRules(&o, srcs)
-			}
-			good, scrap := 0, 0
-			if action == "confirm" {
-				if s.Scrap != nil {
-					scrap = *s.Scrap
-				}
-				good = max(passedOn(&o, srcs)-scrap, 0) // default: what was passed on, less the scrap
-				if s.Good != nil {
-					good = *s.Good
-				}
-				if good+scrap > o.Planned {
-					return fieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
-				}
-				broken = append(broken, confirmRules(&o, srcs, good, scrap)...)
-			}
-			if len(broken) > 0 {
-				ov, err := d.override(t, user, worker, &o, s.Override, broken, at)
-				if err != nil {
-					return err
-				}
-				o.Overrides = append(o.Overrides, *ov)
-				res.Override = ov
-				t.action += ".override"
-			}
-			if starting {
-				if err := d.start(t, &o, &w, s.Station, worker, at); err != nil {
-					return err
-				}
-			}
-			if action == "confirm" {
-				f, err := d.confirm(t, &o, &w, good, scrap, s.Station, worker, at)
-				if err != nil {
-					return err
-				}
-				res.Flag = f
-			}
-		}
-		if !res.Duplicate {
 			if err := t.put("op", o.ID, before, o); err != nil {
 				return err
 			}
 		}
 		res.Operation = o
 		if s.ScanID != "" {
-			return t.set("scan/"+s.ScanID, ScanResult{Action: res.Action, Operation: Operation{ID: o.ID}})
+			return t.Set("scan/"+s.ScanID, ScanResult{Action: res.Action, Operation: Operation{ID: o.ID}})
 		}
 		return nil
 	})
@@ -383,11 +308,102 @@ func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
 	return res, nil
 }
 
+// checkScan checks a scan's fields and returns the operation its token
+// names and the worker (by default the user).
+func (d *DB) checkScan(user string, s *Scan) (op, worker string, err error) {
+	op, err = d.VerifyToken(s.Token)
+	if err != nil {
+		return "", "", &FieldError{Field: "token", Msg: err.Error()}
+	}
+	if s.Action != "" && s.Action != "start" && s.Action != "confirm" {
+		return "", "", FieldErr("action", "want start, confirm or empty, got %q", s.Action)
+	}
+	if s.ScanID != "" {
+		if err := validID("scan_id", s.ScanID); err != nil {
+			return "", "", err
+		}
+	}
+	if s.Good != nil && *s.Good < 0 {
+		return "", "", FieldErr("good", "negative")
+	}
+	if s.Scrap != nil && *s.Scrap < 0 {
+		return "", "", FieldErr("scrap", "negative")
+	}
+	s.Override = strings.TrimSpace(s.Override)
+	if len(s.Override) > 500 {
+		return "", "", FieldErr("override", "longer than 500 characters: say in a sentence why the routing is overridden")
+	}
+	worker = s.Worker
+	if worker == "" {
+		worker = user
+	}
+	if err := validID("worker", worker); err != nil {
+		return "", "", err
+	}
+	return op, worker, nil
+}
+
+// scan starts or confirms operation o (action) in the routing's
+// sequence: the rules are checked before anything changes (a
+// confirmation's include its start's), and a scan that breaks one needs
+// a supervisor's override.
+func (d *DB) scan(t *tx, user, worker, action string, o *Operation, s Scan, at time.Time, res *ScanResult) error {
+	var w WorkOrder
+	if err := t.Must("wo", o.WorkOrder, &w); err != nil {
+		return err
+	}
+	srcs, err := d.sources(t, o, &w)
+	if err != nil {
+		return err
+	}
+	var broken []Broken
+	starting := o.Status == OpPending
+	if action == "start" {
+		broken = startRules(o, srcs)
+	}
+	good, scrap := 0, 0
+	if action == "confirm" {
+		if s.Scrap != nil {
+			scrap = *s.Scrap
+		}
+		good = max(passedOn(o, srcs)-scrap, 0) // default: what was passed on, less the scrap
+		if s.Good != nil {
+			good = *s.Good
+		}
+		if good+scrap > o.Planned {
+			return FieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
+		}
+		broken = append(broken, confirmRules(o, srcs, good, scrap)...)
+	}
+	if len(broken) > 0 {
+		ov, err := d.override(t, user, worker, o, s.Override, broken, at)
+		if err != nil {
+			return err
+		}
+		o.Overrides = append(o.Overrides, *ov)
+		res.Override = ov
+		t.Action += ".override"
+	}
+	if starting {
+		if err := d.start(t, o, &w, s.Station, worker, at); err != nil {
+			return err
+		}
+	}
+	if action == "confirm" {
+		f, err := d.confirm(t, o, &w, good, scrap, s.Station, worker, at)
+		if err != nil {
+			return err
+		}
+		res.Flag = f
+	}
+	return nil
+}
+
 // start starts pending operation o of work order w: not on a work order
 // or order that is over.
 func (d *DB) start(t *tx, o *Operation, w *WorkOrder, station, worker string, at time.Time) error {
 	var ord Order
-	if err := t.must("order", o.Order, &ord); err != nil {
+	if err := t.Must("order", o.Order, &ord); err != nil {
 		return err
 	}
 	switch {
@@ -406,27 +422,24 @@ func (d *DB) start(t *tx, o *Operation, w *WorkOrder, station, worker string, at
 			o.AtStart = &r
 		}
 	}
-	if err := t.index("station", u.ID(), "op", o.ID); err != nil {
+	if err := t.Index("station", u.ID(), "op", o.ID); err != nil {
 		return err
 	}
 	// operations running on the machine at once share its count; the
 	// active key's value says whether its operation is marked shared yet
 	// (so a start reads only the operations it has to change)
 	active := "x/active/" + u.ID() + "/"
-	opt := badger.DefaultIteratorOptions
-	opt.Prefix, opt.PrefetchValues = []byte(active), false
-	it := t.t.NewIterator(opt)
 	var unmarked []string
-	for it.Rewind(); it.Valid(); it.Next() {
+	t.Scan(active, "", func(id string, size int64) bool {
 		o.Shared = true
-		if it.Item().ValueSize() == 0 {
-			unmarked = append(unmarked, string(it.Item().Key()[len(active):]))
+		if size == 0 {
+			unmarked = append(unmarked, id)
 		}
-	}
-	it.Close()
+		return true
+	})
 	for _, id := range unmarked {
 		var x Operation
-		if ok, err := t.get("op/"+id, &x); err != nil {
+		if ok, err := t.Get("op/"+id, &x); err != nil {
 			return err
 		} else if ok && !x.Shared {
 			xb := x
@@ -435,7 +448,7 @@ func (d *DB) start(t *tx, o *Operation, w *WorkOrder, station, worker string, at
 				return err
 			}
 		}
-		if err := t.t.Set([]byte(active+id), []byte{1}); err != nil {
+		if err := t.Mark(active+id, []byte{1}); err != nil {
 			return err
 		}
 	}
@@ -443,7 +456,7 @@ func (d *DB) start(t *tx, o *Operation, w *WorkOrder, station, worker string, at
 	if o.Shared {
 		mark = []byte{1}
 	}
-	if err := t.t.Set([]byte(active+o.ID), mark); err != nil {
+	if err := t.Mark(active+o.ID, mark); err != nil {
 		return err
 	}
 	if err := d.clock(t, worker, o, true, at); err != nil {
@@ -477,7 +490,7 @@ func (d *DB) confirm(t *tx, o *Operation, w *WorkOrder, good, scrap int, station
 	o.Status, o.ConfirmedAt, o.ConfirmedBy, o.Good, o.Scrap = OpConfirmed, at, worker, good, scrap
 	o.Confirmations++
 	var flag *Flag
-	if err := t.t.Delete([]byte("x/active/" + path.Base(o.Station) + "/" + o.ID)); err != nil {
+	if err := t.Delete("x/active/" + path.Base(o.Station) + "/" + o.ID); err != nil {
 		return nil, err
 	}
 	if d.link != nil && o.AtStart != nil {
@@ -485,7 +498,7 @@ func (d *DB) confirm(t *tx, o *Operation, w *WorkOrder, good, scrap int, station
 			o.Machine = &Reading{Good: r.Good - o.AtStart.Good, Reject: r.Reject - o.AtStart.Reject, EnergyKWh: r.EnergyKWh - o.AtStart.EnergyKWh}
 			if !o.Shared && math.Abs(o.Machine.Good-float64(good)) >= 0.5 {
 				o.Mismatch = true
-				n, err := t.nextID()
+				n, err := t.NextID()
 				if err != nil {
 					return nil, err
 				}
@@ -495,17 +508,17 @@ func (d *DB) confirm(t *tx, o *Operation, w *WorkOrder, good, scrap int, station
 				if err := t.put("flag", flag.ID, nil, flag); err != nil {
 					return nil, err
 				}
-				if err := t.index("order", o.Order, "flag", flag.ID); err != nil {
+				if err := t.Index("order", o.Order, "flag", flag.ID); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
-	if err := t.index("time", "confirm", "op", tkey(at, o.ID)); err != nil {
+	if err := t.Index("time", "confirm", "op", recstore.TimeKey(at, o.ID)); err != nil {
 		return nil, err
 	}
 	// everyone clocked on to the operation clocks off
-	for _, w := range t.keys("x/oncard/" + o.ID + "/") {
+	for _, w := range t.Keys("x/oncard/" + o.ID + "/") {
 		if err := d.clock(t, w, o, false, at); err != nil {
 			return nil, err
 		}
@@ -517,7 +530,7 @@ func (d *DB) confirm(t *tx, o *Operation, w *WorkOrder, good, scrap int, station
 		if err := t.put("wo", w.ID, wb, w); err != nil {
 			return nil, err
 		}
-		if err := t.t.Delete([]byte("x/open/wo/wo/" + w.ID)); err != nil {
+		if err := t.Delete("x/open/wo/wo/" + w.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -533,7 +546,7 @@ func (d *DB) confirm(t *tx, o *Operation, w *WorkOrder, good, scrap int, station
 // work orders are closed with it. o is the operation being confirmed.
 func (d *DB) progress(t *tx, o *Operation, at time.Time) error {
 	var ord Order
-	if err := t.must("order", o.Order, &ord); err != nil {
+	if err := t.Must("order", o.Order, &ord); err != nil {
 		return err
 	}
 	if ord.Status != StatusReleased && ord.Status != StatusInProgress {
@@ -553,7 +566,7 @@ func (d *DB) progress(t *tx, o *Operation, at time.Time) error {
 		if err := t.closeWorkOrders(&ord, at); err != nil {
 			return err
 		}
-		if err := t.index("time", "done", "order", tkey(at, ord.ID)); err != nil {
+		if err := t.Index("time", "done", "order", recstore.TimeKey(at, ord.ID)); err != nil {
 			return err
 		}
 	}
@@ -566,7 +579,7 @@ func (d *DB) progress(t *tx, o *Operation, at time.Time) error {
 func (t *tx) counts(ord *Order, o *Operation) (good, scrap int, err error) {
 	for _, id := range ord.WorkOrders {
 		var w WorkOrder
-		if err := t.must("wo", id, &w); err != nil {
+		if err := t.Must("wo", id, &w); err != nil {
 			return 0, 0, err
 		}
 		if !w.Final {
@@ -576,7 +589,7 @@ func (t *tx) counts(ord *Order, o *Operation) (good, scrap int, err error) {
 			var x Operation
 			if o != nil && oid == o.ID {
 				x = *o
-			} else if err := t.must("op", oid, &x); err != nil {
+			} else if err := t.Must("op", oid, &x); err != nil {
 				return 0, 0, err
 			}
 			scrap += x.Scrap
@@ -592,7 +605,7 @@ func (t *tx) counts(ord *Order, o *Operation) (good, scrap int, err error) {
 func (t *tx) closeWorkOrders(ord *Order, at time.Time) error {
 	for _, id := range ord.WorkOrders {
 		var w WorkOrder
-		if err := t.must("wo", id, &w); err != nil {
+		if err := t.Must("wo", id, &w); err != nil {
 			return err
 		}
 		if w.Status != StatusReleased && w.Status != StatusInProgress {
@@ -603,7 +616,7 @@ func (t *tx) closeWorkOrders(ord *Order, at time.Time) error {
 		if err := t.put("wo", w.ID, wb, w); err != nil {
 			return err
 		}
-		if err := t.t.Delete([]byte("x/open/wo/wo/" + w.ID)); err != nil {
+		if err := t.Delete("x/open/wo/wo/" + w.ID); err != nil {
 			return err
 		}
 	}

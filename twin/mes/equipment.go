@@ -1,7 +1,6 @@
 package mes
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -54,7 +53,7 @@ type EquipmentChange struct {
 func (d *DB) seedLedger() error {
 	return d.update("system", "ledger.seed", func(t *tx) error {
 		for _, n := range d.p.Nodes {
-			if ok, err := t.exists("eq/" + n.ID); err != nil || ok {
+			if ok, err := t.Exists("eq/" + n.ID); err != nil || ok {
 				if err != nil {
 					return err
 				}
@@ -80,15 +79,15 @@ func (d *DB) seedLedger() error {
 		}
 		for _, u := range d.p.Units {
 			for _, m := range u.Maintenance {
-				id := u.ID() + "-" + slug(m.Name)
-				if ok, err := t.exists("mplan/" + id); err != nil || ok {
+				id := PlanID(u.ID(), m.Name)
+				if ok, err := t.Exists("mplan/" + id); err != nil || ok {
 					if err != nil {
 						return err
 					}
 					continue
 				}
 				pl := &MaintPlan{ID: id, Unit: u.ID(), Name: m.Name, Kind: "maintenance", Basis: "calendar",
-					EveryHours: float64(m.Every) / 3600e9, Source: "plant", Since: t.now}
+					EveryHours: float64(m.Every) / 3600e9, Source: "plant", Since: t.Now}
 				if m.Basis == plant.OperatingTime {
 					pl.Basis = "run_hours"
 				}
@@ -101,6 +100,10 @@ func (d *DB) seedLedger() error {
 		return nil
 	})
 }
+
+// PlanID is the id of a machine's maintenance plan of a name (the plant
+// file's planned maintenance, or one added through the API).
+func PlanID(unit, name string) string { return unit + "-" + slug(name) }
 
 func slug(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -117,7 +120,7 @@ func (d *DB) Equipment() ([]Equipment, error) {
 	err := d.view(func(t *tx) error {
 		for _, n := range d.p.Nodes {
 			var e Equipment
-			if ok, err := t.get("eq/"+n.ID, &e); err != nil {
+			if ok, err := t.Get("eq/"+n.ID, &e); err != nil {
 				return err
 			} else if ok {
 				d.live(&e)
@@ -132,7 +135,7 @@ func (d *DB) Equipment() ([]Equipment, error) {
 // Asset returns one asset of the ledger.
 func (d *DB) Asset(id string) (*Equipment, error) {
 	e := new(Equipment)
-	if err := d.view(func(t *tx) error { return t.must("eq", id, e) }); err != nil {
+	if err := d.view(func(t *tx) error { return t.Must("eq", id, e) }); err != nil {
 		return nil, err
 	}
 	d.live(e)
@@ -154,16 +157,16 @@ func (d *DB) ChangeAsset(user, id string, c EquipmentChange) (*Equipment, error)
 	switch c.Status {
 	case "", "in_service", "out_of_service", "retired":
 	default:
-		return nil, fieldErr("status", "want in_service, out_of_service or retired, got %q", c.Status)
+		return nil, FieldErr("status", "want in_service, out_of_service or retired, got %q", c.Status)
 	}
 	for k := range c.Specs {
 		if k == "" || len(k) > 64 {
-			return nil, fieldErr("specs", "a key must have 1 to 64 characters")
+			return nil, FieldErr("specs", "a key must have 1 to 64 characters")
 		}
 	}
 	var e Equipment
 	err := d.update(user, "equipment.change", func(t *tx) error {
-		if err := t.must("eq", id, &e); err != nil {
+		if err := t.Must("eq", id, &e); err != nil {
 			return err
 		}
 		before := e
@@ -205,14 +208,14 @@ func (d *DB) AssetHistory(id string, from, to time.Time, limit int) ([]HistoryEn
 	var e Equipment
 	var out []HistoryEntry
 	err := d.view(func(t *tx) error {
-		if err := t.must("eq", id, &e); err != nil {
+		if err := t.Must("eq", id, &e); err != nil {
 			return err
 		}
-		for _, k := range t.keys("x/audit/eq/" + id + "/") {
-			var a AuditEntry
-			if ok, err := t.get("aud/"+k, &a); err != nil || !ok {
-				return err
-			}
+		aud, err := t.AuditOf("eq", id)
+		if err != nil {
+			return err
+		}
+		for _, a := range aud {
 			if inWindow(a.At, from, to) {
 				out = append(out, HistoryEntry{At: a.At, Kind: "ledger", Text: a.Action + ": " + string(a.After), User: a.User})
 			}
@@ -322,33 +325,33 @@ type NewCompletion struct {
 func (d *DB) AddMaintPlan(user string, r NewMaintPlan) (*MaintPlan, error) {
 	u := d.unit(r.Unit)
 	if u == nil {
-		return nil, fieldErr("unit", "%q is not a machine of the plant", r.Unit)
+		return nil, FieldErr("unit", "%q is not a machine of the plant", r.Unit)
 	}
 	if r.Name == "" {
-		return nil, fieldErr("name", "required")
+		return nil, FieldErr("name", "required")
 	}
 	if r.Kind != "inspection" && r.Kind != "maintenance" {
-		return nil, fieldErr("kind", "want inspection or maintenance, got %q", r.Kind)
+		return nil, FieldErr("kind", "want inspection or maintenance, got %q", r.Kind)
 	}
 	if r.Basis != "calendar" && r.Basis != "run_hours" {
-		return nil, fieldErr("basis", "want calendar or run_hours, got %q", r.Basis)
+		return nil, FieldErr("basis", "want calendar or run_hours, got %q", r.Basis)
 	}
 	if !(r.EveryHours > 0) || math.IsInf(r.EveryHours, 0) {
-		return nil, fieldErr("every_hours", "want a positive number of hours")
+		return nil, FieldErr("every_hours", "want a positive number of hours")
 	}
 	if r.LeadHours < 0 || r.LeadHours >= r.EveryHours {
-		return nil, fieldErr("lead_hours", "want 0 ≤ lead < every")
+		return nil, FieldErr("lead_hours", "want 0 ≤ lead < every")
 	}
 	if r.LeadHours == 0 {
 		r.LeadHours = r.EveryHours / 10
 	}
 	var pl *MaintPlan
 	err := d.update(user, "maintenance.plan", func(t *tx) error {
-		pl = &MaintPlan{ID: u.ID() + "-" + slug(r.Name), Unit: u.ID(), Name: r.Name, Kind: r.Kind, Basis: r.Basis,
-			EveryHours: r.EveryHours, LeadHours: r.LeadHours, Source: "api", Since: t.now, RunHoursAt: d.runHours(u.Path())}
-		if ok, err := t.exists("mplan/" + pl.ID); err != nil || ok {
+		pl = &MaintPlan{ID: PlanID(u.ID(), r.Name), Unit: u.ID(), Name: r.Name, Kind: r.Kind, Basis: r.Basis,
+			EveryHours: r.EveryHours, LeadHours: r.LeadHours, Source: "api", Since: t.Now, RunHoursAt: d.runHours(u.Path())}
+		if ok, err := t.Exists("mplan/" + pl.ID); err != nil || ok {
 			if ok {
-				return fieldErr("name", "%s already has a plan %q", u.ID(), r.Name)
+				return FieldErr("name", "%s already has a plan %q", u.ID(), r.Name)
 			}
 			return err
 		}
@@ -357,14 +360,7 @@ func (d *DB) AddMaintPlan(user string, r NewMaintPlan) (*MaintPlan, error) {
 	return pl, err
 }
 
-func (d *DB) unit(id string) *plant.Unit {
-	for _, u := range d.p.Units {
-		if u.ID() == id || u.Path() == id {
-			return u
-		}
-	}
-	return nil
-}
+func (d *DB) unit(id string) *plant.Unit { return d.p.FindUnit(id) }
 
 func (d *DB) runHours(path string) float64 {
 	if d.link == nil {
@@ -415,21 +411,21 @@ func (d *DB) CompleteMaintenance(user string, r NewCompletion) (*MaintCompletion
 		return nil, err
 	}
 	if r.DurationMin < 0 {
-		return nil, fieldErr("duration_min", "negative")
+		return nil, FieldErr("duration_min", "negative")
 	}
 	var c *MaintCompletion
 	err := d.update(user, "maintenance.complete", func(t *tx) error {
 		var p MaintPlan
-		if err := t.must("mplan", r.Plan, &p); err != nil {
+		if err := t.Must("mplan", r.Plan, &p); err != nil {
 			return err
 		}
-		n, err := t.nextID()
+		n, err := t.NextID()
 		if err != nil {
 			return err
 		}
 		at := r.At
 		if at.IsZero() {
-			at = t.now
+			at = t.Now
 		}
 		u := d.unit(p.Unit)
 		rh := 0.0
@@ -445,7 +441,7 @@ func (d *DB) CompleteMaintenance(user string, r NewCompletion) (*MaintCompletion
 		if err := t.put("mdone", c.ID, nil, c); err != nil {
 			return err
 		}
-		return t.index("unit", p.Unit, "mdone", c.ID)
+		return t.Index("unit", p.Unit, "mdone", c.ID)
 	})
 	return c, err
 }
@@ -466,37 +462,8 @@ func (d *DB) Completions(unit, cursor string, limit int) (Page[MaintCompletion],
 
 func hasBase(p, id string) bool { return p != "" && path.Base(p) == id }
 
-// AuditEntry is one change in the audit log.
-type AuditEntry struct {
-	Seq    uint64          `json:"seq"`
-	At     time.Time       `json:"at"`
-	User   string          `json:"user"`
-	Action string          `json:"action"`
-	Kind   string          `json:"kind"`
-	ID     string          `json:"id"`
-	Before json.RawMessage `json:"before,omitempty" doc:"the record before (absent for a new record)"`
-	After  json.RawMessage `json:"after"`
-}
-
 // Audit lists audit entries in order; kind and id narrow it to one
 // record's (kind as the API names it, e.g. "order").
 func (d *DB) Audit(kind, id string, from, to time.Time, cursor string, limit int) (Page[AuditEntry], error) {
-	var p Page[AuditEntry]
-	keep := func(a *AuditEntry) bool {
-		return inWindow(a.At, from, to) && (kind == "" || a.Kind == kind) && (id == "" || a.ID == id)
-	}
-	err := d.view(func(t *tx) (err error) {
-		if kind != "" && id != "" {
-			for k, v := range kindName {
-				if v == kind {
-					p, err = listIndex(t, "x/audit/"+k+"/"+id+"/", "aud", cursor, limit, keep)
-					return err
-				}
-			}
-			return fieldErr("kind", "%q is not a record kind", kind)
-		}
-		p, err = list(t, "aud/", cursor, limit, keep)
-		return err
-	})
-	return p, err
+	return d.st.Audit(kind, id, from, to, cursor, limit)
 }

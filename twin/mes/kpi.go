@@ -144,14 +144,14 @@ func (d *DB) KPIs(q KPIQuery) ([]KPI, error) {
 		q.From = window.Day(q.To, d.p.Location)
 	}
 	if !q.From.Before(q.To) {
-		return nil, fieldErr("from", "must be before to")
+		return nil, FieldErr("from", "must be before to")
 	}
 	switch q.By {
 	case "station", "line":
 		return d.windowKPIs(q, q.From, q.To)
 	case "day":
 		if q.To.Sub(q.From) > 92*24*time.Hour {
-			return nil, fieldErr("from", "at most 92 days at a time")
+			return nil, FieldErr("from", "at most 92 days at a time")
 		}
 		var out []KPI
 		day := window.Day(q.From, d.p.Location)
@@ -167,7 +167,7 @@ func (d *DB) KPIs(q KPIQuery) ([]KPI, error) {
 		}
 		return out, nil
 	}
-	return nil, fieldErr("by", "want station, line, order or day, got %q", q.By)
+	return nil, FieldErr("by", "want station, line, order or day, got %q", q.By)
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -209,110 +209,123 @@ func (d *DB) groupKPIs(from, to time.Time, bys []string, q KPIQuery) (map[string
 	if err != nil {
 		return nil, err
 	}
-	end := minTime(to, maxTime(from, d.now()))
+	w := &kpiWindow{f: f, from: from, to: to, end: minTime(to, maxTime(from, d.now()))}
 	// records in the window
-	var insps []Inspection
-	var done []Order
 	err = d.view(func(t *tx) (err error) {
-		if insps, err = records[Inspection](t, "insp", t.during("x/time/insp/insp/", from, to)); err != nil {
+		if w.insps, err = records[Inspection](t, "insp", t.During("x/time/insp/insp/", from, to)); err != nil {
 			return err
 		}
-		insps = slices.DeleteFunc(insps, func(in Inspection) bool { return in.Reinspection })
-		done, err = records[Order](t, "order", t.during("x/time/done/order/", from, to))
+		w.insps = slices.DeleteFunc(w.insps, func(in Inspection) bool { return in.Reinspection })
+		w.done, err = records[Order](t, "order", t.During("x/time/done/order/", from, to))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	labour, err := d.Labour(LabourFilter{From: from, To: to})
-	if err != nil {
+	if w.labour, err = d.Labour(LabourFilter{From: from, To: to}); err != nil {
 		return nil, err
 	}
 	out := map[string][]KPI{}
 	for _, by := range bys {
-		key := func(u *plant.Unit) string {
-			switch by {
-			case "station":
-				return u.ID()
-			case "line":
-				return kpi.LineOf(u)
-			}
-			return "plant"
-		}
-		rows := map[string]*KPI{}
-		var order []string
-		units := map[string]string{} // unit path → row key
-		lastWC := map[string]*plant.WorkCenter{}
-		for _, u := range d.p.Units {
-			k := key(u)
-			if k == "" || q.Station != "" && u.ID() != q.Station || q.Line != "" && kpi.LineOf(u) != q.Line {
-				continue
-			}
-			units[u.Path()] = k
-			r := rows[k]
-			if r == nil {
-				r = &KPI{By: by, Key: k, From: from, To: end}
-				rows[k] = r
-				order = append(order, k)
-			}
-			m := f.Machine(u.Path())
-			t, qty := r.times, r.qty
-			t.Add(m.Times())
-			qty.Add(m.Quantities())
-			r.times, r.qty = t, qty
-			lastWC[k] = u.WorkCenter
-			switch by {
-			case "station":
-				r.Units = m.Quantities().GQ
-			case "day":
-				r.Units += f.Completed(u.Path())
-			}
-		}
-		firsts := map[string]*kpi.Inspections{}
-		for _, in := range insps {
-			if k, ok := units[in.Station]; ok {
-				if firsts[k] == nil {
-					firsts[k] = &kpi.Inspections{}
-				}
-				firsts[k].Add(in.Pass)
-			}
-		}
-		for _, l := range labour {
-			on, off := maxTime(l.On, from), minTime(l.Off, to)
-			if k, ok := units[l.Station]; ok && off.After(on) {
-				rows[k].LabourH += off.Sub(on).Hours()
-			}
-		}
-		list := make([]KPI, 0, len(order))
-		for _, k := range order {
-			r := rows[k]
-			if by == "line" {
-				for _, u := range lastWC[k].Units {
-					r.Units += f.Machine(u.Path()).Quantities().GQ
-				}
-			}
-			if in := firsts[k]; in != nil {
-				r.Inspected = in.First
-				r.FPY = kpi.Ptr(in.FPY())
-			}
-			if by == "day" {
-				var ot kpi.Orders
-				for _, o := range done {
-					ot.Add(o.Released, o.Due, o.Completed)
-				}
-				r.Orders = ot.Completed
-				r.OnTime, r.LeadTimeH = kpi.Ptr(ot.OnTimeRate()), kpi.Ptr(ot.LeadTime())
-			}
-			r.set(r.times, r.qty)
-			r.finish(d, true)
-			list = append(list, *r)
-		}
-		if by == "day" && len(list) == 0 {
-			list = append(list, KPI{By: "day", From: from, To: end})
-		}
-		out[by] = list
+		out[by] = d.rowsBy(w, by, q)
 	}
 	return out, nil
+}
+
+// kpiWindow is what the KPIs of a window are computed from: the machine
+// time folded from the twin's history, and the records in the window.
+type kpiWindow struct {
+	f             *kpi.Fold
+	from, to, end time.Time // end: to, or now when that is earlier
+	insps         []Inspection
+	done          []Order
+	labour        []Labour
+}
+
+// rowsBy groups the machines' figures into one row per station, line or
+// (for by=day or any other) the plant, narrowed by q's station or line.
+func (d *DB) rowsBy(w *kpiWindow, by string, q KPIQuery) []KPI {
+	key := func(u *plant.Unit) string {
+		switch by {
+		case "station":
+			return u.ID()
+		case "line":
+			return kpi.LineOf(u)
+		}
+		return "plant"
+	}
+	rows := map[string]*KPI{}
+	var order []string
+	units := map[string]string{} // unit path → row key
+	lastWC := map[string]*plant.WorkCenter{}
+	for _, u := range d.p.Units {
+		k := key(u)
+		if k == "" || q.Station != "" && u.ID() != q.Station || q.Line != "" && kpi.LineOf(u) != q.Line {
+			continue
+		}
+		units[u.Path()] = k
+		r := rows[k]
+		if r == nil {
+			r = &KPI{By: by, Key: k, From: w.from, To: w.end}
+			rows[k] = r
+			order = append(order, k)
+		}
+		m := w.f.Machine(u.Path())
+		t, qty := r.times, r.qty
+		t.Add(m.Times())
+		qty.Add(m.Quantities())
+		r.times, r.qty = t, qty
+		lastWC[k] = u.WorkCenter
+		switch by {
+		case "station":
+			r.Units = m.Quantities().GQ
+		case "day":
+			r.Units += w.f.Completed(u.Path())
+		}
+	}
+	firsts := map[string]*kpi.Inspections{}
+	for _, in := range w.insps {
+		if k, ok := units[in.Station]; ok {
+			if firsts[k] == nil {
+				firsts[k] = &kpi.Inspections{}
+			}
+			firsts[k].Add(in.Pass)
+		}
+	}
+	for _, l := range w.labour {
+		on, off := maxTime(l.On, w.from), minTime(l.Off, w.to)
+		if k, ok := units[l.Station]; ok && off.After(on) {
+			rows[k].LabourH += off.Sub(on).Hours()
+		}
+	}
+	list := make([]KPI, 0, len(order))
+	for _, k := range order {
+		r := rows[k]
+		if by == "line" {
+			for _, u := range lastWC[k].Units {
+				r.Units += w.f.Machine(u.Path()).Quantities().GQ
+			}
+		}
+		if in := firsts[k]; in != nil {
+			r.Inspected = in.First
+			r.FPY = kpi.Ptr(in.FPY())
+		}
+		if by == "day" {
+			var ot kpi.Orders
+			for _, o := range w.done {
+				ot.Add(o.Released, o.Due, o.Completed)
+			}
+			r.Orders = ot.Completed
+			r.OnTime, r.LeadTimeH = kpi.Ptr(ot.OnTimeRate()), kpi.Ptr(ot.LeadTime())
+		}
+		r.set(r.times, r.qty)
+		r.finish(d, true)
+		list = append(list, *r)
+	}
+	if by == "day" && len(list) == 0 {
+		list = append(list, KPI{By: "day", From: w.from, To: w.end})
+	}
+	return list
 }
 
 // isLastOfFinal says whether o is the last operation of a final work order.
@@ -331,7 +344,7 @@ func (d *DB) orderKPIs(q KPIQuery) ([]KPI, error) {
 		ids = []string{q.Order}
 	} else {
 		d.view(func(t *tx) error {
-			ids = t.during("x/time/done/order/", q.From, q.To)
+			ids = t.During("x/time/done/order/", q.From, q.To)
 			return nil
 		})
 	}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"twin/twin/mes/recstore"
 )
 
 // Labour is one stretch of a worker's time on an operation: clocked on
@@ -44,7 +46,7 @@ func (d *DB) DoClock(user string, c Clock) (*Labour, error) {
 		return nil, err
 	}
 	if c.Action != "on" && c.Action != "off" {
-		return nil, fieldErr("action", "want on or off, got %q", c.Action)
+		return nil, FieldErr("action", "want on or off, got %q", c.Action)
 	}
 	if err := validID("operation", c.Operation); err != nil {
 		return nil, err
@@ -52,7 +54,7 @@ func (d *DB) DoClock(user string, c Clock) (*Labour, error) {
 	var l *Labour
 	err := d.update(user, "labour.clock_"+c.Action, func(t *tx) error {
 		var o Operation
-		if err := t.must("op", c.Operation, &o); err != nil {
+		if err := t.Must("op", c.Operation, &o); err != nil {
 			return err
 		}
 		if c.Action == "on" && o.Status == OpConfirmed {
@@ -60,11 +62,11 @@ func (d *DB) DoClock(user string, c Clock) (*Labour, error) {
 		}
 		at := c.At
 		if at.IsZero() {
-			at = t.now
+			at = t.Now
 		}
 		// the open record's id: clocking off removes it
 		var id string
-		if _, err := t.get("clock/"+c.Worker+"/"+o.ID, &id); err != nil {
+		if _, err := t.Get("clock/"+c.Worker+"/"+o.ID, &id); err != nil {
 			return err
 		}
 		if err := d.clock(t, c.Worker, &o, c.Action == "on", at); err != nil {
@@ -72,12 +74,12 @@ func (d *DB) DoClock(user string, c Clock) (*Labour, error) {
 		}
 		l = new(Labour)
 		if id == "" {
-			if _, err := t.get("clock/"+c.Worker+"/"+o.ID, &id); err != nil {
+			if _, err := t.Get("clock/"+c.Worker+"/"+o.ID, &id); err != nil {
 				return err
 			}
 		}
 		if id != "" {
-			return t.must("lab", id, l)
+			return t.Must("lab", id, l)
 		}
 		return nil
 	})
@@ -88,7 +90,7 @@ func (d *DB) DoClock(user string, c Clock) (*Labour, error) {
 func (d *DB) clock(t *tx, worker string, o *Operation, on bool, at time.Time) error {
 	key := "clock/" + worker + "/" + o.ID
 	var id string
-	open, err := t.get(key, &id)
+	open, err := t.Get(key, &id)
 	if err != nil {
 		return err
 	}
@@ -96,7 +98,7 @@ func (d *DB) clock(t *tx, worker string, o *Operation, on bool, at time.Time) er
 		if open {
 			return nil
 		}
-		n, err := t.nextID()
+		n, err := t.NextID()
 		if err != nil {
 			return err
 		}
@@ -104,22 +106,22 @@ func (d *DB) clock(t *tx, worker string, o *Operation, on bool, at time.Time) er
 		if err := t.put("lab", l.ID, nil, l); err != nil {
 			return err
 		}
-		if err := t.set(key, l.ID); err != nil {
+		if err := t.Set(key, l.ID); err != nil {
 			return err
 		}
-		if err := t.index("order", o.Order, "lab", l.ID); err != nil {
+		if err := t.Index("order", o.Order, "lab", l.ID); err != nil {
 			return err
 		}
-		if err := t.index("worker", worker, "lab", l.ID); err != nil {
+		if err := t.Index("worker", worker, "lab", l.ID); err != nil {
 			return err
 		}
-		return t.t.Set([]byte("x/oncard/"+o.ID+"/"+worker), nil)
+		return t.Mark("x/oncard/"+o.ID+"/"+worker, nil)
 	}
 	if !open {
 		return nil
 	}
 	var l Labour
-	if err := t.must("lab", id, &l); err != nil {
+	if err := t.Must("lab", id, &l); err != nil {
 		return err
 	}
 	before := l
@@ -133,13 +135,13 @@ func (d *DB) clock(t *tx, worker string, o *Operation, on bool, at time.Time) er
 	if err := t.put("lab", l.ID, before, l); err != nil {
 		return err
 	}
-	if err := t.t.Delete([]byte(key)); err != nil {
+	if err := t.Delete(key); err != nil {
 		return err
 	}
-	if err := t.t.Delete([]byte(path.Join("x/oncard", o.ID, worker))); err != nil {
+	if err := t.Delete(path.Join("x/oncard", o.ID, worker)); err != nil {
 		return err
 	}
-	return t.index("time", "lab", "lab", tkey(l.Off, l.ID))
+	return t.Index("time", "lab", "lab", recstore.TimeKey(l.Off, l.ID))
 }
 
 // LabourFilter selects labour records.
@@ -162,7 +164,7 @@ func (d *DB) Labour(f LabourFilter) ([]Labour, error) {
 			ls, err = all[Labour](t, "x/worker/"+f.Worker+"/lab/", "lab")
 		default:
 			// indexed by clock-off: what ends after From, read from there
-			ls, err = records[Labour](t, "lab", t.during("x/time/lab/lab/", f.From, time.Time{}))
+			ls, err = records[Labour](t, "lab", t.During("x/time/lab/lab/", f.From, time.Time{}))
 		}
 		if err != nil {
 			return err

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"twin/plant/event"
-	"twin/twin/ingest"
 	"twin/twin/state"
 )
 
@@ -21,7 +20,7 @@ import (
 // restart.
 type link struct {
 	d  *DB
-	in *ingest.Ingest
+	in Live
 
 	mu    sync.Mutex
 	units map[string]*runCount // by equipment path
@@ -41,7 +40,7 @@ type runCount struct {
 	Seconds float64            `json:"seconds"` // running, up to Since
 }
 
-func startLink(d *DB, in *ingest.Ingest) (*link, error) {
+func startLink(d *DB, in Live) (*link, error) {
 	l := &link{d: d, in: in, units: map[string]*runCount{}, wake: make(chan struct{}, 1), done: make(chan struct{}), quit: make(chan struct{})}
 	units := map[string]bool{}
 	for _, u := range d.p.Units {
@@ -49,12 +48,12 @@ func startLink(d *DB, in *ingest.Ingest) (*link, error) {
 	}
 	// what was counted before the restart
 	err := d.view(func(t *tx) error {
-		if _, err := t.get("link/checkpoint", &l.last); err != nil {
+		if _, err := t.Get("link/checkpoint", &l.last); err != nil {
 			return err
 		}
-		for _, p := range t.keys("link/run/") {
+		for _, p := range t.Keys("link/run/") {
 			rc := new(runCount)
-			if _, err := t.get("link/run/"+p, rc); err != nil {
+			if _, err := t.Get("link/run/"+p, rc); err != nil {
 				return err
 			}
 			l.units[p] = rc
@@ -217,11 +216,11 @@ func (d *DB) writeLink(units map[string]runCount, last int64) {
 				continue
 			}
 			b, _ := json.Marshal(rc)
-			if err := t.t.Set([]byte("link/run/"+p), b); err != nil {
+			if err := t.Mark("link/run/"+p, b); err != nil {
 				return err
 			}
 		}
-		return t.set("link/checkpoint", last)
+		return t.Set("link/checkpoint", last)
 	})
 	if err != nil {
 		d.log.Error("mes: live link: writing running hours", "err", err)

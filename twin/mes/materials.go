@@ -35,17 +35,17 @@ func (d *DB) ReceiveLot(user string, r NewLot) (*Lot, error) {
 		return nil, err
 	}
 	if !d.purchased(r.Material) {
-		return nil, fieldErr("material", "%q is not a purchased part of the plant", r.Material)
+		return nil, FieldErr("material", "%q is not a purchased part of the plant", r.Material)
 	}
 	if r.Supplier == "" {
-		return nil, fieldErr("supplier", "required")
+		return nil, FieldErr("supplier", "required")
 	}
 	if !(r.Quantity > 0) || math.IsInf(r.Quantity, 0) {
-		return nil, fieldErr("quantity", "want a positive number")
+		return nil, FieldErr("quantity", "want a positive number")
 	}
 	var l *Lot
 	err := d.update(user, "lot.receive", func(t *tx) error {
-		if ok, err := t.exists("lot/" + r.ID); err != nil || ok {
+		if ok, err := t.Exists("lot/" + r.ID); err != nil || ok {
 			if ok {
 				return fmt.Errorf("lot %q exists: %w", r.ID, ErrConflict)
 			}
@@ -53,7 +53,7 @@ func (d *DB) ReceiveLot(user string, r NewLot) (*Lot, error) {
 		}
 		at := r.Received
 		if at.IsZero() {
-			at = t.now
+			at = t.Now
 		}
 		l = &Lot{ID: r.ID, Material: r.Material, Supplier: r.Supplier, Quantity: r.Quantity, Remaining: r.Quantity, Received: at}
 		return t.put("lot", l.ID, nil, l)
@@ -111,29 +111,29 @@ func (d *DB) Consume(user string, r NewConsumption) (*Consumption, error) {
 		return nil, err
 	}
 	if r.PerUnit < 0 || math.IsNaN(r.PerUnit) || math.IsInf(r.PerUnit, 0) {
-		return nil, fieldErr("per_unit", "want a positive number")
+		return nil, FieldErr("per_unit", "want a positive number")
 	}
 	var c *Consumption
 	err := d.update(user, "material.consume", func(t *tx) error {
 		var o Operation
-		if err := t.must("op", r.Operation, &o); err != nil {
+		if err := t.Must("op", r.Operation, &o); err != nil {
 			return err
 		}
 		var ord Order
-		if err := t.must("order", o.Order, &ord); err != nil {
+		if err := t.Must("order", o.Order, &ord); err != nil {
 			return err
 		}
 		var lot Lot
-		ok, err := t.get("lot/"+r.Lot, &lot)
+		ok, err := t.Get("lot/"+r.Lot, &lot)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			var w WorkOrder
-			if ok, err := t.get("wo/"+r.Lot, &w); err != nil {
+			if ok, err := t.Get("wo/"+r.Lot, &w); err != nil {
 				return err
 			} else if !ok || w.Order != o.Order || w.Final {
-				return fieldErr("lot", "%q is neither a lot nor a part work order of order %s", r.Lot, o.Order)
+				return FieldErr("lot", "%q is neither a lot nor a part work order of order %s", r.Lot, o.Order)
 			}
 			lot = Lot{ID: w.ID, Material: w.Item, Quantity: float64(w.Quantity), Remaining: math.Inf(1), Internal: true}
 		}
@@ -157,16 +157,16 @@ func (d *DB) Consume(user string, r NewConsumption) (*Consumption, error) {
 		}
 		for i, s := range serials {
 			var u Unit
-			if ok, err := t.get("unit/"+s, &u); err != nil {
+			if ok, err := t.Get("unit/"+s, &u); err != nil {
 				return err
 			} else if !ok || u.Order != o.Order {
-				return fieldErr(fmt.Sprintf("serials[%d]", i), "%q is not a unit of order %s", s, o.Order)
+				return FieldErr(fmt.Sprintf("serials[%d]", i), "%q is not a unit of order %s", s, o.Order)
 			}
 		}
 		qty := perUnit * float64(len(serials))
 		if !lot.Internal {
 			if lot.Remaining+1e-9 < qty {
-				return fieldErr("lot", "%s has %g %s left, %g needed", lot.ID, lot.Remaining, lot.Material, qty)
+				return FieldErr("lot", "%s has %g %s left, %g needed", lot.ID, lot.Remaining, lot.Material, qty)
 			}
 			lb := lot
 			lot.Remaining -= qty
@@ -174,27 +174,27 @@ func (d *DB) Consume(user string, r NewConsumption) (*Consumption, error) {
 				return err
 			}
 		}
-		n, err := t.nextID()
+		n, err := t.NextID()
 		if err != nil {
 			return err
 		}
 		at := r.At
 		if at.IsZero() {
-			at = t.now
+			at = t.Now
 		}
 		c = &Consumption{ID: fmt.Sprintf("CO-%07d", n), Lot: lot.ID, Material: lot.Material, Operation: o.ID, Order: o.Order,
 			Serials: slices.Clone(serials), Quantity: qty, At: at, By: user}
 		if err := t.put("cons", c.ID, nil, c); err != nil {
 			return err
 		}
-		if err := t.index("order", o.Order, "cons", c.ID); err != nil {
+		if err := t.Index("order", o.Order, "cons", c.ID); err != nil {
 			return err
 		}
-		if err := t.index("lot", lot.ID, "cons", c.ID); err != nil {
+		if err := t.Index("lot", lot.ID, "cons", c.ID); err != nil {
 			return err
 		}
 		for _, s := range serials {
-			if err := t.index("serial", s, "cons", c.ID); err != nil {
+			if err := t.Index("serial", s, "cons", c.ID); err != nil {
 				return err
 			}
 		}
@@ -228,10 +228,10 @@ type Material struct {
 func (d *DB) Genealogy(serial string) (*Backward, error) {
 	b := &Backward{Materials: []Material{}, Operations: []Operation{}}
 	err := d.view(func(t *tx) error {
-		if err := t.must("unit", serial, &b.Unit); err != nil {
+		if err := t.Must("unit", serial, &b.Unit); err != nil {
 			return err
 		}
-		if err := t.must("order", b.Unit.Order, &b.Order); err != nil {
+		if err := t.Must("order", b.Unit.Order, &b.Order); err != nil {
 			return err
 		}
 		cs, err := all[Consumption](t, "x/serial/"+serial+"/cons/", "cons")
@@ -240,11 +240,11 @@ func (d *DB) Genealogy(serial string) (*Backward, error) {
 		}
 		for _, c := range cs {
 			m := Material{Consumption: c}
-			if ok, err := t.get("lot/"+c.Lot, &m.Lot); err != nil {
+			if ok, err := t.Get("lot/"+c.Lot, &m.Lot); err != nil {
 				return err
 			} else if !ok {
 				var w WorkOrder
-				if err := t.must("wo", c.Lot, &w); err != nil {
+				if err := t.Must("wo", c.Lot, &w); err != nil {
 					return err
 				}
 				m.Lot = Lot{ID: w.ID, Material: w.Item, Quantity: float64(w.Quantity), Internal: true, Received: w.Completed}
@@ -255,7 +255,7 @@ func (d *DB) Genealogy(serial string) (*Backward, error) {
 			b.Materials = append(b.Materials, m)
 		}
 		var w WorkOrder
-		if err := t.must("wo", b.Unit.WorkOrder, &w); err != nil {
+		if err := t.Must("wo", b.Unit.WorkOrder, &w); err != nil {
 			return err
 		}
 		if b.Operations, err = ops(t, w.Operations); err != nil {
@@ -267,7 +267,7 @@ func (d *DB) Genealogy(serial string) (*Backward, error) {
 		b.Nonconformances = []Nonconformance{}
 		for _, id := range b.Unit.NCs {
 			var nc Nonconformance
-			if err := t.must("nc", id, &nc); err != nil {
+			if err := t.Must("nc", id, &nc); err != nil {
 				return err
 			}
 			b.Nonconformances = append(b.Nonconformances, nc)
@@ -281,7 +281,7 @@ func ops(t *tx, ids []string) ([]Operation, error) {
 	out := make([]Operation, 0, len(ids))
 	for _, id := range ids {
 		var o Operation
-		if err := t.must("op", id, &o); err != nil {
+		if err := t.Must("op", id, &o); err != nil {
 			return nil, err
 		}
 		out = append(out, o)
@@ -302,11 +302,11 @@ type Forward struct {
 func (d *DB) Where(lot string) (*Forward, error) {
 	f := &Forward{Units: []Unit{}, Orders: []Order{}}
 	err := d.view(func(t *tx) error {
-		if ok, err := t.get("lot/"+lot, &f.Lot); err != nil {
+		if ok, err := t.Get("lot/"+lot, &f.Lot); err != nil {
 			return err
 		} else if !ok {
 			var w WorkOrder
-			if err := t.must("wo", lot, &w); err != nil {
+			if err := t.Must("wo", lot, &w); err != nil {
 				return fmt.Errorf("lot %q: %w", lot, ErrNotFound)
 			}
 			f.Lot = Lot{ID: w.ID, Material: w.Item, Quantity: float64(w.Quantity), Internal: true}
@@ -323,7 +323,7 @@ func (d *DB) Where(lot string) (*Forward, error) {
 				}
 				seen[s] = true
 				var u Unit
-				if err := t.must("unit", s, &u); err != nil {
+				if err := t.Must("unit", s, &u); err != nil {
 					return err
 				}
 				f.Units = append(f.Units, u)
@@ -331,7 +331,7 @@ func (d *DB) Where(lot string) (*Forward, error) {
 			if !seen["order/"+c.Order] {
 				seen["order/"+c.Order] = true
 				var o Order
-				if err := t.must("order", c.Order, &o); err != nil {
+				if err := t.Must("order", c.Order, &o); err != nil {
 					return err
 				}
 				f.Orders = append(f.Orders, o)
@@ -347,19 +347,19 @@ func (d *DB) Where(lot string) (*Forward, error) {
 // work order it makes the part for.
 func (t *tx) unitsOf(o *Operation) ([]string, error) {
 	var w WorkOrder
-	if err := t.must("wo", o.WorkOrder, &w); err != nil {
+	if err := t.Must("wo", o.WorkOrder, &w); err != nil {
 		return nil, err
 	}
 	final := w.ID
 	if !w.Final {
 		var ord Order
-		if err := t.must("order", o.Order, &ord); err != nil {
+		if err := t.Must("order", o.Order, &ord); err != nil {
 			return nil, err
 		}
 		final = ""
 		for _, id := range ord.WorkOrders {
 			var f WorkOrder
-			if err := t.must("wo", id, &f); err != nil {
+			if err := t.Must("wo", id, &f); err != nil {
 				return nil, err
 			}
 			if f.Final && (slices.Contains(f.Components, w.ID) || f.Components == nil && !f.Makeup && !w.Makeup) {
@@ -369,9 +369,9 @@ func (t *tx) unitsOf(o *Operation) ([]string, error) {
 		}
 	}
 	var out []string
-	for _, s := range t.keys("x/order/" + o.Order + "/unit/") {
+	for _, s := range t.Keys("x/order/" + o.Order + "/unit/") {
 		var u Unit
-		if ok, err := t.get("unit/"+s, &u); err != nil {
+		if ok, err := t.Get("unit/"+s, &u); err != nil {
 			return nil, err
 		} else if ok && u.WorkOrder == final {
 			out = append(out, s)

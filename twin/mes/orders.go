@@ -2,13 +2,12 @@ package mes
 
 import (
 	"fmt"
-	badger "github.com/dgraph-io/badger/v4"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"twin/plant"
+	"twin/twin/mes/recstore"
 )
 
 // Order statuses.
@@ -101,91 +100,52 @@ func (d *DB) CreateOrder(user string, r NewOrder) (*Order, error) {
 		}
 	}
 	if r.Customer == "" {
-		return nil, fieldErr("customer", "required")
+		return nil, FieldErr("customer", "required")
 	}
 	if d.product(r.Product) == nil {
-		return nil, fieldErr("product", "%q is not a product of plant %s", r.Product, d.p.ID)
+		return nil, FieldErr("product", "%q is not a product of plant %s", r.Product, d.p.ID)
 	}
 	if r.Quantity <= 0 || r.Quantity > 100000 {
-		return nil, fieldErr("quantity", "want 1 to 100000, got %d", r.Quantity)
+		return nil, FieldErr("quantity", "want 1 to 100000, got %d", r.Quantity)
 	}
 	if r.Due.IsZero() {
-		return nil, fieldErr("due", "required (RFC 3339)")
+		return nil, FieldErr("due", "required (RFC 3339)")
 	}
 	if n := len(d.p.Demand.Priorities); r.Priority < 0 || n > 0 && r.Priority >= n || n == 0 && r.Priority > 9 {
-		return nil, fieldErr("priority", "out of range (%d levels)", max(n, 10))
+		return nil, FieldErr("priority", "out of range (%d levels)", max(n, 10))
 	}
 	var o *Order
 	err := d.update(user, "order.create", func(t *tx) error {
 		id := r.ID
 		if id == "" {
-			n, err := t.nextID()
+			n, err := t.NextID()
 			if err != nil {
 				return err
 			}
 			id = fmt.Sprintf("PO-%06d", n)
 		}
-		if ok, err := t.exists("order/" + id); err != nil || ok {
+		if ok, err := t.Exists("order/" + id); err != nil || ok {
 			if ok {
 				return fmt.Errorf("order %q exists: %w", id, ErrConflict)
 			}
 			return err
 		}
 		o = &Order{ID: id, Customer: r.Customer, Priority: r.Priority, Product: r.Product, Quantity: r.Quantity,
-			Due: r.Due, Status: StatusPlanned, Created: t.now}
+			Due: r.Due, Status: StatusPlanned, Created: t.Now}
 		if err := t.put("order", id, nil, o); err != nil {
 			return err
 		}
-		return t.index("time", "order", "order", tkey(t.now, id))
+		return t.Index("time", "order", "order", recstore.TimeKey(t.Now, id))
 	})
 	return o, err
 }
 
-func tkey(at time.Time, id string) string { return fmt.Sprintf("%016x/%s", at.UnixNano(), id) }
-
-// during returns the ids in the time index under prefix (keys
-// prefix+tkey) from from to before to; a zero bound is open. It reads
-// only that stretch of the index.
-func (t *tx) during(prefix string, from, to time.Time) []string {
-	opt := badger.DefaultIteratorOptions
-	opt.Prefix, opt.PrefetchValues = []byte(prefix), false
-	it := t.t.NewIterator(opt)
-	defer it.Close()
-	start := []byte(prefix)
-	if !from.IsZero() {
-		start = []byte(prefix + tkey(from, ""))
-	}
-	var ids []string
-	for it.Seek(start); it.Valid(); it.Next() {
-		k := it.Item().Key()[len(prefix):]
-		if len(k) < 17 || k[16] != '/' {
-			continue
-		}
-		ns, err := strconv.ParseUint(string(k[:16]), 16, 64)
-		if err != nil {
-			continue
-		}
-		if !to.IsZero() && int64(ns) >= to.UnixNano() {
-			break
-		}
-		ids = append(ids, string(k[17:]))
-	}
-	return ids
-}
-
-func (d *DB) product(id string) *plant.Product {
-	for _, p := range d.p.Products {
-		if p.ID == id {
-			return p
-		}
-	}
-	return nil
-}
+func (d *DB) product(id string) *plant.Product { return d.p.FindProduct(id) }
 
 // Order returns an order.
 func (d *DB) Order(id string) (*Order, error) {
 	o := new(Order)
-	return o, d.view(func(t *tx) error { return t.must("order", id, o) })
+	return o, d.view(func(t *tx) error { return t.Must("order", id, o) })
 }
 
 // OrderFilter selects orders.
@@ -220,7 +180,7 @@ func inWindow(at, from, to time.Time) bool {
 func (d *DB) ReleaseOrder(user, id string) (*Order, error) {
 	var o Order
 	err := d.update(user, "order.release", func(t *tx) error {
-		if err := t.must("order", id, &o); err != nil {
+		if err := t.Must("order", id, &o); err != nil {
 			return err
 		}
 		if o.Status != StatusPlanned {
@@ -229,13 +189,13 @@ func (d *DB) ReleaseOrder(user, id string) (*Order, error) {
 		before := o
 		pr := d.product(o.Product)
 		if pr == nil {
-			return fieldErr("product", "%q is no longer in the plant file", o.Product)
+			return FieldErr("product", "%q is no longer in the plant file", o.Product)
 		}
 		o.WorkOrders = nil
 		if _, err := d.release(t, &o, pr, o.Quantity, o.ID, 1, ""); err != nil {
 			return err
 		}
-		o.Status, o.Released = StatusReleased, t.now
+		o.Status, o.Released = StatusReleased, t.Now
 		return t.put("order", o.ID, before, o)
 	})
 	return &o, err
@@ -247,7 +207,7 @@ func (d *DB) ReleaseOrder(user, id string) (*Order, error) {
 // and returns them, the product's first.
 func (d *DB) release(t *tx, o *Order, pr *plant.Product, qty int, prefix string, first int, reason string) (*MakeUp, error) {
 	if pr.Routing == nil {
-		return nil, fieldErr("product", "%s has no routing in the plant file", pr.ID)
+		return nil, FieldErr("product", "%s has no routing in the plant file", pr.ID)
 	}
 	type item struct {
 		id      string
@@ -264,8 +224,8 @@ func (d *DB) release(t *tx, o *Order, pr *plant.Product, qty int, prefix string,
 	out := &MakeUp{}
 	for _, it := range items {
 		w := &WorkOrder{ID: prefix + "-" + it.id, Order: o.ID, Item: it.id, Final: it.final, Routing: it.routing.ID,
-			Quantity: it.qty, Priority: o.Priority, Due: o.Due, Status: StatusReleased, Released: t.now, Makeup: reason != "", Reason: reason}
-		if ok, err := t.exists("wo/" + w.ID); err != nil || ok {
+			Quantity: it.qty, Priority: o.Priority, Due: o.Due, Status: StatusReleased, Released: t.Now, Makeup: reason != "", Reason: reason}
+		if ok, err := t.Exists("wo/" + w.ID); err != nil || ok {
 			if ok {
 				return nil, fmt.Errorf("work order %s exists already (another order's?): %w", w.ID, ErrConflict)
 			}
@@ -284,7 +244,7 @@ func (d *DB) release(t *tx, o *Order, pr *plant.Product, qty int, prefix string,
 			if err := t.put("op", c.ID, nil, c); err != nil {
 				return nil, err
 			}
-			if err := t.index("order", o.ID, "op", c.ID); err != nil {
+			if err := t.Index("order", o.ID, "op", c.ID); err != nil {
 				return nil, err
 			}
 		}
@@ -296,10 +256,10 @@ func (d *DB) release(t *tx, o *Order, pr *plant.Product, qty int, prefix string,
 		if err := t.put("wo", w.ID, nil, w); err != nil {
 			return nil, err
 		}
-		if err := t.index("order", o.ID, "wo", w.ID); err != nil {
+		if err := t.Index("order", o.ID, "wo", w.ID); err != nil {
 			return nil, err
 		}
-		if err := t.index("open", "wo", "wo", w.ID); err != nil {
+		if err := t.Index("open", "wo", "wo", w.ID); err != nil {
 			return nil, err
 		}
 		o.WorkOrders = append(o.WorkOrders, w.ID)
@@ -307,8 +267,8 @@ func (d *DB) release(t *tx, o *Order, pr *plant.Product, qty int, prefix string,
 		if it.final {
 			for n := first; n < first+it.qty; n++ {
 				u := &Unit{Serial: fmt.Sprintf("%s-%04d", o.ID, n), Order: o.ID, WorkOrder: w.ID, Product: pr.ID,
-					Status: UnitInProcess, Created: t.now}
-				if ok, err := t.exists("unit/" + u.Serial); err != nil || ok {
+					Status: UnitInProcess, Created: t.Now}
+				if ok, err := t.Exists("unit/" + u.Serial); err != nil || ok {
 					if ok {
 						return nil, fmt.Errorf("unit %s exists already: %w", u.Serial, ErrConflict)
 					}
@@ -317,7 +277,7 @@ func (d *DB) release(t *tx, o *Order, pr *plant.Product, qty int, prefix string,
 				if err := t.put("unit", u.Serial, nil, u); err != nil {
 					return nil, err
 				}
-				if err := t.index("order", o.ID, "unit", u.Serial); err != nil {
+				if err := t.Index("order", o.ID, "unit", u.Serial); err != nil {
 					return nil, err
 				}
 				out.Serials = append(out.Serials, u.Serial)
@@ -349,7 +309,7 @@ func (d *DB) plannedTime(op *plant.Operation, pr *plant.Product) float64 {
 func (d *DB) CancelOrder(user, id string) (*Order, error) {
 	var o Order
 	err := d.update(user, "order.cancel", func(t *tx) error {
-		if err := t.must("order", id, &o); err != nil {
+		if err := t.Must("order", id, &o); err != nil {
 			return err
 		}
 		if o.Status != StatusPlanned && o.Status != StatusReleased {
@@ -358,7 +318,7 @@ func (d *DB) CancelOrder(user, id string) (*Order, error) {
 		before := o
 		for _, wid := range o.WorkOrders {
 			var w WorkOrder
-			if err := t.must("wo", wid, &w); err != nil {
+			if err := t.Must("wo", wid, &w); err != nil {
 				return err
 			}
 			wb := w
@@ -366,7 +326,7 @@ func (d *DB) CancelOrder(user, id string) (*Order, error) {
 			if err := t.put("wo", wid, wb, w); err != nil {
 				return err
 			}
-			if err := t.t.Delete([]byte("x/open/wo/wo/" + wid)); err != nil {
+			if err := t.Delete("x/open/wo/wo/" + wid); err != nil {
 				return err
 			}
 		}
@@ -388,14 +348,14 @@ type CloseRequest struct {
 func (d *DB) CloseOrder(user, id string, r CloseRequest) (*Order, error) {
 	reason := strings.TrimSpace(r.Reason)
 	if reason == "" {
-		return nil, fieldErr("reason", "required: say why the order is closed short (e.g. \"customer accepts 30 of 31\")")
+		return nil, FieldErr("reason", "required: say why the order is closed short (e.g. \"customer accepts 30 of 31\")")
 	}
 	if len(reason) > 500 {
-		return nil, fieldErr("reason", "longer than 500 characters")
+		return nil, FieldErr("reason", "longer than 500 characters")
 	}
 	var o Order
 	err := d.update(user, "order.close", func(t *tx) error {
-		if err := t.must("order", id, &o); err != nil {
+		if err := t.Must("order", id, &o); err != nil {
 			return err
 		}
 		switch o.Status {
@@ -406,9 +366,9 @@ func (d *DB) CloseOrder(user, id string, r CloseRequest) (*Order, error) {
 			return fmt.Errorf("order %s is %s already: %w", id, o.Status, ErrConflict)
 		}
 		var started []string
-		for _, op := range t.keys("x/order/" + id + "/op/") {
+		for _, op := range t.Keys("x/order/" + id + "/op/") {
 			var x Operation
-			if err := t.must("op", op, &x); err != nil {
+			if err := t.Must("op", op, &x); err != nil {
 				return err
 			}
 			if x.Status == OpStarted {
@@ -424,12 +384,12 @@ func (d *DB) CloseOrder(user, id string, r CloseRequest) (*Order, error) {
 			return err
 		}
 		o.Good, o.Scrap = good, scrap
-		o.Status, o.Completed = StatusCompleted, t.now
-		o.Short = &Closure{By: user, At: t.now, Reason: reason, Good: good, Ordered: o.Quantity}
-		if err := t.closeWorkOrders(&o, t.now); err != nil {
+		o.Status, o.Completed = StatusCompleted, t.Now
+		o.Short = &Closure{By: user, At: t.Now, Reason: reason, Good: good, Ordered: o.Quantity}
+		if err := t.closeWorkOrders(&o, t.Now); err != nil {
 			return err
 		}
-		if err := t.index("time", "done", "order", tkey(t.now, o.ID)); err != nil {
+		if err := t.Index("time", "done", "order", recstore.TimeKey(t.Now, o.ID)); err != nil {
 			return err
 		}
 		return t.put("order", id, before, o)
@@ -458,16 +418,16 @@ type MakeUp struct {
 // and new serial numbers. Work order ids are <order>-M<n>-<item>.
 func (d *DB) ReleaseMakeUp(user, id string, r MakeUpRequest) (*MakeUp, error) {
 	if r.Quantity < 0 || r.Quantity > 100000 {
-		return nil, fieldErr("quantity", "want 1 to 100000 (or none for the shortfall), got %d", r.Quantity)
+		return nil, FieldErr("quantity", "want 1 to 100000 (or none for the shortfall), got %d", r.Quantity)
 	}
 	r.Reason = strings.TrimSpace(r.Reason)
 	if len(r.Reason) > 500 {
-		return nil, fieldErr("reason", "longer than 500 characters")
+		return nil, FieldErr("reason", "longer than 500 characters")
 	}
 	var out *MakeUp
 	err := d.update(user, "order.makeup", func(t *tx) error {
 		var o Order
-		if err := t.must("order", id, &o); err != nil {
+		if err := t.Must("order", id, &o); err != nil {
 			return err
 		}
 		if o.Status != StatusReleased && o.Status != StatusInProgress {
@@ -475,7 +435,7 @@ func (d *DB) ReleaseMakeUp(user, id string, r MakeUpRequest) (*MakeUp, error) {
 		}
 		pr := d.product(o.Product)
 		if pr == nil {
-			return fieldErr("product", "%q is no longer in the plant file", o.Product)
+			return FieldErr("product", "%q is no longer in the plant file", o.Product)
 		}
 		can, err := t.canMake(&o)
 		if err != nil {
@@ -495,7 +455,7 @@ func (d *DB) ReleaseMakeUp(user, id string, r MakeUpRequest) (*MakeUp, error) {
 		n := 1
 		for _, w := range o.WorkOrders {
 			var x WorkOrder
-			if err := t.must("wo", w, &x); err != nil {
+			if err := t.Must("wo", w, &x); err != nil {
 				return err
 			}
 			if x.Final && x.Makeup {
@@ -504,7 +464,7 @@ func (d *DB) ReleaseMakeUp(user, id string, r MakeUpRequest) (*MakeUp, error) {
 		}
 		prefix := fmt.Sprintf("%s-M%d", o.ID, n)
 		for ok := true; ok; {
-			if ok, err = t.exists("wo/" + prefix + "-" + pr.ID); err != nil {
+			if ok, err = t.Exists("wo/" + prefix + "-" + pr.ID); err != nil {
 				return err
 			} else if ok {
 				n++
@@ -512,7 +472,7 @@ func (d *DB) ReleaseMakeUp(user, id string, r MakeUpRequest) (*MakeUp, error) {
 			}
 		}
 		before := o
-		first := len(t.keys("x/order/"+o.ID+"/unit/")) + 1
+		first := len(t.Keys("x/order/"+o.ID+"/unit/")) + 1
 		if out, err = d.release(t, &o, pr, qty, prefix, first, reason); err != nil {
 			return err
 		}
@@ -531,9 +491,9 @@ func (d *DB) ReleaseMakeUp(user, id string, r MakeUpRequest) (*MakeUp, error) {
 // nor than the parts its part work orders can still make.
 func (t *tx) canMake(o *Order) (int, error) {
 	scrapped := map[string]int{}
-	for _, s := range t.keys("x/order/" + o.ID + "/unit/") {
+	for _, s := range t.Keys("x/order/" + o.ID + "/unit/") {
 		var u Unit
-		if ok, err := t.get("unit/"+s, &u); err != nil {
+		if ok, err := t.Get("unit/"+s, &u); err != nil {
 			return 0, err
 		} else if ok && u.Status == UnitScrapped {
 			scrapped[u.WorkOrder]++
@@ -542,7 +502,7 @@ func (t *tx) canMake(o *Order) (int, error) {
 	total := 0
 	for _, id := range o.WorkOrders {
 		var w WorkOrder
-		if err := t.must("wo", id, &w); err != nil {
+		if err := t.Must("wo", id, &w); err != nil {
 			return 0, err
 		}
 		if !w.Final || w.Status == StatusCancelled || w.Status == StatusClosed {
@@ -551,7 +511,7 @@ func (t *tx) canMake(o *Order) (int, error) {
 		n := w.Quantity - scrapped[w.ID]
 		for _, op := range w.Operations {
 			var x Operation
-			if err := t.must("op", op, &x); err != nil {
+			if err := t.Must("op", op, &x); err != nil {
 				return 0, err
 			}
 			if x.Status == OpConfirmed {
@@ -588,7 +548,7 @@ func (t *tx) flow(w *WorkOrder) (int, error) {
 	n := w.Quantity
 	for _, id := range w.Operations {
 		var x Operation
-		if err := t.must("op", id, &x); err != nil {
+		if err := t.Must("op", id, &x); err != nil {
 			return 0, err
 		}
 		if x.Status == OpConfirmed {
@@ -601,7 +561,7 @@ func (t *tx) flow(w *WorkOrder) (int, error) {
 // WorkOrder returns a work order.
 func (d *DB) WorkOrder(id string) (*WorkOrder, error) {
 	w := new(WorkOrder)
-	return w, d.view(func(t *tx) error { return t.must("wo", id, w) })
+	return w, d.view(func(t *tx) error { return t.Must("wo", id, w) })
 }
 
 // WorkOrderFilter selects work orders.
@@ -632,7 +592,7 @@ func (d *DB) WorkOrders(f WorkOrderFilter, cursor string, limit int) (Page[WorkO
 // Unit returns a unit by serial number.
 func (d *DB) Unit(serial string) (*Unit, error) {
 	u := new(Unit)
-	return u, d.view(func(t *tx) error { return t.must("unit", serial, u) })
+	return u, d.view(func(t *tx) error { return t.Must("unit", serial, u) })
 }
 
 // OrderRecords is everything recorded about one order.
@@ -653,7 +613,7 @@ type OrderRecords struct {
 func (d *DB) Records(id string) (*OrderRecords, error) {
 	r := &OrderRecords{}
 	err := d.view(func(t *tx) error {
-		if err := t.must("order", id, &r.Order); err != nil {
+		if err := t.Must("order", id, &r.Order); err != nil {
 			return err
 		}
 		pre := "x/order/" + id + "/"
@@ -694,7 +654,7 @@ func (d *DB) Records(id string) (*OrderRecords, error) {
 
 // all reads every record an index prefix names.
 func all[T any](t *tx, prefix, kind string) ([]T, error) {
-	return records[T](t, kind, t.keys(prefix))
+	return records[T](t, kind, t.Keys(prefix))
 }
 
 // records reads the records kind/id of ids, passing over missing ones.
@@ -702,11 +662,52 @@ func records[T any](t *tx, kind string, ids []string) ([]T, error) {
 	out := []T{}
 	for _, id := range ids {
 		var v T
-		if ok, err := t.get(kind+"/"+id, &v); err != nil {
+		if ok, err := t.Get(kind+"/"+id, &v); err != nil {
 			return nil, err
 		} else if ok {
 			out = append(out, v)
 		}
 	}
 	return out, nil
+}
+
+// OpenOrder is what is left of an open order: the good units its final
+// work orders' last operations still have to confirm.
+type OpenOrder struct {
+	Order Order
+	Left  int
+}
+
+// OpenOrders returns the orders released or in progress and what is left
+// of each, one entry per final work order with units left (a final work
+// order whose last operation is confirmed, short, has none: nothing more
+// comes).
+func (d *DB) OpenOrders() ([]OpenOrder, error) {
+	var out []OpenOrder
+	err := d.view(func(t *tx) error {
+		ws, err := listIndex[WorkOrder](t, "x/open/wo/wo/", "wo", "", 1<<30, nil)
+		if err != nil {
+			return err
+		}
+		for _, w := range ws.Items {
+			if !w.Final {
+				continue
+			}
+			var o Order
+			if err := t.Must("order", w.Order, &o); err != nil {
+				return err
+			}
+			var last Operation
+			if err := t.Must("op", w.Operations[len(w.Operations)-1], &last); err != nil {
+				return err
+			}
+			left := w.Quantity - last.Good - last.Scrap
+			if left <= 0 || d.product(o.Product) == nil || last.Status == OpConfirmed {
+				continue
+			}
+			out = append(out, OpenOrder{Order: o, Left: left})
+		}
+		return nil
+	})
+	return out, err
 }

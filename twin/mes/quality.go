@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"twin/twin/mes/recstore"
 )
 
 // Characteristic is a measured property of an inspection plan.
@@ -49,7 +51,7 @@ func (d *DB) InspectionPlans() ([]InspectionPlan, error) {
 
 func (d *DB) plan(t *tx, routing, op string) (*InspectionPlan, error) {
 	p := new(InspectionPlan)
-	if ok, err := t.get("iplan/"+routing+"/"+op, p); err != nil || ok {
+	if ok, err := t.Get("iplan/"+routing+"/"+op, p); err != nil || ok {
 		return p, err
 	}
 	for _, r := range d.p.Routings {
@@ -72,15 +74,15 @@ func (d *DB) plan(t *tx, routing, op string) (*InspectionPlan, error) {
 // SetInspectionPlan replaces the plan of an inspecting operation.
 func (d *DB) SetInspectionPlan(user string, p InspectionPlan) (*InspectionPlan, error) {
 	if len(p.Characteristics) == 0 {
-		return nil, fieldErr("characteristics", "at least one")
+		return nil, FieldErr("characteristics", "at least one")
 	}
 	for i, c := range p.Characteristics {
 		f := fmt.Sprintf("characteristics[%d]", i)
 		if c.Name == "" {
-			return nil, fieldErr(f+".name", "required")
+			return nil, FieldErr(f+".name", "required")
 		}
 		if !(c.LSL <= c.USL) || math.IsNaN(c.LSL) || math.IsInf(c.USL, 0) || math.IsInf(c.LSL, 0) {
-			return nil, fieldErr(f+".usl", "want lsl ≤ usl, got %g > %g", c.LSL, c.USL)
+			return nil, FieldErr(f+".usl", "want lsl ≤ usl, got %g > %g", c.LSL, c.USL)
 		}
 	}
 	var out InspectionPlan
@@ -90,10 +92,10 @@ func (d *DB) SetInspectionPlan(user string, p InspectionPlan) (*InspectionPlan, 
 			return err
 		}
 		if old == nil {
-			return fieldErr("op", "%s/%s is not an inspecting operation of the plant", p.Routing, p.Op)
+			return FieldErr("op", "%s/%s is not an inspecting operation of the plant", p.Routing, p.Op)
 		}
 		out = p
-		out.Source, out.Updated = "api", t.now
+		out.Source, out.Updated = "api", t.Now
 		return t.put("iplan", p.Routing+"/"+p.Op, old, out)
 	})
 	return &out, err
@@ -168,21 +170,21 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 	if r.Inspector == "" {
 		r.Inspector = user
 	}
-	var in Inspection
+	var in *Inspection
 	err := d.update(user, "inspection.record", func(t *tx) error {
 		var u Unit
-		if err := t.must("unit", r.Serial, &u); err != nil {
+		if err := t.Must("unit", r.Serial, &u); err != nil {
 			return err
 		}
 		var o Operation
-		if err := t.must("op", r.Operation, &o); err != nil {
+		if err := t.Must("op", r.Operation, &o); err != nil {
 			return err
 		}
 		if o.WorkOrder != u.WorkOrder {
-			return fieldErr("operation", "%s is not an operation of unit %s (work order %s)", o.ID, u.Serial, u.WorkOrder)
+			return FieldErr("operation", "%s is not an operation of unit %s (work order %s)", o.ID, u.Serial, u.WorkOrder)
 		}
 		var w WorkOrder
-		if err := t.must("wo", o.WorkOrder, &w); err != nil {
+		if err := t.Must("wo", o.WorkOrder, &w); err != nil {
 			return err
 		}
 		plan, err := d.plan(t, w.Routing, o.Op)
@@ -190,7 +192,7 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 			return err
 		}
 		if plan == nil {
-			return fieldErr("operation", "%s (%s) has no inspection plan", o.ID, o.Op)
+			return FieldErr("operation", "%s (%s) has no inspection plan", o.ID, o.Op)
 		}
 		if u.Status == UnitScrapped {
 			return fmt.Errorf("unit %s is scrapped: %w", u.Serial, ErrConflict)
@@ -198,117 +200,136 @@ func (d *DB) Inspect(user string, r NewInspection) (*Inspection, error) {
 		if u.Reinspection != o.ID && passedAt(t, u, o.ID) {
 			return fmt.Errorf("unit %s already passed %s: %w", u.Serial, o.Op, ErrConflict)
 		}
-		for name := range r.Values {
-			if !slices.ContainsFunc(plan.Characteristics, func(c Characteristic) bool { return c.Name == name }) {
-				return fieldErr("values."+name, "not a characteristic of the plan for %s", o.Op)
-			}
+		results, failed, err := judge(plan, r.Values)
+		if err != nil {
+			return err
 		}
-		n, err := t.nextID()
+		n, err := t.NextID()
 		if err != nil {
 			return err
 		}
 		at := r.At
 		if at.IsZero() {
-			at = t.now
+			at = t.Now
 		}
-		in = Inspection{ID: fmt.Sprintf("IN-%07d", n), Serial: u.Serial, Operation: o.ID, WorkOrder: o.WorkOrder, Order: o.Order,
-			Station: o.Station, Inspector: r.Inspector, At: at, Pass: true, Reinspection: u.Reinspection == o.ID}
-		var failed []string
-		for _, c := range plan.Characteristics {
-			v, ok := r.Values[c.Name]
-			if !ok {
-				return fieldErr("values."+c.Name, "missing (%s)", c.Unit)
-			}
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fieldErr("values."+c.Name, "not a number")
-			}
-			ok = v >= c.LSL && v <= c.USL
-			in.Results = append(in.Results, CharResult{c.Name, v, c.LSL, c.USL, ok})
-			if !ok {
-				in.Pass = false
-				failed = append(failed, c.Name)
-			}
-		}
-		ub := u
-		u.Inspections = append(u.Inspections, in.ID)
-		if u.FirstPass == nil {
-			fp := in.Pass
-			u.FirstPass = &fp
-		} else if !in.Pass && *u.FirstPass {
-			fp := false
-			u.FirstPass = &fp
-		}
-		// the open nonconformance of this unit at this operation, if any
-		var open *Nonconformance
-		for _, id := range u.NCs {
-			var nc Nonconformance
-			if err := t.must("nc", id, &nc); err != nil {
-				return err
-			}
-			if nc.Status == "open" && nc.Operation == o.ID {
-				open = &nc
-			}
-		}
-		if open != nil {
-			nb := *open
-			open.Status, open.Closed, open.Reinspection = "closed", at, "passed"
-			if !in.Pass {
-				open.Reinspection = "failed"
-			}
-			in.NC = open.ID
-			if err := t.put("nc", open.ID, nb, open); err != nil {
-				return err
-			}
-		}
-		if in.Pass {
-			u.Status, u.Reinspection = UnitPassed, ""
-		} else {
-			m, err := t.nextID()
-			if err != nil {
-				return err
-			}
-			nc := &Nonconformance{ID: fmt.Sprintf("NC-%06d", m), Serial: u.Serial, Order: u.Order, Operation: o.ID, Inspection: in.ID,
-				Failed: failed, Opened: at, Status: "open", Reinspection: "pending", ReworkAt: d.reworkAt(w.Routing, o.Op)}
-			if err := t.put("nc", nc.ID, nil, nc); err != nil {
-				return err
-			}
-			if err := t.index("order", u.Order, "nc", nc.ID); err != nil {
-				return err
-			}
-			if err := t.index("open", "nc", "nc", nc.ID); err != nil {
-				return err
-			}
-			in.NC = nc.ID
-			u.NCs = append(u.NCs, nc.ID)
-			u.Status, u.Reinspection = UnitRework, o.ID
-		}
-		if open != nil {
-			if err := t.t.Delete([]byte("x/open/nc/nc/" + open.ID)); err != nil {
-				return err
-			}
-		}
-		if err := t.put("insp", in.ID, nil, in); err != nil {
-			return err
-		}
-		if err := t.put("unit", u.Serial, ub, u); err != nil {
-			return err
-		}
-		if err := t.index("order", u.Order, "insp", in.ID); err != nil {
-			return err
-		}
-		if err := t.index("serial", u.Serial, "insp", in.ID); err != nil {
-			return err
-		}
-		return t.index("time", "insp", "insp", tkey(at, in.ID))
+		in = &Inspection{ID: fmt.Sprintf("IN-%07d", n), Serial: u.Serial, Operation: o.ID, WorkOrder: o.WorkOrder, Order: o.Order,
+			Station: o.Station, Inspector: r.Inspector, At: at, Results: results, Pass: len(failed) == 0, Reinspection: u.Reinspection == o.ID}
+		return d.recordInspection(t, in, u, o, w.Routing, failed)
 	})
-	return &in, err
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// judge holds the values against the plan's limits: the results, and
+// the characteristics that failed. A value missing, not a number, or of
+// no characteristic of the plan is an error.
+func judge(plan *InspectionPlan, values map[string]float64) (results []CharResult, failed []string, err error) {
+	for name := range values {
+		if !slices.ContainsFunc(plan.Characteristics, func(c Characteristic) bool { return c.Name == name }) {
+			return nil, nil, FieldErr("values."+name, "not a characteristic of the plan for %s", plan.Op)
+		}
+	}
+	for _, c := range plan.Characteristics {
+		v, ok := values[c.Name]
+		if !ok {
+			return nil, nil, FieldErr("values."+c.Name, "missing (%s)", c.Unit)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, nil, FieldErr("values."+c.Name, "not a number")
+		}
+		ok = v >= c.LSL && v <= c.USL
+		results = append(results, CharResult{c.Name, v, c.LSL, c.USL, ok})
+		if !ok {
+			failed = append(failed, c.Name)
+		}
+	}
+	return results, failed, nil
+}
+
+// recordInspection writes an inspection of unit u at operation o and
+// closes the loop: a re-inspection closes the unit's open
+// nonconformance there (passed or failed again), a failure opens a new
+// one and sends the unit to rework, a pass passes the unit; the unit's
+// first-pass flag is its first inspection's, failed by any failure after.
+func (d *DB) recordInspection(t *tx, in *Inspection, u Unit, o Operation, routing string, failed []string) error {
+	ub := u
+	u.Inspections = append(u.Inspections, in.ID)
+	if u.FirstPass == nil {
+		fp := in.Pass
+		u.FirstPass = &fp
+	} else if !in.Pass && *u.FirstPass {
+		fp := false
+		u.FirstPass = &fp
+	}
+	// the open nonconformance of this unit at this operation, if any
+	var open *Nonconformance
+	for _, id := range u.NCs {
+		var nc Nonconformance
+		if err := t.Must("nc", id, &nc); err != nil {
+			return err
+		}
+		if nc.Status == "open" && nc.Operation == o.ID {
+			open = &nc
+		}
+	}
+	if open != nil {
+		nb := *open
+		open.Status, open.Closed, open.Reinspection = "closed", in.At, "passed"
+		if !in.Pass {
+			open.Reinspection = "failed"
+		}
+		in.NC = open.ID
+		if err := t.put("nc", open.ID, nb, open); err != nil {
+			return err
+		}
+		if err := t.Delete("x/open/nc/nc/" + open.ID); err != nil {
+			return err
+		}
+	}
+	if in.Pass {
+		u.Status, u.Reinspection = UnitPassed, ""
+	} else {
+		m, err := t.NextID()
+		if err != nil {
+			return err
+		}
+		nc := &Nonconformance{ID: fmt.Sprintf("NC-%06d", m), Serial: u.Serial, Order: u.Order, Operation: o.ID, Inspection: in.ID,
+			Failed: failed, Opened: in.At, Status: "open", Reinspection: "pending", ReworkAt: d.reworkAt(routing, o.Op)}
+		if err := t.put("nc", nc.ID, nil, nc); err != nil {
+			return err
+		}
+		if err := t.Index("order", u.Order, "nc", nc.ID); err != nil {
+			return err
+		}
+		if err := t.Index("open", "nc", "nc", nc.ID); err != nil {
+			return err
+		}
+		in.NC = nc.ID
+		u.NCs = append(u.NCs, nc.ID)
+		u.Status, u.Reinspection = UnitRework, o.ID
+	}
+	if err := t.put("insp", in.ID, nil, in); err != nil {
+		return err
+	}
+	if err := t.put("unit", u.Serial, ub, u); err != nil {
+		return err
+	}
+	if err := t.Index("order", u.Order, "insp", in.ID); err != nil {
+		return err
+	}
+	if err := t.Index("serial", u.Serial, "insp", in.ID); err != nil {
+		return err
+	}
+	return t.Index("time", "insp", "insp", recstore.TimeKey(in.At, in.ID))
 }
 
 // passedAt says whether unit u has a passing inspection at operation op.
 func passedAt(t *tx, u Unit, op string) bool {
 	for _, id := range u.Inspections {
 		var in Inspection
-		if ok, _ := t.get("insp/"+id, &in); ok && in.Operation == op && in.Pass {
+		if ok, _ := t.Get("insp/"+id, &in); ok && in.Operation == op && in.Pass {
 			return true
 		}
 	}
@@ -342,24 +363,24 @@ func (d *DB) Dispose(user, id string, r Disposition) (*Nonconformance, error) {
 	switch r.Decision {
 	case "rework", "scrap", "use_as_is":
 	default:
-		return nil, fieldErr("decision", "want rework, scrap or use_as_is, got %q", r.Decision)
+		return nil, FieldErr("decision", "want rework, scrap or use_as_is, got %q", r.Decision)
 	}
 	if r.Decision == "use_as_is" && r.Note == "" {
-		return nil, fieldErr("note", "required for use_as_is: say why the unit is acceptable")
+		return nil, FieldErr("note", "required for use_as_is: say why the unit is acceptable")
 	}
 	var nc Nonconformance
 	err := d.update(user, "nonconformance."+r.Decision, func(t *tx) error {
-		if err := t.must("nc", id, &nc); err != nil {
+		if err := t.Must("nc", id, &nc); err != nil {
 			return err
 		}
 		if nc.Status != "open" {
 			return fmt.Errorf("nonconformance %s is closed: %w", id, ErrConflict)
 		}
 		nb := nc
-		nc.Disposition, nc.DispositionBy, nc.DispositionAt, nc.Note = r.Decision, user, t.now, r.Note
+		nc.Disposition, nc.DispositionBy, nc.DispositionAt, nc.Note = r.Decision, user, t.Now, r.Note
 		if r.Decision != "rework" {
 			var u Unit
-			if err := t.must("unit", nc.Serial, &u); err != nil {
+			if err := t.Must("unit", nc.Serial, &u); err != nil {
 				return err
 			}
 			ub := u
@@ -371,8 +392,8 @@ func (d *DB) Dispose(user, id string, r Disposition) (*Nonconformance, error) {
 			if err := t.put("unit", u.Serial, ub, u); err != nil {
 				return err
 			}
-			nc.Status, nc.Closed, nc.Reinspection = "closed", t.now, "cancelled"
-			if err := t.t.Delete([]byte("x/open/nc/nc/" + nc.ID)); err != nil {
+			nc.Status, nc.Closed, nc.Reinspection = "closed", t.Now, "cancelled"
+			if err := t.Delete("x/open/nc/nc/" + nc.ID); err != nil {
 				return err
 			}
 		}

@@ -136,7 +136,7 @@ func (d *DB) sources(t *tx, o *Operation, w *WorkOrder) ([]source, error) {
 	var out []source
 	if k := slices.Index(w.Operations, o.ID); k > 0 {
 		var p Operation
-		if err := t.must("op", w.Operations[k-1], &p); err != nil {
+		if err := t.Must("op", w.Operations[k-1], &p); err != nil {
 			return nil, err
 		}
 		out = append(out, source{per: 1, ops: []Operation{p}})
@@ -152,7 +152,7 @@ func (d *DB) sources(t *tx, o *Operation, w *WorkOrder) ([]source, error) {
 				continue
 			}
 			var last Operation
-			if err := t.must("op", pw.Operations[len(pw.Operations)-1], &last); err != nil {
+			if err := t.Must("op", pw.Operations[len(pw.Operations)-1], &last); err != nil {
 				return nil, err
 			}
 			s.wos, s.ops = append(s.wos, pw.ID), append(s.ops, last)
@@ -193,7 +193,7 @@ func (t *tx) partOrders(w *WorkOrder, part string) ([]WorkOrder, error) {
 	ids, legacy := w.Components, false
 	if ids == nil && w.Final && !w.Makeup {
 		var o Order
-		if err := t.must("order", w.Order, &o); err != nil {
+		if err := t.Must("order", w.Order, &o); err != nil {
 			return nil, err
 		}
 		ids, legacy = o.WorkOrders, true
@@ -204,7 +204,7 @@ func (t *tx) partOrders(w *WorkOrder, part string) ([]WorkOrder, error) {
 			continue
 		}
 		var pw WorkOrder
-		if err := t.must("wo", id, &pw); err != nil {
+		if err := t.Must("wo", id, &pw); err != nil {
 			return nil, err
 		}
 		if pw.Final || pw.Item != part || legacy && pw.Makeup {
@@ -284,7 +284,7 @@ func (d *DB) override(t *tx, user, worker string, o *Operation, reason string, b
 		return nil, &SequenceError{Operation: o.ID, Broken: broken}
 	}
 	var u User
-	ok, err := t.get("user/"+user, &u)
+	ok, err := t.Get("user/"+user, &u)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +296,7 @@ func (d *DB) override(t *tx, user, worker string, o *Operation, reason string, b
 		return nil, fmt.Errorf("%s: an override of the routing needs the role %s, and %s has %s: ask the shift's supervisor to scan the card with the reason: %w",
 			o.ID, RoleSupervisor, user, has, ErrForbidden)
 	}
-	n, err := t.nextID()
+	n, err := t.NextID()
 	if err != nil {
 		return nil, err
 	}
@@ -304,5 +304,5 @@ func (d *DB) override(t *tx, user, worker string, o *Operation, reason string, b
 	if err := t.put("ovr", ov.ID, nil, ov); err != nil {
 		return nil, err
 	}
-	return ov, t.index("order", o.Order, "ovr", ov.ID)
+	return ov, t.Index("order", o.Order, "ovr", ov.ID)
 }

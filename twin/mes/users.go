@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,7 +15,7 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// The roles. Each API endpoint names the roles it allows (routes.go); a user
+// The roles. Each API endpoint names the roles it allows (twin/mes/api); a user
 // has one or more.
 const (
 	RoleOperator    = "operator"    // scans cards, clocks on and off, books material
@@ -83,11 +82,11 @@ type Issued struct {
 
 func checkRoles(roles []string) error {
 	if len(roles) == 0 {
-		return fieldErr("roles", "at least one of %s", strings.Join(Roles, ", "))
+		return FieldErr("roles", "at least one of %s", strings.Join(Roles, ", "))
 	}
 	for i, r := range roles {
 		if !slices.Contains(Roles, r) {
-			return fieldErr(fmt.Sprintf("roles[%d]", i), "%q is not a role (%s)", r, strings.Join(Roles, ", "))
+			return FieldErr(fmt.Sprintf("roles[%d]", i), "%q is not a role (%s)", r, strings.Join(Roles, ", "))
 		}
 	}
 	return nil
@@ -101,11 +100,9 @@ const (
 	argonThreads = 2
 )
 
-// hashPassword is a variable for the tests that make many accounts: they
-// reuse one real hash (TestLogin checks the real thing).
-var hashPassword = argon2Hash
-
-func argon2Hash(pw string) string {
+// HashPassword hashes a password as the records keep it: argon2id, 3
+// passes over 64 MiB, 2 lanes, a random 16-byte salt (FORMAT.md).
+func HashPassword(pw string) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	k := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, 32)
@@ -141,19 +138,19 @@ func (d *DB) CreateUser(actor string, r NewUser) (*User, error) {
 		return nil, err
 	}
 	if len([]rune(r.Password)) < 10 {
-		return nil, fieldErr("password", "at least 10 characters")
+		return nil, FieldErr("password", "at least 10 characters")
 	}
-	hash := hashPassword(r.Password)
+	hash := d.hash(r.Password)
 	var u *User
 	err := d.update(actor, "user.create", func(t *tx) error {
-		if ok, err := t.exists("user/" + r.Name); err != nil || ok {
+		if ok, err := t.Exists("user/" + r.Name); err != nil || ok {
 			if ok {
 				return fmt.Errorf("user %q exists: %w", r.Name, ErrConflict)
 			}
 			return err
 		}
-		u = &User{Name: r.Name, Roles: r.Roles, Created: t.now}
-		if err := t.set("pw/"+r.Name, hash); err != nil {
+		u = &User{Name: r.Name, Roles: r.Roles, Created: t.Now}
+		if err := t.Set("pw/"+r.Name, hash); err != nil {
 			return err
 		}
 		return t.put("user", r.Name, nil, u)
@@ -171,13 +168,13 @@ func (d *DB) ChangeUser(actor, name string, c UserChange) (*User, error) {
 	hash := ""
 	if c.Password != "" {
 		if len([]rune(c.Password)) < 10 {
-			return nil, fieldErr("password", "at least 10 characters")
+			return nil, FieldErr("password", "at least 10 characters")
 		}
-		hash = hashPassword(c.Password)
+		hash = d.hash(c.Password)
 	}
 	var u User
 	err := d.update(actor, "user.change", func(t *tx) error {
-		if err := t.must("user", name, &u); err != nil {
+		if err := t.Must("user", name, &u); err != nil {
 			return err
 		}
 		before := u
@@ -188,10 +185,10 @@ func (d *DB) ChangeUser(actor, name string, c UserChange) (*User, error) {
 			u.Disabled = *c.Disabled
 		}
 		if hash != "" {
-			if err := t.set("pw/"+name, hash); err != nil {
+			if err := t.Set("pw/"+name, hash); err != nil {
 				return err
 			}
-			t.action = "user.password"
+			t.Action = "user.password"
 		}
 		return t.put("user", name, before, u)
 	})
@@ -217,7 +214,7 @@ func (d *DB) HasUsers() (bool, error) {
 // IssueToken makes an API token for a user.
 func (d *DB) IssueToken(actor, name string, r NewToken) (*Issued, error) {
 	if r.TTLDays < 0 {
-		return nil, fieldErr("ttl_days", "negative")
+		return nil, FieldErr("ttl_days", "negative")
 	}
 	var exp time.Time
 	if r.TTLDays > 0 {
@@ -235,19 +232,15 @@ func (d *DB) issue(actor, name, label string, expires time.Time) (*Issued, error
 	var out *Issued
 	err := d.update(actor, "token.issue", func(t *tx) error {
 		var u User
-		if err := t.must("user", name, &u); err != nil {
+		if err := t.Must("user", name, &u); err != nil {
 			return err
 		}
-		info := Token{ID: h[:12], User: name, Label: label, Created: t.now, Expires: expires}
+		info := Token{ID: h[:12], User: name, Label: label, Created: t.Now, Expires: expires}
 		out = &Issued{Token: tok, Info: info}
-		if err := t.set("token/"+h, info); err != nil {
+		if err := t.Set("token/"+h, info); err != nil {
 			return err
 		}
-		a, err := json.Marshal(info)
-		if err != nil {
-			return err
-		}
-		return t.auditEntry("token", info.ID, nil, a)
+		return t.Audit("token", info.ID, nil, info) // under its short id, not its hash
 	})
 	return out, err
 }
@@ -265,17 +258,17 @@ func (d *DB) LogIn(r Login) (*Issued, error) {
 	var hash string
 	var u User
 	err := d.view(func(t *tx) error {
-		if ok, err := t.get("user/"+r.Name, &u); err != nil || !ok {
+		if ok, err := t.Get("user/"+r.Name, &u); err != nil || !ok {
 			return err
 		}
-		_, err := t.get("pw/"+r.Name, &hash)
+		_, err := t.Get("pw/"+r.Name, &hash)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	if hash == "" {
-		checkPassword(hashPassword("timing"), r.Password) // the same time for unknown users
+		checkPassword(d.hash("timing"), r.Password) // the same time for unknown users
 		return nil, ErrAuth
 	}
 	if u.Disabled || !checkPassword(hash, r.Password) {
@@ -293,10 +286,10 @@ func (d *DB) PasswordIs(name, pw string) (bool, error) {
 	var hash string
 	var u User
 	err := d.view(func(t *tx) error {
-		if ok, err := t.get("user/"+name, &u); err != nil || !ok {
+		if ok, err := t.Get("user/"+name, &u); err != nil || !ok {
 			return err
 		}
-		_, err := t.get("pw/"+name, &hash)
+		_, err := t.Get("pw/"+name, &hash)
 		return err
 	})
 	if err != nil || hash == "" || u.Disabled {
@@ -313,7 +306,7 @@ func (d *DB) Authenticate(tok string) (*User, error) {
 	var info Token
 	var u User
 	err := d.view(func(t *tx) error {
-		ok, err := t.get("token/"+tokenHash(tok), &info)
+		ok, err := t.Get("token/"+tokenHash(tok), &info)
 		if err != nil || !ok {
 			if err == nil {
 				err = ErrAuth
@@ -323,7 +316,7 @@ func (d *DB) Authenticate(tok string) (*User, error) {
 		if !info.Expires.IsZero() && time.Now().After(info.Expires) {
 			return ErrAuth
 		}
-		if ok, err := t.get("user/"+info.User, &u); err != nil || !ok || u.Disabled {
+		if ok, err := t.Get("user/"+info.User, &u); err != nil || !ok || u.Disabled {
 			if err == nil {
 				err = ErrAuth
 			}

@@ -1,0 +1,127 @@
+package api
+
+// The route table: every endpoint of the records API, the roles it
+// allows, its parameters and bodies (for the OpenAPI document), and its
+// handler.
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"twin/twin/mes/openapi"
+
+	"twin/twin/mes"
+)
+
+var (
+	pLimit   = openapi.Param{Name: "limit", In: "query", Type: "integer", Description: "page size, 1–1000 (default 100)"}
+	pCursor  = openapi.Param{Name: "cursor", In: "query", Type: "string", Description: "the next page: the previous page's next"}
+	pFrom    = openapi.Param{Name: "from", In: "query", Type: "string", Description: "from this time: RFC 3339, or plant time without an offset (YYYY-MM-DD[THH:MM[:SS]])"}
+	pTo      = openapi.Param{Name: "to", In: "query", Type: "string", Description: "up to this time (exclusive): RFC 3339, or plant time without an offset"}
+	pOrder   = openapi.Param{Name: "order", In: "query", Type: "string", Description: "of this order"}
+	pStation = openapi.Param{Name: "station", In: "query", Type: "string", Description: "at this machine (id)"}
+	pStatus  = openapi.Param{Name: "status", In: "query", Type: "string", Description: "in this status"}
+	paging   = []openapi.Param{pLimit, pCursor}
+)
+
+func params(ps ...any) []openapi.Param {
+	var out []openapi.Param
+	for _, p := range ps {
+		switch p := p.(type) {
+		case openapi.Param:
+			out = append(out, p)
+		case []openapi.Param:
+			out = append(out, p...)
+		}
+	}
+	return out
+}
+
+func route(method, path, tag, summary string, roles []string, ps []openapi.Param, req, resp any, h handler) Route {
+	return Route{Route: openapi.Route{Method: method, Path: "/api/v1" + path, Tag: tag, Summary: summary, Roles: roles, Params: ps, Request: req, Response: resp}, h: h}
+}
+
+func roles(r ...string) []string { return r }
+
+// withErrors documents the error responses particular to a route.
+func withErrors(r Route, errs map[int]string) Route {
+	r.Errors = errs
+	return r
+}
+
+var (
+	readOrders   = roles(mes.RolePlanner, mes.RoleManager, mes.RoleQuality)
+	readFloor    = roles(mes.RolePlanner, mes.RoleManager, mes.RoleOperator, mes.RoleSupervisor, mes.RoleQuality)
+	readLedger   = roles(mes.RoleMaintenance, mes.RolePlanner, mes.RoleManager, mes.RoleOperator, mes.RoleSupervisor, mes.RoleQuality)
+	onFloor      = roles(mes.RoleOperator, mes.RoleSupervisor) // the shop floor's changes
+	readGenealog = roles(mes.RoleQuality, mes.RolePlanner, mes.RoleManager)
+)
+
+func routes() []Route {
+	rs := []Route{
+		route("GET", "/openapi.json", "meta", "this document", nil, nil, nil, map[string]any{}, func(c *call) (any, error) {
+			return nil, nil // served by NewAPI's handler below
+		}),
+		route("POST", "/login", "users", "sign in with a name and password: a 12-hour token", nil, nil, mes.Login{}, mes.Issued{}, func(c *call) (any, error) {
+			r, err := body[mes.Login](c)
+			if err != nil {
+				return nil, err
+			}
+			return c.db.LogIn(r)
+		}),
+		route("GET", "/me", "users", "the signed-in user", mes.Roles, nil, nil, mes.User{}, func(c *call) (any, error) { return c.user, nil }),
+	}
+	for _, area := range [][]Route{orderRoutes(), floorRoutes(), planningRoutes(), materialRoutes(), qualityRoutes(), equipmentRoutes(), kpiRoutes(), adminRoutes()} {
+		rs = append(rs, area...)
+	}
+	for i := range rs {
+		if rs[i].Method == "POST" && (strings.HasSuffix(rs[i].Path, "/orders") || strings.HasSuffix(rs[i].Path, "/lots") ||
+			strings.HasSuffix(rs[i].Path, "/inspections") || strings.HasSuffix(rs[i].Path, "/users") || strings.HasSuffix(rs[i].Path, "/plans") ||
+			strings.HasSuffix(rs[i].Path, "/completions") || strings.HasSuffix(rs[i].Path, "/consumptions") || strings.HasSuffix(rs[i].Path, "/tokens") ||
+			strings.HasSuffix(rs[i].Path, "/makeup")) {
+			rs[i].Status = http.StatusCreated
+		}
+	}
+	return rs
+}
+
+// CardInfo is an operation and its card's token.
+type CardInfo struct {
+	Operation mes.Operation `json:"operation"`
+	Token     string        `json:"token"`
+}
+
+// PlanBody is the body of an inspection plan.
+type PlanBody struct {
+	Characteristics []mes.Characteristic `json:"characteristics"`
+}
+
+func cardImage(format string) handler {
+	return func(c *call) (any, error) {
+		scale := 6
+		if s := c.str("scale"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 40 {
+				return nil, mes.FieldErr("scale", "want 1 to 40, got %q", s)
+			}
+			scale = n
+		}
+		b, err := c.db.Card(c.r.PathValue("id"), format, scale)
+		if err != nil {
+			return nil, err
+		}
+		ct := "image/png"
+		if format == "svg" {
+			ct = "image/svg+xml"
+		}
+		c.w.Header().Set("Content-Type", ct)
+		c.w.Write(b)
+		return nil, nil
+	}
+}
+
+func labourFilter(c *call) (mes.LabourFilter, error) {
+	from, to, err := c.window()
+	return mes.LabourFilter{Worker: c.str("worker"), Order: c.str("order"), Station: c.str("station"), From: from, To: to}, err
+}

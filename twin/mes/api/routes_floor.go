@@ -1,0 +1,111 @@
+package api
+
+import (
+	"twin/twin/mes"
+	"twin/twin/mes/openapi"
+)
+
+// Routes of the shop floor: work orders, operation cards and their QR codes, scans, material bookings, labour.
+
+func floorRoutes() []Route {
+	return []Route{
+		route("GET", "/work-orders", "work orders", "list work orders", readFloor,
+			params(pOrder, pStatus, openapi.Param{Name: "open", In: "query", Type: "boolean", Description: "released or in progress only"}, paging),
+			nil, mes.Page[mes.WorkOrder]{}, func(c *call) (any, error) {
+				open, err := c.bool("open")
+				if err != nil {
+					return nil, err
+				}
+				return paged(c, func(cur string, n int) (mes.Page[mes.WorkOrder], error) {
+					return c.db.WorkOrders(mes.WorkOrderFilter{Order: c.str("order"), Status: c.str("status"), Open: open}, cur, n)
+				})
+			}),
+		route("GET", "/work-orders/{id}", "work orders", "one work order", readFloor, nil, nil, mes.WorkOrder{}, func(c *call) (any, error) {
+			return c.db.WorkOrder(c.r.PathValue("id"))
+		}),
+		route("GET", "/operations", "work orders", "list operations (cards)", readFloor,
+			params(pOrder, openapi.Param{Name: "work_order", In: "query", Type: "string"}, pStation, pStatus, paging), nil, mes.Page[mes.Operation]{}, func(c *call) (any, error) {
+				return paged(c, func(cur string, n int) (mes.Page[mes.Operation], error) {
+					return c.db.Operations(mes.OperationFilter{Order: c.str("order"), WorkOrder: c.str("work_order"), Station: c.str("station"), Status: c.str("status")}, cur, n)
+				})
+			}),
+		route("GET", "/operations/{id}", "work orders", "one operation, with the machine's count while it runs", readFloor, nil, nil, mes.Operation{}, func(c *call) (any, error) {
+			return c.db.Operation(c.r.PathValue("id"))
+		}),
+		route("GET", "/operations/{id}/card", "work orders", "the card's signed token (what its QR code carries)", roles(mes.RolePlanner, mes.RoleOperator, mes.RoleSupervisor), nil, nil, CardInfo{}, func(c *call) (any, error) {
+			o, err := c.db.Operation(c.r.PathValue("id"))
+			if err != nil {
+				return nil, err
+			}
+			return CardInfo{Operation: *o, Token: c.db.CardToken(o.ID)}, nil
+		}),
+		route("GET", "/operations/{id}/card.png", "work orders", "the card's QR code, PNG", roles(mes.RolePlanner, mes.RoleOperator, mes.RoleSupervisor),
+			params(openapi.Param{Name: "scale", In: "query", Type: "integer", Description: "pixels per module (default 6)"}), nil, openapi.Raw{ContentType: "image/png"}, cardImage("png")),
+		route("GET", "/operations/{id}/card.svg", "work orders", "the card's QR code, SVG", roles(mes.RolePlanner, mes.RoleOperator, mes.RoleSupervisor), nil, nil, openapi.Raw{ContentType: "image/svg+xml"}, cardImage("svg")),
+		withErrors(route("POST", "/scan", "floor", "scan a card: start or confirm its operation (idempotent), in the routing's sequence", onFloor, nil, mes.Scan{}, mes.ScanResult{}, func(c *call) (any, error) {
+			r, err := body[mes.Scan](c)
+			if err != nil {
+				return nil, err
+			}
+			return c.db.DoScan(c.name(), r)
+		}), map[int]string{
+			403: "The token's roles do not allow this operation, or an override was given by a user without the role supervisor.",
+			409: "Out of sequence (code out_of_sequence): the operation that feeds this one has not started, or has passed on fewer units than confirmed here; the message says which and how many. A supervisor may scan it again with an override and a reason. Also: a start on an order that is over.",
+		}),
+		route("POST", "/consumptions", "floor", "book material from a lot into units", onFloor, nil, mes.NewConsumption{}, mes.Consumption{}, func(c *call) (any, error) {
+			r, err := body[mes.NewConsumption](c)
+			if err != nil {
+				return nil, err
+			}
+			return c.db.Consume(c.name(), r)
+		}),
+		route("POST", "/labour/clock", "labour", "clock a worker on or off an operation", onFloor, nil, mes.Clock{}, mes.Labour{}, func(c *call) (any, error) {
+			r, err := body[mes.Clock](c)
+			if err != nil {
+				return nil, err
+			}
+			return c.db.DoClock(c.name(), r)
+		}),
+		route("GET", "/labour", "labour", "labour records (closed)", roles(mes.RoleManager),
+			params(openapi.Param{Name: "worker", In: "query", Type: "string"}, pOrder, pStation, pFrom, pTo), nil, []mes.Labour{}, func(c *call) (any, error) {
+				f, err := labourFilter(c)
+				if err != nil {
+					return nil, err
+				}
+				return c.db.Labour(f)
+			}),
+		route("GET", "/labour/hours", "labour", "hours per worker and day, or per worker and order", roles(mes.RoleManager),
+			params(openapi.Param{Name: "by", In: "query", Type: "string", Description: "day (default) or order"}, openapi.Param{Name: "worker", In: "query", Type: "string"}, pOrder, pFrom, pTo), nil, []mes.Hours{}, func(c *call) (any, error) {
+				f, err := labourFilter(c)
+				if err != nil {
+					return nil, err
+				}
+				by := c.str("by")
+				if by == "" {
+					by = "day"
+				}
+				if by != "day" && by != "order" {
+					return nil, mes.FieldErr("by", "want day or order, got %q", by)
+				}
+				ls, err := c.db.Labour(f)
+				if err != nil {
+					return nil, err
+				}
+				return c.db.HoursBy(ls, by, f.From, f.To), nil
+			}),
+		route("GET", "/labour/payroll.csv", "labour", "payroll export (CSV; layout in README.md)", roles(mes.RoleManager),
+			params(openapi.Param{Name: "worker", In: "query", Type: "string"}, pFrom, pTo), nil, openapi.Raw{ContentType: "text/csv"}, func(c *call) (any, error) {
+				f, err := labourFilter(c)
+				if err != nil {
+					return nil, err
+				}
+				ls, err := c.db.Labour(f)
+				if err != nil {
+					return nil, err
+				}
+				c.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+				c.w.Header().Set("Content-Disposition", `attachment; filename="payroll.csv"`)
+				return nil, c.db.WritePayroll(c.w, ls, f.From, f.To)
+			}),
+	}
+}
