@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"twin/plant"
 	"twin/plant/event"
 	"twin/plant/kpi"
 	"twin/sim"
@@ -290,3 +291,25 @@ func (r *Result) Metrics() []Metric {
 }
 
 func perUnit(x float64, n int64) float64 { return kpi.PerUnit(x, float64(n)) }
+
+// MetricNames lists the names Result.Metrics gives for a run of plant p,
+// in the same order, without running it: what a scenario may ask to
+// report.
+func MetricNames(p *plant.Plant) []string {
+	r := &Result{EnergyByBand: map[string]float64{}}
+	for _, b := range p.Energy.Tariff.Periods {
+		r.EnergyByBand[b.Name] = 0
+	}
+	for _, w := range p.WorkCenters {
+		r.WorkCenters = append(r.WorkCenters, WorkCenter{ID: w.ID()})
+		for _, u := range w.Units {
+			r.Stations = append(r.Stations, Station{Path: u.Path()})
+		}
+	}
+	ms := r.Metrics()
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Name
+	}
+	return out
+}
