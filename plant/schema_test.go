@@ -42,8 +42,8 @@ var spec = map[string]map[string]string{
 	"routing":        {"id": "id", "operations": "list:operation"},
 	"operation":      {"id": "id", "name": "string", "at": "id", "time": "times", "alternatives": "list:alternative", "consumes": "list:component", "inspect": "inspect"},
 	"alternative":    {"at": "id", "time": "times"},
-	"inspect":        {"yield": "fraction", "scrap": "fraction", "rework": "rework", "characteristics": "list:characteristic"},
-	"rework":         {"at": "id", "time": "times"},
+	"inspect":        {"yield": "fraction", "scrap": "fraction", "rework": "rework", "max_rework": "integer", "past_max": "past_max", "characteristics": "list:characteristic"},
+	"rework":         {"at": "id", "time": "times", "back_to": "id"},
 	"characteristic": {"name": "string", "unit": "string", "nominal": "number", "lsl": "number", "usl": "number"},
 	"calendar":       {"id": "id", "always": "boolean", "shifts": "list:shift", "holidays": "strings"},
 	"shift":          {"name": "string", "days": "string", "start": "tod", "end": "tod", "breaks": "strings"},
@@ -119,6 +119,8 @@ func scalarSchema(t string) map[string]any {
 		return map[string]any{"enum": []string{"fifo", "edd", "spt", "priority", "cr", "setup"}}
 	case "basis":
 		return map[string]any{"enum": []string{"operating", "calendar"}}
+	case "past_max":
+		return map[string]any{"enum": []string{"scrap", "concession"}}
 	case "signal":
 		return map[string]any{"enum": []string{"state", "good", "reject", "power_kw", "energy_kwh", "order"}}
 	}

@@ -147,3 +147,22 @@ func TestFirstOrder(t *testing.T) {
 		t.Fatalf("orders released: %v", ids)
 	}
 }
+
+// TestFileJackson: a Jackson network whose second station sends a
+// quarter of its parts back to the first (inspect.rework.back_to): WIP,
+// sojourn and throughput are the product form's (jackson.yaml gives the
+// figures).
+func TestFileJackson(t *testing.T) {
+	n, horizon := 16, 1000*sim.Day
+	if testing.Short() {
+		n, horizon = 8, 300*sim.Day
+	}
+	opt := Options{Seed: 5, Warmup: 20 * sim.Day, Horizon: horizon}
+	pl := load(t, "jackson.yaml")
+	within99(t, "jackson.yaml: WIP (parts)", reps(t, n, opt, pl, func(r *Result) float64 { return r.WIP }), 0.64/0.36+1)
+	within99(t, "jackson.yaml: sojourn (h)", reps(t, n, opt, pl, func(r *Result) float64 { return r.FlowTime }), (1/(1.25-0.8)+1/(1.6-0.8))/0.75)
+	within99(t, "jackson.yaml: throughput (/day)", reps(t, n, opt, pl, func(r *Result) float64 { return r.Throughput }), 14.4)
+	within99(t, "jackson.yaml: visits to B per part", reps(t, n, opt, pl, func(r *Result) float64 {
+		return float64(r.Inspections) / float64(r.Inspections-r.FailedInspections)
+	}), 1/0.75)
+}

@@ -49,6 +49,13 @@ type job struct {
 	created    sim.Time
 	name       string // for events; built when a sink asks for it
 
+	// loops counts the loops back (rework from an earlier operation)
+	// that the inspection at operation loopOp sent it on; passes counts
+	// every loop back, for the keys of its draws; reached is the
+	// furthest operation it has failed an inspection at, before which
+	// it does not take parts again.
+	loops, loopOp, passes, reached int
+
 	// In a work centre's queue: the arrival order (qprev, qnext, and
 	// fprev, fnext within its family), its place in arrival order, the
 	// heap of the dispatch rule that holds it and its index there, and the
@@ -231,7 +238,7 @@ func (m *Model) forward(j *job) bool {
 		return true
 	}
 	op := j.routing.Ops[j.op]
-	if len(op.Consumes) > 0 && !j.kitted && !j.rework {
+	if len(op.Consumes) > 0 && !j.kitted && !j.rework && j.op >= j.reached {
 		if !m.kit(j) {
 			j.order.kitWait = append(j.order.kitWait, j)
 			m.leaveFloor(j)
@@ -256,6 +263,26 @@ func (m *Model) forward(j *job) bool {
 		}
 	}
 	return false
+}
+
+// loopBack sends job j, which failed the inspection of its current
+// operation, back to operation to of its routing: it does that operation
+// and every one after it again.
+func (m *Model) loopBack(j *job, to int) {
+	if j.loopOp != j.op {
+		j.loopOp, j.loops = j.op, 0
+	}
+	j.loops++
+	j.passes++
+	j.reached = max(j.reached, j.op)
+	// on its way again to the operations it has passed
+	for k := to; k < j.comingFrom && k < len(j.routing.Ops); k++ {
+		for _, a := range j.routing.Ops[k].Alternatives {
+			m.wcs[a.WorkCenter.Index].coming++
+		}
+	}
+	j.comingFrom = min(j.comingFrom, to)
+	j.op, j.attempt, j.kitted = to, 0, false
 }
 
 // kit consumes one set of the components operation j.op needs from the

@@ -326,7 +326,7 @@ func (u *unit) finish() {
 		op := j.routing.Ops[j.op]
 		_, d := j.step()
 		inspected := op.Inspect != nil && !j.rework
-		first := inspected && j.attempt == 0
+		first := inspected && j.attempt == 0 && !(j.loops > 0 && j.loopOp == j.op)
 		u.produced++
 		// ISO 22400 PRU: the planned time of one unit; a batch
 		// machine's cycle serves up to Max units.
@@ -346,7 +346,16 @@ func (u *unit) finish() {
 			if first {
 				m.stats.firstPass.Add(false)
 			}
-			if op.Inspect.Rework == nil || m.chance(op.Inspect.Scrap, j, drawScrap) {
+			in := op.Inspect
+			reworked := j.attempt
+			if in.BackTo != nil {
+				reworked = 0
+				if j.loopOp == j.op {
+					reworked = j.loops
+				}
+			}
+			past := in.MaxRework > 0 && reworked >= in.MaxRework
+			if !in.Reworks() || m.chance(in.Scrap, j, drawScrap) || past && in.PastMax == plant.Scrapped {
 				m.stats.inspections++
 				if m.sink != nil { // the operation ends, then the machine counts it
 					m.emit(event.OpFinished, u.path, op.ID, j.String(), 0)
@@ -355,8 +364,16 @@ func (u *unit) finish() {
 				m.scrap(j)
 				continue
 			}
-			j.attempt++
-			j.rework = true
+			switch {
+			case past: // accepted as it is: on to the next operation
+				m.stats.concessions++
+				j.op, j.attempt, j.kitted = j.op+1, 0, false
+			case in.BackTo != nil:
+				m.loopBack(j, in.BackTo.Index)
+			default:
+				j.attempt++
+				j.rework = true
+			}
 		default:
 			j.op, j.attempt, j.kitted = j.op+1, 0, false
 		}
