@@ -110,6 +110,10 @@ type Node struct {
 
 	WorkCenter *WorkCenter // set at WorkCenterLevel
 	Unit       *Unit       // set at UnitLevel
+	// Saturate, at LineLevel, is the product the line never runs out
+	// of: a unit of it always waits at the first operation of its
+	// routing (a saturated line); nil: the line gets the plant's demand.
+	Saturate *Product
 }
 
 // WorkCenter is a group of identical machines fed by one input buffer.
@@ -125,6 +129,27 @@ type WorkCenter struct {
 	Calendar *Calendar
 	Setup    *SetupMatrix // nil: no changeovers
 	Batch    *Batch       // nil: one part at a time
+	// Blocking is when a full buffer stops the machines that feed it.
+	Blocking Blocking
+}
+
+// Blocking is the rule by which a full buffer stops the machines upstream.
+type Blocking uint8
+
+const (
+	// AfterService: an upstream machine makes its part and, finding the
+	// buffer full, holds it (blocked) until a place is free.
+	AfterService Blocking = iota
+	// BeforeService: an upstream machine starts a part only when the
+	// buffer has a place for it, which it keeps until the part arrives.
+	BeforeService
+)
+
+func (b Blocking) String() string {
+	if b == BeforeService {
+		return "before"
+	}
+	return "after"
 }
 
 // ID returns the work centre's id.

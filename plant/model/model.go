@@ -142,6 +142,7 @@ func New(p *plant.Plant, opt Options) (*Model, error) {
 		m.resumeClocks(opt.Resume.Clocks)
 	}
 	m.startDemand()
+	m.startSources()
 	for _, path := range opt.Down {
 		for _, u := range m.units {
 			if u.path == path && len(u.failures) > 0 {

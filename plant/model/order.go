@@ -55,6 +55,9 @@ type job struct {
 	// furthest operation it has failed an inspection at, before which
 	// it does not take parts again.
 	loops, loopOp, passes, reached int
+	// reserved is the buffer that keeps a place for it, if any
+	// (blocking before service)
+	reserved *wcenter
 
 	// In a work centre's queue: the arrival order (qprev, qnext, and
 	// fprev, fnext within its family), its place in arrival order, the
@@ -171,6 +174,36 @@ func (m *Model) startDemand() {
 	m.env.ScheduleIn(&next, ia.Duration(g.Interarrival))
 }
 
+// startSources starts the saturated lines: each puts a unit of its
+// product in the buffer of its routing's first operation, and another
+// each time one is taken from there (wcenter.taken).
+func (m *Model) startSources() {
+	for _, n := range m.p.Nodes {
+		if n.Level != plant.LineLevel || n.Saturate == nil {
+			continue
+		}
+		w := m.wcs[n.Saturate.Routing.Ops[0].Alternatives[0].WorkCenter.Index]
+		w.sources = append(w.sources, source{line: n.ID, product: n.Saturate})
+		k := len(w.sources) - 1
+		m.env.At(0, func() { w.feed(k) })
+	}
+}
+
+// source is a saturated line's supply of its product at the first work
+// centre of its routing.
+type source struct {
+	line    string
+	product *plant.Product
+	n       int // units released
+}
+
+// feed releases the next unit of source k: an order of one, due never.
+func (w *wcenter) feed(k int) {
+	s := &w.sources[k]
+	s.n++
+	w.m.release(fmt.Sprintf("S-%s-%d", s.line, s.n), "", s.product, 1, sim.MaxTime/2, 0)
+}
+
 // release creates an order and its jobs: one per unit of the product and
 // one per made component of its bill of materials.
 func (m *Model) release(id, customer string, p *plant.Product, qty int, due sim.Time, priority int) {
@@ -253,6 +286,10 @@ func (m *Model) forward(j *job) bool {
 		}
 		w.enqueue(j, op.Inspect.Rework)
 		return true
+	}
+	if r := j.reserved; r != nil { // a place kept for it (blocking before service)
+		r.reserved--
+		j.reserved = nil
 	}
 	for i := range op.Alternatives {
 		a := &op.Alternatives[i]

@@ -170,8 +170,27 @@ func (u *unit) next() {
 		u.setState(u.m.idleState())
 		return
 	}
+	keep := u.m.keeps(j)
+	if keep != nil && !keep.room() {
+		// blocking before service: no place downstream for what it
+		// would make; it waits for one
+		u.releaseWorkers()
+		u.blocking = true
+		u.blockGen++
+		keep.block(u)
+		u.setState(event.Blocked)
+		return
+	}
 	if !u.needOperator() {
 		return
+	}
+	if u.blocking {
+		u.blocking = false
+		u.blockGen++
+	}
+	if keep != nil {
+		keep.reserved++
+		j.reserved = keep
 	}
 	u.wc.take(j)
 	u.jobs = append(u.jobs[:0], j)
@@ -323,6 +342,14 @@ func (u *unit) finish() {
 	m := u.m
 	u.releaseWorkers()
 	for _, j := range u.jobs {
+		if r := j.reserved; r != nil {
+			// the place kept downstream is given back: the part takes
+			// it now if it goes there (flush, right after), and the
+			// machines blocked on it look again if not
+			r.reserved--
+			j.reserved = nil
+			r.wakeBlocked()
+		}
 		op := j.routing.Ops[j.op]
 		_, d := j.step()
 		inspected := op.Inspect != nil && !j.rework
@@ -471,6 +498,7 @@ func (u *unit) startBatch() {
 	u.jobs = append(u.jobs[:0], batch...)
 	for _, j := range batch {
 		w.queue.remove(j)
+		w.taken(j)
 	}
 	if u.m.sink != nil { // the last arrived leaves first
 		for k := len(batch) - 1; k >= 0; k-- {
