@@ -301,6 +301,17 @@ func (m *Model) resume(pos *Position) {
 				u.jobs = append(u.jobs, j)
 				u.phase = phRun
 				u.lastFamily = j.family
+				if u.remaining == 0 && pj.Run == 0 && pj.Left == 0 && !j.rework && u.wc.p.Setup != nil {
+					// a setup under way, or not started (runProgress): the
+					// machine changes over again, then runs it all
+					d := u.wc.p.Setup.Time("", j.family)
+					if d == nil {
+						d = u.wc.p.Setup.Default
+					}
+					if d != nil {
+						u.phase, u.remaining = phSetup, max(m.draw(d, j, drawSetup), 1)
+					}
+				}
 				if u.remaining == 0 { // a batch runs as one
 					left := sim.Time(pj.Left)
 					if left <= 0 {
