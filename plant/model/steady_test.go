@@ -9,8 +9,8 @@ import (
 	"twin/sim"
 )
 
-// TestReferenceSteadyState: the reference plant, planned at about 85% of
-// its bottleneck (winding), is in steady state all year: the mean WIP and
+// TestReferenceSteadyState: the reference plant, its demand 89% of its
+// bottleneck's capacity (winding), is in steady state all year: the mean WIP and
 // order lead time of weeks 2–4 and of weeks 50–52 lie inside each
 // other's 95% confidence interval (10 replications of one year). Demand
 // at the plant's capacity (an order every 4.5 h: WIP climbing all year)
