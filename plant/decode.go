@@ -22,8 +22,8 @@ var Keys = map[string][]string{
 	"plant":          {"version", "id", "name", "unit_name", "currency", "timezone", "start", "calendar", "families", "site", "parts", "products", "routings", "calendars", "pools", "energy", "demand", "layout", "tags"},
 	"site":           {"id", "name", "at", "size", "areas"},
 	"area":           {"id", "name", "at", "size", "lines"},
-	"line":           {"id", "name", "at", "size", "workcenters"},
-	"workcenter":     {"id", "name", "at", "size", "buffer", "buffer_at", "dispatch", "skill", "calendar", "setup", "batch", "unit_defaults", "units"},
+	"line":           {"id", "name", "at", "size", "workcenters", "saturate"},
+	"workcenter":     {"id", "name", "at", "size", "buffer", "buffer_at", "blocking", "dispatch", "skill", "calendar", "setup", "batch", "unit_defaults", "units"},
 	"unit_defaults":  {"power", "failures", "maintenance", "nameplate"},
 	"unit":           {"id", "name", "at", "size", "power", "failures", "maintenance", "nameplate"},
 	"power":          {"off", "idle", "setup", "busy", "down"},
@@ -39,8 +39,8 @@ var Keys = map[string][]string{
 	"routing":        {"id", "operations"},
 	"operation":      {"id", "name", "at", "time", "alternatives", "consumes", "inspect"},
 	"alternative":    {"at", "time"},
-	"inspect":        {"yield", "scrap", "rework", "characteristics"},
-	"rework":         {"at", "time"},
+	"inspect":        {"yield", "scrap", "rework", "max_rework", "past_max", "characteristics"},
+	"rework":         {"at", "time", "back_to"},
 	"characteristic": {"name", "unit", "nominal", "lsl", "usl"},
 	"calendar":       {"id", "always", "shifts", "holidays"},
 	"shift":          {"name", "days", "start", "end", "breaks"},
@@ -125,6 +125,7 @@ type decoder struct {
 	skills        map[string]bool
 	skillRef      []ref // skills named by work centres and failures
 	timeRefs      []ref // products named in time mappings
+	saturate      []saturateRef
 	timeSites     []timeSite
 	pendingRework []timeSite
 	pending       []pendingConsume

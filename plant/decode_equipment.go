@@ -81,7 +81,17 @@ func (d *decoder) site(n *yaml.Node) {
 		for j, ln := range d.List(lines, af+".lines", false) {
 			lf := "lines." + yamldec.IDOf(ln, j)
 			var wcs *yaml.Node
-			line := d.equipment(ln, "line", lf, LineLevel, area, func(key string, v *yaml.Node) { wcs = v })
+			var sat *yaml.Node
+			line := d.equipment(ln, "line", lf, LineLevel, area, func(key string, v *yaml.Node) {
+				if key == "saturate" {
+					sat = v
+				} else {
+					wcs = v
+				}
+			})
+			if line != nil && sat != nil {
+				d.saturate = append(d.saturate, saturateRef{line, sat, lf + ".saturate"})
+			}
 			if line == nil {
 				continue
 			}
@@ -109,6 +119,17 @@ func (d *decoder) workcenter(n *yaml.Node, field string, line *Node) {
 			w.Buffer = d.Int(v, f, "a whole number", 0, 1<<30)
 		case "buffer_at":
 			w.BufferAt = d.point(v, f)
+		case "blocking":
+			if s, ok := d.Scalar(v, f, "after or before"); ok {
+				switch s {
+				case "after":
+					w.Blocking = AfterService
+				case "before":
+					w.Blocking = BeforeService
+				default:
+					d.Errorf(v, f, "want after (a machine upstream makes its part, then waits for a place) or before (it starts a part only when there is a place), got %q", s)
+				}
+			}
 		case "dispatch":
 			w.Dispatch = d.rule(v, f)
 		case "skill":
@@ -358,4 +379,49 @@ func (d *decoder) maintenance(mn *yaml.Node, mf string, i int) Maintenance {
 		d.Errorf(mn, mf, "want every (the interval) and duration")
 	}
 	return m
+}
+
+// saturateRef is a line's saturate key, resolved once products are read.
+type saturateRef struct {
+	line  *Node
+	node  *yaml.Node
+	field string
+}
+
+// saturated resolves the product each saturated line never runs out of:
+// one with a routing that starts on the line and no made parts to wait
+// for.
+func (d *decoder) saturated() {
+	for _, s := range d.saturate {
+		id, ok := d.Scalar(s.node, s.field, "a product id")
+		if !ok {
+			continue
+		}
+		pr := d.prodByID[id]
+		if pr == nil {
+			d.Errorf(s.node, s.field, "no product %q (%s)", id, known(d.prodByID))
+			continue
+		}
+		if pr.Routing == nil || len(pr.Routing.Ops) == 0 {
+			d.Errorf(s.node, s.field, "product %s has no routing of its own; a saturated line starts a unit of it at its routing's first operation", id)
+			continue
+		}
+		made := false
+		for _, c := range pr.BOM {
+			made = made || !c.Part.Purchased && c.Part.Routing != nil
+		}
+		for _, op := range pr.Routing.Ops {
+			made = made || len(op.Consumes) > 0
+		}
+		if made {
+			d.Errorf(s.node, s.field, "product %s joins parts made in the plant; a saturated line needs a product made from its routing alone", id)
+			continue
+		}
+		first := pr.Routing.Ops[0]
+		if len(first.Alternatives) != 1 || first.Alternatives[0].WorkCenter == nil || first.Alternatives[0].WorkCenter.Node.Parent != s.line {
+			d.Errorf(s.node, s.field, "product %s's routing %s does not start on line %s (its first operation, %s, must be done at one work centre of the line)", id, pr.Routing.ID, s.line.ID, first.ID)
+			continue
+		}
+		s.line.Saturate = pr
+	}
 }

@@ -155,7 +155,7 @@ func (d *decoder) routing(n *yaml.Node, field string) {
 
 func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 	op := &Operation{Routing: r}
-	var atNode, timeNode, altNode *yaml.Node
+	var atNode, timeNode, altNode, backTo *yaml.Node
 	ok := d.fields(n, "operation", field, func(key string, v *yaml.Node) {
 		f := yamldec.Join(field, key)
 		switch key {
@@ -180,7 +180,7 @@ func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 		case "consumes":
 			d.pending = append(d.pending, pendingConsume{op, v, f})
 		case "inspect":
-			op.Inspect = d.inspect(v, f)
+			op.Inspect, backTo = d.inspect(v, f)
 		}
 	})
 	for _, ts := range d.pendingRework {
@@ -208,12 +208,39 @@ func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 	if op.Name == "" {
 		op.Name = op.ID
 	}
+	if backTo != nil {
+		op.Inspect.BackTo = d.backTo(backTo, field+".inspect.rework.back_to", r, op)
+	}
 	return op
 }
 
-func (d *decoder) inspect(n *yaml.Node, field string) *Inspection {
-	in := &Inspection{Yield: 1}
-	var yieldNode *yaml.Node
+// backTo resolves the operation a failed part loops back to: this one or
+// an earlier one of its routing.
+func (d *decoder) backTo(n *yaml.Node, field string, r *Routing, op *Operation) *Operation {
+	id, ok := d.Scalar(n, field, "an operation id")
+	if !ok {
+		return nil
+	}
+	if id == op.ID {
+		return op
+	}
+	ids := make([]string, 0, len(r.Ops)+1)
+	for _, o := range r.Ops {
+		if o.ID == id {
+			return o
+		}
+		ids = append(ids, o.ID)
+	}
+	ids = append(ids, op.ID)
+	d.Errorf(n, field, "no operation %q at or before %s in routing %s (have %s); a failed part loops back to this operation or an earlier one", id, op.ID, r.ID, strings.Join(ids, ", "))
+	return nil
+}
+
+// inspect reads an inspection; backTo is the rework's back_to, resolved
+// by the operation once its id is known.
+func (d *decoder) inspect(n *yaml.Node, field string) (in *Inspection, backTo *yaml.Node) {
+	in = &Inspection{Yield: 1}
+	var yieldNode, maxNode, pastNode *yaml.Node
 	before := len(d.Errs)
 	d.fields(n, "inspect", field, func(key string, v *yaml.Node) {
 		f := yamldec.Join(field, key)
@@ -233,12 +260,35 @@ func (d *decoder) inspect(n *yaml.Node, field string) *Inspection {
 				case "time":
 					a.Time, tm = d.times(v, f+".time"), true
 					d.pendingRework = append(d.pendingRework, timeSite{nil, -1, v, f + ".time"})
+				case "back_to":
+					backTo = v
 				}
 			})
-			if !at || !tm {
-				d.Errorf(v, f, "want at (the rework station) and time")
+			switch {
+			case backTo != nil && (at || tm):
+				d.Errorf(v, f, "give either at and time (a rework station, then this inspection again) or back_to (an operation to do again, and those after it), not both")
+			case backTo != nil:
+			case !at || !tm:
+				d.Errorf(v, f, "want at (the rework station) and time, or back_to (an operation of this routing to loop back to)")
+				in.Rework = &a
+			default:
+				in.Rework = &a
 			}
-			in.Rework = &a
+		case "max_rework":
+			maxNode = v
+			in.MaxRework = d.Int(v, f, "a whole number of reworks", 1, 1000)
+		case "past_max":
+			pastNode = v
+			if s, ok := d.Scalar(v, f, "scrap or concession"); ok {
+				switch s {
+				case "scrap":
+					in.PastMax = Scrapped
+				case "concession":
+					in.PastMax = Concession
+				default:
+					d.Errorf(v, f, "want scrap or concession, got %q", s)
+				}
+			}
 		case "characteristics":
 			for i, cn := range d.List(v, f, false) {
 				cf := yamldec.Join(f, yamldec.IDOf(cn, i))
@@ -267,7 +317,14 @@ func (d *decoder) inspect(n *yaml.Node, field string) *Inspection {
 	if in.Yield == 0 && len(d.Errs) == before {
 		d.Errorf(yieldNode, field+".yield", "a yield of 0 passes nothing; want a yield above 0")
 	}
-	return in
+	reworks := in.Rework != nil || backTo != nil
+	if maxNode != nil && !reworks {
+		d.Errorf(maxNode, field+".max_rework", "no rework to limit: give rework (at and time, or back_to), or remove max_rework")
+	}
+	if pastNode != nil && maxNode == nil {
+		d.Errorf(pastNode, field+".past_max", "past_max says what becomes of a part reworked max_rework times: give max_rework too")
+	}
+	return in, backTo
 }
 
 func (d *decoder) components(n *yaml.Node, field string) []Component {

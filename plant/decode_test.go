@@ -317,6 +317,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(base))
+	f.Add([]byte(loopBase))
 	f.Add([]byte("id: x\nsite: {id: s, areas: [{id: a, lines: [{id: l, workcenters: [{id: w, units: [{id: u}]}]}]}]}\n"))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("<<: {id: x}\n"))

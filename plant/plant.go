@@ -110,6 +110,10 @@ type Node struct {
 
 	WorkCenter *WorkCenter // set at WorkCenterLevel
 	Unit       *Unit       // set at UnitLevel
+	// Saturate, at LineLevel, is the product the line never runs out
+	// of: a unit of it always waits at the first operation of its
+	// routing (a saturated line); nil: the line gets the plant's demand.
+	Saturate *Product
 }
 
 // WorkCenter is a group of identical machines fed by one input buffer.
@@ -125,6 +129,27 @@ type WorkCenter struct {
 	Calendar *Calendar
 	Setup    *SetupMatrix // nil: no changeovers
 	Batch    *Batch       // nil: one part at a time
+	// Blocking is when a full buffer stops the machines that feed it.
+	Blocking Blocking
+}
+
+// Blocking is the rule by which a full buffer stops the machines upstream.
+type Blocking uint8
+
+const (
+	// AfterService: an upstream machine makes its part and, finding the
+	// buffer full, holds it (blocked) until a place is free.
+	AfterService Blocking = iota
+	// BeforeService: an upstream machine starts a part only when the
+	// buffer has a place for it, which it keeps until the part arrives.
+	BeforeService
+)
+
+func (b Blocking) String() string {
+	if b == BeforeService {
+		return "before"
+	}
+	return "after"
 }
 
 // ID returns the work centre's id.
@@ -339,12 +364,38 @@ func (t Times) ForProduct(product, family string) sim.Dist {
 
 // Inspection turns an operation into a check: a part passes with
 // probability Yield; a failed part is scrapped with probability Scrap, and
-// otherwise reworked at Rework and inspected again.
+// otherwise reworked: at Rework, then inspected again; or from BackTo, an
+// operation of the routing at or before this one, doing it and every
+// operation after it again. A part that has failed MaxRework times
+// already (0: no limit) and fails again is not reworked: PastMax says
+// what becomes of it.
 type Inspection struct {
 	Yield           float64
 	Scrap           float64
-	Rework          *Alternative // nil: failed parts are scrapped
+	Rework          *Alternative // nil: no rework station
+	BackTo          *Operation   // nil: no loop back
+	MaxRework       int
+	PastMax         Outcome
 	Characteristics []Characteristic
+}
+
+// Reworks reports whether failed parts are reworked (not all scrapped).
+func (in *Inspection) Reworks() bool { return in.Rework != nil || in.BackTo != nil }
+
+// Outcome is what becomes of a part that failed an inspection beyond its
+// rework limit.
+type Outcome uint8
+
+const (
+	Scrapped   Outcome = iota // scrapped (a made part is made again)
+	Concession                // accepted as it is, by a concession, and sent on
+)
+
+func (o Outcome) String() string {
+	if o == Concession {
+		return "concession"
+	}
+	return "scrap"
 }
 
 // Characteristic is a measured property of an inspection plan.

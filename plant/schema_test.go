@@ -25,8 +25,8 @@ var spec = map[string]map[string]string{
 	"plant":          {"version": "integer", "id": "id", "name": "string", "unit_name": "string", "currency": "currency", "timezone": "string", "start": "datetime", "calendar": "id", "families": "strings", "site": "site", "parts": "list:part", "products": "list:product", "routings": "list:routing", "calendars": "list:calendar", "pools": "list:pool", "energy": "energy", "demand": "demand", "layout": "layout", "tags": "tags"},
 	"site":           {"id": "id", "name": "string", "at": "point", "size": "point", "areas": "list:area"},
 	"area":           {"id": "id", "name": "string", "at": "point", "size": "point", "lines": "list:line"},
-	"line":           {"id": "id", "name": "string", "at": "point", "size": "point", "workcenters": "list:workcenter"},
-	"workcenter":     {"id": "id", "name": "string", "at": "point", "size": "point", "buffer": "integer", "buffer_at": "point", "dispatch": "rule", "skill": "string", "calendar": "id", "setup": "setup", "batch": "batch", "unit_defaults": "unit_defaults", "units": "list:unit"},
+	"line":           {"id": "id", "name": "string", "at": "point", "size": "point", "workcenters": "list:workcenter", "saturate": "id"},
+	"workcenter":     {"id": "id", "name": "string", "at": "point", "size": "point", "buffer": "integer", "buffer_at": "point", "blocking": "blocking", "dispatch": "rule", "skill": "string", "calendar": "id", "setup": "setup", "batch": "batch", "unit_defaults": "unit_defaults", "units": "list:unit"},
 	"unit_defaults":  {"power": "power", "failures": "list:failure", "maintenance": "list:maintenance", "nameplate": "nameplate"},
 	"unit":           {"id": "id", "name": "string", "at": "point", "size": "point", "power": "power", "failures": "list:failure", "maintenance": "list:maintenance", "nameplate": "nameplate"},
 	"power":          {"off": "kw", "idle": "kw", "setup": "kw", "busy": "kw", "down": "kw"},
@@ -42,8 +42,8 @@ var spec = map[string]map[string]string{
 	"routing":        {"id": "id", "operations": "list:operation"},
 	"operation":      {"id": "id", "name": "string", "at": "id", "time": "times", "alternatives": "list:alternative", "consumes": "list:component", "inspect": "inspect"},
 	"alternative":    {"at": "id", "time": "times"},
-	"inspect":        {"yield": "fraction", "scrap": "fraction", "rework": "rework", "characteristics": "list:characteristic"},
-	"rework":         {"at": "id", "time": "times"},
+	"inspect":        {"yield": "fraction", "scrap": "fraction", "rework": "rework", "max_rework": "integer", "past_max": "past_max", "characteristics": "list:characteristic"},
+	"rework":         {"at": "id", "time": "times", "back_to": "id"},
 	"characteristic": {"name": "string", "unit": "string", "nominal": "number", "lsl": "number", "usl": "number"},
 	"calendar":       {"id": "id", "always": "boolean", "shifts": "list:shift", "holidays": "strings"},
 	"shift":          {"name": "string", "days": "string", "start": "tod", "end": "tod", "breaks": "strings"},
@@ -119,6 +119,10 @@ func scalarSchema(t string) map[string]any {
 		return map[string]any{"enum": []string{"fifo", "edd", "spt", "priority", "cr", "setup"}}
 	case "basis":
 		return map[string]any{"enum": []string{"operating", "calendar"}}
+	case "blocking":
+		return map[string]any{"enum": []string{"after", "before"}}
+	case "past_max":
+		return map[string]any{"enum": []string{"scrap", "concession"}}
 	case "signal":
 		return map[string]any{"enum": []string{"state", "good", "reject", "power_kw", "energy_kwh", "order"}}
 	}

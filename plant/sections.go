@@ -95,6 +95,7 @@ func (d *decoder) made(top *yaml.Node, sec map[string]*yaml.Node) {
 	// consumes of routings need parts: resolved once parts exist; times
 	// by product need products
 	d.consumes()
+	d.saturated()
 	for _, r := range d.timeRefs {
 		if d.prodByID[r.id] == nil {
 			d.Errorf(r.node, r.field, "no product family or product %q (families: %s; products: %s); or use default", r.id, strings.Join(d.p.Families, ", "), known(d.prodByID))

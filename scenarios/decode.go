@@ -125,6 +125,7 @@ func (d *decoder) scenario(top *yaml.Node) *Scenario {
 			for i, mn := range d.List(v, key, true) {
 				if m := d.Str(mn, fmt.Sprintf("metrics[%d]", i)); m != "" {
 					s.Metrics = append(s.Metrics, m)
+					s.metricAt = append(s.metricAt, [2]int{mn.Line, mn.Column})
 				}
 			}
 		case "events":
@@ -442,11 +443,14 @@ func safeName(s string) bool {
 
 // ParseDuration parses a duration of simulated time: a sequence of
 // numbers with units ms, s, m, h, d (24 h) and w (7 d), such as "28d",
-// "1d12h" or "90m".
+// "1d12h" or "90m"; or a bare 0, as in a plant file.
 func ParseDuration(s string) (sim.Time, error) {
 	orig := s
 	if s == "" {
 		return 0, fmt.Errorf("empty duration")
+	}
+	if s == "0" {
+		return 0, nil // a bare zero needs no unit (plant/FORMAT.md)
 	}
 	var total float64
 	for s != "" {

@@ -28,6 +28,8 @@ func FuzzScenario(f *testing.F) {
 		"plant: p.yaml\nhorizon: 1d\nvariants: [{name: a, overrides: {units[W1].power: &x {busy: 1}, units.W2.power: *x}}]\n",
 		"plant: p.yaml\nhorizon: 1d\nsweeps: [{values: {a.b: [1, 2], c: [[x], {y: z}]}}]\n",
 		"a: &a [*a]\n",
+		"plant: p.yaml\nhorizon: 1d\nwarmup: 0\noverrides: {workcenters.winding.units: [{id: W1, remove: true}, {id: W3}, {id: W2, power: {busy: 1kW}}]}\n",
+		"plant: p.yaml\nhorizon: 1d\noverrides: {workcenters.winding.units: !replace [{id: W9}]}\nmetrics: [utilization/oven]\n",
 		"plant: p\nhorizon: 1d\noverrides: {x: &a [*a, *a]}\n",
 		"scenario: {name: x}\nplant: p\nhorizon: 1d\nbaseline: v\nvariants: [{name: v}]\nevents: {replication: 1}\n",
 	} {

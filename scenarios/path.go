@@ -271,6 +271,10 @@ func set(doc *yaml.Node, path []string, value *yaml.Node, keyLine, keyColumn int
 	}
 	cur := top
 	segs := path
+	replace := value.Tag == replaceTag
+	if replace {
+		value.Tag = ""
+	}
 	if n := top.own(); n.Kind == yaml.MappingNode && len(segs) >= 2 {
 		if _, i := yamldec.MapGet(n, segs[0]); i < 0 {
 			found := find(n, segs[0], segs[1])
@@ -315,7 +319,115 @@ func set(doc *yaml.Node, path []string, value *yaml.Node, keyLine, keyColumn int
 			where += "." + seg
 		}
 	}
-	cur.parent.Content[cur.i] = value
+	if replace {
+		cur.parent.Content[cur.i] = value
+		return nil
+	}
+	merge, err := byID(yamldec.Deref(cur.get()), value)
+	if err != nil {
+		return fmt.Errorf("%s: %v", at(where), err)
+	}
+	if !merge {
+		cur.parent.Content[cur.i] = value
+		return nil
+	}
+	return mergeByID(cur.own(), value, where)
+}
+
+// replaceTag marks an override value that replaces a list of things with
+// ids as a whole instead of merging into it.
+const replaceTag = "!replace"
+
+// byID reports whether value, set over old, merges into it by id: value
+// is a list whose every element is a mapping with an id, and old a list.
+// A list some of whose elements have ids and others not is an error.
+func byID(old, value *yaml.Node) (bool, error) {
+	if old == nil || old.Kind != yaml.SequenceNode || value.Kind != yaml.SequenceNode || len(value.Content) == 0 {
+		return false, nil
+	}
+	with := 0
+	for _, e := range value.Content {
+		if idOf(e) != "" {
+			with++
+		}
+	}
+	switch with {
+	case 0:
+		return false, nil
+	case len(value.Content):
+		return true, nil
+	}
+	return false, fmt.Errorf("%d of the %d elements have an id: give every element an id (the list merges by id) or none (it replaces the list), or write !replace before the list", with, len(value.Content))
+}
+
+// idOf returns the id of a list element that is a mapping with a scalar
+// id, or "".
+func idOf(e *yaml.Node) string {
+	e = yamldec.Deref(e)
+	if e == nil || e.Kind != yaml.MappingNode {
+		return ""
+	}
+	v, _ := yamldec.MapGet(e, "id")
+	if v = yamldec.Deref(v); v == nil || v.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return v.Value
+}
+
+// mergeByID merges the override list value into the plant's list old, by
+// id: an element with a new id is added at the end; one with an id old
+// has changes that element, the keys it gives replacing the element's
+// and its other keys kept; one with remove: true removes it. The other
+// elements stay as they are, where they are.
+func mergeByID(old, value *yaml.Node, where string) error {
+	for _, e := range value.Content {
+		e = yamldec.Deref(e)
+		id := idOf(e)
+		remove := false
+		if r, _ := yamldec.MapGet(e, "remove"); r != nil {
+			r = yamldec.Deref(r)
+			if r.Kind != yaml.ScalarNode || (r.Value != "true" && r.Value != "false") {
+				return fmt.Errorf("%s: element %s: remove: want true or false", at(where), id)
+			}
+			remove = r.Value == "true"
+		}
+		i := -1
+		for k, o := range old.Content {
+			if idOf(o) == id {
+				i = k
+				break
+			}
+		}
+		switch {
+		case remove && i < 0:
+			return fmt.Errorf("%s has no element %q to remove (%s)", at(where), id, names(old))
+		case remove:
+			old.Content = append(old.Content[:i], old.Content[i+1:]...)
+		case i < 0:
+			old.Content = append(old.Content, withoutRemove(e))
+		default:
+			s := slot{old, i}
+			o := s.own()
+			if o.Kind != yaml.MappingNode {
+				s.parent.Content[s.i] = e
+				continue
+			}
+			o = copyNode(o) // a private copy: an anchor's other users keep theirs
+			o.Anchor = ""
+			s.parent.Content[s.i] = o
+			for k := 0; k+1 < len(e.Content); k += 2 {
+				key := yamldec.Deref(e.Content[k])
+				if key.Value == "remove" {
+					continue
+				}
+				if _, j := yamldec.MapGet(o, key.Value); j >= 0 {
+					o.Content[j+1] = e.Content[k+1]
+				} else {
+					o.Content = append(o.Content, e.Content[k], e.Content[k+1])
+				}
+			}
+		}
+	}
 	return nil
 }
 
@@ -324,4 +436,19 @@ func at(where string) string {
 		return "the plant"
 	}
 	return where
+}
+
+// withoutRemove returns mapping e without its remove key.
+func withoutRemove(e *yaml.Node) *yaml.Node {
+	if _, j := yamldec.MapGet(e, "remove"); j < 0 {
+		return e
+	}
+	c := *e
+	c.Content = nil
+	for k := 0; k+1 < len(e.Content); k += 2 {
+		if yamldec.Deref(e.Content[k]).Value != "remove" {
+			c.Content = append(c.Content, e.Content[k], e.Content[k+1])
+		}
+	}
+	return &c
 }

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"twin/plant"
+	"twin/plant/model"
 	"twin/plant/yamldec"
 	"twin/sim"
 )
@@ -42,8 +43,9 @@ type Scenario struct {
 	Metrics   []string      // the KPIs to report, as patterns ("utilisation/*"); nil: all
 	Events    *EventLogSpec // the run whose events to write, if any
 
-	src, plantSrc []byte // for the fingerprint
-	plantAt       int    // the line of the plant key
+	src, plantSrc []byte   // for the fingerprint
+	plantAt       int      // the line of the plant key
+	metricAt      [][2]int // line and column of each of Metrics
 }
 
 // Variant is one version of the plant.
@@ -117,7 +119,89 @@ func Load(path string) (*Scenario, error) {
 	if err := s.Resolve(doc); err != nil {
 		return nil, err
 	}
+	if err := s.checkMetrics(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// checkMetrics refuses a metric pattern that names nothing any variant
+// reports (a misspelt "utilization/oven"), listing the names there are.
+func (s *Scenario) checkMetrics() error {
+	if len(s.Metrics) == 0 {
+		return nil
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, v := range s.Variants {
+		if v.Plant == nil {
+			continue
+		}
+		for _, n := range model.MetricNames(v.Plant) {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	var errs plant.Errors
+	for i, p := range s.Metrics {
+		ok := false
+		for _, n := range names {
+			if wildcard(p, n) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			line, col := 1, 1
+			if i < len(s.metricAt) {
+				line, col = s.metricAt[i][0], s.metricAt[i][1]
+			}
+			errs = append(errs, &plant.FieldError{File: s.File, Line: line, Column: col, Field: fmt.Sprintf("metrics[%d]", i),
+				Msg: fmt.Sprintf("no metric %q; want one of %s (* is a wildcard)", p, metricList(names))})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// metricList names the plant-wide metrics one by one and the per-band,
+// per-work-centre and per-machine ones by their prefix and what follows
+// it: "utilisation/<work centre: stamping, winding, …>".
+func metricList(names []string) string {
+	var plain []string
+	type group struct {
+		prefix string
+		rest   []string
+	}
+	var groups []*group
+	byPrefix := map[string]*group{}
+	for _, n := range names {
+		i := strings.IndexByte(n, '/')
+		if i < 0 {
+			plain = append(plain, n)
+			continue
+		}
+		g := byPrefix[n[:i+1]]
+		if g == nil {
+			g = &group{prefix: n[:i+1]}
+			byPrefix[g.prefix] = g
+			groups = append(groups, g)
+		}
+		g.rest = append(g.rest, n[i+1:])
+	}
+	out := strings.Join(plain, ", ")
+	for _, g := range groups {
+		rest := g.rest
+		if len(rest) > 6 {
+			rest = append(rest[:6:6], "…")
+		}
+		out += ", " + g.prefix + "{" + strings.Join(rest, ", ") + "}"
+	}
+	return out
 }
 
 func (s *Scenario) plantLine() int {

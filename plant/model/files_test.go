@@ -2,6 +2,8 @@ package model
 
 import (
 	"math"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,5 +151,62 @@ func TestFirstOrder(t *testing.T) {
 	m.RunUntil(sim.Time(48 * time.Hour))
 	if len(ids) < 2 || ids[0] != "G00040" || ids[1] != "G00041" {
 		t.Fatalf("orders released: %v", ids)
+	}
+}
+
+// TestFileJackson: a Jackson network whose second station sends a
+// quarter of its parts back to the first (inspect.rework.back_to): WIP,
+// sojourn and throughput are the product form's (jackson.yaml gives the
+// figures).
+func TestFileJackson(t *testing.T) {
+	n, horizon := 16, 1000*sim.Day
+	if testing.Short() {
+		n, horizon = 8, 300*sim.Day
+	}
+	opt := Options{Seed: 5, Warmup: 20 * sim.Day, Horizon: horizon}
+	pl := load(t, "jackson.yaml")
+	within99(t, "jackson.yaml: WIP (parts)", reps(t, n, opt, pl, func(r *Result) float64 { return r.WIP }), 0.64/0.36+1)
+	within99(t, "jackson.yaml: sojourn (h)", reps(t, n, opt, pl, func(r *Result) float64 { return r.FlowTime }), (1/(1.25-0.8)+1/(1.6-0.8))/0.75)
+	within99(t, "jackson.yaml: throughput (/day)", reps(t, n, opt, pl, func(r *Result) float64 { return r.Throughput }), 14.4)
+	within99(t, "jackson.yaml: visits to B per part", reps(t, n, opt, pl, func(r *Result) float64 {
+		return float64(r.Inspections) / float64(r.Inspections-r.FailedInspections)
+	}), 1/0.75)
+}
+
+// birthDeathThroughput is the throughput of a birth–death chain on
+// states 0…n with birth rate lambda below n and death rate mu above 0:
+// mu × P(N > 0).
+func birthDeathThroughput(lambda, mu float64, n int) float64 {
+	sum, term := 0.0, 1.0
+	for range n + 1 {
+		sum += term
+		term *= lambda / mu
+	}
+	return mu * (1 - 1/sum)
+}
+
+// TestFileSaturated: a saturated tandem with a finite buffer has the
+// throughput of its birth–death chain, for both blocking rules
+// (saturated.yaml gives the chains).
+func TestFileSaturated(t *testing.T) {
+	n, horizon := 16, 1000*sim.Day
+	if testing.Short() {
+		n, horizon = 8, 300*sim.Day
+	}
+	src, err := os.ReadFile("../../testdata/plants/saturated.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		rule   string
+		states int // the chain's last state
+	}{{"after", 4}, {"before", 3}} {
+		p, err := plant.Parse("saturated.yaml", []byte(strings.Replace(string(src), "blocking: after", "blocking: "+c.rule, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := Options{Seed: 9, Warmup: 10 * sim.Day, Horizon: horizon}
+		tl := reps(t, n, opt, func() *plant.Plant { return p }, func(r *Result) float64 { return r.Throughput })
+		within99(t, "saturated.yaml, blocking "+c.rule+": throughput (/day)", tl, 24*birthDeathThroughput(1, 1.2, c.states))
 	}
 }

@@ -142,6 +142,7 @@ func New(p *plant.Plant, opt Options) (*Model, error) {
 		m.resumeClocks(opt.Resume.Clocks)
 	}
 	m.startDemand()
+	m.startSources()
 	for _, path := range opt.Down {
 		for _, u := range m.units {
 			if u.path == path && len(u.failures) > 0 {
@@ -222,13 +223,13 @@ func (m *Model) draw(d sim.Dist, j *job, purpose uint64) sim.Time {
 	if d == nil {
 		return 0
 	}
-	m.jobRand.Reseed(sim.Key(m.opt.Seed, uint64(j.id), uint64(j.op)<<8|uint64(j.attempt), purpose))
+	m.jobRand.Reseed(sim.Key(m.opt.Seed, uint64(j.id), uint64(j.passes)<<40|uint64(j.op)<<8|uint64(j.attempt), purpose))
 	return m.jobRand.Duration(d)
 }
 
 // chance reports a keyed Bernoulli draw with probability p.
 func (m *Model) chance(p float64, j *job, purpose uint64) bool {
-	m.jobRand.Reseed(sim.Key(m.opt.Seed, uint64(j.id), uint64(j.op)<<8|uint64(j.attempt), purpose))
+	m.jobRand.Reseed(sim.Key(m.opt.Seed, uint64(j.id), uint64(j.passes)<<40|uint64(j.op)<<8|uint64(j.attempt), purpose))
 	return m.jobRand.Float64() < p
 }
 

@@ -50,6 +50,16 @@ type job struct {
 	created    sim.Time
 	name       string // for events; built when a sink asks for it
 
+	// loops counts the loops back (rework from an earlier operation)
+	// that the inspection at operation loopOp sent it on; passes counts
+	// every loop back, for the keys of its draws; reached is the
+	// furthest operation it has failed an inspection at, before which
+	// it does not take parts again.
+	loops, loopOp, passes, reached int
+	// reserved is the buffer that keeps a place for it, if any
+	// (blocking before service)
+	reserved *wcenter
+
 	// In a work centre's queue: the arrival order (qprev, qnext, and
 	// fprev, fnext within its family), its place in arrival order, the
 	// heap of the dispatch rule that holds it and its index there, and the
@@ -165,6 +175,36 @@ func (m *Model) startDemand() {
 	m.env.ScheduleIn(&next, ia.Duration(g.Interarrival))
 }
 
+// startSources starts the saturated lines: each puts a unit of its
+// product in the buffer of its routing's first operation, and another
+// each time one is taken from there (wcenter.taken).
+func (m *Model) startSources() {
+	for _, n := range m.p.Nodes {
+		if n.Level != plant.LineLevel || n.Saturate == nil {
+			continue
+		}
+		w := m.wcs[n.Saturate.Routing.Ops[0].Alternatives[0].WorkCenter.Index]
+		w.sources = append(w.sources, source{line: n.ID, product: n.Saturate})
+		k := len(w.sources) - 1
+		m.env.At(0, func() { w.feed(k) })
+	}
+}
+
+// source is a saturated line's supply of its product at the first work
+// centre of its routing.
+type source struct {
+	line    string
+	product *plant.Product
+	n       int // units released
+}
+
+// feed releases the next unit of source k: an order of one, due never.
+func (w *wcenter) feed(k int) {
+	s := &w.sources[k]
+	s.n++
+	w.m.release(fmt.Sprintf("S-%s-%d", s.line, s.n), "", s.product, 1, sim.MaxTime/2, 0)
+}
+
 // release creates an order and its jobs: one per unit of the product and
 // one per made component of its bill of materials.
 func (m *Model) release(id, customer string, p *plant.Product, qty int, due sim.Time, priority int) {
@@ -232,7 +272,7 @@ func (m *Model) forward(j *job) bool {
 		return true
 	}
 	op := j.routing.Ops[j.op]
-	if len(op.Consumes) > 0 && !j.kitted && !j.rework {
+	if len(op.Consumes) > 0 && !j.kitted && !j.rework && j.op >= j.reached {
 		if !m.kit(j) {
 			j.order.kitWait = append(j.order.kitWait, j)
 			m.leaveFloor(j)
@@ -248,6 +288,10 @@ func (m *Model) forward(j *job) bool {
 		w.enqueue(j, op.Inspect.Rework)
 		return true
 	}
+	if r := j.reserved; r != nil { // a place kept for it (blocking before service)
+		r.reserved--
+		j.reserved = nil
+	}
 	for i := range op.Alternatives {
 		a := &op.Alternatives[i]
 		w := m.wcs[a.WorkCenter.Index]
@@ -257,6 +301,26 @@ func (m *Model) forward(j *job) bool {
 		}
 	}
 	return false
+}
+
+// loopBack sends job j, which failed the inspection of its current
+// operation, back to operation to of its routing: it does that operation
+// and every one after it again.
+func (m *Model) loopBack(j *job, to int) {
+	if j.loopOp != j.op {
+		j.loopOp, j.loops = j.op, 0
+	}
+	j.loops++
+	j.passes++
+	j.reached = max(j.reached, j.op)
+	// on its way again to the operations it has passed
+	for k := to; k < j.comingFrom && k < len(j.routing.Ops); k++ {
+		for _, a := range j.routing.Ops[k].Alternatives {
+			m.wcs[a.WorkCenter.Index].coming++
+		}
+	}
+	j.comingFrom = min(j.comingFrom, to)
+	j.op, j.attempt, j.kitted = to, 0, false
 }
 
 // kit consumes one set of the components operation j.op needs from the

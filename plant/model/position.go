@@ -81,7 +81,11 @@ type Job struct {
 	Op      int         // its operation, an index into its routing
 	Rework  bool        // at that operation's rework step
 	Attempt int         // inspections failed at that operation
-	Kitted  bool        // the parts that operation joins are taken already
+	// Loops back the inspection at LoopOp sent it on, Passes every loop
+	// back, Reached the furthest operation it failed an inspection at
+	// (see plant.Inspection.BackTo).
+	Loops, LoopOp, Passes, Reached int
+	Kitted                         bool // the parts that operation joins are taken already
 	// Unit is the machine (equipment path) holding it; empty when it
 	// waits in a buffer, for room, or for its parts.
 	Unit string
@@ -128,7 +132,7 @@ func (m *Model) Position() *Position {
 			return &Job{}
 		}
 		oo.Jobs = append(oo.Jobs, Job{Ref: j.String(), Part: j.part, Op: j.op, Rework: j.rework, Attempt: j.attempt, Kitted: j.kitted,
-			Unit: unit, Finished: finished, Run: time.Duration(run), Left: time.Duration(left)})
+			Loops: j.loops, LoopOp: j.loopOp, Passes: j.passes, Reached: j.reached, Unit: unit, Finished: finished, Run: time.Duration(run), Left: time.Duration(left)})
 		return &oo.Jobs[len(oo.Jobs)-1]
 	}
 	for _, w := range m.wcs {
@@ -297,6 +301,17 @@ func (m *Model) resume(pos *Position) {
 				u.jobs = append(u.jobs, j)
 				u.phase = phRun
 				u.lastFamily = j.family
+				if u.remaining == 0 && pj.Run == 0 && pj.Left == 0 && !j.rework && u.wc.p.Setup != nil {
+					// a setup under way, or not started (runProgress): the
+					// machine changes over again, then runs it all
+					d := u.wc.p.Setup.Time("", j.family)
+					if d == nil {
+						d = u.wc.p.Setup.Default
+					}
+					if d != nil {
+						u.phase, u.remaining = phSetup, max(m.draw(d, j, drawSetup), 1)
+					}
+				}
 				if u.remaining == 0 { // a batch runs as one
 					left := sim.Time(pj.Left)
 					if left <= 0 {
@@ -412,7 +427,8 @@ func (m *Model) resumedJob(o *order, pj Job) *job {
 	}
 	o.launched = max(o.launched, n)
 	j := &job{id: int64(o.seq)<<24 | n, order: o, part: pj.Part, routing: r, family: o.product.Family, fam: m.families[o.product.Family], created: o.release,
-		op: pj.Op, rework: pj.Rework, attempt: pj.Attempt, kitted: pj.Kitted, name: pj.Ref}
+		op: pj.Op, rework: pj.Rework, attempt: pj.Attempt, kitted: pj.Kitted, name: pj.Ref,
+		loops: pj.Loops, loopOp: pj.LoopOp, passes: pj.Passes, reached: pj.Reached}
 	if j.op >= len(r.Ops) {
 		if pj.Part != nil {
 			o.stock[pj.Part.Index]++

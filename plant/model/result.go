@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"twin/plant"
 	"twin/plant/event"
 	"twin/plant/kpi"
 	"twin/sim"
@@ -18,6 +19,7 @@ type runStats struct {
 	maintenance       int64
 	inspections       int64
 	failedInspections int64
+	concessions       int64           // failed parts accepted past their rework limit
 	orders            kpi.Orders      // completed in the window: on time, lead time
 	firstPass         kpi.Inspections // first inspections of units and their passes
 	tardiness         sim.Tally       // hours late (0 if on time)
@@ -55,6 +57,7 @@ type Result struct {
 
 	Inspections       int64
 	FailedInspections int64
+	Concessions       int64   // failed parts accepted by a concession past their rework limit
 	FPY               float64 // first-pass yield of the units first inspected in the window
 	Failures          int64
 	Maintenance       int64
@@ -125,6 +128,7 @@ func (m *Model) Result() *Result {
 		WIP:               m.wip.Mean(now),
 		Inspections:       m.stats.inspections,
 		FailedInspections: m.stats.failedInspections,
+		Concessions:       m.stats.concessions,
 		FPY:               m.stats.firstPass.FPY(),
 		Failures:          m.stats.failures,
 		Maintenance:       m.stats.maintenance,
@@ -239,6 +243,7 @@ func (r *Result) Metrics() []Metric {
 		{"throughput", "units/day", r.Throughput},
 		{"produced", "units", float64(r.Produced)},
 		{"scrapped", "units", float64(r.Scrapped)},
+		{"concessions", "units", float64(r.Concessions)},
 		{"orders_completed", "orders", float64(r.Orders)},
 		{"on_time", "fraction", r.OnTime},
 		{"tardiness_mean", "h", r.Tardiness},
@@ -290,3 +295,25 @@ func (r *Result) Metrics() []Metric {
 }
 
 func perUnit(x float64, n int64) float64 { return kpi.PerUnit(x, float64(n)) }
+
+// MetricNames lists the names Result.Metrics gives for a run of plant p,
+// in the same order, without running it: what a scenario may ask to
+// report.
+func MetricNames(p *plant.Plant) []string {
+	r := &Result{EnergyByBand: map[string]float64{}}
+	for _, b := range p.Energy.Tariff.Periods {
+		r.EnergyByBand[b.Name] = 0
+	}
+	for _, w := range p.WorkCenters {
+		r.WorkCenters = append(r.WorkCenters, WorkCenter{ID: w.ID()})
+		for _, u := range w.Units {
+			r.Stations = append(r.Stations, Station{Path: u.Path()})
+		}
+	}
+	ms := r.Metrics()
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Name
+	}
+	return out
+}

@@ -171,8 +171,27 @@ func (u *unit) next() {
 		u.setState(u.m.idleState())
 		return
 	}
+	keep := u.m.keeps(j)
+	if keep != nil && !keep.room() {
+		// blocking before service: no place downstream for what it
+		// would make; it waits for one
+		u.releaseWorkers()
+		u.blocking = true
+		u.blockGen++
+		keep.block(u)
+		u.setState(event.Blocked)
+		return
+	}
 	if !u.needOperator() {
 		return
+	}
+	if u.blocking {
+		u.blocking = false
+		u.blockGen++
+	}
+	if keep != nil {
+		keep.reserved++
+		j.reserved = keep
 	}
 	u.wc.take(j)
 	u.jobs = append(u.jobs[:0], j)
@@ -332,10 +351,18 @@ func (u *unit) finish() {
 	m := u.m
 	u.releaseWorkers()
 	for _, j := range u.jobs {
+		if r := j.reserved; r != nil {
+			// the place kept downstream is given back: the part takes
+			// it now if it goes there (flush, right after), and the
+			// machines blocked on it look again if not
+			r.reserved--
+			j.reserved = nil
+			r.wakeBlocked()
+		}
 		op := j.routing.Ops[j.op]
 		_, d := j.step()
 		inspected := op.Inspect != nil && !j.rework
-		first := inspected && j.attempt == 0
+		first := inspected && j.attempt == 0 && !(j.loops > 0 && j.loopOp == j.op)
 		u.produced++
 		// ISO 22400 PRU: the planned time of one unit; a batch
 		// machine's cycle serves up to Max units.
@@ -355,7 +382,16 @@ func (u *unit) finish() {
 			if first {
 				m.stats.firstPass.Add(false)
 			}
-			if op.Inspect.Rework == nil || m.chance(op.Inspect.Scrap, j, drawScrap) {
+			in := op.Inspect
+			reworked := j.attempt
+			if in.BackTo != nil {
+				reworked = 0
+				if j.loopOp == j.op {
+					reworked = j.loops
+				}
+			}
+			past := in.MaxRework > 0 && reworked >= in.MaxRework
+			if !in.Reworks() || m.chance(in.Scrap, j, drawScrap) || past && in.PastMax == plant.Scrapped {
 				m.stats.inspections++
 				if m.sink != nil { // the operation ends, then the machine counts it
 					m.emit(event.OpFinished, u.path, op.ID, j.String(), 0)
@@ -364,8 +400,16 @@ func (u *unit) finish() {
 				m.scrap(j)
 				continue
 			}
-			j.attempt++
-			j.rework = true
+			switch {
+			case past: // accepted as it is: on to the next operation
+				m.stats.concessions++
+				j.op, j.attempt, j.kitted = j.op+1, 0, false
+			case in.BackTo != nil:
+				m.loopBack(j, in.BackTo.Index)
+			default:
+				j.attempt++
+				j.rework = true
+			}
 		default:
 			j.op, j.attempt, j.kitted = j.op+1, 0, false
 		}
@@ -463,6 +507,7 @@ func (u *unit) startBatch() {
 	u.jobs = append(u.jobs[:0], batch...)
 	for _, j := range batch {
 		w.queue.remove(j)
+		w.taken(j)
 	}
 	if u.m.sink != nil { // the last arrived leaves first
 		for k := len(batch) - 1; k >= 0; k-- {

@@ -29,6 +29,11 @@ type wcenter struct {
 	batchTimer sim.Event
 	// idle counts its machines in state idle (not starved)
 	idle int
+	// reserved counts the places kept for parts being made upstream
+	// (blocking before service)
+	reserved int
+	// sources are the saturated lines whose first operation is here
+	sources []source
 	// unordered: a position set arrival times that may not follow the
 	// order of arrival in the buffer (pickBatch then finds the oldest)
 	unordered bool
@@ -55,7 +60,40 @@ func (w *wcenter) armBatch(t sim.Time) {
 }
 
 // room reports whether the buffer can take another job.
-func (w *wcenter) room() bool { return w.p.Buffer <= 0 || w.queue.n < w.p.Buffer }
+func (w *wcenter) room() bool { return w.p.Buffer <= 0 || w.queue.n+w.reserved < w.p.Buffer }
+
+// keeps returns the buffer that must keep a place for j before a machine
+// starts its current operation (blocking before service): that of its
+// next operation when it has one work centre, bounded, with that rule;
+// or nil.
+func (m *Model) keeps(j *job) *wcenter {
+	if j.rework || j.op+1 >= len(j.routing.Ops) {
+		return nil
+	}
+	next := j.routing.Ops[j.op+1]
+	if len(next.Alternatives) != 1 || len(next.Consumes) > 0 {
+		return nil
+	}
+	w := m.wcs[next.Alternatives[0].WorkCenter.Index]
+	if w.p.Blocking != plant.BeforeService || w.p.Buffer <= 0 {
+		return nil
+	}
+	return w
+}
+
+// taken is called when j leaves the buffer for a machine: a saturated
+// line puts the next unit of its product in its place.
+func (w *wcenter) taken(j *job) {
+	if len(w.sources) == 0 || j.part != nil || j.op != 0 || j.rework {
+		return
+	}
+	for k := range w.sources {
+		if w.sources[k].product == j.order.product && j.routing == j.order.product.Routing {
+			w.feed(k)
+			return
+		}
+	}
+}
 
 // enqueue puts j into the buffer, to be done with alternative a, and wakes
 // an idle machine.
@@ -133,6 +171,7 @@ func (w *wcenter) take(j *job) {
 	if w.m.sink != nil {
 		w.m.emit(event.Moved, w.path, w.bufPath, j.String(), 0)
 	}
+	w.taken(j)
 }
 
 // freed is called when the buffer has room again: released jobs waiting

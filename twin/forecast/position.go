@@ -414,7 +414,10 @@ func (r *replay) position(at int64) *model.Position {
 			pj.Queued, pj.At, pj.Arrived = true, j.queued, time.Unix(0, j.arrived).In(r.p.Location)
 		case j.taken != "":
 			for _, u := range r.p.Units {
-				if u.WorkCenter.ID() == j.taken && r.units[u.Path()].state == event.Setup && !setups[u.Path()] {
+				// in its setup, or in one paused by the end of a shift or a
+				// failure (the run, and OpStarted, come after it)
+				st := r.units[u.Path()].state
+				if u.WorkCenter.ID() == j.taken && (st == event.Setup || st == event.Off || st == event.Down) && !setups[u.Path()] {
 					pj.Unit = u.Path()
 					setups[u.Path()] = true
 					break
