@@ -24,6 +24,7 @@ import (
 	"twin/connectors/virtual/floor"
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/backup"
 	"twin/twin/datadir"
 	"twin/twin/forecast"
 	"twin/twin/ingest"
@@ -340,7 +341,12 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	wv, err := startWeb(*httpAddr, *token, tc, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), mx, log, stdout)
+	a := api.New(recs, &schedule.Planner{Records: recs, Live: tw.in})
+	bkSrc := backup.Source{Dir: *data, History: tw.st, Records: recs.Store()}
+	a.SetBackup(func(ctx context.Context, w io.Writer, since *backup.Manifest) (*backup.Manifest, error) {
+		return backup.Write(ctx, w, bkSrc, backup.Options{Since: since, Zone: p.Location})
+	})
+	wv, err := startWeb(*httpAddr, *token, tc, src, a, mx, log, stdout)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"twin/connectors/opcua"
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/backup"
 	"twin/twin/datadir"
 	"twin/twin/disk"
 	"twin/twin/ingest"
@@ -37,7 +38,10 @@ type live struct {
 	mqtts  []*mqtt.Client
 	opcuas []*opcua.Client
 	disk   *disk.Guard // the data directory's free space
-	log    *slog.Logger
+	// backups are the scheduled backups' figures (nil: none scheduled);
+	// set before the views start.
+	backups func() backup.ScheduleStats
+	log     *slog.Logger
 }
 
 // liveOptions configure the live twin.
@@ -164,11 +168,21 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 
 // alarms are the twin's own alarms, for the views' scenes.
 func (l *live) alarms() []string {
-	if s := l.disk.Stats(); s.Full {
-		return []string{fmt.Sprintf("the data directory's disk is full (since %s, %d MiB free, %d MiB kept in reserve): nothing is recorded until space is freed",
-			s.Since.In(l.p.Location).Format("2006-01-02 15:04 MST"), s.FreeBytes>>20, s.Reserve>>20)}
+	var out []string
+	if l.backups != nil {
+		if s := l.backups(); s.Overdue {
+			last := "none has yet"
+			if !s.LastSuccess.IsZero() {
+				last = "the last succeeded " + s.LastSuccess.In(l.p.Location).Format("2006-01-02 15:04 MST")
+			}
+			out = append(out, fmt.Sprintf("scheduled backups are overdue (%s; %s)", last, s.LastError))
+		}
 	}
-	return nil
+	if s := l.disk.Stats(); s.Full {
+		out = append(out, fmt.Sprintf("the data directory's disk is full (since %s, %d MiB free, %d MiB kept in reserve): nothing is recorded until space is freed",
+			s.Since.In(l.p.Location).Format("2006-01-02 15:04 MST"), s.FreeBytes>>20, s.Reserve>>20))
+	}
+	return out
 }
 
 func (l *live) close() {

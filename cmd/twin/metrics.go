@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 
+	"twin/twin/backup"
 	"twin/twin/mes"
 	"twin/twin/metrics"
 	"twin/viz/feed"
@@ -93,4 +94,15 @@ func noCredentials(addr string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// watchBackups hands the scheduled backups' figures to m (nil: none).
+func watchBackups(m *metrics.Metrics, stats func() backup.ScheduleStats) {
+	if m == nil {
+		return
+	}
+	m.Watch(metrics.Sources{Backup: func() metrics.BackupStats {
+		s := stats()
+		return metrics.BackupStats{LastSuccess: s.LastSuccess, Age: s.Age, Overdue: s.Overdue, LastBytes: s.LastBytes, Runs: s.Runs, Failures: s.Failures}
+	}})
 }

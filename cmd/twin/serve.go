@@ -176,6 +176,8 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer bk.Close()
+		tw.backups = bk.Stats
+		watchBackups(lo.Metrics, bk.Stats)
 		fmt.Fprintf(stdout, "backing up into %s every %v (a full backup weekly), keeping %d weeks\n", *bkDir, *bkEvery, *bkKeep)
 	}
 	if *httpAddr != "off" {

@@ -86,6 +86,19 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		c.put(ch, mStoreUnreadable, float64(st.Unreadable))
 		c.put(ch, mStoreRepeats, float64(st.Repeats))
 	}
+	if s.Backup != nil {
+		st := s.Backup()
+		last := 0.0
+		if !st.LastSuccess.IsZero() {
+			last = float64(st.LastSuccess.UnixNano()) / 1e9
+		}
+		c.put(ch, mBackupLast, last)
+		c.put(ch, mBackupAge, st.Age.Seconds())
+		c.put(ch, mBackupOverdue, b2f(st.Overdue))
+		c.put(ch, mBackupBytes, float64(st.LastBytes))
+		c.put(ch, mBackupRuns, float64(st.Runs))
+		c.put(ch, mBackupFailures, float64(st.Failures))
+	}
 	if s.Disk != nil {
 		st := s.Disk()
 		c.put(ch, mDiskFull, b2f(st.Full))

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -33,6 +34,7 @@ type Sources struct {
 	Feed    func() FeedStats
 	Records func() mes.Stats
 	Disk    func() disk.Stats
+	Backup  func() BackupStats
 	// Throttle is the sign-in throttler's (twin/mes/api); nil until it
 	// has a Stats().
 	Throttle func() ThrottleStats
@@ -75,6 +77,16 @@ type FeedStats struct {
 	Dropped uint64 // clients disconnected for being too slow
 	Frames  uint64 // scenes of the source sent on
 	Made    uint64 // messages encoded
+}
+
+// BackupStats are the scheduled backups' figures (twin/backup's
+// ScheduleStats).
+type BackupStats struct {
+	LastSuccess    time.Time // zero: none yet
+	Age            time.Duration
+	Overdue        bool
+	LastBytes      int64
+	Runs, Failures uint64
 }
 
 // ThrottleStats are the sign-in throttler's counters, for the hook
@@ -157,6 +169,9 @@ func (m *Metrics) Watch(s Sources) {
 	}
 	if s.Disk != nil {
 		m.src.Disk = s.Disk
+	}
+	if s.Backup != nil {
+		m.src.Backup = s.Backup
 	}
 	m.src.Connectors = append(m.src.Connectors[:len(m.src.Connectors):len(m.src.Connectors)], s.Connectors...)
 	m.src.Checks = append(m.src.Checks[:len(m.src.Checks):len(m.src.Checks)], s.Checks...)

@@ -29,6 +29,7 @@ func sources(conn *ConnectorStats, closed *bool) Sources {
 		Feed:    func() FeedStats { return FeedStats{Clients: 2, Sent: 9} },
 		Records: func() mes.Stats { return mes.Stats{Started: 4, Confirmed: 3, Refused: 1} },
 		Disk:    func() disk.Stats { return disk.Stats{FreeBytes: 5 << 30, Reserve: 512 << 20} },
+		Backup:  func() BackupStats { return BackupStats{Runs: 2, LastBytes: 1 << 20} },
 		Connectors: []Connector{{Kind: "mqtt", Name: "tcp://10.0.0.5:1883", Stats: func() ConnectorStats { return *conn }},
 			{Kind: "opcua", Name: "opc.tcp://plc:4840", Stats: func() ConnectorStats {
 				return ConnectorStats{Connected: true, Subscribed: true, Malformed: map[string]uint64{"value": 0}}

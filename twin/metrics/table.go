@@ -52,6 +52,12 @@ const (
 	mDiskFree          = "twin_disk_free_bytes"
 	mDiskReserve       = "twin_disk_reserve_bytes"
 	mDiskRefused       = "twin_disk_refused_writes_total"
+	mBackupLast        = "twin_backup_last_success_timestamp_seconds"
+	mBackupAge         = "twin_backup_age_seconds"
+	mBackupOverdue     = "twin_backup_overdue"
+	mBackupBytes       = "twin_backup_last_bytes"
+	mBackupRuns        = "twin_backup_runs_total"
+	mBackupFailures    = "twin_backup_failures_total"
 	mAppend            = "twin_store_append_seconds"
 	mCommit            = "twin_store_commit_seconds"
 	mConnUp            = "twin_connector_up"
@@ -113,6 +119,12 @@ var table = map[string]def{
 	mDiskFree:        {gauge, nil, "Bytes free (to the twin) on the data directory's disk.", nil, "disk.Stats.FreeBytes"},
 	mDiskReserve:     {gauge, nil, "Bytes the twin keeps free on the data directory's disk (--disk-reserve).", nil, "disk.Stats.Reserve"},
 	mDiskRefused:     {counter, nil, "Writes refused because the disk was below its reserve.", nil, "disk.Stats.Refused"},
+	mBackupLast:      {gauge, nil, "Unix time of the last scheduled backup that succeeded (0: none yet); only with --backup-dir.", nil, "backup.ScheduleStats.LastSuccess"},
+	mBackupAge:       {gauge, nil, "Seconds since the last scheduled backup that succeeded (0: none yet).", nil, "backup.ScheduleStats.Age"},
+	mBackupOverdue:   {gauge, nil, "1 while no scheduled backup has succeeded for twice --backup-every (an alarm on the views too), else 0.", nil, "backup.ScheduleStats.Overdue"},
+	mBackupBytes:     {gauge, nil, "Bytes of the last scheduled backup file.", nil, "backup.ScheduleStats.LastBytes"},
+	mBackupRuns:      {counter, nil, "Scheduled backups run.", nil, "backup.ScheduleStats.Runs"},
+	mBackupFailures:  {counter, nil, "Scheduled backups that failed.", nil, "backup.ScheduleStats.Failures"},
 	mAppend:          {histogram, nil, "Seconds an append to the history takes, from its lock to the disk's sync.", diskBuckets, "store.Options.AppendLatency"},
 	mCommit:          {histogram, nil, "Seconds an append's commit takes: the batch's flush and the sync.", diskBuckets, "store.Options.CommitLatency"},
 
