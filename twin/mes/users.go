@@ -50,28 +50,28 @@ type Token struct {
 
 // NewUser creates an account.
 type NewUser struct {
-	Name     string   `json:"name"`
-	Roles    []string `json:"roles"`
-	Password string   `json:"password" doc:"at least 10 characters"`
+	Name     string   `json:"name" maxlen:"64"`
+	Roles    []string `json:"roles" maxlen:"20"`
+	Password string   `json:"password" maxlen:"256" doc:"at least 10 characters"`
 }
 
 // UserChange changes an account.
 type UserChange struct {
-	Roles    []string `json:"roles,omitempty"`
-	Password string   `json:"password,omitempty"`
+	Roles    []string `json:"roles,omitempty" maxlen:"20"`
+	Password string   `json:"password,omitempty" maxlen:"256"`
 	Disabled *bool    `json:"disabled,omitempty"`
 }
 
 // NewToken asks for an API token.
 type NewToken struct {
-	Label   string `json:"label"`
+	Label   string `json:"label" maxlen:"100"`
 	TTLDays int    `json:"ttl_days,omitempty" doc:"0: does not expire"`
 }
 
 // Login is a name and password.
 type Login struct {
-	Name     string `json:"name"`
-	Password string `json:"password"`
+	Name     string `json:"name" maxlen:"64"`
+	Password string `json:"password" maxlen:"256"`
 }
 
 // Issued is a token, shown once.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -255,7 +256,7 @@ func decodeBytes(b []byte, v any, loc *time.Location) error {
 	if dec.More() {
 		return mes.FieldErr("body", "more than one JSON value")
 	}
-	return nil
+	return checkLengths(reflect.ValueOf(v), "", defaultMaxLen)
 }
 
 // body decodes the request body into a new T.
