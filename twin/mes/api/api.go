@@ -2,6 +2,8 @@ package api
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,9 +116,10 @@ func (a *API) OpenAPI() []byte { return a.doc }
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
 type apiError struct {
-	Error string `json:"error"`
-	Field string `json:"field,omitempty"`
-	Code  string `json:"code,omitempty"`
+	Error     string `json:"error"`
+	Field     string `json:"field,omitempty"`
+	Code      string `json:"code,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // coded is an error with a stable code a client can act on (or translate).
@@ -189,9 +192,20 @@ func writeErr(w http.ResponseWriter, d *mes.DB, err error) {
 		}
 		writeJSON(w, http.StatusConflict, e)
 	default:
-		d.Logger().Error("mes api", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error: " + err.Error()})
+		// what went wrong stays in the log: the answer names the
+		// request, for whoever reads the log
+		id := requestID()
+		d.Logger().Error("mes api: internal error", "request_id", id, "err", err)
+		w.Header().Set("X-Request-Id", id)
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error (the twin's log has it under request_id " + id + ")", RequestID: id})
 	}
+}
+
+// requestID names an internal error in the log and in the answer.
+func requestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // maxBody bounds a request body.
