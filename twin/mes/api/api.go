@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net"
 	"net/http"
 	"reflect"
 	"slices"
@@ -33,6 +35,10 @@ type handler func(c *call) (any, error)
 type Route struct {
 	openapi.Route
 	h handler
+	// pending: a user who must change the password may call it (the
+	// change itself, who am I); every other route answers 403 with code
+	// password_change_required.
+	pending bool
 }
 
 // call is one request being served.
@@ -122,6 +128,26 @@ type apiError struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
+// Bearer is the token of a request's "Authorization: Bearer <token>"
+// header (the scheme in any case), or "".
+func Bearer(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// source is the address a request came from (its TCP peer: a proxy's
+// X-Forwarded-For is not believed), for the sign-in throttle.
+func source(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 // coded is an error with a stable code a client can act on (or translate).
 type coded interface {
 	error
@@ -133,10 +159,13 @@ func (a *API) serve(rt Route) http.HandlerFunc {
 		w.Header().Set(ZoneHeader, a.db.Plant().Location.String())
 		c := &call{w: w, r: r, db: a.db, plan: a.plan}
 		if len(rt.Roles) > 0 {
-			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			u, err := a.db.Authenticate(strings.TrimSpace(tok))
+			u, err := a.db.Authenticate(Bearer(r))
 			if err != nil {
 				writeErr(w, a.db, err)
+				return
+			}
+			if u.MustChangePassword && !rt.pending {
+				writeErr(w, a.db, mes.ErrPasswordChange)
 				return
 			}
 			if !slices.ContainsFunc(u.Roles, func(role string) bool { return slices.Contains(rt.Roles, role) }) {
@@ -175,9 +204,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeErr(w http.ResponseWriter, d *mes.DB, err error) {
 	var fe *mes.FieldError
+	var se *mes.SignInError
 	switch {
 	case errors.As(err, &fe):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Error(), Field: fe.Field})
+	case errors.As(err, &se):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(se.RetryAfter.Seconds()))))
+		writeJSON(w, http.StatusTooManyRequests, apiError{Error: se.Error(), Code: se.Code()})
+	case errors.Is(err, mes.ErrSignInBusy):
+		w.Header().Set("Retry-After", "2")
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Code: "busy"})
+	case errors.Is(err, mes.ErrPasswordChange):
+		writeJSON(w, http.StatusForbidden, apiError{Error: err.Error(), Code: "password_change_required"})
 	case errors.Is(err, mes.ErrAuth):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="twin"`)
 		writeJSON(w, http.StatusUnauthorized, apiError{Error: err.Error()})

@@ -49,6 +49,8 @@ type rig struct {
 	realHash bool
 	// logger is the records' log (nil: none)
 	logger *slog.Logger
+	// signin throttles the records' sign-ins (zero: the defaults)
+	signin mes.SignInOptions
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -97,7 +99,7 @@ func (r *rig) open() {
 	if r.logger != nil {
 		log = r.logger
 	}
-	if r.db, err = mes.Open(r.dir+"/mes", mes.Options{Plant: r.p, History: r.st, Live: r.in, Now: r.now, Logger: log, HashPassword: r.hash}); err != nil {
+	if r.db, err = mes.Open(r.dir+"/mes", mes.Options{Plant: r.p, History: r.st, Live: r.in, Now: r.now, Logger: log, HashPassword: r.hash, SignIn: r.signin}); err != nil {
 		r.t.Fatal(err)
 	}
 	r.srv = httptest.NewServer(New(r.db, &schedule.Planner{Records: r.db, Live: r.in}))
