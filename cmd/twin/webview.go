@@ -32,8 +32,10 @@ type webView struct {
 }
 
 func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.Logger, stdout io.Writer) (*webView, error) {
-	if token == "" {
+	shown := "…"     // a token given is not printed
+	if token == "" { // one made up is, or nobody could open the page
 		token = randomToken()
+		shown = token
 	}
 	fd := feed.New(src, feed.Options{Token: token, Logger: log})
 	l, err := listenFree(addr)
@@ -49,7 +51,7 @@ func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.L
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(l)
-	fmt.Fprintf(stdout, "  web view                http://%s/?token=%s   (feed: ws://%s/ws?token=…)\n", l.Addr(), token, l.Addr())
+	fmt.Fprintf(stdout, "  web view                http://%s/?token=%s   (feed: ws://%s/ws?token=…)\n", l.Addr(), shown, l.Addr())
 	if api != nil {
 		fmt.Fprintf(stdout, "  records API             http://%s/api/v1/   (OpenAPI: /api/v1/openapi.json)\n", l.Addr())
 	}
@@ -58,7 +60,7 @@ func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.L
 
 // tokenFlag is the --token of every command that serves the web view.
 func tokenFlag(fs *flag.FlagSet) *string {
-	return fs.String("token", os.Getenv("TWIN_TOKEN"), "the web view's access token (default: $TWIN_TOKEN, else a random one, printed)")
+	return secretFlag(fs, "token", "TWIN_TOKEN", "the web view's access `token` (default: $TWIN_TOKEN, else a random one, printed)")
 }
 
 // liveScenes is a source that rebuilds the scene at most every 100 ms.
