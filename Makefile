@@ -13,7 +13,7 @@ VIEW_PKGS := gcc libc6-dev libgl1-mesa-dev libgl1-mesa-dri libx11-dev libxcursor
 # (a race inside the library, reported by -race); its tests run without -race.
 RACE_PKGS := ./sim/... ./scenarios/... ./twin/... ./connectors/mqtt/... ./connectors/broker/... ./connectors/virtual/... ./connectors/signal/... ./connectors/sparkplug/... ./viz/feed/... ./viz/scene/... ./viz/web/... ./cmd/twin/...
 
-.PHONY: all build build-view test demo deps deps-view fmt-check vet bench bench-live bench-view bench-mes clean
+.PHONY: all build build-view test demo deps deps-view fmt-check vet tidy-check bench bench-live bench-view bench-mes clean
 
 all: build
 
@@ -21,6 +21,7 @@ deps: deps-view
 	@.ci/deps $(TEST_PKGS)
 	@command -v npm >/dev/null || .ci/deps nodejs npm
 	@[ -d viz/web/e2e/node_modules/playwright-core ] || (cd viz/web/e2e && npm ci --no-audit --no-fund --loglevel=error)
+	@[ -d connectors/sparkplug/testdata/tahu/node_modules/sparkplug-payload ] || (cd connectors/sparkplug/testdata/tahu && npm ci --no-audit --no-fund --loglevel=error)
 
 deps-view:
 	@.ci/deps $(VIEW_PKGS)
@@ -39,8 +40,12 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+# go.mod and go.sum say exactly what the code imports (go mod tidy would change nothing).
+tidy-check:
+	@$(GO) mod tidy -diff || (echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1)
+
 # Under Xvfb: the desktop viewer's tests draw real frames.
-test: deps fmt-check vet
+test: deps fmt-check vet tidy-check
 	xvfb-run -a $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
 
@@ -78,8 +83,8 @@ bench-view: deps build-view
 # (60,000 scans each: a minute at 1,000/s), and the genealogy of one unit and the records of one
 # order among a million orders (loaded first, about a minute).
 bench-mes:
-	$(GO) test -run '^$$' -bench ScanConfirm -benchtime 60000x -timeout 30m ./twin/mes
-	$(GO) test -run '^$$' -bench Million -benchtime 20x -timeout 30m ./twin/mes
+	$(GO) test -run '^$$' -bench ScanConfirm -benchtime 60000x -timeout 30m ./twin/mes/api
+	$(GO) test -run '^$$' -bench Million -benchtime 20x -timeout 30m ./twin/mes/api
 
 clean:
 	rm -rf $(BIN)

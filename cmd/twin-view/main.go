@@ -164,6 +164,11 @@ func run() error {
 		flag.Usage()
 		return errors.New("say what to show: --connect, --data, --scenario or --synthetic")
 	}
+	defer func() { // before the store they may read closes
+		for _, v := range app.Views {
+			v.Close()
+		}
+	}()
 	var (
 		start  time.Time
 		frames int
@@ -194,7 +199,7 @@ func run() error {
 	ebiten.SetWindowTitle(title)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetScreenClearedEveryFrame(false) // every frame fills the whole screen itself
-	go func() { <-ctx.Done(); app.Quit() }()
+	defer context.AfterFunc(ctx, app.Quit)()
 	if err := ebiten.RunGame(app); err != nil {
 		return err
 	}
@@ -313,5 +318,13 @@ func playScenario(ctx context.Context, file, names string, rep int) (views []des
 		}()
 	}
 	wg.Wait()
-	return views, metrics, starts[0], errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		for _, v := range views {
+			if v != nil {
+				v.Close()
+			}
+		}
+		return nil, nil, 0, err
+	}
+	return views, metrics, starts[0], nil
 }

@@ -137,6 +137,9 @@ func TestFlagsAnywhere(t *testing.T) {
 			{args: []string{"GET", "/api/v1/kpis?by=day", "--server", srv.URL, "--token", "t5"}, req: "GET /api/v1/kpis?by=day Bearer t5"},
 			{args: []string{"POST", "--server", srv.URL, "/api/v1/login", `{"name":"li"}`}, req: `POST /api/v1/login  {"name":"li"}`},
 		},
+		"audit": {
+			{args: []string{"verify", "--data", data}, want: "the chain is intact"},
+		},
 		"users": {
 			{args: []string{"list", "--data", data, "--plant", "../../testdata/plants/one-station.yaml"}, want: "li "},
 			{args: []string{"--data", data, "token", "--plant", "../../testdata/plants/one-station.yaml", "--name", "li", "--label", "t"}, want: "tw_"},

@@ -74,6 +74,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	uaAddr := fs.String("opcua", "127.0.0.1:4840", "virtual plant's OPC UA server `address` (off: none)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address`")
 	token := tokenFlag(fs)
+	newMetrics := metricsTokenFlag(fs)
 	view := fs.String("view", "", "on a display, open the web page and this desktop viewer `binary` (bin/twin-view) on the demo")
 	seed := fs.Uint64("seed", 1, "the virtual plant's seed")
 	warmup := fs.Duration("warmup", 7*24*time.Hour, "plant time the virtual plant runs unseen before it starts publishing")
@@ -116,16 +117,13 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	// the virtual plant's OPC UA server, and the tag map pointed at it
 	var ua *opcua.Server
 	if *uaAddr != "off" {
-		host, port, err := freeAddr(*uaAddr)
+		host, port, err := splitPort(*uaAddr)
 		if err != nil {
-			return err
+			return fmt.Errorf("--opcua: %w", err)
 		}
 		// gopcua prints its start-up through the standard logger
 		stdlog.SetOutput(io.Discard)
-		if ua, err = opcua.NewServer(p, opcua.ServerOptions{Host: host, Port: port, Logger: log}); err != nil {
-			return err
-		}
-		if err := ua.Start(ctx); err != nil {
+		if ua, err = opcua.StartFree(ctx, p, opcua.ServerOptions{Host: host, Port: port, Logger: log}); err != nil {
 			return err
 		}
 		defer ua.Close()
@@ -171,7 +169,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	// timestamp, the bounds of those with one, and the records
 	clock := newPlantClock(start, *speed)
 	var wg sync.WaitGroup
-	tw, err := startLive(ctx, p, *data, liveOptions{Clock: ingest.Clock{Now: clock.Now}}, log, &wg)
+	mx := newMetrics()
+	tw, err := startLive(ctx, p, *data, liveOptions{Clock: ingest.Clock{Now: clock.Now}, Metrics: mx}, log, &wg)
 	if err != nil {
 		return inUse(datadir.Busy(*data, err), webWays)
 	}
@@ -179,17 +178,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		log.Warn("the data directory will not remember its plant", "err", err)
 	}
 	// the twin listens before the plant speaks (births are not retained)
-	for _, c := range tw.mqtts {
-		for i := 0; i < 100 && c.Stats().Connects == 0; i++ {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	for _, c := range tw.opcuas {
-		for i := 0; i < 250 && !c.Stats().Subscribed; i++ {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	time.Sleep(200 * time.Millisecond)
+	waitSubscribed(ctx, tw, log)
 	// the records, stamped with plant time, and the people who keep them
 	plantNow := func() time.Time { return clock.Now().In(p.Location) }
 	recs, err := openRecords(p, *data, tw, plantNow, log, stdout)
@@ -197,6 +186,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		tw.close()
 		return err
 	}
+	watchRecords(mx, recs)
 	fl := floor.New(recs, p, log)
 	wg.Add(1)
 	go func() {
@@ -279,7 +269,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	// orders released in the records that the plant did not bring (a
 	// planner's, through the API) go to the plant too: it works them
-	pend := map[string]*plant.Order{} // the subscription runs serialised
+	pend := map[string]*plant.Order{} // the subscription runs serialised, on its own goroutine, in the order of the events
 	defer tw.in.Subscribe(func(e event.Event) {
 		if e.Kind != event.Order {
 			return
@@ -318,8 +308,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  part movements          handed from the virtual plant to the twin (as MES scans would)\n")
 	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
 	layout := scene.NewLayout(p)
-	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
-	wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
+	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
+	wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), mx, log, stdout)
 	if err != nil {
 		return err
 	}
@@ -496,24 +486,36 @@ func jsonOut(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// freeAddr returns addr's host and port, or a free port on its host when
-// addr's is taken.
-func freeAddr(addr string) (string, int, error) {
-	host, _, err := net.SplitHostPort(addr)
+// splitPort splits host:port (the port a number, 0 for a free one).
+func splitPort(addr string) (string, int, error) {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", 0, err
 	}
-	if l, err := net.Listen("tcp", addr); err == nil {
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		return host, port, nil
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return "", 0, fmt.Errorf("want host:port, got %q", addr)
 	}
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return "", 0, err
+	return host, n, nil
+}
+
+// waitSubscribed returns once each of the twin's connectors has its
+// subscriptions confirmed (the MQTT broker's SUBACK, the OPC UA server's
+// monitored items), or after 10 s with a warning: the demo goes on, a
+// connector that is late misses what the plant says first.
+func waitSubscribed(ctx context.Context, tw *live, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for _, c := range tw.mqtts {
+		if err := c.WaitSubscribed(ctx); err != nil {
+			log.Warn("the twin starts without its MQTT subscriptions confirmed", "err", err)
+		}
 	}
-	defer l.Close()
-	return host, l.Addr().(*net.TCPAddr).Port, nil
+	for _, c := range tw.opcuas {
+		if err := c.WaitSubscribed(ctx); err != nil {
+			log.Warn("the twin starts without its OPC UA subscription", "err", err)
+		}
+	}
 }
 
 // nextOrder returns the number after the highest generated order (Gnnnnn)

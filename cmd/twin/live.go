@@ -17,7 +17,9 @@ import (
 	"twin/connectors/opcua"
 	"twin/plant"
 	"twin/plant/event"
+	"twin/twin/disk"
 	"twin/twin/ingest"
+	"twin/twin/metrics"
 	"twin/twin/state"
 	"twin/twin/store"
 )
@@ -31,6 +33,7 @@ type live struct {
 	in     *ingest.Ingest
 	mqtts  []*mqtt.Client
 	opcuas []*opcua.Client
+	disk   *disk.Guard // the data directory's free space
 	log    *slog.Logger
 }
 
@@ -44,6 +47,12 @@ type liveOptions struct {
 	// default bounds). The ingest, the connectors (for readings without
 	// a timestamp) and the store's retention all read it.
 	Clock ingest.Clock
+	// DiskReserve: stop writing while the data directory's disk has less
+	// free (bytes; 0: disk.DefaultReserve).
+	DiskReserve uint64
+	// Metrics, if set, get the live twin's figures (ingest, history,
+	// connectors) and its latency histograms.
+	Metrics *metrics.Metrics
 }
 
 // liveFlags adds twin serve's flags of the live twin to fs; call the
@@ -52,6 +61,7 @@ func liveFlags(fs *flag.FlagSet) func() liveOptions {
 	retention := fs.Duration("retention", 0, "drop history older than this, measured from this computer's clock (default: keep all)")
 	skew := fs.Duration("max-skew", ingest.DefaultMaxSkew, "quarantine readings stamped more than this ahead of this computer's clock (0: no limit)")
 	age := fs.Duration("max-age", ingest.DefaultMaxAge, "quarantine readings stamped more than this before this computer's clock (0: no limit)")
+	reserve := fs.Uint64("disk-reserve", disk.DefaultReserve>>20, "MiB kept free on the data directory's disk: below it the twin stops writing (readings wait at their broker, scans get 503) and resumes by itself when space is freed")
 	return func() liveOptions {
 		noLimit := func(d time.Duration) time.Duration {
 			if d <= 0 {
@@ -59,7 +69,7 @@ func liveFlags(fs *flag.FlagSet) func() liveOptions {
 			}
 			return d
 		}
-		return liveOptions{Retention: *retention, Clock: ingest.Clock{MaxSkew: noLimit(*skew), MaxAge: noLimit(*age)}}
+		return liveOptions{Retention: *retention, Clock: ingest.Clock{MaxSkew: noLimit(*skew), MaxAge: noLimit(*age)}, DiskReserve: *reserve << 20}
 	}
 }
 
@@ -70,8 +80,17 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 		return nil, err
 	}
 	clock := opt.Clock.WithDefaults()
-	st, err := store.Open(dir, store.Options{Logger: log, Retention: opt.Retention, Now: clock.Now})
+	guard, err := disk.New(dir, disk.Options{Reserve: opt.DiskReserve, Logger: log})
 	if err != nil {
+		return nil, err
+	}
+	so, inOpt := store.Options{Logger: log, Retention: opt.Retention, Now: clock.Now, Room: guard.Check}, ingest.Options{Logger: log, Clock: clock, Space: guard}
+	if m := opt.Metrics; m != nil {
+		so.AppendLatency, so.CommitLatency, inOpt.FoldLatency = m.Append, m.Commit, m.Fold
+	}
+	st, err := store.Open(dir, so)
+	if err != nil {
+		guard.Close()
 		return nil, err
 	}
 	var initial *state.State
@@ -87,11 +106,12 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 		}
 		if initial, err = st.StateAt(at); err != nil {
 			st.Close()
+			guard.Close()
 			return nil, err
 		}
 		log.Info("history found", "events", st.Seq(), "until", time.Unix(0, last).In(p.Location).Format(time.DateTime))
 	}
-	l := &live{p: p, st: st, in: ingest.New(st, initial, ingest.Options{Logger: log, Clock: clock}), log: log}
+	l := &live{p: p, st: st, in: ingest.New(st, initial, inOpt), disk: guard, log: log}
 	if initial != nil {
 		// from the last thing the history holds until the connectors report
 		// again, the twin did not watch: its machines are unobserved then,
@@ -126,12 +146,25 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 			c.Run(ctx)
 		}()
 	}
+	if opt.Metrics != nil {
+		l.watch(opt.Metrics)
+	}
 	return l, nil
+}
+
+// alarms are the twin's own alarms, for the views' scenes.
+func (l *live) alarms() []string {
+	if s := l.disk.Stats(); s.Full {
+		return []string{fmt.Sprintf("the data directory's disk is full (since %s, %d MiB free, %d MiB kept in reserve): nothing is recorded until space is freed",
+			s.Since.In(l.p.Location).Format("2006-01-02 15:04 MST"), s.FreeBytes>>20, s.Reserve>>20)}
+	}
+	return nil
 }
 
 func (l *live) close() {
 	l.in.Close()
 	l.st.Close()
+	l.disk.Close()
 }
 
 // quarantined says how many readings ingest quarantined, by reason, for

@@ -310,6 +310,7 @@ func TestDemoRunsAgain(t *testing.T) {
 			t.Fatalf("API-1 is not in the views:\n%s", buf.String())
 		}
 	}
+	demoReady(t, base)
 	// the forecast of the running twin, and the way to it from its held
 	// directory
 	if _, errs, code := runCLI(t, "forecast", "--data", data); code != 1 || !strings.Contains(errs, "twin forecast --server "+base) {
@@ -333,6 +334,7 @@ func TestDemoRunsAgain(t *testing.T) {
 			t.Fatalf("the second demo does not stop:\n%s", buf.String())
 		}
 	}
+	demoMetrics(t, base)
 	cancel()
 	r := <-done
 	if r.code != 0 || !strings.Contains(r.out, ", 0 refused") {

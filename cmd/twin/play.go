@@ -96,7 +96,7 @@ func runPlay(ctx context.Context, args []string, stdout io.Writer) error {
 		return h.SceneAt(t)
 	}))
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	wv, err := startWeb(*httpAddr, *token, h, nil, log, stdout)
+	wv, err := startWeb(*httpAddr, *token, h, nil, nil, log, stdout)
 	if err != nil {
 		return err
 	}

@@ -9,12 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +19,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"twin/connectors/mqtt/mqtttest"
 	"twin/plant"
 	"twin/plant/event"
 	"twin/twin/store"
@@ -31,34 +29,9 @@ import (
 // the test and returns its URL.
 func mosquitto(t testing.TB) string {
 	t.Helper()
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err != nil {
-		t.Fatal("mosquitto is not installed: run make deps")
-	}
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	conf := filepath.Join(dir, "mosquitto.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nmax_queued_messages 0\nmax_inflight_messages 0\n", port, dir)), 0o644)
-	broker := exec.Command("/usr/sbin/mosquitto", "-c", conf)
-	if err := broker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { broker.Process.Kill(); broker.Wait() })
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	for end := time.Now().Add(5 * time.Second); ; {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return "tcp://" + addr
-		}
-		if time.Now().After(end) {
-			t.Fatal("mosquitto did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	b := mqtttest.Start(t, mqtttest.Options{Dir: dir, Config: fmt.Sprintf("allow_anonymous true\npersistence true\npersistence_location %s/\nmax_queued_messages 0\nmax_inflight_messages 0\n", dir)})
+	return b.URL()
 }
 
 // onePlant writes the one-station plant with an MQTT tag map on url into

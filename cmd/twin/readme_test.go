@@ -136,6 +136,7 @@ func TestREADME(t *testing.T) {
 		"times in Asia/Shanghai",       // orders list
 		`"oee":`,                       // the day's KPIs
 		"forecast from",                // the running twin's forecast
+		"the chain is intact",          // audit verify --server
 		`"id": "PO-1001"`,              // orders add
 		"PO-1001-stator-stamp started", // scan … --station PR1
 		"confirmed",                    // scan … --good 5

@@ -31,7 +31,7 @@ import (
 // openRecords opens the records in DIR/mes, linked to the live twin, and
 // makes the first admin account when there is none.
 func openRecords(p *plant.Plant, dir string, tw *live, now func() time.Time, log *slog.Logger, stdout io.Writer) (*mes.DB, error) {
-	db, err := mes.Open(filepath.Join(dir, datadir.Records), mes.Options{Plant: p, History: tw.st, Live: tw.in, Now: now, Logger: log})
+	db, err := mes.Open(filepath.Join(dir, datadir.Records), mes.Options{Plant: p, History: tw.st, Live: tw.in, Now: now, Logger: log, Room: tw.disk.Check})
 	if err != nil {
 		return nil, datadir.Busy(dir, err)
 	}

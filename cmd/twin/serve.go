@@ -16,6 +16,7 @@ import (
 	"twin/plant/event"
 	"twin/twin/datadir"
 	"twin/twin/forecast"
+	"twin/twin/mes"
 	"twin/twin/mes/api"
 	"twin/twin/mes/schedule"
 	"twin/twin/state"
@@ -28,7 +29,7 @@ import (
 func init() {
 	register(&Command{
 		Name:  "serve",
-		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--http ADDR]",
+		Usage: "--plant FILE --data DIR [--retention D] [--max-skew D] [--max-age D] [--http ADDR] [--metrics-token T]",
 		Short: "the live twin: follow a plant over MQTT, keep its history",
 		Long: `Serve connects to the MQTT brokers and OPC UA servers named in the plant
 file's tag map (JSON topics, Sparkplug B, monitored nodes; see
@@ -54,6 +55,14 @@ at /api/v1/openapi.json; roles in twin/mes/api/ROLES.md). On the first start
 it makes an account "admin", prints its password and keeps it in
 DIR/mes/admin-password (readable by you only) until it is changed
 ($TWIN_ADMIN_PASSWORD sets it instead); see twin help users to reset it.
+
+On --http it also serves /healthz (200 while it answers), /readyz (200
+once every connector is connected and subscribed and the history and the
+records are open, else 503 with JSON naming what is not) and /metrics
+(Prometheus; the metrics are listed in twin/metrics/METRICS.md). /metrics
+answers only on this computer (loopback) unless --metrics-token (or
+$TWIN_METRICS_TOKEN) is set: then it wants Authorization: Bearer TOKEN
+from every peer.
 
 DIR remembers the plant file (DIR/plant.yaml): without --plant, serve
 starts again with it. While serve runs, DIR/serve.json says where, for the
@@ -98,6 +107,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	liveOpt := liveFlags(fs)
 	httpAddr := fs.String("http", "127.0.0.1:8080", "web view and WebSocket feed `address` (off: none)")
 	token := tokenFlag(fs)
+	newMetrics := metricsTokenFlag(fs)
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -112,7 +122,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	p := pl.Plant
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var wg sync.WaitGroup
-	tw, err := startLive(ctx, p, *data, liveOpt(), log, &wg)
+	lo := liveOpt()
+	lo.Metrics = newMetrics()
+	tw, err := startLive(ctx, p, *data, lo, log, &wg)
 	if err != nil {
 		return inUse(datadir.Busy(*data, err), webWays)
 	}
@@ -126,15 +138,19 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer tw.close()
 	defer recs.Close()
+	watchRecords(lo.Metrics, recs)
 	if *httpAddr != "off" {
 		layout := scene.NewLayout(p)
-		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) }))), log)
-		wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), log, stdout)
+		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
+		wv, err := startWeb(*httpAddr, *token, src, api.New(recs, &schedule.Planner{Records: recs, Live: tw.in}), lo.Metrics, log, stdout)
 		if err != nil {
 			return err
 		}
 		defer wv.close()
 		defer announce(*data, "twin serve", wv)()
+		if serving != nil {
+			serving(tw, recs, wv)
+		}
 	} else {
 		defer announce(*data, "twin serve", nil)()
 	}
@@ -152,6 +168,10 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	wg.Wait()
 	return nil
 }
+
+// serving, if set, is called by twin serve once its web view serves: a
+// test that runs serve in its own process reads the run's Stats() there.
+var serving func(tw *live, recs *mes.DB, wv *webView)
 
 // openHistory opens the history in data and its plant (plantFile, else
 // the one data remembers, else the built-in reference plant), and says
@@ -243,7 +263,7 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			return sc
 		}), log)
-		wv, err = startWeb(*httpAddr, *token, src, nil, log, stdout)
+		wv, err = startWeb(*httpAddr, *token, src, nil, nil, log, stdout)
 		if err != nil {
 			return err
 		}

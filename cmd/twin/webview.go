@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,23 +16,30 @@ import (
 	"sync"
 	"time"
 
+	"twin/twin/metrics"
 	"twin/viz/feed"
 	"twin/viz/scene"
 	"twin/viz/web"
 )
 
 // webView serves the page, the feed and the scene of build on addr (or a
-// free port of its host), and says where.
+// free port of its host), and says where. Its server runs on a goroutine
+// that shutdown waits for.
 type webView struct {
-	srv  *http.Server
-	feed *feed.Feed
-	addr net.Addr
-	url  string // the page, token included
-	api  bool   // the records API too, under /api/v1/
-	once sync.Once
+	srv    *http.Server
+	feed   *feed.Feed
+	log    *slog.Logger
+	addr   net.Addr
+	url    string // the page, token included
+	api    bool   // the records API too, under /api/v1/
+	once   sync.Once
+	served chan struct{} // closed when Serve has returned
+	err    error         // Serve's, unless the server was shut down; read after served
 }
 
-func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.Logger, stdout io.Writer) (*webView, error) {
+// With m (nil: none) it serves /metrics, /healthz and /readyz too, and
+// counts the records API's requests.
+func startWeb(addr, token string, src feed.Source, api http.Handler, m *metrics.Metrics, log *slog.Logger, stdout io.Writer) (*webView, error) {
 	shown := "…"     // a token given is not printed
 	if token == "" { // one made up is, or nobody could open the page
 		token = randomToken()
@@ -43,19 +51,42 @@ func startWeb(addr, token string, src feed.Source, api http.Handler, log *slog.L
 		return nil, err
 	}
 	var h http.Handler = web.Handler(fd, src, token)
-	if api != nil {
+	if api != nil || m != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/api/v1/", api) // the web view keeps /api/scene
+		if api != nil {
+			if m != nil {
+				api = m.Instrument(api)
+			}
+			mux.Handle("/api/v1/", api) // the web view keeps /api/scene
+		}
+		if m != nil {
+			m.Mount(mux)
+			watchFeed(m, fd)
+		}
 		mux.Handle("/", h)
 		h = mux
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go hs.Serve(l)
+	w := &webView{srv: hs, feed: fd, log: log, addr: l.Addr(), url: fmt.Sprintf("http://%s/?token=%s", l.Addr(), token), api: api != nil, served: make(chan struct{})}
+	go w.serve(l)
 	fmt.Fprintf(stdout, "  web view                http://%s/?token=%s   (feed: ws://%s/ws?token=…)\n", l.Addr(), shown, l.Addr())
 	if api != nil {
 		fmt.Fprintf(stdout, "  records API             http://%s/api/v1/   (OpenAPI: /api/v1/openapi.json)\n", l.Addr())
 	}
-	return &webView{srv: hs, feed: fd, addr: l.Addr(), url: fmt.Sprintf("http://%s/?token=%s", l.Addr(), token), api: api != nil}, nil
+	if m != nil {
+		fmt.Fprintf(stdout, "  metrics                 http://%s/metrics   (%s; /healthz, /readyz)\n", l.Addr(), m.Access())
+	}
+	return w, nil
+}
+
+// serve runs the server on l until shutdown; an error that stops it
+// before is logged (the page is gone: the command says so) and kept.
+func (w *webView) serve(l net.Listener) {
+	defer close(w.served)
+	if err := w.srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		w.err = fmt.Errorf("web view on %s: %w", l.Addr(), err)
+		w.log.Error("the web view stopped serving", "addr", l.Addr().String(), "err", err)
+	}
 }
 
 // tokenFlag is the --token of every command that serves the web view.
@@ -68,11 +99,31 @@ func liveScenes(build func() *scene.Scene) *feed.Live {
 	return feed.NewLive(build, 100*time.Millisecond)
 }
 
-func (w *webView) close() {
+// shutdown stops the web view: the feed's clients are disconnected, the
+// requests in flight (the records API's) may finish until ctx ends, and
+// it returns once the server's goroutine has, with Serve's error if it
+// failed. Calling it again does nothing.
+func (w *webView) shutdown(ctx context.Context) error {
+	var err error
 	w.once.Do(func() {
-		w.feed.Close()
-		w.srv.Close()
+		w.feed.Close() // hijacked connections: the server does not know them
+		if err = w.srv.Shutdown(ctx); err != nil {
+			err = errors.Join(fmt.Errorf("web view: shutdown: %w", err), w.srv.Close())
+		}
+		<-w.served
+		err = errors.Join(w.err, err)
 	})
+	return err
+}
+
+// close is shutdown with 5 s for the requests in flight; it logs what
+// went wrong.
+func (w *webView) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.shutdown(ctx); err != nil && !errors.Is(err, w.err) {
+		w.log.Warn("web view", "err", err)
+	}
 }
 
 // listenFree listens on addr, or on a free port of its host when addr's is

@@ -51,12 +51,6 @@ import (
 	"twin/twin/ingest"
 )
 
-// Sink accepts a message's events; ack is called once they are safe (the
-// twin's ingest.Ingest is one).
-type Sink interface {
-	EmitBatch(evs []event.Event, ack func(error))
-}
-
 // Options configure a client.
 type Options struct {
 	Logger *slog.Logger
@@ -77,12 +71,19 @@ type Stats struct {
 	Subscribed bool              `json:"subscribed"` // the broker confirmed the subscriptions of the current connection
 	Rebirths   uint64            `json:"rebirth_requests"`
 	Unassigned uint64            `json:"unassigned"` // messages on topics the tag map does not name
+	// GapDropped counts Sparkplug messages not folded because their
+	// node's session was lost to a sequence gap (the message with the
+	// gap and every one after it until the node's NBIRTH).
+	GapDropped uint64 `json:"dropped_for_gap"`
+	// StaleDeaths counts NDEATHs ignored because their bdSeq is not the
+	// one of the node's current NBIRTH (an earlier session's will).
+	StaleDeaths uint64 `json:"stale_deaths"`
 }
 
 // Client is a connection to one broker of the tag map.
 type Client struct {
 	cfg   plant.MQTTBroker
-	sink  Sink
+	sink  signal.Sink
 	log   *slog.Logger
 	clock ingest.Clock
 	c     paho.Client
@@ -92,29 +93,35 @@ type Client struct {
 
 	hostMu sync.Mutex
 	host   *sparkplug.Host
+	asked  map[[2]string]int64 // group, edge node → when a rebirth was last requested (receive clock, ns)
+
+	// the goroutines that wait for the broker's answer to a subscribe;
+	// Run waits for them before it returns
+	watchMu  sync.Mutex
+	stopped  bool // Run has returned: no more watchers
+	quit     chan struct{}
+	watchers sync.WaitGroup
 
 	messages, events, malformed, connects, rebirths, unassigned atomic.Uint64
-	subscribed                                                  atomic.Bool
+	gapDropped, staleDeaths                                     atomic.Uint64
+	subscribed                                                  signal.Ready
 	reasonMu                                                    sync.Mutex
 	reasons                                                     map[string]uint64
 }
 
-// ExpandEnv reads "$NAME" from the environment; other values are literal.
-func ExpandEnv(s string) string {
-	if name, ok := strings.CutPrefix(s, "$"); ok && name != "" {
-		return os.Getenv(name)
-	}
-	return s
-}
+// RebirthRetry is how long the client waits for the NBIRTH it asked a
+// node for before it asks again (the NCMD is QoS 0 and may be lost, or
+// the node may have missed it).
+const RebirthRetry = 5 * time.Second
 
 // New prepares a client for broker cfg; Run connects it.
-func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
+func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
 	c := &Client{cfg: cfg, sink: sink, log: opt.Logger.With("broker", cfg.URL), clock: opt.Clock.WithDefaults(),
 		topics: map[string][]plant.TopicTag{}, devices: map[[2]string]*plant.SparkplugDevice{},
-		host: sparkplug.NewHost(), reasons: map[string]uint64{}}
+		host: sparkplug.NewHost(), asked: map[[2]string]int64{}, reasons: map[string]uint64{}, quit: make(chan struct{})}
 	for _, t := range cfg.Topics {
 		c.topics[t.Topic] = append(c.topics[t.Topic], t)
 	}
@@ -144,7 +151,7 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 		SetDefaultPublishHandler(c.handle).
 		SetStore(newStore())
 	if cfg.User != "" {
-		po.SetUsername(ExpandEnv(cfg.User)).SetPassword(ExpandEnv(cfg.Password))
+		po.SetUsername(signal.ExpandEnv(cfg.User)).SetPassword(signal.ExpandEnv(cfg.Password))
 	}
 	if strings.HasPrefix(cfg.URL, "ssl://") || strings.HasPrefix(cfg.URL, "mqtts://") || strings.HasPrefix(cfg.URL, "tls://") || cfg.CA != "" {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12}
@@ -167,7 +174,7 @@ func New(cfg plant.MQTTBroker, sink Sink, opt Options) (*Client, error) {
 	}
 	po.SetOnConnectHandler(c.onConnect)
 	po.SetConnectionLostHandler(func(_ paho.Client, err error) {
-		c.subscribed.Store(false)
+		c.subscribed.Set(false)
 		c.log.Warn("mqtt: connection lost; reconnecting", "err", err)
 	})
 	c.c = paho.NewClient(po)
@@ -184,8 +191,11 @@ func brokerURL(u string) string {
 	return u
 }
 
-// Run connects and keeps the client connected until ctx ends.
+// Run connects and keeps the client connected until ctx ends; it returns
+// once it has disconnected and its goroutines have returned. A client
+// runs once.
 func (c *Client) Run(ctx context.Context) error {
+	defer c.stopWatchers()
 	tok := c.c.Connect()
 	select {
 	case <-ctx.Done():
@@ -202,8 +212,44 @@ func (c *Client) Run(ctx context.Context) error {
 	return nil
 }
 
+// watch runs fn on a goroutine that Run waits for; fn returns when quit
+// is closed. It does nothing once Run has returned.
+func (c *Client) watch(fn func(quit <-chan struct{})) {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if c.stopped {
+		return
+	}
+	c.watchers.Add(1)
+	go func() {
+		defer c.watchers.Done()
+		fn(c.quit)
+	}()
+}
+
+// stopWatchers ends the watchers and waits for them.
+func (c *Client) stopWatchers() {
+	c.watchMu.Lock()
+	if !c.stopped {
+		c.stopped = true
+		close(c.quit)
+	}
+	c.watchMu.Unlock()
+	c.watchers.Wait()
+}
+
 // Connected reports whether the client is connected now.
 func (c *Client) Connected() bool { return c.c.IsConnectionOpen() }
+
+// WaitSubscribed returns once the broker has confirmed the subscriptions
+// of the current connection (Stats.Subscribed; the "mqtt: subscribed"
+// log line), or with ctx's error.
+func (c *Client) WaitSubscribed(ctx context.Context) error {
+	if err := c.subscribed.Wait(ctx); err != nil {
+		return fmt.Errorf("mqtt: waiting for the subscriptions on %s: %w", c.cfg.URL, err)
+	}
+	return nil
+}
 
 func (c *Client) stateTopic() string { return sparkplug.Namespace + "/STATE/" + c.cfg.Sparkplug.HostID }
 
@@ -228,17 +274,22 @@ func (c *Client) onConnect(pc paho.Client) {
 	}
 	tok := pc.SubscribeMultiple(filters, c.handle)
 	c.log.Info("mqtt: connected; subscribing", "filters", len(filters))
-	go func() {
-		switch {
-		case !tok.WaitTimeout(10 * time.Second):
+	c.watch(func(quit <-chan struct{}) { // onConnect must not block paho
+		t := time.NewTimer(10 * time.Second)
+		defer t.Stop()
+		select {
+		case <-quit:
+		case <-t.C:
 			c.log.Error("mqtt: subscribe: no answer from the broker in 10 s")
-		case tok.Error() != nil:
-			c.log.Error("mqtt: subscribe", "err", tok.Error())
-		default:
-			c.subscribed.Store(true)
+		case <-tok.Done():
+			if err := tok.Error(); err != nil {
+				c.log.Error("mqtt: subscribe", "err", err)
+				return
+			}
+			c.subscribed.Set(true)
 			c.log.Info("mqtt: subscribed", "filters", len(filters))
 		}
-	}()
+	})
 }
 
 func (c *Client) bad(now int64, topic, reason string, err error) event.Event {
@@ -434,10 +485,25 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 	}
 	c.hostMu.Lock()
 	u := c.host.Handle(t, p)
+	if t.Type == sparkplug.NBIRTH {
+		delete(c.asked, [2]string{t.Group, t.EdgeNode}) // a new session: a gap in it asks at once
+	}
+	ask := u.Rebirth && c.rebirthDueLocked(t, now)
 	c.hostMu.Unlock()
 	var out []event.Event
-	if u.Rebirth {
+	switch {
+	case u.StaleDeath:
+		c.staleDeaths.Add(1)
+		c.log.Warn("mqtt: sparkplug: stale NDEATH ignored", "topic", topic, "why", u.Problem)
+	case u.Rebirth && u.Problem != "":
 		out = append(out, c.bad(now, topic, "sparkplug-session", errors.New(u.Problem)))
+	}
+	if u.Dropped {
+		// not folded: the node's state is unknown until its NBIRTH
+		// (sparkplug.Host.Handle says why)
+		c.gapDropped.Add(1)
+	}
+	if ask {
 		c.requestRebirth(t)
 	}
 	for _, v := range u.Values {
@@ -477,7 +543,7 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 			}
 		}
 	}
-	if t.Type == sparkplug.NBIRTH || t.Type == sparkplug.DBIRTH {
+	if t.Type == sparkplug.NBIRTH || (t.Type == sparkplug.DBIRTH && !u.Dropped) {
 		// online again: at the birth's time, the edge's clock; the
 		// receive time when the edge's clock is out of bounds (the node
 		// is online now all the same; its metrics are quarantined)
@@ -492,6 +558,18 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 		}
 	}
 	return out
+}
+
+// rebirthDueLocked reports whether to ask t's node for a rebirth now: the
+// first time the host lost track of it since its last NBIRTH, and again
+// every RebirthRetry while no NBIRTH comes. Called with hostMu held.
+func (c *Client) rebirthDueLocked(t sparkplug.Topic, now int64) bool {
+	k := [2]string{t.Group, t.EdgeNode}
+	if last, ok := c.asked[k]; ok && now-last < int64(RebirthRetry) && now >= last {
+		return false
+	}
+	c.asked[k] = now
+	return true
 }
 
 // requestRebirth publishes NCMD Node Control/Rebirth = true to the node.
@@ -511,7 +589,8 @@ func rawMetric(topic string, p *sparkplug.Payload, m *sparkplug.Metric) string {
 // Stats returns the counters.
 func (c *Client) Stats() Stats {
 	s := Stats{Messages: c.messages.Load(), Events: c.events.Load(), Malformed: c.malformed.Load(),
-		Connects: c.connects.Load(), Subscribed: c.subscribed.Load(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(), Reasons: map[string]uint64{}}
+		Connects: c.connects.Load(), Subscribed: c.subscribed.Is(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(),
+		GapDropped: c.gapDropped.Load(), StaleDeaths: c.staleDeaths.Load(), Reasons: map[string]uint64{}}
 	c.reasonMu.Lock()
 	for k, v := range c.reasons {
 		s.Reasons[k] = v

@@ -3,8 +3,6 @@ package mqtt
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -14,72 +12,29 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"go.uber.org/goleak"
 
+	"twin/connectors/mqtt/mqtttest"
 	"twin/connectors/sparkplug"
 	"twin/plant"
 	"twin/plant/event"
 	"twin/twin/ingest"
 )
 
-// broker is a mosquitto process on a loopback port, with persistence so
-// that sessions survive a restart.
-type broker struct {
-	t     testing.TB
-	port  int
-	dir   string
-	cmd   *exec.Cmd
-	stock bool // mosquitto's own limits: 20 messages in flight, 1000 queued per client
-}
+// startBroker starts mosquitto on a free loopback port with persistence
+// (so that sessions survive a restart) and nothing dropped.
+func startBroker(t testing.TB) *mqtttest.Broker { return startBrokerWith(t, false) }
 
-func startBroker(t testing.TB) *broker { return startBrokerWith(t, false) }
-
-func startBrokerWith(t testing.TB, stock bool) *broker {
+// startBrokerWith starts mosquitto with its own limits (20 messages in
+// flight, 1000 queued per client) if stock, as a plant's broker runs it.
+func startBrokerWith(t testing.TB, stock bool) *mqtttest.Broker {
 	t.Helper()
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err != nil {
-		t.Fatal("mosquitto is not installed: run make deps (apt-get install mosquitto mosquitto-clients)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	b := &broker{t: t, port: port, dir: t.TempDir(), stock: stock}
-	b.start()
-	t.Cleanup(b.stop)
-	return b
-}
-
-func (b *broker) url() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.port) }
-
-func (b *broker) start() {
-	conf := filepath.Join(b.dir, "mosquitto.conf")
+	dir := t.TempDir()
 	limits := "max_queued_messages 0\nmax_inflight_messages 0\n"
-	if b.stock {
+	if stock {
 		limits = ""
 	}
-	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\n%slog_dest file %s/mosquitto.log\nlog_type all\n", b.port, b.dir, limits, b.dir)), 0o644)
-	b.cmd = exec.Command("/usr/sbin/mosquitto", "-c", conf)
-	if err := b.cmd.Start(); err != nil {
-		b.t.Fatal(err)
-	}
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(b.port)); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b.t.Fatal("mosquitto did not start")
-}
-
-// stop ends mosquitto with SIGTERM (it saves its persistence file).
-func (b *broker) stop() {
-	if b.cmd != nil && b.cmd.Process != nil {
-		b.cmd.Process.Signal(os.Interrupt)
-		b.cmd.Wait()
-		b.cmd = nil
-	}
+	return mqtttest.Start(t, mqtttest.Options{Dir: dir, Config: fmt.Sprintf("allow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\n%slog_dest file %s/mosquitto.log\nlog_type all\n", dir, limits, dir)})
 }
 
 // collect is a sink that keeps events and acknowledges at once.
@@ -142,7 +97,11 @@ func start(t testing.TB, c *Client) (stop func()) {
 	var once sync.Once
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
-	waitFor(t, "the client to connect and subscribe", 10*time.Second, func() bool { return c.Stats().Subscribed })
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := c.WaitSubscribed(wctx); err != nil {
+		t.Fatalf("the client did not connect and subscribe: %v; stats %+v", err, c.Stats())
+	}
 	return stop
 }
 
@@ -154,9 +113,14 @@ func fixedClock(t time.Time) ingest.Clock { return ingest.Clock{Now: func() time
 
 // TestJSONFromMosquittoPub: a non-Go client publishes JSON; the twin maps
 // it by the tag map; a malformed message is counted and skipped.
+// TestMain fails the package's tests if a goroutine outlives them: the
+// client's (its subscribe watchers) are joined by Run; paho's end with
+// Disconnect.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
 func TestJSONFromMosquittoPub(t *testing.T) {
 	b := startBroker(t)
-	cfg := plant.MQTTBroker{URL: b.url(), ClientID: "twin-test-json", Topics: []plant.TopicTag{
+	cfg := plant.MQTTBroker{URL: b.URL(), ClientID: "twin-test-json", Topics: []plant.TopicTag{
 		{Topic: "qijiang/stator/W1/state", Asset: w1, Signal: plant.SignalState, Field: "value", ValueMap: map[string]string{"3": "running", "5": "down"}},
 		{Topic: "qijiang/stator/W1/good", Asset: w1, Signal: plant.SignalGood},
 	}}
@@ -168,7 +132,7 @@ func TestJSONFromMosquittoPub(t *testing.T) {
 	}
 	run(t, c)
 	pub := func(topic, msg string) {
-		out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", strconv.Itoa(b.port), "-q", "1", "-t", topic, "-m", msg).CombinedOutput()
+		out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", strconv.Itoa(b.Port), "-q", "1", "-t", topic, "-m", msg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("mosquitto_pub: %v %s", err, out)
 		}
@@ -209,12 +173,12 @@ func TestSparkplug(t *testing.T) {
 	b := startBroker(t)
 	sink := &collect{}
 	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC).UnixNano()
-	c, err := New(spCfg(b.url(), "twin-test-sp"), sink, Options{Clock: fixedClock(time.Unix(0, t0).Add(time.Minute))})
+	c, err := New(spCfg(b.URL(), "twin-test-sp"), sink, Options{Clock: fixedClock(time.Unix(0, t0).Add(time.Minute))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	run(t, c)
-	p := NewPublisher(spCfg(b.url(), ""), "vplant-test-sp", nil)
+	p := NewPublisher(spCfg(b.URL(), ""), "vplant-test-sp", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go p.Run(ctx)
@@ -232,7 +196,7 @@ func TestSparkplug(t *testing.T) {
 		t.Errorf("the birth's online event: %+v (want at %d)", on, t0)
 	}
 	// a DDATA out of sequence, from another client
-	o := paho.NewClient(paho.NewClientOptions().AddBroker(b.url()).SetClientID("rogue"))
+	o := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID("rogue"))
 	if tok := o.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatal(tok.Error())
 	}
@@ -250,7 +214,7 @@ func TestSparkplug(t *testing.T) {
 		return ok && e.Name == "sparkplug/offline" && e.Value > 0
 	})
 	// the host announced itself online (retained)
-	out, err := exec.Command("mosquitto_sub", "-h", "127.0.0.1", "-p", strconv.Itoa(b.port), "-t", "spBv1.0/STATE/twin", "-C", "1", "-W", "3").CombinedOutput()
+	out, err := exec.Command("mosquitto_sub", "-h", "127.0.0.1", "-p", strconv.Itoa(b.Port), "-t", "spBv1.0/STATE/twin", "-C", "1", "-W", "3").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"online":true`) {
 		t.Errorf("host STATE: %v %s", err, out)
 	}
@@ -262,14 +226,14 @@ func TestSparkplug(t *testing.T) {
 func TestBrokerRestart(t *testing.T) {
 	b := startBroker(t)
 	topic := "qijiang/stator/W1/good"
-	cfg := plant.MQTTBroker{URL: b.url(), ClientID: "twin-test-restart", Topics: []plant.TopicTag{{Topic: topic, Asset: w1, Signal: plant.SignalGood}}}
+	cfg := plant.MQTTBroker{URL: b.URL(), ClientID: "twin-test-restart", Topics: []plant.TopicTag{{Topic: topic, Asset: w1, Signal: plant.SignalGood}}}
 	sink := &collect{}
 	c, err := New(cfg, sink, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	run(t, c)
-	pub := paho.NewClient(paho.NewClientOptions().AddBroker(b.url()).SetClientID("gateway-restart").
+	pub := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID("gateway-restart").
 		SetCleanSession(false).SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond).
 		SetMaxReconnectInterval(time.Second))
 	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
@@ -279,12 +243,16 @@ func TestBrokerRestart(t *testing.T) {
 	const n = 3000
 	published := 0
 	restarted := time.Time{}
+	var restartErr error
+	back := make(chan struct{}) // closed once the broker is back
 	for i := 1; i <= n; i++ {
 		if i == n/2 {
-			b.stop()
-			go func() {
-				time.Sleep(time.Second)
-				b.start()
+			b.Stop()
+			down := time.AfterFunc(time.Second, func() { restartErr = b.Restart(); close(back) }) // down for a second: the outage under test
+			defer func() {
+				if !down.Stop() {
+					<-back // no mosquitto started after the test's cleanup
+				}
 			}()
 			restarted = time.Now()
 		}
@@ -295,6 +263,10 @@ func TestBrokerRestart(t *testing.T) {
 			tok = pub.Publish(topic, 1, false, fmt.Sprintf(`{"value": %d}`, i))
 		}
 		published++
+	}
+	<-back
+	if restartErr != nil {
+		t.Fatal(restartErr)
 	}
 	end := time.Now().Add(30 * time.Second)
 	for distinctValues(sink) < n && time.Now().Before(end) {
@@ -313,9 +285,8 @@ func TestBrokerRestart(t *testing.T) {
 				missing = append(missing, i)
 			}
 		}
-		lg, _ := os.ReadFile(filepath.Join(b.dir, "mosquitto.log"))
-		os.WriteFile("/tmp/mosq.log", lg, 0o644)
-		t.Fatalf("received %d of %d distinct messages; missing %v …; stats %+v", got, n, missing, c.Stats())
+		t.Fatalf("received %d of %d distinct messages; missing %v …; stats %+v; mosquitto's log (all of it: %s):\n%s",
+			got, n, missing, c.Stats(), filepath.Join(b.Dir, "mosquitto.log"), b.Log())
 	}
 	t.Logf("published %d (broker down for about 1 s at message %d), received %d distinct values in %d messages; client connects %d; %v after the restart began",
 		published, n/2, distinctValues(sink), c.Stats().Messages, c.Stats().Connects, time.Since(restarted).Round(time.Millisecond))

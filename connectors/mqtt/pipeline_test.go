@@ -4,17 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"twin/connectors/mqtt"
+	"twin/connectors/mqtt/mqtttest"
 	"twin/plant"
 	"twin/twin/ingest"
 	"twin/twin/store"
@@ -24,19 +21,9 @@ import (
 // state fold and the durable Badger store, the twin's whole ingest path.
 // A gateway publishes QoS 1 messages of 100 readings each (JSON arrays).
 func BenchmarkPipeline(b *testing.B) {
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	broker := mqtttest.Start(b, mqtttest.Options{Config: "allow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\n"})
+	url := broker.URL()
 	dir := b.TempDir()
-	conf := filepath.Join(dir, "m.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\n", port)), 0o644)
-	cmd := exec.Command("/usr/sbin/mosquitto", "-c", conf)
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	time.Sleep(300 * time.Millisecond)
-	url := "tcp://127.0.0.1:" + strconv.Itoa(port)
 
 	st, err := store.Open(filepath.Join(dir, "data"), store.Options{})
 	if err != nil {
@@ -54,12 +41,14 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go c.Run(ctx)
-	for c.Stats().Connects == 0 {
-		time.Sleep(10 * time.Millisecond)
+	ran := make(chan struct{})
+	go func() { c.Run(ctx); close(ran) }()
+	defer func() { cancel(); <-ran }()
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := c.WaitSubscribed(wctx); err != nil {
+		b.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
 	pub := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("bench-gw").SetMaxResumePubInFlight(1000))
 	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		b.Fatal(tok.Error())
@@ -70,20 +59,23 @@ func BenchmarkPipeline(b *testing.B) {
 		TS int64   `json:"ts"`
 	}
 	msgs := b.N/100 + 1
-	payloads := make([][]byte, topics)
+	// every reading a time of its own, later than the one before, as a
+	// gateway sends them (the same times again would take the store's
+	// late-event path every time)
+	payloads := make([][]byte, msgs)
 	t0 := time.Now().Add(-time.Hour).UnixMilli() // an hour ago: in the receive clock's bounds
-	for i := range payloads {
-		rs := make([]reading, 100)
+	rs := make([]reading, 100)
+	for m := range payloads {
 		for k := range rs {
-			rs[k] = reading{V: float64(k), TS: t0 + int64(k)}
+			rs[k] = reading{V: float64(k), TS: t0 + int64(m*len(rs)+k)}
 		}
-		payloads[i], _ = json.Marshal(rs)
+		payloads[m], _ = json.Marshal(rs)
 	}
 	b.ResetTimer()
 	start := time.Now()
 	var toks []paho.Token
 	for m := 0; m < msgs; m++ {
-		toks = append(toks, pub.Publish(fmt.Sprintf("plant/U%d/power_kw", m%topics), 1, false, payloads[m%topics]))
+		toks = append(toks, pub.Publish(fmt.Sprintf("plant/U%d/power_kw", m%topics), 1, false, payloads[m]))
 		if len(toks) >= 500 {
 			for _, t := range toks {
 				t.Wait()

@@ -59,7 +59,7 @@ func NewPublisher(cfg plant.MQTTBroker, clientID string, log *slog.Logger) *Publ
 		SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(3 * time.Second).
 		SetKeepAlive(10 * time.Second).SetWriteTimeout(5 * time.Second).SetStore(newStore())
 	if cfg.User != "" {
-		po.SetUsername(ExpandEnv(cfg.User)).SetPassword(ExpandEnv(cfg.Password))
+		po.SetUsername(signal.ExpandEnv(cfg.User)).SetPassword(signal.ExpandEnv(cfg.Password))
 	}
 	if sp := cfg.Sparkplug; sp != nil {
 		for i := range sp.Devices {
@@ -109,8 +109,11 @@ func NewPublisher(cfg plant.MQTTBroker, clientID string, log *slog.Logger) *Publ
 func (p *Publisher) Run(ctx context.Context) error {
 	defer close(p.done)
 	tok := p.c.Connect()
-	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		return fmt.Errorf("mqtt publisher: connect %s: %v", p.cfg.URL, tok.Error())
+	if !tok.WaitTimeout(10 * time.Second) {
+		return fmt.Errorf("mqtt publisher: connect %s: no answer in 10 s", p.cfg.URL)
+	}
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("mqtt publisher: connect %s: %w", p.cfg.URL, err)
 	}
 	for {
 		select {

@@ -21,7 +21,7 @@ import (
 func TestQuarantineAtTheEdge(t *testing.T) {
 	b := startBroker(t)
 	const topic = "qijiang/stator/W1/good"
-	cfg := spCfg(b.url(), "twin-test-quarantine")
+	cfg := spCfg(b.URL(), "twin-test-quarantine")
 	cfg.Topics = []plant.TopicTag{{Topic: topic, Asset: w1, Signal: plant.SignalGood}}
 	sink := &collect{}
 	c, err := New(cfg, sink, Options{})
@@ -30,7 +30,7 @@ func TestQuarantineAtTheEdge(t *testing.T) {
 	}
 	run(t, c)
 	pub := func(msg string) {
-		out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", strconv.Itoa(b.port), "-q", "1", "-t", topic, "-m", msg).CombinedOutput()
+		out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", strconv.Itoa(b.Port), "-q", "1", "-t", topic, "-m", msg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("mosquitto_pub: %v %s", err, out)
 		}
@@ -40,7 +40,7 @@ func TestQuarantineAtTheEdge(t *testing.T) {
 	pub(`{"value": 8, "ts": "1970-01-01T00:00:01Z"}`)
 	pub(`{"value": 9, "ts": "9999-12-31T23:59:59Z"}`)
 	pub(`{"value": 10}`)
-	sp := NewPublisher(spCfg(b.url(), ""), "vplant-test-quarantine", nil)
+	sp := NewPublisher(spCfg(b.URL(), ""), "vplant-test-quarantine", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go sp.Run(ctx)

@@ -7,14 +7,15 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"twin/connectors/mqtt/mqtttest"
 	"twin/plant"
 	"twin/plant/event"
 )
 
 // gateway is a QoS 1 publisher with a persistent session of its own.
-func gateway(t testing.TB, b *broker, id string) paho.Client {
+func gateway(t testing.TB, b *mqtttest.Broker, id string) paho.Client {
 	t.Helper()
-	pub := paho.NewClient(paho.NewClientOptions().AddBroker(b.url()).SetClientID(id).SetCleanSession(false))
+	pub := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID(id).SetCleanSession(false))
 	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("gateway connect: %v", tok.Error())
 	}
@@ -42,7 +43,7 @@ func publish(t testing.TB, pub paho.Client, topic string, from, to int) {
 func TestStaleSubscription(t *testing.T) {
 	b := startBrokerWith(t, true) // mosquitto's own limits, as a plant's broker runs it
 	const old, cur = "qijiang/stator/W1/good", "qijiang/stator/W1/reject"
-	first := plant.MQTTBroker{URL: b.url(), ClientID: "twin-test-stale", Topics: []plant.TopicTag{
+	first := plant.MQTTBroker{URL: b.URL(), ClientID: "twin-test-stale", Topics: []plant.TopicTag{
 		{Topic: old, Asset: w1, Signal: plant.SignalGood}, {Topic: cur, Asset: w1, Signal: plant.SignalReject}}}
 	c1, err := New(first, &collect{}, Options{})
 	if err != nil {
@@ -83,7 +84,7 @@ func TestStaleSubscription(t *testing.T) {
 func TestBacklogOnConnect(t *testing.T) {
 	b := startBrokerWith(t, true)
 	topic := "qijiang/stator/W1/good"
-	cfg := plant.MQTTBroker{URL: b.url(), ClientID: "twin-test-backlog", Topics: []plant.TopicTag{{Topic: topic, Asset: w1, Signal: plant.SignalGood}}}
+	cfg := plant.MQTTBroker{URL: b.URL(), ClientID: "twin-test-backlog", Topics: []plant.TopicTag{{Topic: topic, Asset: w1, Signal: plant.SignalGood}}}
 	c1, err := New(cfg, &collect{}, Options{})
 	if err != nil {
 		t.Fatal(err)

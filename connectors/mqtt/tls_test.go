@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"twin/connectors/mqtt/mqtttest"
 	"twin/plant"
 	"twin/plant/event"
 )
@@ -53,23 +54,14 @@ func pki(t *testing.T, dir string) (ca, cert, key string) {
 // client verifies the broker against the CA and logs in with a password
 // read from the environment; a wrong password is refused.
 func TestTLSAndCredentials(t *testing.T) {
-	b := startBroker(t) // a plain broker for the port's owner; TLS one below
-	b.stop()
 	dir := t.TempDir()
 	ca, cert, key := pki(t, dir)
 	pw := filepath.Join(dir, "passwd")
 	if out, err := exec.Command("mosquitto_passwd", "-c", "-b", pw, "twin", "s3cret").CombinedOutput(); err != nil {
 		t.Fatalf("mosquitto_passwd: %v %s", err, out)
 	}
-	conf := filepath.Join(dir, "tls.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous false\npassword_file %s\ncafile %s\ncertfile %s\nkeyfile %s\n", b.port, pw, ca, cert, key)), 0o644)
-	cmd := exec.Command("/usr/sbin/mosquitto", "-c", conf)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	time.Sleep(300 * time.Millisecond)
-	url := "ssl://127.0.0.1:" + strconv.Itoa(b.port)
+	b := mqtttest.Start(t, mqtttest.Options{Dir: dir, Config: fmt.Sprintf("allow_anonymous false\npassword_file %s\ncafile %s\ncertfile %s\nkeyfile %s\n", pw, ca, cert, key)})
+	url := "ssl://127.0.0.1:" + strconv.Itoa(b.Port)
 	t.Setenv("TWIN_TEST_MQTT_PASSWORD", "s3cret")
 	topic := "qijiang/stator/W1/good"
 	cfg := plant.MQTTBroker{URL: url, ClientID: "twin-tls", User: "twin", Password: "$TWIN_TEST_MQTT_PASSWORD", CA: ca,
@@ -80,7 +72,7 @@ func TestTLSAndCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, c)
-	out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", strconv.Itoa(b.port), "--cafile", ca, "-u", "twin", "-P", "s3cret", "-q", "1", "-t", topic, "-m", "7").CombinedOutput()
+	out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", strconv.Itoa(b.Port), "--cafile", ca, "-u", "twin", "-P", "s3cret", "-q", "1", "-t", topic, "-m", "7").CombinedOutput()
 	if err != nil {
 		t.Fatalf("mosquitto_pub over TLS: %v %s", err, out)
 	}

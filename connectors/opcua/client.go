@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,11 +18,6 @@ import (
 	"twin/plant/event"
 	"twin/twin/ingest"
 )
-
-// Sink accepts events (the twin's ingest.Ingest is one).
-type Sink interface {
-	EmitBatch(evs []event.Event, ack func(error))
-}
 
 // ClientOptions configure a client.
 type ClientOptions struct {
@@ -55,17 +49,17 @@ type Stats struct {
 type Client struct {
 	cfg  plant.OPCUAServer
 	opt  ClientOptions
-	sink Sink
+	sink signal.Sink
 	log  *slog.Logger
 
 	values, malformed, connects atomic.Uint64
-	subscribed                  atomic.Bool
+	subscribed                  signal.Ready
 	mu                          sync.Mutex
 	lastErr                     string
 }
 
 // NewClient prepares a client; Run connects it.
-func NewClient(cfg plant.OPCUAServer, sink Sink, opt ClientOptions) *Client {
+func NewClient(cfg plant.OPCUAServer, sink signal.Sink, opt ClientOptions) *Client {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -81,7 +75,17 @@ func (c *Client) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return Stats{Values: c.values.Load(), Malformed: c.malformed.Load(), Connects: c.connects.Load(),
-		Monitored: len(c.cfg.Nodes), LastError: c.lastErr, Subscribed: c.subscribed.Load()}
+		Monitored: len(c.cfg.Nodes), LastError: c.lastErr, Subscribed: c.subscribed.Is()}
+}
+
+// WaitSubscribed returns once the server has created the monitored items
+// of the current connection (Stats.Subscribed; the "opcua: subscribed"
+// log line), or with ctx's error.
+func (c *Client) WaitSubscribed(ctx context.Context) error {
+	if err := c.subscribed.Wait(ctx); err != nil {
+		return fmt.Errorf("opcua: waiting for the subscription on %s: %w", c.cfg.Endpoint, err)
+	}
+	return nil
 }
 
 // Run connects, subscribes and follows until ctx ends. After a server
@@ -91,7 +95,7 @@ func (c *Client) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := c.session(ctx)
-		c.subscribed.Store(false)
+		c.subscribed.Set(false)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -151,7 +155,7 @@ func (c *Client) options(ctx context.Context) ([]opcua.Option, error) {
 	auth := ua.UserTokenTypeAnonymous
 	if c.cfg.User != "" {
 		auth = ua.UserTokenTypeUserName
-		opts = append(opts, opcua.AuthUsername(expandEnv(c.cfg.User), expandEnv(c.cfg.Password)))
+		opts = append(opts, opcua.AuthUsername(signal.ExpandEnv(c.cfg.User), signal.ExpandEnv(c.cfg.Password)))
 	} else {
 		opts = append(opts, opcua.AuthAnonymous())
 	}
@@ -189,6 +193,19 @@ func (c *Client) session(ctx context.Context) error {
 		defer cancel()
 		sub.Cancel(cctx)
 	}()
+	items, err := c.monitor(ctx, sub)
+	if err != nil {
+		return err
+	}
+	c.subscribed.Set(true)
+	c.log.Info("opcua: subscribed", "items", items)
+	return c.follow(ctx, cl, notes)
+}
+
+// monitor asks the server to monitor the tag map's nodes and returns how
+// many it asked for; a node id that does not parse, or that the server
+// refuses, is logged and left out.
+func (c *Client) monitor(ctx context.Context, sub *opcua.Subscription) (int, error) {
 	var items []*ua.MonitoredItemCreateRequest
 	for i, n := range c.cfg.Nodes {
 		id, err := ua.ParseNodeID(n.Node)
@@ -203,15 +220,20 @@ func (c *Client) session(ctx context.Context) error {
 	}
 	res, err := sub.Monitor(ctx, ua.TimestampsToReturnBoth, items...)
 	if err != nil {
-		return fmt.Errorf("monitor: %w", err)
+		return 0, fmt.Errorf("monitor: %w", err)
 	}
 	for i, r := range res.Results {
 		if r.StatusCode != ua.StatusOK {
 			c.log.Warn("opcua: node not monitored", "node", c.cfg.Nodes[i].Node, "status", r.StatusCode)
 		}
 	}
-	c.subscribed.Store(true)
-	c.log.Info("opcua: subscribed", "items", len(items))
+	return len(items), nil
+}
+
+// follow hands the subscription's notifications on until ctx ends or the
+// connection does: a server that went away without closing it is only
+// noticed by asking it something, every 2 s of silence.
+func (c *Client) follow(ctx context.Context, cl *opcua.Client, notes <-chan *opcua.PublishNotificationData) error {
 	watch := time.NewTicker(500 * time.Millisecond)
 	defer watch.Stop()
 	lastAlive := time.Now()
@@ -223,8 +245,6 @@ func (c *Client) session(ctx context.Context) error {
 			if st := cl.State(); st != opcua.Connected {
 				return fmt.Errorf("connection state %v", st)
 			}
-			// a server that went away without closing the connection is
-			// only noticed by asking it something
 			if time.Since(lastAlive) > 2*time.Second {
 				rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 				_, err := cl.Read(rctx, &ua.ReadRequest{NodesToRead: []*ua.ReadValueID{{NodeID: ua.NewNumericNodeID(0, 2258), AttributeID: ua.AttributeIDValue}}})
@@ -335,12 +355,3 @@ func uaTime(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339Nano)
 }
-
-func expandEnv(s string) string {
-	if len(s) > 1 && s[0] == '$' {
-		return getenv(s[1:])
-	}
-	return s
-}
-
-var getenv = os.Getenv

@@ -16,10 +16,13 @@ package opcua
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gopcua/opcua/id"
@@ -34,7 +37,7 @@ import (
 // ServerOptions configure a server.
 type ServerOptions struct {
 	Host string // "127.0.0.1" by default
-	Port int    // 4840 by default; 0 is not allowed (clients need the URL)
+	Port int    // 4840 by default (StartFree: 0 is a free port)
 	// Secure enables Basic256Sha256 Sign and SignAndEncrypt besides None;
 	// it needs Certificate (DER) and Key.
 	Secure      bool
@@ -45,12 +48,13 @@ type ServerOptions struct {
 
 // Server serves a plant's machines over OPC UA.
 type Server struct {
-	srv  *server.Server
-	ns   *server.NodeNameSpace
-	vars map[string]*server.Node // "<unit id>.<variable>"
-	path map[string]string       // equipment path → unit id
-	url  string
-	mu   sync.Mutex
+	srv    *server.Server
+	ns     *server.NodeNameSpace
+	vars   map[string]*server.Node // "<unit id>.<variable>"
+	path   map[string]string       // equipment path → unit id
+	url    string
+	mu     sync.Mutex
+	cancel context.CancelFunc // ends the gopcua server's goroutines; nil until Start
 }
 
 // The variables of a unit, by signal.
@@ -143,11 +147,80 @@ func (s *Server) Namespace() uint16 { return s.ns.ID() }
 // Endpoint is the server's URL.
 func (s *Server) Endpoint() string { return s.url }
 
-// Start listens.
-func (s *Server) Start(ctx context.Context) error { return s.srv.Start(ctx) }
+// Start listens; the server runs until Close (or until ctx ends).
+func (s *Server) Start(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	if err := s.srv.Start(ctx); err != nil {
+		cancel()
+		return fmt.Errorf("opcua: serve %s: %w", s.url, err)
+	}
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	return nil
+}
 
-// Close stops serving and closes every connection.
-func (s *Server) Close() error { return s.srv.Close() }
+// Close stops serving, closes every connection and ends the server's
+// goroutines. A server that did not start has nothing to close.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	cancel := s.cancel
+	s.cancel = nil
+	s.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	defer cancel()
+	if err := s.srv.Close(); err != nil {
+		return fmt.Errorf("opcua: close %s: %w", s.url, err)
+	}
+	return nil
+}
+
+// StartFree builds p's server (NewServer) and starts it on opt.Port, or
+// on a free port of opt.Host when that one is taken or opt.Port is 0.
+// gopcua's server cannot be handed a listener: a free port is picked and
+// closed first, and picked again if another process takes it before the
+// server listens. Endpoint says where it listens.
+func StartFree(ctx context.Context, p *plant.Plant, opt ServerOptions) (*Server, error) {
+	host := opt.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	want := opt.Port
+	for try := 0; try < 10; try++ {
+		o := opt
+		if want == 0 || try > 0 {
+			port, err := freePort(host)
+			if err != nil {
+				return nil, fmt.Errorf("opcua: a free port on %s: %w", host, err)
+			}
+			o.Port = port
+		}
+		s, err := NewServer(p, o)
+		if err != nil {
+			return nil, err
+		}
+		err = s.Start(ctx)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("opcua: no free port on %s after 10 tries", host)
+}
+
+// freePort is a port of host free now.
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
 
 func dataValue(v any, t time.Time) *ua.DataValue {
 	return &ua.DataValue{EncodingMask: ua.DataValueValue | ua.DataValueSourceTimestamp | ua.DataValueServerTimestamp,

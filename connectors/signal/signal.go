@@ -1,7 +1,10 @@
-// Package signal turns a raw value read from a plant (an OPC UA variable,
-// an MQTT payload, a Sparkplug metric) into an event of the shared
-// vocabulary, as the plant file's tag map says: which asset, which signal,
-// and for machine states how raw values map onto states.
+// Package signal is what the connectors share at the plant's edge: it
+// turns a raw value read from a plant (an OPC UA variable, an MQTT
+// payload, a Sparkplug metric) into an event of the shared vocabulary, as
+// the plant file's tag map says (which asset, which signal, and for
+// machine states how raw values map onto states); it reads the tag map's
+// credentials from the environment (ExpandEnv); and it names what every
+// connector hands its events to (Sink).
 package signal
 
 import (

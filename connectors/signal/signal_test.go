@@ -46,3 +46,19 @@ func TestEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestExpandEnv(t *testing.T) {
+	t.Setenv("TWIN_TEST_SECRET", "s3cret")
+	for _, c := range []struct{ in, want string }{
+		{"$TWIN_TEST_SECRET", "s3cret"},
+		{"$TWIN_TEST_UNSET_VARIABLE", ""},
+		{"plain", "plain"},
+		{"$", "$"},
+		{"", ""},
+		{"pa$$word", "pa$$word"},
+	} {
+		if got := ExpandEnv(c.in); got != c.want {
+			t.Errorf("ExpandEnv(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

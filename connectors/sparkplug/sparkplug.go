@@ -1,23 +1,14 @@
-// Package sparkplug reads and writes Sparkplug B (spBv1.0) messages: the
-// topic namespace, the protobuf payload of Eclipse Tahu's sparkplug_b.proto
-// (the fields a plant's metrics use), and the host-side session of each
-// edge node: births define the metrics and their aliases, data messages
-// refer to them by alias, sequence numbers 0–255 detect lost messages, and
-// deaths mark the node's values stale.
-//
-// It is hand-written on protowire (no generated code): the payload is
-// small and stable, and a decoder written for hostile input is easier to
-// make robust than generated code is to audit.
 package sparkplug
 
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
-	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"twin/connectors/sparkplug/internal/tahupb"
 )
 
 // Namespace is the topic namespace of Sparkplug B.
@@ -77,22 +68,24 @@ func ParseTopic(s string) (Topic, error) {
 	return t, nil
 }
 
-// Data types (Tahu DataType) the codec reads and writes.
+// Data types (Tahu's DataType) of the metrics the codec carries a value
+// for; a metric of another type (UUID, DataSet, Bytes, File, Template,
+// the arrays) decodes with its DataType and no value.
 const (
-	Int8     uint32 = 1
-	Int16    uint32 = 2
-	Int32    uint32 = 3
-	Int64    uint32 = 4
-	UInt8    uint32 = 5
-	UInt16   uint32 = 6
-	UInt32   uint32 = 7
-	UInt64   uint32 = 8
-	Float    uint32 = 9
-	Double   uint32 = 10
-	Boolean  uint32 = 11
-	String   uint32 = 12
-	DateTime uint32 = 13
-	Text     uint32 = 14
+	Int8     uint32 = uint32(tahupb.DataType_Int8)
+	Int16    uint32 = uint32(tahupb.DataType_Int16)
+	Int32    uint32 = uint32(tahupb.DataType_Int32)
+	Int64    uint32 = uint32(tahupb.DataType_Int64)
+	UInt8    uint32 = uint32(tahupb.DataType_UInt8)
+	UInt16   uint32 = uint32(tahupb.DataType_UInt16)
+	UInt32   uint32 = uint32(tahupb.DataType_UInt32)
+	UInt64   uint32 = uint32(tahupb.DataType_UInt64)
+	Float    uint32 = uint32(tahupb.DataType_Float)
+	Double   uint32 = uint32(tahupb.DataType_Double)
+	Boolean  uint32 = uint32(tahupb.DataType_Boolean)
+	String   uint32 = uint32(tahupb.DataType_String)
+	DateTime uint32 = uint32(tahupb.DataType_DateTime)
+	Text     uint32 = uint32(tahupb.DataType_Text)
 )
 
 // Metric is one metric of a payload. Value holds numbers (and booleans as
@@ -105,7 +98,13 @@ type Metric struct {
 	DataType  uint32
 	IsNull    bool
 	Value     float64
-	Str       string
+	// Int is the exact value of an integer (Int8 … UInt64, DateTime) as
+	// 64 bits: a signed type's sign-extended (int64(Int) is the value),
+	// an unsigned type's as it is. Value holds the same number as a
+	// float64, rounded beyond 2^53. Unmarshal sets both; Marshal writes
+	// Int when it is not 0, else Value.
+	Int uint64
+	Str string
 }
 
 // String describes m for a person or a log: its name or alias, data
@@ -121,21 +120,34 @@ func (m *Metric) String() string {
 		s += "null"
 	case m.DataType == String || m.DataType == Text:
 		s += strconv.Quote(m.Str)
+	case isInteger(m.DataType) && m.Int != 0:
+		if signed(m.DataType) {
+			s += strconv.FormatInt(int64(m.Int), 10)
+		} else {
+			s += strconv.FormatUint(m.Int, 10)
+		}
 	default:
 		s += strconv.FormatFloat(m.Value, 'g', -1, 64)
 	}
 	return s + ", timestamp " + strconv.FormatUint(m.Timestamp, 10) + " ms"
 }
 
-var dataTypeNames = map[uint32]string{Int8: "Int8", Int16: "Int16", Int32: "Int32", Int64: "Int64", UInt8: "UInt8", UInt16: "UInt16",
-	UInt32: "UInt32", UInt64: "UInt64", Float: "Float", Double: "Double", Boolean: "Boolean", String: "String", DateTime: "DateTime", Text: "Text"}
-
 func dataTypeName(t uint32) string {
-	if n, ok := dataTypeNames[t]; ok {
+	if n, ok := tahupb.DataType_name[int32(t)]; ok {
 		return n
 	}
 	return "DataType" + strconv.FormatUint(uint64(t), 10)
 }
+
+func isInteger(t uint32) bool {
+	switch t {
+	case Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, DateTime:
+		return true
+	}
+	return false
+}
+
+func signed(t uint32) bool { return t == Int8 || t == Int16 || t == Int32 || t == Int64 }
 
 // Payload is a Sparkplug B payload.
 type Payload struct {
@@ -145,200 +157,145 @@ type Payload struct {
 	HasSeq    bool
 }
 
-// Marshal encodes p.
+// Marshal encodes p (FORMAT.md: which field carries each data type).
 func (p *Payload) Marshal() []byte {
-	var b []byte
-	b = protowire.AppendTag(b, 1, protowire.VarintType)
-	b = protowire.AppendVarint(b, p.Timestamp)
-	for i := range p.Metrics {
-		b = protowire.AppendTag(b, 2, protowire.BytesType)
-		b = protowire.AppendBytes(b, p.Metrics[i].marshal())
-	}
+	pb := &tahupb.Payload{}
+	pb.SetTimestamp(p.Timestamp)
 	if p.HasSeq {
-		b = protowire.AppendTag(b, 3, protowire.VarintType)
-		b = protowire.AppendVarint(b, p.Seq)
+		pb.SetSeq(p.Seq)
 	}
+	if len(p.Metrics) > 0 {
+		ms := make([]*tahupb.Payload_Metric, len(p.Metrics))
+		all := make([]tahupb.Payload_Metric, len(p.Metrics)) // one allocation for all
+		for i := range p.Metrics {
+			ms[i] = &all[i]
+			p.Metrics[i].to(ms[i])
+		}
+		pb.SetMetrics(ms)
+	}
+	// proto2 checks no UTF-8, and sparkplug_b.proto has no required
+	// field (so AllowPartial skips a walk that finds none): encoding this
+	// message cannot fail
+	b, _ := proto.MarshalOptions{AllowPartial: true}.Marshal(pb)
 	return b
 }
 
-func (m *Metric) marshal() []byte {
-	var b []byte
+// to fills pm with m.
+func (m *Metric) to(pm *tahupb.Payload_Metric) {
 	if m.Name != "" {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendString(b, m.Name)
+		pm.SetName(m.Name)
 	}
 	if m.HasAlias {
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, m.Alias)
+		pm.SetAlias(m.Alias)
 	}
 	if m.Timestamp != 0 {
-		b = protowire.AppendTag(b, 3, protowire.VarintType)
-		b = protowire.AppendVarint(b, m.Timestamp)
+		pm.SetTimestamp(m.Timestamp)
 	}
-	b = protowire.AppendTag(b, 4, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(m.DataType))
+	pm.SetDatatype(m.DataType)
 	if m.IsNull {
-		b = protowire.AppendTag(b, 7, protowire.VarintType)
-		return protowire.AppendVarint(b, 1)
+		pm.SetIsNull(true)
+		return
+	}
+	i := m.Int
+	if i == 0 {
+		if signed(m.DataType) {
+			i = uint64(int64(m.Value))
+		} else {
+			i = uint64(m.Value)
+		}
 	}
 	switch m.DataType {
-	case Int8, Int16, Int32, UInt8, UInt16, UInt32:
-		b = protowire.AppendTag(b, 10, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(uint32(int64(m.Value))))
-	case Int64, UInt64, DateTime:
-		b = protowire.AppendTag(b, 11, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(m.Value)))
+	case Int8, Int16, Int32, UInt8, UInt16:
+		// the 32-bit two's complement, as Tahu (Sparkplug 3.0 §6.4.16)
+		pm.SetIntValue(uint32(i))
+	case UInt32, Int64, UInt64, DateTime:
+		// UInt32 in long_value: Tahu's encoders, Ignition and the TCK
+		// do so (the specification's table says uint32); decoded from
+		// either field
+		pm.SetLongValue(i)
 	case Float:
-		b = protowire.AppendTag(b, 12, protowire.Fixed32Type)
-		b = protowire.AppendFixed32(b, math.Float32bits(float32(m.Value)))
+		pm.SetFloatValue(float32(m.Value))
 	case Double:
-		b = protowire.AppendTag(b, 13, protowire.Fixed64Type)
-		b = protowire.AppendFixed64(b, math.Float64bits(m.Value))
+		pm.SetDoubleValue(m.Value)
 	case Boolean:
-		v := uint64(0)
-		if m.Value != 0 {
-			v = 1
-		}
-		b = protowire.AppendTag(b, 14, protowire.VarintType)
-		b = protowire.AppendVarint(b, v)
+		pm.SetBooleanValue(m.Value != 0)
 	case String, Text:
-		b = protowire.AppendTag(b, 15, protowire.BytesType)
-		b = protowire.AppendString(b, m.Str)
+		pm.SetStringValue(m.Str)
 	}
-	return b
 }
 
 // ErrMalformed wraps every decoding error.
 var ErrMalformed = errors.New("sparkplug: malformed payload")
 
-// Unmarshal decodes a payload. Fields it does not know are skipped.
+// Limits on what Unmarshal decodes. A payload of MaxPayloadSize bytes
+// decodes into at most about 75 times as much memory (nested empty
+// templates), so the bound keeps a hostile message to some hundreds of
+// MiB; an edge node's largest birth is far smaller. Set the broker's
+// message size limit (mosquitto: message_size_limit) to it as well.
+const (
+	MaxPayloadSize = 4 << 20
+	MaxMetrics     = 100000
+)
+
+// Unmarshal decodes a payload with the types generated from Tahu's
+// sparkplug_b.proto. Fields it does not know are skipped.
 func Unmarshal(b []byte) (*Payload, error) {
-	p := &Payload{}
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, protowire.ParseError(n))
-		}
-		b = b[n:]
-		switch {
-		case num == 1 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return nil, fmt.Errorf("%w: timestamp", ErrMalformed)
-			}
-			p.Timestamp, b = v, b[n:]
-		case num == 2 && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return nil, fmt.Errorf("%w: metric", ErrMalformed)
-			}
-			m, err := unmarshalMetric(v)
-			if err != nil {
-				return nil, err
-			}
-			if len(p.Metrics) >= 100000 {
-				return nil, fmt.Errorf("%w: too many metrics", ErrMalformed)
-			}
-			p.Metrics = append(p.Metrics, m)
-			b = b[n:]
-		case num == 3 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return nil, fmt.Errorf("%w: seq", ErrMalformed)
-			}
-			p.Seq, p.HasSeq, b = v, true, b[n:]
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return nil, fmt.Errorf("%w: field %d", ErrMalformed, num)
-			}
-			b = b[n:]
+	if len(b) > MaxPayloadSize {
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d this host takes", ErrMalformed, len(b), MaxPayloadSize)
+	}
+	var pb tahupb.Payload
+	// AllowPartial: no field is required, the check would find nothing
+	if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(b, &pb); err != nil {
+		// protobuf-go's errors put a no-break space after "proto:" (so
+		// that no one matches their text): a plain one for the log
+		return nil, fmt.Errorf("%w: not a Sparkplug B protobuf payload (%s)", ErrMalformed, strings.ReplaceAll(err.Error(), "\u00a0", " "))
+	}
+	ms := pb.GetMetrics()
+	if len(ms) > MaxMetrics {
+		return nil, fmt.Errorf("%w: %d metrics, more than %d", ErrMalformed, len(ms), MaxMetrics)
+	}
+	p := &Payload{Timestamp: pb.GetTimestamp(), Seq: pb.GetSeq(), HasSeq: pb.HasSeq()}
+	if len(ms) > 0 {
+		p.Metrics = make([]Metric, len(ms))
+		for i, pm := range ms {
+			p.Metrics[i].from(pm)
 		}
 	}
 	return p, nil
 }
 
-func unmarshalMetric(b []byte) (Metric, error) {
-	var m Metric
-	bad := func(what string) (Metric, error) { return Metric{}, fmt.Errorf("%w: metric %s", ErrMalformed, what) }
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return bad("tag")
+// from sets m from pm: the value from whichever field carries it, read
+// with the signedness of the data type.
+func (m *Metric) from(pm *tahupb.Payload_Metric) {
+	*m = Metric{Name: pm.GetName(), Alias: pm.GetAlias(), HasAlias: pm.HasAlias(), Timestamp: pm.GetTimestamp(),
+		DataType: pm.GetDatatype(), IsNull: pm.GetIsNull()}
+	sgn := signed(m.DataType)
+	switch pm.WhichValue() {
+	case tahupb.Payload_Metric_IntValue_case:
+		v := pm.GetIntValue()
+		if sgn {
+			m.Int = uint64(int64(int32(v)))
+		} else {
+			m.Int = uint64(v)
 		}
-		b = b[n:]
-		switch typ {
-		case protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return bad("varint")
-			}
-			b = b[n:]
-			switch num {
-			case 2:
-				m.Alias, m.HasAlias = v, true
-			case 3:
-				m.Timestamp = v
-			case 4:
-				m.DataType = uint32(v)
-			case 7:
-				m.IsNull = v != 0
-			case 10:
-				switch m.DataType {
-				case Int8, Int16, Int32:
-					m.Value = float64(int32(uint32(v)))
-				default:
-					m.Value = float64(uint32(v))
-				}
-			case 11:
-				if m.DataType == Int64 {
-					m.Value = float64(int64(v))
-				} else {
-					m.Value = float64(v)
-				}
-			case 14:
-				m.Value = 0
-				if v != 0 {
-					m.Value = 1
-				}
-			}
-		case protowire.Fixed32Type:
-			v, n := protowire.ConsumeFixed32(b)
-			if n < 0 {
-				return bad("fixed32")
-			}
-			b = b[n:]
-			if num == 12 {
-				m.Value = float64(math.Float32frombits(v))
-			}
-		case protowire.Fixed64Type:
-			v, n := protowire.ConsumeFixed64(b)
-			if n < 0 {
-				return bad("fixed64")
-			}
-			b = b[n:]
-			if num == 13 {
-				m.Value = math.Float64frombits(v)
-			}
-		case protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return bad("bytes")
-			}
-			b = b[n:]
-			switch num {
-			case 1:
-				m.Name = string(v)
-			case 15:
-				m.Str = string(v)
-			}
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return bad(fmt.Sprintf("field %d", num))
-			}
-			b = b[n:]
+	case tahupb.Payload_Metric_LongValue_case:
+		m.Int = pm.GetLongValue()
+	case tahupb.Payload_Metric_FloatValue_case:
+		m.Value = float64(pm.GetFloatValue())
+	case tahupb.Payload_Metric_DoubleValue_case:
+		m.Value = pm.GetDoubleValue()
+	case tahupb.Payload_Metric_BooleanValue_case:
+		if pm.GetBooleanValue() {
+			m.Value = 1
+		}
+	case tahupb.Payload_Metric_StringValue_case:
+		m.Str = pm.GetStringValue()
+	}
+	if w := pm.WhichValue(); w == tahupb.Payload_Metric_IntValue_case || w == tahupb.Payload_Metric_LongValue_case {
+		if sgn {
+			m.Value = float64(int64(m.Int))
+		} else {
+			m.Value = float64(m.Int)
 		}
 	}
-	return m, nil
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,6 +63,49 @@ func TestIngestAcksAfterStore(t *testing.T) {
 	defer st2.Close()
 	if st2.Seq() != 1001 {
 		t.Errorf("store holds %d events after close", st2.Seq())
+	}
+}
+
+// TestSlowSubscriber: a subscriber that stops taking events delays
+// neither ingest nor another subscriber; what does not fit in its queue
+// is dropped for it and counted, and what it gets comes in order.
+func TestSlowSubscriber(t *testing.T) {
+	in := New(nil, nil, Options{SubscriberQueue: 4, Clock: Clock{Now: func() time.Time { return time.Unix(2000, 0) }}})
+	defer in.Close()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var slow, fast []float64
+	var once sync.Once
+	cancelSlow := in.Subscribe(func(e event.Event) {
+		once.Do(func() { close(entered); <-release }) // stuck in its first event
+		slow = append(slow, e.Value)
+	})
+	got := make(chan float64, 1)
+	cancelFast := in.Subscribe(func(e event.Event) { got <- e.Value })
+	emit := func(i int) {
+		in.EmitBatch([]event.Event{{Time: int64(1000+i) * 1e9, Kind: event.Counter, Asset: "W1", Name: "good", Value: float64(i)}}, nil)
+		fast = append(fast, <-got) // the fast one takes each event before the next
+	}
+	emit(1)
+	<-entered // the slow one holds event 1; its queue is empty
+	for i := 2; i <= 10; i++ {
+		emit(i) // returns although the slow subscriber takes nothing
+	}
+	cancelFast()
+	if want := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}; !slices.Equal(fast, want) {
+		t.Errorf("the fast subscriber got %v, want %v", fast, want)
+	}
+	if got := in.Stats().SubscriberDropped; got != 5 {
+		t.Errorf("%d events dropped, want 5 (events 6 to 10: the slow queue holds 4)", got)
+	}
+	close(release)
+	cancelSlow()
+	if want := []float64{1, 2, 3, 4, 5}; !slices.Equal(slow, want) {
+		t.Errorf("the slow subscriber got %v, want %v", slow, want)
+	}
+	var good float64
+	in.View(func(s *state.State) { good = s.Asset("W1").Counters["good"] })
+	if good != 10 {
+		t.Errorf("the state holds %v, want 10", good)
 	}
 }
 

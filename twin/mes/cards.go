@@ -245,12 +245,12 @@ func unitIDs(us []*plant.Unit) string {
 // confirmed. A scan that breaks the routing's rules (routing.go) is
 // refused with a *SequenceError, unless it carries an override from a
 // user with the supervisor role.
-func (d *DB) DoScan(user string, s Scan) (*ScanResult, error) {
+func (d *DB) DoScan(user string, s Scan) (res *ScanResult, err error) {
+	defer func() { d.scans.count(res, err) }()
 	opID, worker, err := d.checkScan(user, &s)
 	if err != nil {
 		return nil, err
 	}
-	var res *ScanResult
 	err = d.update(user, "scan", func(t *tx) error {
 		res = &ScanResult{}
 		at := s.At

@@ -70,6 +70,10 @@ type Options struct {
 	// SignIn throttles sign-ins and bounds password hashing; its zero
 	// fields are DefaultSignInOptions'.
 	SignIn SignInOptions
+	// Room, when not nil, is asked before every change (twin/disk.Guard.
+	// Check): a disk without room refuses it with its error (disk.ErrFull),
+	// the API answers 503; reads go on.
+	Room func() error
 }
 
 // DB is the open records of a plant.
@@ -84,6 +88,8 @@ type DB struct {
 	hash func(string) string
 	// signin throttles sign-ins and holds the hashing slots
 	signin *signIn
+
+	scans scanStats
 }
 
 // Errors a caller can tell apart; the API maps them to status codes.
@@ -138,7 +144,7 @@ func Open(dir string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	st, err := recstore.Open(filepath.Join(dir, "db"), recstore.Options{Kinds: kindName, Version: SchemaVersion,
-		Migrations: migrations, Now: opt.Now, Logger: opt.Logger, NoSync: opt.NoSync, Anchors: filepath.Join(dir, AnchorFile)})
+		Migrations: migrations, Now: opt.Now, Logger: opt.Logger, NoSync: opt.NoSync, Anchors: filepath.Join(dir, AnchorFile), Room: opt.Room})
 	if err != nil {
 		return nil, fmt.Errorf("mes: %w", err)
 	}

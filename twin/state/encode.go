@@ -10,8 +10,8 @@ import (
 	"twin/plant/event"
 )
 
-// Snapshot encoding, version 3. Deterministic: maps are written in key
-// order, so equal states encode to equal bytes.
+// Snapshot encoding, version 3 (what MarshalBinary writes). Deterministic:
+// maps are written in key order, so equal states encode to equal bytes.
 //
 //	snapshot := version:byte time:varint applied:uvarint source:byte faults:uvarint
 //	            n:uvarint asset*n  n:uvarint buffer*n  n:uvarint order*n
@@ -19,20 +19,30 @@ import (
 //	            job:str op:str counters:map measures:map n:uvarint alarm*n
 //	            cycle:varint cycleAt:varint cycleKnown:byte       (version 3)
 //	map      := n:uvarint (key:str value:f64)*n        (sorted by key)
-//	alarm    := name:str text:str severity:f64 since:varint
-//	buffer   := path:str level:f64 last:str
+//	alarm    := name:str text:str severity:f64 since:varint    (sorted by name)
+//	buffer   := path:str level:f64 last:str                    (sorted by path)
 //	order    := id:str product:str status:str quantity:f64 done:f64 due:varint
-//	            priority:varint released:varint updated:varint
-//
-// Version 2 (written before 2026-12) lacks an asset's cycle; it decodes
-// with the cycle unknown (zero). Any other version is ErrCorrupt.
-//
+//	            priority:varint released:varint updated:varint (sorted by id)
 //	str      := len:uvarint bytes
 //	f64      := 8 bytes, IEEE 754, little endian
+//
+// varint and uvarint are encoding/binary's; assets are sorted by path;
+// cycleKnown is 0 or 1; nothing follows the last order.
+//
+// Versions: UnmarshalBinary reads 3 and 2. Version 2 (written before
+// 2026-12) lacks an asset's cycle; it decodes with the cycle unknown
+// (zero). Any other version is ErrVersion (a newer twin's snapshot: the
+// history store then folds from an older snapshot or from the events);
+// bytes that do not follow the grammar are ErrCorrupt.
 const snapshotVersion = 3
 
-// ErrCorrupt is returned when snapshot bytes cannot be decoded.
-var ErrCorrupt = errors.New("state: corrupt snapshot")
+var (
+	// ErrCorrupt is returned when snapshot bytes cannot be decoded.
+	ErrCorrupt = errors.New("state: corrupt snapshot")
+	// ErrVersion is returned for a snapshot of a version this build does
+	// not read; it is also an ErrCorrupt.
+	ErrVersion = fmt.Errorf("%w: unknown version", ErrCorrupt)
+)
 
 // MarshalBinary encodes the state.
 func (s *State) MarshalBinary() ([]byte, error) { return s.AppendBinary(nil), nil }
@@ -104,7 +114,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		if d.err != nil {
 			return d.err
 		}
-		return fmt.Errorf("%w: version %d, want %d", ErrCorrupt, v, snapshotVersion)
+		return fmt.Errorf("%w %d (this build reads 2 and %d)", ErrVersion, v, snapshotVersion)
 	}
 	var n State
 	n.assets, n.buffers, n.orders = map[string]*Asset{}, map[string]*Buffer{}, map[string]*Order{}

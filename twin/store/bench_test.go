@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"twin/plant/event"
+	"twin/twin/state"
 )
 
 // BenchmarkAppend: durable appends (fsync before return) by batch size.
@@ -75,9 +76,13 @@ func BenchmarkReplay(b *testing.B) {
 	b.ResetTimer()
 	total := 0
 	for i := 0; i < b.N; i++ {
-		n, err := s.Replay(context.Background(), from, to, 0, event.SinkFunc(func(event.Event) {}))
+		var st state.State
+		n, err := s.Replay(context.Background(), from, to, 0, event.SinkFunc(st.Apply))
 		if err != nil {
 			b.Fatal(err)
+		}
+		if st.Applied != uint64(n) {
+			b.Fatalf("folded %d of %d events", st.Applied, n)
 		}
 		total += n
 	}

@@ -8,6 +8,15 @@
 // acknowledged). An event whose Append returned nil survives kill -9 and a
 // power cut. The twin acknowledges a message to its source (an MQTT
 // PUBACK) only after that, so an acknowledged observation is never lost.
+// Append returns only an error; AppendSeq also returns the sequence number
+// given to the batch's last event.
+//
+// Snapshots are taken by one goroutine of the store's own, every
+// Options.SnapshotEvery appended events (a pass asked for while one runs
+// is merged into the next); Close waits for it. A snapshot this build
+// cannot decode (a version written by a newer twin, or damaged bytes) is
+// passed over: StateAt starts from an older snapshot, or from the first
+// event, and logs it.
 //
 // Keys (all big-endian, so that Badger's order is time order):
 //
@@ -15,12 +24,18 @@
 //	a | len(asset) asset | time | seq → (empty)      per-asset index
 //	s | time                        → snapshot: state of every event with time ≤ that time
 //	m seq                           → the last sequence number used
+//	m fmt                           → the format's version and the build that wrote it (format.go)
 //
 // time is the event's Unix nanoseconds with the sign bit flipped; seq is a
 // store-wide arrival counter that orders events of equal time by arrival
 // and survives restarts. Events may arrive out of time order (a slow
 // connector): they are stored where their time puts them, and snapshots
 // taken after their time are discarded, so StateAt stays exact.
+//
+// Damage is contained: an event record that does not decode (a changed
+// byte, a record of a newer format) is logged with its key and time,
+// counted (Stats.Unreadable) and passed over by Range, AssetRange, Replay
+// and StateAt, never the end of a read.
 package store
 
 import (
@@ -58,7 +73,19 @@ type Options struct {
 	// bulk imports only: it breaks the durability promise).
 	NoSync bool
 	Logger *slog.Logger
+	// Room, when not nil, is asked before every append and refuses it
+	// with its error (twin/disk.Guard.Check: the disk is nearly full, and
+	// Badger must not be asked to write: it would die of SIGBUS).
+	Room func() error
+	// AppendLatency, if set, observes how long each Append takes in
+	// seconds, from the lock to the sync; CommitLatency how long its
+	// commit takes (the batch's flush and the sync: the disk's part).
+	// A prometheus.Histogram is one (twin/metrics).
+	AppendLatency, CommitLatency Observer
 }
+
+// Observer takes one measurement: a duration in seconds.
+type Observer interface{ Observe(float64) }
 
 // Store is an open history.
 type Store struct {
@@ -70,12 +97,24 @@ type Store struct {
 	seq       uint64
 	newest    int64 // newest event time
 	sinceSnap int
-	lowWater  int64      // the oldest event time appended since the last reset (see Snapshot)
-	snapMu    sync.Mutex // one snapshot pass at a time
-	snapWG    sync.WaitGroup
+	lowWater  int64 // the oldest event time appended since the last reset (see Snapshot)
 	closed    bool
 	passes    atomic.Uint64 // snapshot passes done
 	dropped   atomic.Uint64 // events deleted by retention
+	late      atomic.Uint64 // events appended older than the newest before them
+	unread    atomic.Uint64 // event records passed over because they do not decode
+	repeats   atomic.Uint64 // events not stored again: the store had them
+
+	// the snapshot goroutine: Append asks for a pass (snapAt, snapAsked,
+	// a nudge on snapKick); the goroutine runs it and says so (snapDone,
+	// snapCond); Close closes snapStop and waits for snapExited.
+	snapAt     int64  // the newest event time when the pending pass was asked for; mu
+	snapAsked  uint64 // passes asked for; mu
+	snapDone   uint64 // passes asked for that have run (or been merged); mu
+	snapCond   *sync.Cond
+	snapKick   chan struct{} // capacity 1
+	snapStop   chan struct{}
+	snapExited chan struct{}
 }
 
 var (
@@ -111,7 +150,9 @@ func Open(dir string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	s := &Store{db: db, opt: opt, log: opt.Logger, lowWater: math.MaxInt64}
+	s := &Store{db: db, opt: opt, log: opt.Logger, lowWater: math.MaxInt64,
+		snapKick: make(chan struct{}, 1), snapStop: make(chan struct{}), snapExited: make(chan struct{})}
+	s.snapCond = sync.NewCond(&s.mu)
 	err = db.View(func(txn *badger.Txn) error {
 		it, err := txn.Get(metaSeq)
 		if errors.Is(err, badger.ErrKeyNotFound) {
@@ -122,23 +163,28 @@ func Open(dir string, opt Options) (*Store, error) {
 		}
 		return it.Value(func(v []byte) error {
 			if len(v) != 8 {
-				return fmt.Errorf("store: corrupt sequence record")
+				return fmt.Errorf("corrupt sequence record (%d bytes, want 8)", len(v))
 			}
 			s.seq = binary.BigEndian.Uint64(v)
 			return nil
 		})
 	})
 	if err == nil {
+		err = s.checkFormat(dir)
+	}
+	if err == nil {
 		s.newest, err = s.lastTime()
 	}
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
+	go s.snapshotter()
 	return s, nil
 }
 
-// Close waits for a snapshot in progress and closes the database.
+// Close waits for a snapshot pass in progress (and one asked for) and
+// closes the database. It is safe to call twice.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -147,8 +193,12 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
-	s.snapWG.Wait()
-	return s.db.Close()
+	close(s.snapStop)
+	<-s.snapExited
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
 }
 
 func timeKey(t int64) uint64 { return uint64(t) ^ (1 << 63) }
@@ -169,26 +219,48 @@ func snapKey(t int64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{pSnap}, timeKey(t))
 }
 
-// Append stores evs durably and returns the sequence number of the last.
+// Append stores evs durably: it returns nil only once they are on disk
+// (see Durability); ErrClosed after Close. An event the store holds
+// already (the same observation at the same time: a redelivery) is not
+// stored twice (Stats.Repeats). With Options.Room, a disk without room
+// refuses the append with its error before anything is written.
 func (s *Store) Append(evs []event.Event) error {
 	_, err := s.AppendSeq(evs)
 	return err
 }
 
-// AppendSeq is Append returning the last sequence number given.
+// AppendSeq is Append that also returns the sequence number given to the
+// last event of evs (the last one given so far when evs is empty).
 func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
-	if len(evs) == 0 {
-		return s.seq, nil
+	if s.opt.AppendLatency != nil {
+		t0 := time.Now()
+		defer func() { s.opt.AppendLatency.Observe(time.Since(t0).Seconds()) }()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, ErrClosed
 	}
+	if len(evs) == 0 {
+		return s.seq, nil
+	}
+	if s.opt.Room != nil {
+		if err := s.opt.Room(); err != nil {
+			return 0, fmt.Errorf("store: append: %w", err)
+		}
+	}
+	evs, err := s.withoutRepeats(evs)
+	if err != nil {
+		return 0, fmt.Errorf("store: append: %w", err)
+	}
+	if len(evs) == 0 {
+		return s.seq, nil
+	}
 	seq := s.seq
 	oldest := int64(math.MaxInt64)
 	newest := s.newest
 	var kb, vb []byte
+	late := 0
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for i := range evs {
@@ -197,21 +269,28 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 		kb = eventKey(kb[:0], e.Time, seq)
 		vb = AppendEvent(vb[:0], e)
 		if err := wb.Set(bytes.Clone(kb), bytes.Clone(vb)); err != nil {
-			return 0, err
+			return 0, fmt.Errorf("store: append: %w", err)
 		}
 		if e.Asset != "" {
 			ak := assetPrefix(nil, e.Asset)
 			ak = binary.BigEndian.AppendUint64(ak, timeKey(e.Time))
 			ak = binary.BigEndian.AppendUint64(ak, seq)
 			if err := wb.Set(ak, nil); err != nil {
-				return 0, err
+				return 0, fmt.Errorf("store: append: index %s: %w", e.Asset, err)
 			}
+		}
+		if e.Time < newest {
+			late++
 		}
 		oldest = min(oldest, e.Time)
 		newest = max(newest, e.Time)
 	}
 	if err := wb.Set(bytes.Clone(metaSeq), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("store: append: %w", err)
+	}
+	var t0 time.Time
+	if s.opt.CommitLatency != nil {
+		t0 = time.Now()
 	}
 	if err := wb.Flush(); err != nil {
 		return 0, fmt.Errorf("store: append: %w", err)
@@ -223,21 +302,134 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 			return 0, fmt.Errorf("store: sync: %w", err)
 		}
 	}
+	if s.opt.CommitLatency != nil {
+		s.opt.CommitLatency.Observe(time.Since(t0).Seconds())
+	}
+	s.late.Add(uint64(late))
 	s.seq, s.newest = seq, newest
 	s.lowWater = min(s.lowWater, oldest)
 	if oldest < newest {
 		// a late event invalidates the snapshots after its time
 		if err := s.dropSnapshotsFrom(oldest); err != nil {
-			return 0, err
+			return 0, fmt.Errorf("store: append: dropping the snapshots after a late event: %w", err)
 		}
 	}
 	s.sinceSnap += len(evs)
 	if s.opt.SnapshotEvery > 0 && s.sinceSnap >= s.opt.SnapshotEvery {
 		s.sinceSnap = 0
-		s.snapWG.Add(1)
-		go s.snapshotPass(newest)
+		s.askSnapshotLocked(newest)
 	}
 	return seq, nil
+}
+
+// withoutRepeats returns evs without the events the store holds already:
+// the same observation (time, kind, quality, source, asset, name, ref and
+// value) stored before, as a broker redelivers what it sent just before
+// a crash and was stored but not acknowledged. Only an event no newer
+// than the newest stored can be one, so a stream in time order costs
+// nothing; a repeat is looked up among the events of its instant. s.mu
+// is held.
+func (s *Store) withoutRepeats(evs []event.Event) ([]event.Event, error) {
+	old := -1
+	for i := range evs {
+		if evs[i].Time <= s.newest {
+			old = i
+			break
+		}
+	}
+	if old < 0 {
+		return evs, nil
+	}
+	out := evs[:old:old] // a copy from the first repeat on: the caller's slice is not changed
+	var vb []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pEvent}})
+		defer it.Close()
+		for i := old; i < len(evs); i++ {
+			e := &evs[i]
+			if e.Time > s.newest {
+				out = append(out, *e)
+				continue
+			}
+			vb = AppendEvent(vb[:0], e)
+			at := eventKey(nil, e.Time, 0)[:9]
+			repeat := false
+			for it.Seek(at); it.ValidForPrefix(at); it.Next() {
+				err := it.Item().Value(func(v []byte) error {
+					repeat = bytes.Equal(v, vb)
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				if repeat {
+					break
+				}
+			}
+			if repeat {
+				s.repeats.Add(1)
+				continue
+			}
+			out = append(out, *e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// askSnapshotLocked asks the snapshot goroutine for a pass at time t (the
+// newest event); a pass asked for before and not started yet is merged
+// into this one. s.mu is held.
+func (s *Store) askSnapshotLocked(t int64) {
+	s.snapAt = t
+	s.snapAsked++
+	select {
+	case s.snapKick <- struct{}{}:
+	default: // a pass is pending already: it takes the latest time
+	}
+}
+
+// snapshotter is the store's snapshot goroutine: it runs the passes
+// Append asks for, one at a time, until Close (running one still pending
+// then).
+func (s *Store) snapshotter() {
+	defer close(s.snapExited)
+	for {
+		select {
+		case <-s.snapKick:
+			s.pass()
+		case <-s.snapStop:
+			select {
+			case <-s.snapKick:
+				s.pass()
+			default:
+			}
+			return
+		}
+	}
+}
+
+// pass runs the pending snapshot pass and marks the passes asked for so
+// far as done.
+func (s *Store) pass() {
+	s.mu.Lock()
+	t, asked := s.snapAt, s.snapAsked
+	s.mu.Unlock()
+	s.snapshotPass(t)
+	s.mu.Lock()
+	s.snapDone = asked
+	s.snapCond.Broadcast()
+	s.mu.Unlock()
+}
+
+// waitSnapshots returns once every snapshot pass asked for so far has run
+// (tests).
+func (s *Store) waitSnapshots() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.snapDone < s.snapAsked {
+		s.snapCond.Wait()
+	}
 }
 
 // dropSnapshotsFrom deletes snapshots at or after time t.
@@ -267,13 +459,16 @@ func (s *Store) dropSnapshotsFrom(t int64) error {
 // snapshotPass writes a snapshot at time t (the newest event) and applies
 // the retention, from the clock.
 func (s *Store) snapshotPass(t int64) {
-	defer s.snapWG.Done()
 	defer s.passes.Add(1)
-	s.snapMu.Lock()
-	defer s.snapMu.Unlock()
 	// a second behind the newest event: events of the same instant from
 	// other connectors are likely still on their way
 	t -= int64(time.Second)
+	if s.opt.Room != nil {
+		if err := s.opt.Room(); err != nil {
+			s.log.Warn("store: no snapshot nor retention pass while the disk is full", "err", err)
+			return
+		}
+	}
 	if err := s.Snapshot(t); err != nil {
 		s.log.Error("store: snapshot", "err", err)
 		return
@@ -298,43 +493,69 @@ func (s *Store) Snapshot(t int64) error {
 	}
 	b, err := st.MarshalBinary()
 	if err != nil {
-		return err
+		return fmt.Errorf("store: snapshot at %d: %w", t, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lowWater <= t {
 		return nil
 	}
-	return s.db.Update(func(txn *badger.Txn) error { return txn.Set(snapKey(t), b) })
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(snapKey(t), b) }); err != nil {
+		return fmt.Errorf("store: snapshot at %d: %w", t, err)
+	}
+	return nil
 }
 
-// StateAt returns the state at time t: the latest snapshot at or before t,
-// and the events after it up to t.
+// StateAt returns the state at time t: the latest snapshot at or before t
+// that decodes, and the events after it up to t. A snapshot that does not
+// decode (state.ErrVersion: written by a newer twin; or damaged) is
+// logged and passed over for an older one, or for the events from the
+// first: slower, never wrong.
 func (s *Store) StateAt(t int64) (*state.State, error) {
-	st := &state.State{}
-	from := int64(math.MinInt64)
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pSnap}, Reverse: true})
-		defer it.Close()
-		it.Seek(snapKey(t))
-		if !it.Valid() {
-			return nil
-		}
-		k := it.Item().Key()
-		from = int64(binary.BigEndian.Uint64(k[1:]) ^ (1 << 63))
-		return it.Item().Value(func(v []byte) error { return st.UnmarshalBinary(v) })
-	})
+	st, from, err := s.snapshotBefore(t)
 	if err != nil {
 		return nil, fmt.Errorf("store: state at %d: %w", t, err)
 	}
-	if from == math.MaxInt64 {
+	if from == math.MaxInt64 { // a snapshot at the end of time: nothing after it
 		return st, nil
 	}
 	err = s.Range(from+1, t, func(e event.Event) error {
 		st.Apply(e)
 		return nil
 	})
-	return st, err
+	if err != nil {
+		return nil, fmt.Errorf("store: state at %d: %w", t, err)
+	}
+	return st, nil
+}
+
+// snapshotBefore returns the latest snapshot at or before t that decodes
+// and its time; with none, an empty state and math.MinInt64.
+func (s *Store) snapshotBefore(t int64) (*state.State, int64, error) {
+	st := &state.State{}
+	from := int64(math.MinInt64)
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pSnap}, Reverse: true})
+		defer it.Close()
+		for it.Seek(snapKey(t)); it.Valid(); it.Next() {
+			at := int64(binary.BigEndian.Uint64(it.Item().Key()[1:]) ^ (1 << 63))
+			err := it.Item().Value(func(v []byte) error { return st.UnmarshalBinary(v) })
+			if errors.Is(err, state.ErrCorrupt) {
+				s.log.Warn("store: a snapshot does not decode; starting from an older one", "at", time.Unix(0, at).UTC(), "err", err)
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("snapshot at %d: %w", at, err)
+			}
+			from = at
+			return nil
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return st, from, nil
 }
 
 // Range calls fn with every event whose time is in [from, to], in time
@@ -358,6 +579,10 @@ func (s *Store) Range(from, to int64, fn func(event.Event) error) error {
 				break
 			}
 			err := it.Item().Value(func(v []byte) error { return DecodeEvent(v, &e) })
+			if errors.Is(err, ErrCorrupt) {
+				s.unreadableRecord(k, err)
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("store: event %x: %w", k, err)
 			}
@@ -368,6 +593,16 @@ func (s *Store) Range(from, to int64, fn func(event.Event) error) error {
 		}
 		return nil
 	})
+}
+
+// unreadableRecord counts an event record that does not decode and logs
+// it: the first ten, then every thousandth.
+func (s *Store) unreadableRecord(key []byte, err error) {
+	n := s.unread.Add(1)
+	if n <= 10 || n%1000 == 0 {
+		at := time.Unix(0, int64(binary.BigEndian.Uint64(key[1:9])^(1<<63))).UTC()
+		s.log.Error("store: an event record does not decode; passed over", "key", fmt.Sprintf("%x", key), "time", at, "err", err, "unreadable", n)
+	}
 }
 
 // AssetRange calls fn with the events of asset in [from, to], in time order.
@@ -391,10 +626,15 @@ func (s *Store) AssetRange(asset string, from, to int64, fn func(event.Event) er
 				continue // dropped by retention
 			}
 			if err != nil {
-				return err
+				return fmt.Errorf("store: event %x of %s: %w", ek, asset, err)
 			}
-			if err := item.Value(func(v []byte) error { return DecodeEvent(v, &e) }); err != nil {
-				return err
+			err = item.Value(func(v []byte) error { return DecodeEvent(v, &e) })
+			if errors.Is(err, ErrCorrupt) {
+				s.unreadableRecord(ek, err)
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("store: event %x of %s: %w", ek, asset, err)
 			}
 			e.Time = int64(tk ^ (1 << 63))
 			if err := fn(e); err != nil {
@@ -419,11 +659,13 @@ func (s *Store) Bounds() (first, last int64, ok bool, err error) {
 		ok = true
 		return nil
 	})
-	if err != nil || !ok {
-		return 0, 0, ok, err
+	if err == nil && ok {
+		last, err = s.lastTime()
 	}
-	last, err = s.lastTime()
-	return first, last, ok, err
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("store: bounds: %w", err)
+	}
+	return first, last, ok, nil
 }
 
 func (s *Store) lastTime() (int64, error) {
@@ -452,7 +694,7 @@ func (s *Store) Seq() uint64 {
 // exact, and deletes older snapshots.
 func (s *Store) DropBefore(t int64) error {
 	if err := s.Snapshot(t); err != nil {
-		return err
+		return fmt.Errorf("store: drop before %d: %w", t, err)
 	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
@@ -468,7 +710,7 @@ func (s *Store) DropBefore(t int64) error {
 				break
 			}
 			if err := it.Item().Value(func(v []byte) error { return DecodeEvent(v, &e) }); err != nil {
-				return err
+				return fmt.Errorf("event %x: %w", k, err)
 			}
 			if err := wb.Delete(k); err != nil {
 				return err
@@ -494,11 +736,11 @@ func (s *Store) DropBefore(t int64) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		err = wb.Flush()
 	}
-	if err := wb.Flush(); err != nil {
-		return err
+	if err != nil {
+		return fmt.Errorf("store: drop before %d: %w", t, err)
 	}
 	s.dropped.Add(uint64(n))
 	if n > 0 {
@@ -514,11 +756,25 @@ type Stats struct {
 	VLogBytes int64  `json:"vlog_bytes"`
 	Passes    uint64 `json:"snapshot_passes"`   // background snapshot passes done (each applies the retention)
 	Dropped   uint64 `json:"retention_dropped"` // events deleted by retention
+	// Late counts the events appended since the store was opened that
+	// are older than the newest event before them (out of order: each
+	// batch with one drops the snapshots after its time).
+	Late uint64 `json:"late"`
+	// Unreadable counts the times a read passed over an event record
+	// that does not decode (each read of a damaged record counts).
+	Unreadable uint64 `json:"unreadable"`
+	// Repeats counts events Append did not store again because the store
+	// held the same observation (a broker's redelivery after a crash).
+	Repeats uint64 `json:"repeats"`
 }
 
 // Stats returns the sequence number, sizes on disk and what the snapshot
 // passes did.
 func (s *Store) Stats() Stats {
 	lsm, vlog := s.db.Size()
-	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load()}
+	return Stats{Seq: s.Seq(), LSMBytes: lsm, VLogBytes: vlog, Passes: s.passes.Load(), Dropped: s.dropped.Load(), Late: s.late.Load(), Unreadable: s.unread.Load(), Repeats: s.repeats.Load()}
 }
+
+// Closed says whether the store is closed (by Close, or by Badger after
+// a failure it cannot go on from).
+func (s *Store) Closed() bool { return s.db.IsClosed() }

@@ -18,7 +18,8 @@ import (
 
 // TestScreenshot renders two known plant states side by side under Xvfb
 // (run with xvfb-run), reads the frame back, checks the colour at every
-// station's centre against its state's colour in the palette, and saves
+// station's centre against its state's colour in the palette and the top
+// bar against the alarm colour (the twin's own alarm is raised), and saves
 // the frame as out/viewer.png.
 func TestScreenshot(t *testing.T) {
 	p, err := plant.Load("../../testdata/plants/motor.yaml")
@@ -35,7 +36,9 @@ func TestScreenshot(t *testing.T) {
 		}
 		return l.Build(&s)
 	}
-	a := &App{Views: []View{&StaticView{Name: "variant A", S: mk(0, event.Scenario)}, &StaticView{Name: "variant B", S: mk(3, event.Scenario)}},
+	first := mk(0, event.Scenario)
+	first.Alarms = []string{"the data directory's disk is full: nothing is recorded until space is freed"}
+	a := &App{Views: []View{&StaticView{Name: "variant A", S: first}, &StaticView{Name: "variant B", S: mk(3, event.Scenario)}},
 		Metrics: [][]Metric{{{"throughput", "units/day", 126.5}}, {{"throughput", "units/day", 139.2}}}}
 	a.Select(p.Units[1].Path())
 	var checked int
@@ -48,6 +51,10 @@ func TestScreenshot(t *testing.T) {
 		pix := make([]byte, 4*b.Dx()*b.Dy())
 		screen.ReadPixels(pix)
 		img := &image.RGBA{Pix: pix, Stride: 4 * b.Dx(), Rect: image.Rect(0, 0, b.Dx(), b.Dy())}
+		if got := img.RGBAAt(b.Dx()-2, 2); got != colAlarm { // the twin's own alarm takes the top bar
+			failure = fmt.Errorf("the top bar is %v with the twin's alarm raised, want the alarm colour %v", got, colAlarm)
+			return true
+		}
 		for i, v := range a.Views {
 			for _, st := range v.Scene().Stations {
 				x, y, ok := a.StationCenter(i, st.Path)

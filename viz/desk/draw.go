@@ -230,9 +230,25 @@ func (a *App) drawKPIs(dst *ebiten.Image, r image.Rectangle, i int, sc *scene.Sc
 }
 
 func (a *App) drawTop(screen *ebiten.Image) {
+	if al := a.twinAlarms(); al != "" { // the twin's own alarm takes the bar
+		a.rect(screen, 0, 0, float64(a.w), topBar, colAlarm)
+		ebitenutil.DebugPrintAt(screen, a.topLine()+"   ALARM "+al, 8, 4)
+		return
+	}
 	a.rect(screen, 0, 0, float64(a.w), topBar, colPanel)
 	ebitenutil.DebugPrintAt(screen, a.topLine(), 8, 4)
 	ebitenutil.DebugPrintAt(screen, "drag: pan  wheel: zoom  click: details  space: play  F: follow  0: fit", a.w-440, 4)
+}
+
+// twinAlarms are the twin's own alarms of the first view's scene, on one
+// line ("" when none).
+func (a *App) twinAlarms() string {
+	for _, v := range a.Views {
+		if sc := v.Scene(); sc != nil {
+			return strings.Join(sc.Alarms, "; ")
+		}
+	}
+	return ""
 }
 
 // topLine is the top bar's text: the plant, its clock in its zone (named),

@@ -67,3 +67,4 @@ func (v *SyntheticView) Goto(int64)                   {}
 func (v *SyntheticView) At() int64                    { return 0 }
 func (v *SyntheticView) History(string) []feed.Change { return nil }
 func (v *SyntheticView) Status() string               { return "" }
+func (v *SyntheticView) Close()                       {}

@@ -27,6 +27,8 @@ type View interface {
 	// position, oldest first (as far back as the view knows).
 	History(path string) []feed.Change
 	Status() string
+	// Close stops the view's goroutines and waits for them.
+	Close()
 }
 
 // LiveView follows a twin's WebSocket feed.
@@ -68,8 +70,12 @@ func (v *LiveView) History(path string) []feed.Change { return v.C.Changes(path)
 
 func (v *LiveView) Status() string { return v.C.Status() }
 
+// Close hangs up the feed and waits for its client's goroutines.
+func (v *LiveView) Close() { v.C.Close() }
+
 // TimelineView shows a recorded history (a scenario run on a tape, or a
-// store): a worker rebuilds the scene at the position asked for.
+// store): a worker rebuilds the scene at the position asked for, until
+// Close.
 type TimelineView struct {
 	Name string
 	h    *feed.History
@@ -79,18 +85,27 @@ type TimelineView struct {
 	want  int64 // position asked for (0: the end)
 	shown int64 // position of sc
 	sc    *scene.Scene
-	wake  chan struct{}
+	wake  chan struct{} // capacity 1: a position was asked for
+	stop  chan struct{} // closed by Close
+	done  chan struct{} // closed when the worker has returned
+	once  sync.Once
 }
 
 func newTimeline(name string, h *feed.History, hist func(string, int64) []feed.Change) *TimelineView {
-	v := &TimelineView{Name: name, h: h, hist: hist, wake: make(chan struct{}, 1), shown: -1}
+	v := &TimelineView{Name: name, h: h, hist: hist, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), shown: -1}
 	go v.work()
 	v.wake <- struct{}{}
 	return v
 }
 
 func (v *TimelineView) work() {
-	for range v.wake {
+	defer close(v.done)
+	for {
+		select {
+		case <-v.stop:
+			return
+		case <-v.wake:
+		}
 		v.mu.Lock()
 		t := v.want
 		v.mu.Unlock()
@@ -102,6 +117,13 @@ func (v *TimelineView) work() {
 		v.sc, v.shown = sc, t
 		v.mu.Unlock()
 	}
+}
+
+// Close stops the worker and waits for it (a scene it is building is
+// finished first). It is safe to call twice.
+func (v *TimelineView) Close() {
+	v.once.Do(func() { close(v.stop) })
+	<-v.done
 }
 
 // TapeView plays a recorded run (a scenario variant).
@@ -196,3 +218,4 @@ func (v *StaticView) Goto(int64)                   {}
 func (v *StaticView) At() int64                    { return 0 }
 func (v *StaticView) History(string) []feed.Change { return nil }
 func (v *StaticView) Status() string               { return "" }
+func (v *StaticView) Close()                       {}

@@ -15,9 +15,15 @@ import (
 // snapshot and asking for a new snapshot on a gap, and reconnects when the
 // connection drops. Everything it offers is safe for concurrent use and
 // never blocks on the network: the desktop viewer draws from it.
+//
+// Goroutines: one that connects and reads, and while connected one that
+// sends what Goto asks for; Close (or the end of Dial's context) stops
+// both, and Close waits for them.
 type Client struct {
-	url string
-	log func(string)
+	url    string
+	cancel context.CancelFunc
+	done   chan struct{} // closed when run has returned
+	kick   chan struct{} // capacity 1: Goto asked for a position
 
 	wmu     sync.Mutex // one writer at a time on the connection
 	mu      sync.Mutex
@@ -25,7 +31,6 @@ type Client struct {
 	span    [2]int64
 	at      int64
 	status  string
-	conn    *websocket.Conn
 	changes []Change // state changes seen, oldest first
 	msgs    int
 }
@@ -37,40 +42,85 @@ type Change struct {
 	Time  int64 // when it began (the station's "since")
 }
 
-// Dial starts following url (ws://host/ws?token=…&rate=…) until ctx ends.
+// Dial starts following url (ws://host/ws?token=…&rate=…) until ctx ends
+// or Close.
 func Dial(ctx context.Context, url string) *Client {
-	c := &Client{url: url, status: "connecting"}
+	ctx, cancel := context.WithCancel(ctx)
+	c := &Client{url: url, status: "connecting", cancel: cancel, done: make(chan struct{}), kick: make(chan struct{}, 1)}
 	go c.run(ctx)
 	return c
 }
 
+// Close stops following and waits until the client's goroutines have
+// returned. It is safe to call twice.
+func (c *Client) Close() {
+	c.cancel()
+	<-c.done
+}
+
 func (c *Client) run(ctx context.Context) {
+	defer close(c.done)
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
 	for ctx.Err() == nil {
 		conn, _, err := websocket.DefaultDialer.DialContext(ctx, c.url, nil)
 		if err != nil {
 			c.setStatus("cannot connect: " + err.Error())
+			retry.Reset(time.Second)
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(time.Second):
+			case <-retry.C:
 			}
 			continue
 		}
-		c.mu.Lock()
-		c.conn, c.status = conn, "connected"
-		at := c.at
-		c.mu.Unlock()
-		if at != 0 {
-			c.write(conn, map[string]any{"type": "seek", "time": at})
-		}
-		stop := context.AfterFunc(ctx, func() { conn.Close() })
-		c.read(conn)
-		stop()
-		conn.Close()
-		c.mu.Lock()
-		c.conn = nil
-		c.mu.Unlock()
+		c.session(ctx, conn)
 		c.setStatus("disconnected; reconnecting")
+	}
+}
+
+// session follows one connection until it drops or ctx ends; its sender
+// goroutine has returned when session does.
+func (c *Client) session(ctx context.Context, conn *websocket.Conn) {
+	c.mu.Lock()
+	c.status = "connected"
+	at := c.at
+	c.mu.Unlock()
+	if at != 0 {
+		c.write(conn, map[string]any{"type": "seek", "time": at})
+	}
+	stop, sent := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sent)
+		c.sender(ctx, conn, stop)
+	}()
+	c.read(conn)
+	conn.Close()
+	close(stop)
+	<-sent
+}
+
+// sender sends the position Goto asks for, the latest one when several
+// were asked for meanwhile; it closes the connection when ctx ends.
+func (c *Client) sender(ctx context.Context, conn *websocket.Conn, stop chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			conn.Close() // the reader returns
+			return
+		case <-stop:
+			return
+		case <-c.kick:
+			c.mu.Lock()
+			t := c.at
+			c.mu.Unlock()
+			if t == 0 {
+				c.write(conn, map[string]string{"type": "follow"})
+			} else {
+				c.write(conn, map[string]any{"type": "seek", "time": t})
+			}
+		}
 	}
 }
 
@@ -132,7 +182,10 @@ func (c *Client) read(conn *websocket.Conn) {
 				sc.KPIs = *m.KPIs
 			}
 			if m.Orders != nil {
-				sc.Orders = m.Orders
+				sc.Orders = *m.Orders
+			}
+			if m.Alarms != nil {
+				sc.Alarms = *m.Alarms
 			}
 			c.sc = &sc
 		default: // a gap: ask for a snapshot
@@ -176,22 +229,17 @@ func (c *Client) Messages() int {
 	return c.msgs
 }
 
-// Goto asks to see the plant at t (0: follow the source again).
+// Goto asks to see the plant at t (0: follow the source again). It never
+// blocks the caller (the viewer's frame) on the network: the client's
+// sender says it to the feed (or the next connection does, for a seek).
 func (c *Client) Goto(t int64) {
 	c.mu.Lock()
 	c.at = t
-	conn := c.conn
 	c.mu.Unlock()
-	if conn == nil {
-		return
+	select {
+	case c.kick <- struct{}{}:
+	default: // the sender has a position to send already: it reads the latest
 	}
-	go func() { // never block the caller (the viewer's frame) on the network
-		if t == 0 {
-			c.write(conn, map[string]string{"type": "follow"})
-		} else {
-			c.write(conn, map[string]any{"type": "seek", "time": t})
-		}
-	}()
 }
 
 // Changes returns the state changes of station path seen while following.

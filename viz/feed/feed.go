@@ -10,7 +10,8 @@
 // that sees a gap (or wants to start over) sends {"type": "resync"} and gets
 // a new snapshot. A snapshot carries the whole scene ("scene": see package
 // scene); a delta the stations and buffers that changed since the last
-// message, and the KPI tiles and open orders when they changed. Times are
+// message, and the KPI tiles, the open orders and the twin's own alarms
+// when they changed ("orders": [] and "alarms": [] when none are left). Times are
 // Unix ns; the scene's "zone" (IANA, e.g. "Asia/Shanghai") is the plant's
 // time zone, in which a client shows them.
 //
@@ -40,15 +41,26 @@
 // every client has its own writer: one that cannot take a message within
 // 5 s is disconnected without delaying the others (it reconnects and gets
 // a fresh snapshot); deltas coalesce, so a client never has a backlog.
+//
+// Cost: a message is made once per scene change, not once per client.
+// Each new scene of the source is a frame; the message that takes a
+// client from one frame to another (or the snapshot of a frame), for its
+// areas and lines, is encoded by the first client that needs it and
+// written by all the others with their own seq spliced in. Clients at the
+// source's rate share one delta per change; slower ones share one per
+// frame they last saw. Only a client that seeks has messages of its own.
+//
+// Goroutines: the feed polls the source on one goroutine; each client has
+// a reader (ServeHTTP's own) and a writer, which ServeHTTP joins before
+// it returns. Close refuses new clients (503), disconnects the others and
+// returns once all of them, and the poll, are gone.
 package feed
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,16 +103,19 @@ type Feed struct {
 
 	mu      sync.Mutex
 	clients map[*client]bool
-	cur     *scene.Scene  // the source's latest scene
-	span    [2]int64      // a Timeline source's span, as of the latest poll
-	tick    chan struct{} // closed when cur or span changes
+	cur     *frame        // the source's latest scene
+	tick    chan struct{} // closed when cur changes
+	closed  bool          // Close was called: ServeHTTP refuses
+	serving sync.WaitGroup
 	stop    chan struct{}
 	polled  chan struct{} // closed when poll has returned
 	dropped atomic.Uint64
 	sent    atomic.Uint64
+	frames  atomic.Uint64
+	made    atomic.Uint64
 }
 
-// New makes a feed of src.
+// New makes a feed of src and starts polling it; Close stops it.
 func New(src Source, opt Options) *Feed {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -132,16 +147,41 @@ func (f *Feed) poll() {
 		if n == 0 {
 			continue
 		}
-		sc := f.src.Scene()
-		span := f.timelineSpan()
-		f.mu.Lock()
-		if sc != f.cur || span != f.span {
-			f.cur, f.span = sc, span
-			close(f.tick)
-			f.tick = make(chan struct{})
-		}
-		f.mu.Unlock()
+		f.next(f.src.Scene(), f.timelineSpan())
 	}
+}
+
+// next makes the source's scene sc the latest frame, unless it shows
+// nothing new. The delta from the frame before, for the clients of every
+// area, is made here, once per change; the clients at the source's rate
+// all send it.
+func (f *Feed) next(sc *scene.Scene, span [2]int64) {
+	f.mu.Lock()
+	cur := f.cur
+	f.mu.Unlock()
+	if cur != nil && sc == cur.sc && span == cur.span {
+		return
+	}
+	var d *outMsg
+	if cur != nil {
+		if d = delta(cur.sc, cur.span, 0, sc, span, 0); d == nil {
+			return // a new scene of the same plant (a source that rebuilds its scene): the clients keep theirs
+		}
+	}
+	fr := f.newFrame(sc, span)
+	if d != nil {
+		fr.preset(cur, "", d)
+	}
+	f.mu.Lock()
+	f.cur = fr
+	close(f.tick)
+	f.tick = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// newFrame makes the frame of a new scene of the source.
+func (f *Feed) newFrame(sc *scene.Scene, span [2]int64) *frame {
+	return &frame{id: f.frames.Add(1), sc: sc, span: span, made: &f.made}
 }
 
 // timelineSpan asks a Timeline source for its span (which may cost a
@@ -153,15 +193,15 @@ func (f *Feed) timelineSpan() (span [2]int64) {
 	return span
 }
 
-// latest is the source's latest scene, its span, and the channel closed
-// when either changes.
-func (f *Feed) latest() (*scene.Scene, [2]int64, chan struct{}) {
+// latest is the source's latest frame and the channel closed when there
+// is a newer one.
+func (f *Feed) latest() (*frame, chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cur == nil {
-		f.cur, f.span = f.src.Scene(), f.timelineSpan()
+		f.cur = f.newFrame(f.src.Scene(), f.timelineSpan())
 	}
-	return f.cur, f.span, f.tick
+	return f.cur, f.tick
 }
 
 func (f *Feed) checkOrigin(r *http.Request) bool {
@@ -197,309 +237,88 @@ type Stats struct {
 	Clients int    `json:"clients"`
 	Sent    uint64 `json:"sent"`
 	Dropped uint64 `json:"dropped"` // clients disconnected for being too slow
+	Frames  uint64 `json:"frames"`  // scenes of the source sent on
+	Made    uint64 `json:"made"`    // messages encoded: shared by the clients that follow the source, one each for those that seek
 }
 
 // Stats returns the counters.
 func (f *Feed) Stats() Stats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return Stats{Clients: len(f.clients), Sent: f.sent.Load(), Dropped: f.dropped.Load()}
+	return Stats{Clients: len(f.clients), Sent: f.sent.Load(), Dropped: f.dropped.Load(), Frames: f.frames.Load(), Made: f.made.Load()}
 }
 
-type client struct {
-	f     *Feed
-	conn  *websocket.Conn
-	mu    sync.Mutex
-	rate  int
-	areas map[string]bool // areas and lines subscribed to; nil: all
-	seq   uint64
-	last  *scene.Scene // what this client was sent
-	reset bool
-	at    int64    // seek time; 0: following the source
-	atNow int64    // the seek time last sent
-	span  [2]int64 // the span last sent
-	wake  chan struct{}
-	done  chan struct{}
-}
-
-type inMsg struct {
-	Type  string   `json:"type"`
-	Rate  int      `json:"rate"`
-	Areas []string `json:"areas"`
-	Lines []string `json:"lines"`
-	Time  int64    `json:"time"`
-}
-
-// ServeHTTP upgrades the connection and runs the client until it leaves.
+// ServeHTTP upgrades the connection and runs the client until it leaves;
+// after Close it refuses (503).
 func (f *Feed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !f.authorised(r) {
 		http.Error(w, "a token is required: ?token=… or Authorization: Bearer …", http.StatusUnauthorized)
 		return
 	}
+	if !f.serve() {
+		http.Error(w, "the feed is closed: the server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer f.serving.Done()
 	conn, err := f.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader answered (bad origin, not a WebSocket)
 	}
-	c := &client{f: f, conn: conn, rate: 4, reset: true, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	if q := r.URL.Query().Get("rate"); q != "" {
-		var n int
-		json.Unmarshal([]byte(q), &n)
-		c.setRate(n)
+	c := newClient(f, conn, r.URL.Query())
+	if !f.join(c) {
+		conn.Close()
+		return
 	}
-	for _, k := range []string{"areas", "lines"} {
-		if a := r.URL.Query().Get(k); a != "" {
-			if c.areas == nil {
-				c.areas = map[string]bool{}
-			}
-			for _, x := range strings.Split(a, ",") {
-				c.areas[x] = true
-			}
-		}
-	}
-	f.mu.Lock()
-	f.clients[c] = true
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		delete(f.clients, c)
-		f.mu.Unlock()
-	}()
+	defer f.leave(c)
 	go c.writer()
 	c.reader()
+	<-c.written
 }
 
-func (c *client) setRate(n int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case n <= 0:
-		c.rate = 4
-	case n > 30:
-		c.rate = 30
-	default:
-		c.rate = n
+// serve counts a request in, unless the feed is closed.
+func (f *Feed) serve() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return false
 	}
+	f.serving.Add(1)
+	return true
 }
 
-// reader handles the client's messages; it returns when the peer goes.
-func (c *client) reader() {
-	defer close(c.done)
-	c.conn.SetReadLimit(4096)
-	c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	c.conn.SetPongHandler(func(string) error {
-		c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-		return nil
-	})
-	for {
-		_, b, err := c.conn.ReadMessage()
-		if err != nil {
-			return
-		}
-		c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-		var m inMsg
-		if json.Unmarshal(b, &m) != nil {
-			continue
-		}
-		switch m.Type {
-		case "subscribe":
-			c.setRate(m.Rate)
-			c.mu.Lock()
-			c.areas = nil
-			if len(m.Areas)+len(m.Lines) > 0 {
-				c.areas = map[string]bool{}
-				for _, a := range append(m.Areas, m.Lines...) {
-					c.areas[a] = true
-				}
-			}
-			c.reset = true
-			c.mu.Unlock()
-		case "resync":
-			c.mu.Lock()
-			c.reset = true
-			c.mu.Unlock()
-		case "seek":
-			if _, ok := c.f.src.(Timeline); !ok || m.Time == 0 {
-				continue
-			}
-			c.mu.Lock()
-			c.at = m.Time
-			c.mu.Unlock()
-		case "follow":
-			c.mu.Lock()
-			c.at = 0
-			c.mu.Unlock()
-		default:
-			continue
-		}
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
+// join adds a client, unless the feed has closed since it was let in.
+func (f *Feed) join(c *client) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return false
 	}
+	f.clients[c] = true
+	return true
 }
 
-// scene is what this client should see now, the span, and the channel
-// closed when the source changes.
-func (c *client) scene() (*scene.Scene, [2]int64, chan struct{}) {
-	sc, span, tick := c.f.latest()
-	c.mu.Lock()
-	at := c.at
-	c.mu.Unlock()
-	if tl, ok := c.f.src.(Timeline); ok && at != 0 {
-		return tl.SceneAt(at), span, tick
-	}
-	return sc, span, tick
+func (f *Feed) leave(c *client) {
+	f.mu.Lock()
+	delete(f.clients, c)
+	f.mu.Unlock()
 }
 
-// writer sends a message when there is something new, at most at the
-// client's rate, and pings.
-func (c *client) writer() {
-	defer c.conn.Close()
-	ping := time.NewTicker(10 * time.Second)
-	defer ping.Stop()
-	var last time.Time
-	for {
-		sc, span, tick := c.scene()
-		c.mu.Lock()
-		every := time.Second / time.Duration(c.rate)
-		c.mu.Unlock()
-		// a little early rather than a whole period late: a source that
-		// changes at the client's rate is not aliased to half of it
-		if wait := time.Until(last.Add(every * 9 / 10)); wait > 0 {
-			select {
-			case <-c.done:
-				return
-			case <-time.After(wait):
-			}
-			sc, span, tick = c.scene()
-		}
-		if msg := c.message(sc, span); msg != nil {
-			c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
-				// too slow or gone: drop it; it will reconnect for a snapshot
-				if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
-					c.f.dropped.Add(1)
-				}
-				return
-			}
-			c.f.sent.Add(1)
-			last = time.Now()
-		}
-		select {
-		case <-c.done:
-			return
-		case <-ping.C:
-			c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
-				return
-			}
-		case <-tick:
-		case <-c.wake:
-		}
-	}
-}
-
-type outMsg struct {
-	V        int               `json:"v"`
-	Type     string            `json:"type"`
-	Seq      uint64            `json:"seq"`
-	Source   string            `json:"source"`
-	Time     int64             `json:"time"`
-	Span     *[2]int64         `json:"span,omitempty"`
-	At       int64             `json:"at,omitempty"`
-	Scene    *scene.Scene      `json:"scene,omitempty"`
-	Stations []scene.Station   `json:"stations,omitempty"`
-	Buffers  []scene.Buffer    `json:"buffers,omitempty"`
-	KPIs     *scene.KPIs       `json:"kpis,omitempty"`
-	Orders   []scene.OpenOrder `json:"orders,omitempty"`
-}
-
-// message is the next message for this client, or nil if nothing changed.
-func (c *client) message(sc *scene.Scene, span [2]int64) []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	sc = c.filter(sc)
-	m := outMsg{V: Version, Source: sc.Source, Time: sc.Time, At: c.at}
-	if c.reset || c.last == nil {
-		m.Type, m.Scene = "snapshot", sc
-		c.reset = false
-		if span != [2]int64{} {
-			m.Span = &span
-		}
-	} else {
-		m.Type = "delta"
-		for i := range sc.Stations {
-			if i >= len(c.last.Stations) || !reflect.DeepEqual(sc.Stations[i], c.last.Stations[i]) {
-				m.Stations = append(m.Stations, sc.Stations[i])
-			}
-		}
-		for i := range sc.Buffers {
-			if i >= len(c.last.Buffers) || sc.Buffers[i] != c.last.Buffers[i] {
-				m.Buffers = append(m.Buffers, sc.Buffers[i])
-			}
-		}
-		if sc.KPIs != c.last.KPIs {
-			k := sc.KPIs
-			m.KPIs = &k
-		}
-		if !reflect.DeepEqual(sc.Orders, c.last.Orders) {
-			m.Orders = sc.Orders
-			if m.Orders == nil {
-				m.Orders = []scene.OpenOrder{}
-			}
-		}
-		if span != c.span {
-			m.Span = &span
-		}
-		if len(m.Stations) == 0 && len(m.Buffers) == 0 && m.KPIs == nil && m.Orders == nil && m.Span == nil && c.at == c.atNow && sc.Time == c.last.Time && sc.Source == c.last.Source {
-			return nil
-		}
-	}
-	c.last, c.span, c.atNow = sc, span, c.at
-	c.seq++
-	m.Seq = c.seq
-	b, _ := json.Marshal(m)
-	return b
-}
-
-// filter keeps the client's areas.
-func (c *client) filter(sc *scene.Scene) *scene.Scene {
-	if len(c.areas) == 0 {
-		return sc
-	}
-	f := *sc
-	f.Stations = nil
-	wcs := map[string]bool{}
-	for _, s := range sc.Stations {
-		if c.areas[s.Area] || c.areas[s.Line] {
-			f.Stations = append(f.Stations, s)
-			wcs[s.WorkCenter] = true
-		}
-	}
-	f.Buffers = nil
-	for _, b := range sc.Buffers {
-		if wcs[b.WorkCenter] {
-			f.Buffers = append(f.Buffers, b)
-		}
-	}
-	return &f
-}
-
-// Close disconnects every client.
+// Close refuses new clients, disconnects every client, and returns once
+// their goroutines and the poll have ended (the source is not asked again
+// once Close returns: its owner may close what it reads). It is safe to
+// call twice.
 func (f *Feed) Close() {
 	f.mu.Lock()
-	select {
-	case <-f.stop:
-	default:
+	if !f.closed {
+		f.closed = true
 		close(f.stop)
 	}
 	for c := range f.clients {
 		c.conn.Close()
 	}
 	f.mu.Unlock()
-	// the source is not asked again once Close returns (its owner may
-	// close what it reads)
 	<-f.polled
+	f.serving.Wait()
 }
 
 // Live is a Source over a state that changes: Scene rebuilds at most every

@@ -3,8 +3,10 @@ package feed
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -151,7 +153,8 @@ func TestSlowClient(t *testing.T) {
 		at := time.Now()
 		ps.apply(event.Event{Time: int64(i + 2), Kind: event.Counter, Asset: p.Units[0].Path(), Name: "good", Value: float64(i)})
 		m := read(t, fast)
-		if d := time.Since(at); d > 500*time.Millisecond {
+		// waiting for the stalled one would take its write deadline
+		if d := time.Since(at); d > writeWait/2 {
 			t.Fatalf("update %d took %v with a stalled client connected", i, d)
 		}
 		var good float64
@@ -232,9 +235,8 @@ func (f sourceFunc) Scene() *scene.Scene { return f() }
 // changes, and seeks.
 func TestClient(t *testing.T) {
 	ps, srv, p := setup(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws?token=s3cret&rate=30")
+	c := Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws?token=s3cret&rate=30")
+	defer c.Close()
 	wait := func(what string, ok func(*scene.Scene) bool) {
 		t.Helper()
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
@@ -255,5 +257,166 @@ func TestClient(t *testing.T) {
 	ch := c.Changes(w1)
 	if len(ch) != 3 || ch[1].State != "down" || ch[1].Time != 2e9 {
 		t.Fatalf("changes %+v", ch)
+	}
+}
+
+// TestSharedDeltas: clients that follow the source share the message of
+// each scene change: it is made once, whatever the number of clients, for
+// each set of areas; every client still gets its own seq.
+func TestSharedDeltas(t *testing.T) {
+	ps, srv, p := setup(t)
+	f := srv.Config.Handler.(*Feed)
+	const n = 20
+	var conns []*websocket.Conn
+	for i := 0; i < n; i++ {
+		q := "token=s3cret&rate=30"
+		if i%2 == 1 {
+			q += "&areas=rotor"
+		}
+		c, _, err := dial(t, srv, q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if m := read(t, c); m.Type != "snapshot" || m.Seq != 1 {
+			t.Fatalf("client %d: first message %s seq %d", i, m.Type, m.Seq)
+		}
+		conns = append(conns, c)
+	}
+	before := f.Stats()
+	// a change in the stator: every client of all areas gets it; those of
+	// the rotor only see the time move
+	w1 := p.Units[1].Path()
+	ps.apply(event.Event{Time: 5e9, Kind: event.State, Source: event.Live, Asset: w1, Value: float64(event.Down)})
+	for i, c := range conns {
+		m := read(t, c)
+		all := i%2 == 0
+		if m.Type != "delta" || m.Seq != 2 || all && (len(m.Stations) != 1 || m.Stations[0].Path != w1) || !all && len(m.Stations) != 0 {
+			t.Fatalf("client %d (all areas %v): %s seq %d, %d stations", i, all, m.Type, m.Seq, len(m.Stations))
+		}
+	}
+	after := f.Stats()
+	// one delta for each view (made before any client reads it)
+	if made := after.Made - before.Made; made != 2 {
+		t.Errorf("%d messages made for %d clients of 2 views, want 2 (one per view)", made, n)
+	}
+}
+
+// TestClose: Close disconnects the clients and returns once their
+// goroutines have; a client that comes after Close is refused.
+func TestClose(t *testing.T) {
+	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := &plantState{l: scene.NewLayout(p)}
+	f := New(ps, Options{Token: "s3cret"})
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c, _, err := dial(t, srv, "token=s3cret", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	read(t, c)
+	f.Close()
+	if n := f.Stats().Clients; n != 0 {
+		t.Errorf("%d clients after Close", n)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := c.ReadMessage(); err == nil {
+		t.Error("a client still reads after Close")
+	}
+	if _, r, err := dial(t, srv, "token=s3cret", nil); err == nil || r == nil || r.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a client after Close: %v %v, want 503", err, r)
+	}
+	f.Close() // twice: nothing
+}
+
+// TestDeltasRebuildTheScene: clients at different rates, of all areas and
+// of one, that apply their deltas to their snapshot all end with the
+// source's scene (cut to their areas), whatever changes they skipped.
+func TestDeltasRebuildTheScene(t *testing.T) {
+	ps, srv, p := setup(t)
+	base := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws?token=s3cret"
+	type follower struct {
+		c     *Client
+		areas map[string]bool
+	}
+	var fs []follower
+	for _, rate := range []string{"1", "4", "30"} {
+		for _, areas := range []string{"", "rotor"} {
+			u := base + "&rate=" + rate
+			var want map[string]bool
+			if areas != "" {
+				u += "&areas=" + areas
+				want = map[string]bool{areas: true}
+			}
+			c := Dial(context.Background(), u)
+			defer c.Close()
+			fs = append(fs, follower{c, want})
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	states := []event.MachineState{event.Running, event.Idle, event.Down, event.Setup, event.Blocked}
+	for i := 1; i <= 200; i++ {
+		u := p.Units[r.IntN(len(p.Units))]
+		ps.apply(event.Event{Time: int64(i) * 1e9, Kind: event.State, Source: event.Live, Asset: u.Path(), Value: float64(states[r.IntN(len(states))])})
+		ps.apply(event.Event{Time: int64(i) * 1e9, Kind: event.Counter, Source: event.Live, Asset: u.Path(), Name: "good", Value: float64(i)})
+		if i%10 == 0 {
+			time.Sleep(10 * time.Millisecond) // a source's pace: the clients coalesce different changes
+		}
+	}
+	final := ps.Scene()
+	shown := func(sc *scene.Scene) string {
+		b, _ := json.Marshal(struct {
+			S []scene.Station
+			B []scene.Buffer
+			K scene.KPIs
+			T int64
+		}{sc.Stations, sc.Buffers, sc.KPIs, sc.Time})
+		return string(b)
+	}
+	for i, f := range fs {
+		want := shown(filter(final, f.areas))
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			sc := f.c.Scene()
+			if sc != nil && shown(sc) == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("client %d (areas %v): its scene is not the source's after 10 s (status %s, %d messages)", i, f.areas, f.c.Status(), f.c.Messages())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// The twin's own alarms reach a client in a delta when they are raised,
+// and "alarms": [] when they clear (so do the open orders: an empty list
+// was left out of the message, and a client kept the last orders).
+func TestDeltaAlarmsAndNoOrders(t *testing.T) {
+	a := &scene.Scene{Orders: []scene.OpenOrder{{ID: "PO-1"}}}
+	b := &scene.Scene{Alarms: []string{"the disk is full"}}
+	var c scene.Scene
+	for _, step := range []struct {
+		from, to *scene.Scene
+		alarms   []string
+		orders   int
+	}{{a, b, []string{"the disk is full"}, 0}, {b, a, []string{}, 1}} {
+		m := delta(step.from, [2]int64{}, 0, step.to, [2]int64{}, 0)
+		pre, post := encode(m)
+		var got outMsg
+		if err := json.Unmarshal(append(append(pre, '1'), post...), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Alarms == nil || !slices.Equal(*got.Alarms, step.alarms) || got.Orders == nil || len(*got.Orders) != step.orders {
+			t.Errorf("delta %s: alarms %v, orders %v", pre, got.Alarms, got.Orders)
+		}
+		c.Alarms = *got.Alarms
+	}
+	if len(c.Alarms) != 0 {
+		t.Errorf("alarms after they cleared: %v", c.Alarms)
 	}
 }

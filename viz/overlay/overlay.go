@@ -50,6 +50,16 @@ func WithAlarms(db Records, build func() *scene.Scene) func() *scene.Scene {
 	}
 }
 
+// WithTwinAlarms adds the twin's own alarms (alarms, read at every
+// scene: it must be cheap, e.g. the disk guard's state) to each scene.
+func WithTwinAlarms(alarms func() []string, build func() *scene.Scene) func() *scene.Scene {
+	return func() *scene.Scene {
+		sc := build()
+		sc.Alarms = append(sc.Alarms, alarms()...)
+		return sc
+	}
+}
+
 // WithKPIs puts the records' figures for the plant day so far (the same
 // rows GET /api/v1/kpis?by=day and by=station answer) on the tiles and
 // the stations of each scene, computed at most every 5 s.

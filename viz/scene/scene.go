@@ -61,6 +61,10 @@ type Scene struct {
 	Flows    []Flow      `json:"flows"`
 	KPIs     KPIs        `json:"kpis"`
 	Orders   []OpenOrder `json:"orders"`
+	// Alarms are the twin's own (not a machine's): e.g. its data
+	// directory's disk is full and nothing is being recorded. Views show
+	// them across the top, where nobody misses them.
+	Alarms []string `json:"alarms,omitempty"`
 }
 
 // Area is a labelled region (an ISA-95 area).

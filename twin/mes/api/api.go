@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"twin/plant"
+	"twin/twin/disk"
 	"twin/twin/mes/openapi"
 	"twin/twin/mes/schedule"
 
@@ -223,6 +224,11 @@ func writeErr(w http.ResponseWriter, d *mes.DB, err error) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
 	case errors.Is(err, mes.ErrForbidden):
 		writeJSON(w, http.StatusForbidden, apiError{Error: err.Error()})
+	case errors.Is(err, disk.ErrFull):
+		// nothing was written: the terminal may try again once IT has
+		// freed space (the twin resumes by itself)
+		w.Header().Set("Retry-After", "60")
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "the twin's disk is full: nothing was recorded; try again when space is freed (" + err.Error() + ")", Code: "disk_full"})
 	case errors.Is(err, mes.ErrConflict):
 		e := apiError{Error: err.Error()}
 		if c, ok := errors.AsType[coded](err); ok {

@@ -6,11 +6,33 @@ import (
 	"strings"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"twin/twin/build"
 )
 
 // schemaKey holds the schema version of the database's records, a JSON
 // number. A database written before the key existed is version 1.
-const schemaKey = "meta/schema"
+// writtenByKey names the build that stamped it (a JSON string, see
+// twin/build), so that an older build refusing the records can say which
+// release to run.
+const (
+	schemaKey    = "meta/schema"
+	writtenByKey = "meta/written_by"
+)
+
+// writer is "written by <build>" of the database, or "written by a newer
+// twin" when it does not say.
+func (s *Store) writer() string {
+	by := ""
+	s.View(func(t *Tx) error {
+		_, err := t.Get(writtenByKey, &by)
+		return err
+	})
+	if by == "" {
+		return "written by a newer twin"
+	}
+	return "written by " + by
+}
 
 // ErrNewer is a database written by a newer twin than this one.
 var ErrNewer = errors.New("the records were written by a newer twin")
@@ -45,7 +67,7 @@ func (s *Store) migrate(version int, ms []Migration) error {
 		}
 	}
 	if have > version {
-		return fmt.Errorf("%w: schema version %d, this twin reads up to %d; run the twin that wrote them (or a newer one), or restore a backup", ErrNewer, have, version)
+		return fmt.Errorf("%w: schema version %d, %s; this build (%s) reads up to %d: run that release (or a newer one), or restore a backup made for this one", ErrNewer, have, s.writer(), build.Name(), version)
 	}
 	for have < version {
 		i := -1
@@ -77,7 +99,12 @@ func (s *Store) migrate(version int, ms []Migration) error {
 }
 
 func (s *Store) stamp(v int) error {
-	return s.Update("system", "schema", func(t *Tx) error { return t.Set(schemaKey, v) })
+	return s.Update("system", "schema", func(t *Tx) error {
+		if err := t.Set(writtenByKey, build.Name()); err != nil {
+			return err
+		}
+		return t.Set(schemaKey, v)
+	})
 }
 
 // checkVersion refuses a database of another version than version.
@@ -96,7 +123,7 @@ func (s *Store) checkVersion(version int) error {
 	s.version = have
 	switch {
 	case have > version:
-		return fmt.Errorf("%w: schema version %d, this twin reads up to %d", ErrNewer, have, version)
+		return fmt.Errorf("%w: schema version %d, %s; this build (%s) reads up to %d", ErrNewer, have, s.writer(), build.Name(), version)
 	case have < version:
 		return fmt.Errorf("the records are of schema version %d: start the twin on them once (twin serve) to bring them to version %d", have, version)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"twin/twin/build"
 )
 
 // legacy makes a database as the twin wrote it before the schema
@@ -113,7 +114,7 @@ func TestSchemaVersion(t *testing.T) {
 	}
 
 	_, err := Open(dir, Options{Kinds: kinds, Logger: quiet, Version: 2})
-	if !errors.Is(err, ErrNewer) || !strings.Contains(err.Error(), "schema version 3, this twin reads up to 2") {
+	if !errors.Is(err, ErrNewer) || !strings.Contains(err.Error(), "schema version 3, written by "+build.Name()) || !strings.Contains(err.Error(), "reads up to 2") {
 		t.Errorf("a newer database: %v", err)
 	}
 	_, err = Open(dir, Options{Kinds: kinds, Logger: quiet, Version: 4})

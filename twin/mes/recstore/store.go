@@ -68,10 +68,15 @@ type Options struct {
 	// ReadOnly opens the database to read it, never to write (twin audit
 	// verify): a database of another version is refused, not migrated.
 	ReadOnly bool
+	// Room, when not nil, is asked before every change and refuses it
+	// with its error (twin/disk.Guard.Check: the disk is nearly full;
+	// Badger must not be asked to write then). Reads go on.
+	Room func() error
 }
 
 // Store is an open record database.
 type Store struct {
+	room    func() error
 	db      *badger.DB
 	kinds   map[string]string
 	now     func() time.Time
@@ -129,7 +134,7 @@ func Open(dir string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("records: open %s: %w", dir, err)
 	}
-	s := &Store{db: bdb, kinds: opt.Kinds, now: opt.Now, log: opt.Logger, ro: opt.ReadOnly,
+	s := &Store{room: opt.Room, db: bdb, kinds: opt.Kinds, now: opt.Now, log: opt.Logger, ro: opt.ReadOnly,
 		stopGC: make(chan struct{}), gcDone: make(chan struct{})}
 	if !opt.NoSync {
 		s.sync = &syncer{db: bdb}
@@ -196,6 +201,10 @@ func (s *Store) release() {
 // Version is the schema version of the open database.
 func (s *Store) Version() int { return s.version }
 
+// Closed says whether the database is closed (by Close, or by Badger
+// after a failure it cannot go on from).
+func (s *Store) Closed() bool { return s.db.IsClosed() }
+
 // Flatten compacts the database's tables into at most n levels (tests).
 func (s *Store) Flatten(n int) error { return s.db.Flatten(n) }
 
@@ -258,6 +267,11 @@ const maxAttempts = 100
 // runs what must happen once the change is on disk). A change still in
 // conflict after 100 attempts returns ErrBusy.
 func (s *Store) Update(user, action string, fn func(*Tx) error) error {
+	if s.room != nil {
+		if err := s.room(); err != nil {
+			return fmt.Errorf("%s: %w", action, err)
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		t := &Tx{t: s.db.NewTransaction(true), s: s, User: user, Action: action, Now: s.now()}
 		err := fn(t)

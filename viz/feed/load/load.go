@@ -41,102 +41,170 @@ func (r Result) String() string {
 		r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond), r.Gaps)
 }
 
+// Load is n clients of one feed, each asking for Rate updates/s.
+type Load struct {
+	URL     string // ws://…/ws?token=…
+	Clients int
+	Rate    int
+	For     time.Duration // how long to measure, once every client is connected
+	// Measuring, if set, is called with true when every client is
+	// connected and the measurement starts, and with false when it ends
+	// (before the clients hang up): a benchmark reads its CPU clock there.
+	Measuring func(on bool)
+}
+
 // Run connects n clients to url (ws://…/ws?token=…), each asking for
 // rate updates/s, waits until all are connected, measures for d, and
 // returns what they saw.
 func Run(ctx context.Context, url string, n, rate int, d time.Duration) (Result, error) {
+	return Load{URL: url, Clients: n, Rate: rate, For: d}.Run(ctx)
+}
+
+// Run runs the load: it connects the clients, waits until all are
+// connected, measures, hangs up and returns what they saw.
+func (l Load) Run(ctx context.Context) (Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
-		mu        sync.Mutex
-		lat       []time.Duration
-		res       Result
+		col       collector
 		measuring atomic.Bool
 		wg        sync.WaitGroup
 		ready     sync.WaitGroup
 	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	dialer := *websocket.DefaultDialer
-	dialer.HandshakeTimeout = 20 * time.Second
-	ready.Add(n)
-	for i := 0; i < n; i++ {
+	ready.Add(l.Clients)
+	u := fmt.Sprintf("%s&rate=%d", l.URL, l.Rate)
+	for i := 0; i < l.Clients; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u := fmt.Sprintf("%s&rate=%d", url, rate)
-			var c *websocket.Conn
-			var err error
-			for try := 0; try < 5; try++ { // a burst of 1,000 connects may overflow the listen backlog
-				if c, _, err = dialer.DialContext(ctx, u, nil); err == nil {
-					break
-				}
-				time.Sleep(time.Duration(50*(try+1)) * time.Millisecond)
-			}
-			if err != nil {
-				mu.Lock()
-				res.Failed++
-				mu.Unlock()
-				ready.Done()
-				return
-			}
-			defer c.Close()
-			go func() { <-ctx.Done(); c.Close() }()
-			var m struct {
-				Seq  uint64 `json:"seq"`
-				Time int64  `json:"time"`
-			}
-			var seq uint64
-			mine := make([]time.Duration, 0, 64)
-			msgs, gaps := 0, 0
-			first := true
-			for {
-				_, b, err := c.ReadMessage()
-				if err != nil {
-					break
-				}
-				now := time.Now()
-				if json.Unmarshal(b, &m) != nil {
-					continue
-				}
-				if first {
-					ready.Done()
-					first = false
-				}
-				if seq != 0 && m.Seq != seq+1 {
-					gaps++
-				}
-				seq = m.Seq
-				if measuring.Load() && m.Time > 0 {
-					mine = append(mine, now.Sub(time.Unix(0, m.Time)))
-					msgs++
-				}
-			}
-			if first {
-				ready.Done()
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			res.Messages += msgs
-			res.Gaps += gaps
-			mu.Unlock()
+			col.add(follow(ctx, u, &measuring, ready.Done))
 		}()
 	}
 	ready.Wait()
 	measuring.Store(true)
+	if l.Measuring != nil {
+		l.Measuring(true)
+	}
 	start := time.Now()
+	t := time.NewTimer(l.For)
 	select {
 	case <-ctx.Done():
-	case <-time.After(d):
+	case <-t.C:
 	}
+	t.Stop()
 	measuring.Store(false)
-	res.Duration = time.Since(start)
+	if l.Measuring != nil {
+		l.Measuring(false)
+	}
+	dur := time.Since(start)
 	cancel()
 	wg.Wait()
+	return col.result(l.Clients, dur)
+}
+
+// seen is what one client saw while measuring.
+type seen struct {
+	failed bool // could not connect
+	lat    []time.Duration
+	msgs   int
+	gaps   int
+}
+
+// follow is one client: it connects (retrying a few times), calls ready
+// on its first message (or when it gives up), and reads until ctx ends.
+func follow(ctx context.Context, url string, measuring *atomic.Bool, ready func()) seen {
+	c, err := dial(ctx, url)
+	if err != nil {
+		ready()
+		return seen{failed: true}
+	}
+	defer c.Close()
+	defer context.AfterFunc(ctx, func() { c.Close() })()
+	var m struct {
+		Seq  uint64 `json:"seq"`
+		Time int64  `json:"time"`
+	}
+	var seq uint64
+	r := seen{lat: make([]time.Duration, 0, 64)}
+	first := true
+	for {
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			break
+		}
+		now := time.Now()
+		if json.Unmarshal(b, &m) != nil {
+			continue
+		}
+		if first {
+			ready()
+			first = false
+		}
+		if seq != 0 && m.Seq != seq+1 {
+			r.gaps++
+		}
+		seq = m.Seq
+		if measuring.Load() && m.Time > 0 {
+			r.lat = append(r.lat, now.Sub(time.Unix(0, m.Time)))
+			r.msgs++
+		}
+	}
+	if first {
+		ready()
+	}
+	return r
+}
+
+// dial connects, retrying: a burst of 1,000 connects may overflow the
+// listen backlog.
+func dial(ctx context.Context, url string) (*websocket.Conn, error) {
+	dialer := *websocket.DefaultDialer
+	dialer.HandshakeTimeout = 20 * time.Second
+	var err error
+	for try := 0; try < 5; try++ {
+		var c *websocket.Conn
+		if c, _, err = dialer.DialContext(ctx, url, nil); err == nil {
+			return c, nil
+		}
+		t := time.NewTimer(time.Duration(50*(try+1)) * time.Millisecond) // back off
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil, err
+}
+
+// collector gathers what the clients saw.
+type collector struct {
+	mu  sync.Mutex
+	lat []time.Duration
+	res Result
+}
+
+func (c *collector) add(s seen) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.failed {
+		c.res.Failed++
+		return
+	}
+	c.lat = append(c.lat, s.lat...)
+	c.res.Messages += s.msgs
+	c.res.Gaps += s.gaps
+}
+
+func (c *collector) result(n int, d time.Duration) (Result, error) {
+	res := c.res
+	res.Duration = d
 	res.Clients = n - res.Failed
-	if len(lat) == 0 {
+	if len(c.lat) == 0 {
 		return res, fmt.Errorf("no messages received")
 	}
-	slices.Sort(lat)
-	res.P50, res.P99, res.Max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	slices.Sort(c.lat)
+	res.P50, res.P99, res.Max = c.lat[len(c.lat)/2], c.lat[len(c.lat)*99/100], c.lat[len(c.lat)-1]
 	if res.Clients > 0 {
 		res.PerClient = float64(res.Messages) / float64(res.Clients) / res.Duration.Seconds()
 	}
@@ -152,25 +220,29 @@ type Ticker struct {
 	st   state.State
 	cur  *scene.Scene
 	stop chan struct{}
+	done chan struct{}
 }
 
 // NewTicker starts a ticker; Stop it.
 func NewTicker(p *plant.Plant, period time.Duration) *Ticker {
-	t := &Ticker{l: scene.NewLayout(p), p: p, stop: make(chan struct{})}
+	t := &Ticker{l: scene.NewLayout(p), p: p, stop: make(chan struct{}), done: make(chan struct{})}
 	t.step(0)
-	go func() {
-		tk := time.NewTicker(period)
-		defer tk.Stop()
-		for i := 1; ; i++ {
-			select {
-			case <-t.stop:
-				return
-			case <-tk.C:
-				t.step(i)
-			}
-		}
-	}()
+	go t.run(period)
 	return t
+}
+
+func (t *Ticker) run(period time.Duration) {
+	defer close(t.done)
+	tk := time.NewTicker(period)
+	defer tk.Stop()
+	for i := 1; ; i++ {
+		select {
+		case <-t.stop:
+			return
+		case <-tk.C:
+			t.step(i)
+		}
+	}
 }
 
 func (t *Ticker) step(i int) {
@@ -193,5 +265,8 @@ func (t *Ticker) Scene() *scene.Scene {
 	return t.cur
 }
 
-// Stop stops the ticker.
-func (t *Ticker) Stop() { close(t.stop) }
+// Stop stops the ticker and waits for its goroutine.
+func (t *Ticker) Stop() {
+	close(t.stop)
+	<-t.done
+}
