@@ -76,6 +76,9 @@ const liPassword = "blue motor on line two"
 // failure locks the account for 15 minutes, even for the right password;
 // the lockout is audited, outlasts a restart, and an admin ends it.
 func TestSignInLockout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("checks real argon2id hashes, one to two seconds each on a busy machine (and many times that under -race)")
+	}
 	clock := &wallClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
 	r := newRig(t, t.TempDir())
 	r.close()
@@ -153,6 +156,9 @@ func TestSignInLockout(t *testing.T) {
 // after 10 failures whatever the names, and the answer for an unknown
 // name is the known name's.
 func TestSignInSourceThrottle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("checks real argon2id hashes, one to two seconds each on a busy machine (and many times that under -race)")
+	}
 	clock := &wallClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
 	r := newRig(t, t.TempDir())
 	r.close()
@@ -195,6 +201,9 @@ func TestSignInSourceThrottle(t *testing.T) {
 // name is an account or not (the old code hashed twice for an unknown
 // name, so its answers took twice as long); the times are logged.
 func TestSignInSameWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("checks real argon2id hashes, one to two seconds each on a busy machine (and many times that under -race)")
+	}
 	r := newRig(t, t.TempDir())
 	r.close()
 	// a wide window: the test's failures never throttle
@@ -226,6 +235,9 @@ func TestSignInSameWork(t *testing.T) {
 // TestTokensRevoked: a new password, new roles and disabling each revoke
 // every token of the user, its sign-ins' and its API tokens.
 func TestTokensRevoked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("checks real argon2id hashes, one to two seconds each on a busy machine (and many times that under -race)")
+	}
 	r := newRig(t, t.TempDir())
 	r.users()
 	r.realHash = true
@@ -307,6 +319,9 @@ func TestPasswordPolicy(t *testing.T) {
 // stable code); the change gives a new token, revokes the old one, and
 // the account works.
 func TestMustChangePassword(t *testing.T) {
+	if testing.Short() {
+		t.Skip("checks real argon2id hashes, one to two seconds each on a busy machine (and many times that under -race)")
+	}
 	r := newRig(t, t.TempDir())
 	r.users()
 	r.realHash = true
