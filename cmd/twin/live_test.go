@@ -98,7 +98,13 @@ func TestDemoRecordsCLI(t *testing.T) {
 			t.Fatalf("demo %d: the records refused %s of the floor's entries:\n%s\n%s", run, m[4], out, errs)
 		}
 	}
-	// a token from the records on disk, for the first account
+	// a token from the records on disk, for the first account (whose
+	// made-up password must be changed first)
+	withStdin(t, "blue motor on line two\n", func() {
+		if _, errs, code := runCLI(t, "users", "passwd", "--data", data, "--name", "admin"); code != 0 {
+			t.Fatalf("users passwd: %d %s", code, errs)
+		}
+	})
 	tok, errs, code := runCLI(t, "users", "token", "--data", data, "--name", "admin")
 	if code != 0 || !strings.HasPrefix(tok, "tw_") {
 		t.Fatalf("users token: %d %q %s", code, tok, errs)

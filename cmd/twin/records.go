@@ -52,11 +52,13 @@ func adminPasswordFile(dir string) string {
 
 // firstAdmin makes the account admin when the records have none, its
 // password from $TWIN_ADMIN_PASSWORD or made up (and kept in
-// adminPasswordFile); on later starts it points to that file until the
-// password has been changed, and then removes it.
+// adminPasswordFile, and to be changed at the first sign-in: the API
+// answers anything else 403 password_change_required); on later starts
+// it points to that file until the password has been changed, and then
+// removes it.
 func firstAdmin(db *mes.DB, dir string, stdout io.Writer) error {
 	file := adminPasswordFile(dir)
-	change := fmt.Sprintf("until you change it: twin users passwd --data %s --name admin, the twin stopped; or PATCH /api/v1/users/admin", dir)
+	change := fmt.Sprintf("until you change it, which the first sign-in must: POST /api/v1/login with new_password, or POST /api/v1/me/password; or twin users passwd --data %s --name admin, the twin stopped", dir)
 	has, err := db.HasUsers()
 	if err != nil {
 		return err
@@ -86,7 +88,10 @@ func firstAdmin(db *mes.DB, dir string, stdout io.Writer) error {
 			return fmt.Errorf("keep the first admin password: %w", err)
 		}
 	}
-	if _, err := db.CreateUser("setup", mes.NewUser{Name: "admin", Roles: []string{mes.RoleAdmin, mes.RoleManager}, Password: pw}); err != nil {
+	// a made-up password is changed at the first sign-in; one from the
+	// environment was chosen by whoever set it
+	made := os.Getenv("TWIN_ADMIN_PASSWORD") == ""
+	if _, err := db.CreateUser("setup", mes.NewUser{Name: "admin", Roles: []string{mes.RoleAdmin, mes.RoleManager}, Password: pw, MustChangePassword: made}); err != nil {
 		return err
 	}
 	if os.Getenv("TWIN_ADMIN_PASSWORD") != "" {
@@ -149,7 +154,7 @@ endpoints are in /api/v1/openapi.json and twin/mes/api/ROLES.md.`,
 	})
 	register(&Command{
 		Name:  "users",
-		Usage: "add|list|token|passwd --data DIR [flags]",
+		Usage: "add|list|token|passwd|unlock --data DIR [flags]",
 		Short: "accounts and API tokens, on disk (the server stopped)",
 		Long: `Users manages the accounts of the records in DIR/mes while the server is
 stopped (with a server running, use twin api and /api/v1/users).
@@ -158,15 +163,22 @@ stopped (with a server running, use twin api and /api/v1/users).
   twin users list --data DIR
   twin users token --data DIR --name N [--label L]   prints a new API token
   twin users passwd --data DIR --name N              (the new password from stdin)
+  twin users unlock --data DIR --name N              ends a lockout after failed sign-ins
+
+A password has at least 12 characters, is not the name, not a common
+password and not a keyboard run: a few words make a good one. An account
+added here changes its password at the first sign-in (the API answers
+anything else 403 password_change_required) unless --keep-password.
 
 Roles: operator, supervisor, quality, maintenance, planner, manager, admin.
 
 The first account, admin, is made by the first twin serve or twin demo on
 DIR, which prints its password and keeps it in DIR/mes/admin-password until
-it is changed. Lost it? With the twin stopped:
+it is changed (the first sign-in must change it). Lost it? With the twin
+stopped:
 
   twin users passwd --data DIR --name admin <<< 'a new password'
-  twin users token --data DIR --name admin      (or an API token at once)`,
+  twin users token --data DIR --name admin      (then an API token at once)`,
 		Run: runUsers,
 	})
 }
@@ -177,7 +189,7 @@ func readPassword(w io.Writer, name string) (string, error) {
 	var b []byte
 	var err error
 	if isTerminal(os.Stdin) {
-		fmt.Fprintf(w, "password for %s (at least 10 characters; it shows as you type), then Enter: ", name)
+		fmt.Fprintf(w, "password for %s (at least 12 characters; it shows as you type), then Enter: ", name)
 		b, err = bufio.NewReader(os.Stdin).ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
 			err = nil
@@ -196,7 +208,7 @@ func readPassword(w io.Writer, name string) (string, error) {
 func passwordHint(err error) error {
 	var fe *mes.FieldError
 	if errors.As(err, &fe) && fe.Field == "password" {
-		return fmt.Errorf("%w: the password is read from stdin, e.g. twin users … <<< 'at least ten characters'", err)
+		return fmt.Errorf("%w: the password is read from stdin, e.g. twin users … <<< 'a few words make a good one'", err)
 	}
 	return err
 }
@@ -211,7 +223,7 @@ type apiClient struct {
 
 func clientFlags(fs *flag.FlagSet) func(io.Writer) *apiClient {
 	server := fs.String("server", envOr("TWIN_SERVER", "https://127.0.0.1:8080"), "the twin's `URL` (default $TWIN_SERVER, else https://127.0.0.1:8080)")
-	token := fs.String("token", os.Getenv("TWIN_API_TOKEN"), "API `token` (default $TWIN_API_TOKEN)")
+	token := secretFlag(fs, "token", "TWIN_API_TOKEN", "API `token` (default $TWIN_API_TOKEN)")
 	ca := caFlag(fs)
 	return func(w io.Writer) *apiClient { return newAPIClient(*server, *token, caOf(fs, *ca), w) }
 }
@@ -463,10 +475,11 @@ func runAPI(ctx context.Context, args []string, stdout io.Writer) error {
 
 // usersCall is the API call that does what a twin users verb does.
 var usersCall = map[string]string{
-	"add":    `api POST /api/v1/users '{"name":"li","roles":["planner"],"password":"at least ten"}'`,
+	"add":    `api POST /api/v1/users '{"name":"li","roles":["planner"],"password":"a few words make a good one","must_change_password":true}'`,
 	"list":   "api GET /api/v1/users",
 	"token":  `api POST /api/v1/users/NAME/tokens '{"label":"terminal"}'`,
-	"passwd": `api PATCH /api/v1/users/NAME '{"password":"at least ten"}'`,
+	"passwd": `api PATCH /api/v1/users/NAME '{"password":"a few words make a good one"}'`,
+	"unlock": "api POST /api/v1/users/NAME/unlock",
 }
 
 func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
@@ -476,6 +489,7 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	name := fs.String("name", "", "account name")
 	roles := fs.String("roles", "", "add: comma-separated roles")
 	label := fs.String("label", "cli", "token: what the token is for")
+	keep := fs.Bool("keep-password", false, "add: the account need not change its password at the first sign-in")
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -507,17 +521,21 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		u, err := db.CreateUser("cli", mes.NewUser{Name: *name, Roles: strings.Split(*roles, ","), Password: pw})
+		u, err := db.CreateUser("cli", mes.NewUser{Name: *name, Roles: strings.Split(*roles, ","), Password: pw, MustChangePassword: !*keep})
 		if err != nil {
 			return passwordHint(err)
 		}
 		fmt.Fprintf(stdout, "added %s (%s)\n", u.Name, strings.Join(u.Roles, ", "))
+		if u.MustChangePassword {
+			fmt.Fprintf(stdout, "%s changes the password at the first sign-in\n", u.Name)
+		}
 	case "passwd":
 		pw, err := readPassword(stdout, *name)
 		if err != nil {
 			return err
 		}
-		if _, err := db.ChangeUser("cli", *name, mes.UserChange{Password: pw}); err != nil {
+		// whoever stands at the twin chose it: no change at the next sign-in
+		if _, err := db.ChangeUser("cli", *name, mes.UserChange{Password: pw, MustChangePassword: new(false)}); err != nil {
 			return fmt.Errorf("%w (twin users list --data %s shows the accounts)", passwordHint(err), *data)
 		}
 		if *name == "admin" {
@@ -538,6 +556,15 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("%w (twin users list --data %s shows the accounts)", err, *data)
 		}
 		fmt.Fprintln(stdout, is.Token)
+		if is.MustChangePassword {
+			fmt.Fprintf(os.Stderr, "%s must change the password first: the token is refused (403 password_change_required) until then: twin users passwd --data %s --name %s\n", *name, *data, *name)
+		}
+	case "unlock":
+		lo, err := db.Unlock("cli", *name)
+		if err != nil {
+			return fmt.Errorf("%w (twin users list --data %s shows the accounts)", err, *data)
+		}
+		fmt.Fprintf(stdout, "%s is unlocked (%d failed sign-ins counted)\n", *name, lo.Failures)
 	default:
 		return errUsage
 	}

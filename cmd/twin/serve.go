@@ -359,7 +359,7 @@ func runForecast(ctx context.Context, args []string, stdout io.Writer) error {
 	reps := fs.Int("replications", 0, "futures to draw (default 60)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	server := fs.String("server", "", "forecast on the running twin at this `URL` (its records API; $TWIN_API_TOKEN or --token: a planner's or a manager's), instead of reading --data")
-	token := fs.String("token", os.Getenv("TWIN_API_TOKEN"), "API `token` for --server (default $TWIN_API_TOKEN)")
+	token := secretFlag(fs, "token", "TWIN_API_TOKEN", "API `token` for --server (default $TWIN_API_TOKEN)")
 	ca := caFlag(fs)
 	pos, err := parseAll(fs, args)
 	if err != nil {

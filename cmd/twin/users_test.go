@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,7 +48,7 @@ func TestFirstAdminPassword(t *testing.T) {
 		return out
 	}
 	out := serve()
-	m := regexp.MustCompile(`first account +admin, password (\S+) +\(kept in (\S+) until you change it: twin users passwd --data \S+ --name admin`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`first account +admin, password (\S+) +\(kept in (\S+) until you change it, which the first sign-in must: POST /api/v1/login with new_password, or POST /api/v1/me/password; or twin users passwd --data \S+ --name admin`).FindStringSubmatch(out)
 	if m == nil || m[2] != file {
 		t.Fatalf("the first start:\n%s", out)
 	}
@@ -78,6 +79,19 @@ func TestFirstAdminPassword(t *testing.T) {
 		t.Fatalf("the file holds %q, the first start printed %q", b, pw)
 	}
 	check(pw, true)
+	mustChange := func(want bool) {
+		t.Helper()
+		db, err := mes.Open(filepath.Join(data, "mes"), mes.Options{Plant: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		us, err := db.Users()
+		if err != nil || len(us) != 1 || us[0].MustChangePassword != want {
+			t.Fatalf("the first admin must change the password: %+v %v, want %v", us, err, want)
+		}
+	}
+	mustChange(true) // a made-up password is changed at the first sign-in
 
 	// reset on disk
 	withStdin(t, "a new password\n", func() {
@@ -87,6 +101,7 @@ func TestFirstAdminPassword(t *testing.T) {
 		}
 	})
 	check("a new password", true)
+	mustChange(false) // chosen at the twin
 	if _, err := os.Stat(file); !os.IsNotExist(err) {
 		t.Fatalf("the first password's file outlived its password: %v", err)
 	}
@@ -95,7 +110,7 @@ func TestFirstAdminPassword(t *testing.T) {
 	}
 	withStdin(t, "short\n", func() {
 		_, errs, code := runCLI(t, "users", "passwd", "--data", data, "--name", "admin")
-		if code != 1 || !strings.Contains(errs, "at least 10 characters: the password is read from stdin") {
+		if code != 1 || !strings.Contains(errs, "at least 12 characters (a few words make a good one: \"blue motor on line two\"): the password is read from stdin") {
 			t.Fatalf("a short password: exit %d\n%s", code, errs)
 		}
 	})
@@ -123,5 +138,52 @@ func TestFirstAdminPassword(t *testing.T) {
 	}
 	if _, err := os.Stat(file); !os.IsNotExist(err) {
 		t.Fatalf("the first password's file outlived its password: %v", err)
+	}
+}
+
+// TestUsersUnlock: twin users unlock ends an account's lockout with the
+// twin stopped (the lockout is kept in the records).
+func TestUsersUnlock(t *testing.T) {
+	const pw = "blue motor on line two"
+	t.Setenv("TWIN_ADMIN_PASSWORD", pw)
+	plantFile := "../../testdata/plants/one-station.yaml"
+	data := t.TempDir()
+	if out, errs, code := runCLI(t, "serve", "--plant", plantFile, "--data", data, "--http", "256.0.0.1:80"); code != 1 {
+		t.Fatalf("serve on a bad address: exit %d\n%s%s", code, out, errs)
+	}
+	p, err := plant.Load(plantFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := mes.SignInOptions{Account: mes.Limits{Free: 1, Lock: 2}}
+	open := func() *mes.DB {
+		t.Helper()
+		db, err := mes.Open(filepath.Join(data, "mes"), mes.Options{Plant: p, SignIn: strict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	db := open()
+	var se *mes.SignInError
+	for range 2 {
+		_, err = db.LogIn(t.Context(), mes.Login{Name: "admin", Password: "not the password at all"}, "10.0.0.5")
+	}
+	db.Close()
+	if !errors.As(err, &se) || !se.Locked {
+		t.Fatalf("the second failure: %v, want a lockout", err)
+	}
+	out, errs, code := runCLI(t, "users", "unlock", "--data", data, "--name", "admin")
+	if code != 0 || !strings.Contains(out, "admin is unlocked") {
+		t.Fatalf("users unlock: exit %d\n%s%s", code, out, errs)
+	}
+	db = open()
+	_, err = db.LogIn(t.Context(), mes.Login{Name: "admin", Password: pw}, "10.0.0.5")
+	db.Close()
+	if err != nil {
+		t.Fatalf("after the unlock: %v", err)
+	}
+	if _, errs, code := runCLI(t, "users", "unlock", "--data", data, "--name", "admin"); code != 1 || !strings.Contains(errs, "not locked") {
+		t.Fatalf("unlock of an account not locked: exit %d %s", code, errs)
 	}
 }

@@ -48,8 +48,10 @@ type webView struct {
 // /metrics, /healthz and /readyz too, and counts the records API's
 // requests.
 func startWeb(addr, token string, tc *webTLS, src feed.Source, api http.Handler, m *metrics.Metrics, log *slog.Logger, stdout io.Writer) (*webView, error) {
-	if token == "" {
+	shown := "…"     // a token given is not printed
+	if token == "" { // one made up is, or nobody could open the page
 		token = randomToken()
+		shown = token
 	}
 	fd := feed.New(src, feed.Options{Token: token, Logger: log})
 	l, err := listenFree(addr)
@@ -98,7 +100,7 @@ func startWeb(addr, token string, tc *webTLS, src feed.Source, api http.Handler,
 	if tc != nil { // before the addresses: whoever reads one has it all
 		tc.say(stdout, base)
 	}
-	fmt.Fprintf(stdout, "  web view                %s/?token=%s   (feed: %s://%s/ws?token=…)\n", base, token, ws, l.Addr())
+	fmt.Fprintf(stdout, "  web view                %s/?token=%s   (feed: %s://%s/ws?token=…)\n", base, shown, ws, l.Addr())
 	if api != nil {
 		fmt.Fprintf(stdout, "  records API             %s/api/v1/   (OpenAPI: /api/v1/openapi.json)\n", base)
 	}
@@ -120,7 +122,7 @@ func (w *webView) serve(l net.Listener) {
 
 // tokenFlag is the --token of every command that serves the web view.
 func tokenFlag(fs *flag.FlagSet) *string {
-	return fs.String("token", os.Getenv("TWIN_TOKEN"), "the web view's access token (default: $TWIN_TOKEN, else a random one, printed)")
+	return secretFlag(fs, "token", "TWIN_TOKEN", "the web view's access `token` (default: $TWIN_TOKEN, else a random one, printed)")
 }
 
 // liveScenes is a source that rebuilds the scene at most every 100 ms.

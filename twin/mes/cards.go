@@ -71,16 +71,16 @@ type Reading struct {
 
 // Scan is a card scanned at a terminal.
 type Scan struct {
-	Token    string    `json:"token" doc:"the card's QR text"`
-	Action   string    `json:"action,omitempty" enum:"start,confirm" doc:"empty: start a pending operation, confirm a started one"`
-	ScanID   string    `json:"scan_id,omitempty" doc:"the terminal's id for this scan: a retried delivery with the same id is answered from the first"`
-	Terminal string    `json:"terminal,omitempty"`
-	Worker   string    `json:"worker,omitempty" doc:"the worker's badge id; default the signed-in user"`
-	Station  string    `json:"station,omitempty" doc:"machine id or path; needed when the work centre has several"`
+	Token    string    `json:"token" maxlen:"256" doc:"the card's QR text"`
+	Action   string    `json:"action,omitempty" maxlen:"16" enum:"start,confirm" doc:"empty: start a pending operation, confirm a started one"`
+	ScanID   string    `json:"scan_id,omitempty" maxlen:"64" doc:"the terminal's id for this scan: a retried delivery with the same id is answered from the first"`
+	Terminal string    `json:"terminal,omitempty" maxlen:"64"`
+	Worker   string    `json:"worker,omitempty" maxlen:"64" doc:"the worker's badge id; default the signed-in user"`
+	Station  string    `json:"station,omitempty" maxlen:"200" doc:"machine id or path; needed when the work centre has several"`
 	Good     *int      `json:"good,omitempty" doc:"confirm: good quantity (default what the operation before passed on, or the planned quantity for the first, less the scrap)"`
 	Scrap    *int      `json:"scrap,omitempty"`
 	At       time.Time `json:"at,omitzero" doc:"when it was scanned (terminals buffering offline); default now"`
-	Override string    `json:"override,omitempty" doc:"a supervisor's reason to accept a scan the routing refuses (started before the operation that feeds it, or confirming more than was passed on); needs the role supervisor and is recorded (GET /audit?kind=override); ignored when the scan breaks no rule"`
+	Override string    `json:"override,omitempty" maxlen:"1000" doc:"a supervisor's reason to accept a scan the routing refuses (started before the operation that feeds it, or confirming more than was passed on); needs the role supervisor and is recorded (GET /audit?kind=override); ignored when the scan breaks no rule"`
 }
 
 // ScanResult is what a scan did.

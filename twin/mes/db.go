@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -66,6 +67,9 @@ type Options struct {
 	// HashPassword hashes a new password; nil: HashPassword. Tests that
 	// make many accounts give one that reuses a real hash.
 	HashPassword func(string) string
+	// SignIn throttles sign-ins and bounds password hashing; its zero
+	// fields are DefaultSignInOptions'.
+	SignIn SignInOptions
 	// Room, when not nil, is asked before every change (twin/disk.Guard.
 	// Check): a disk without room refuses it with its error (disk.ErrFull),
 	// the API answers 503; reads go on.
@@ -82,6 +86,8 @@ type DB struct {
 	key  []byte // signs operation-card tokens
 	link *link
 	hash func(string) string
+	// signin throttles sign-ins and holds the hashing slots
+	signin *signIn
 
 	scans scanStats
 }
@@ -145,7 +151,8 @@ func Open(dir string, opt Options) (*DB, error) {
 	if opt.HashPassword == nil {
 		opt.HashPassword = HashPassword
 	}
-	d := &DB{st: st, p: opt.Plant, hist: opt.History, now: opt.Now, log: opt.Logger, key: key, hash: opt.HashPassword}
+	d := &DB{st: st, p: opt.Plant, hist: opt.History, now: opt.Now, log: opt.Logger, key: key, hash: opt.HashPassword,
+		signin: newSignIn(opt.SignIn.withDefaults(runtime.NumCPU()))}
 	err = d.seedLedger()
 	if err == nil && opt.Live != nil {
 		d.link, err = startLink(d, opt.Live)
@@ -227,7 +234,7 @@ var kindName = map[string]string{
 	"cons": "consumption", "iplan": "inspection_plan", "insp": "inspection", "nc": "nonconformance",
 	"eq": "equipment", "mplan": "maintenance_plan", "mdone": "maintenance_completion",
 	"lab": "labour", "clock": "clock", "flag": "flag", "user": "user", "token": "token", "sched": "schedule",
-	"scan": "scan", "ovr": "override",
+	"scan": "scan", "ovr": "override", "lock": "lockout", "srclock": "source_lockout",
 }
 
 func list[T any](t *tx, prefix, cursor string, limit int, keep func(*T) bool) (Page[T], error) {

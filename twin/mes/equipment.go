@@ -43,9 +43,9 @@ type Nameplate struct {
 
 // EquipmentChange changes an asset's ledger entry.
 type EquipmentChange struct {
-	Specs  map[string]string `json:"specs,omitempty" doc:"merged into the specs; an empty value removes the key"`
-	Status string            `json:"status,omitempty" enum:"in_service,out_of_service,retired"`
-	Note   string            `json:"note,omitempty"`
+	Specs  map[string]string `json:"specs,omitempty" maxlen:"200" doc:"merged into the specs; an empty value removes the key"`
+	Status string            `json:"status,omitempty" maxlen:"16" enum:"in_service,out_of_service,retired"`
+	Note   string            `json:"note,omitempty" maxlen:"2000"`
 }
 
 // seedLedger enters the plant file's equipment and maintenance plans the
@@ -305,20 +305,20 @@ type MaintCompletion struct {
 
 // NewMaintPlan makes a plan.
 type NewMaintPlan struct {
-	Unit       string  `json:"unit"`
-	Name       string  `json:"name"`
-	Kind       string  `json:"kind" enum:"inspection,maintenance"`
-	Basis      string  `json:"basis" enum:"calendar,run_hours"`
+	Unit       string  `json:"unit" maxlen:"200"`
+	Name       string  `json:"name" maxlen:"200"`
+	Kind       string  `json:"kind" maxlen:"16" enum:"inspection,maintenance"`
+	Basis      string  `json:"basis" maxlen:"16" enum:"calendar,run_hours"`
 	EveryHours float64 `json:"every_hours"`
 	LeadHours  float64 `json:"lead_hours,omitempty"`
 }
 
 // NewCompletion records maintenance done.
 type NewCompletion struct {
-	Plan        string    `json:"plan"`
+	Plan        string    `json:"plan" maxlen:"200"`
 	At          time.Time `json:"at,omitzero"`
 	DurationMin float64   `json:"duration_min,omitempty"`
-	Note        string    `json:"note,omitempty"`
+	Note        string    `json:"note,omitempty" maxlen:"2000"`
 }
 
 // AddMaintPlan adds an inspection or maintenance plan.

@@ -30,9 +30,9 @@ type Labour struct {
 
 // Clock is a request to clock a worker on or off an operation.
 type Clock struct {
-	Worker    string    `json:"worker" doc:"default the signed-in user"`
-	Operation string    `json:"operation"`
-	Action    string    `json:"action" enum:"on,off"`
+	Worker    string    `json:"worker" maxlen:"64" doc:"default the signed-in user"`
+	Operation string    `json:"operation" maxlen:"200"`
+	Action    string    `json:"action" maxlen:"8" enum:"on,off"`
 	At        time.Time `json:"at,omitzero"`
 }
 

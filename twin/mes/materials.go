@@ -22,9 +22,9 @@ type Lot struct {
 
 // NewLot is a goods receipt.
 type NewLot struct {
-	ID       string    `json:"id"`
-	Material string    `json:"material"`
-	Supplier string    `json:"supplier"`
+	ID       string    `json:"id" maxlen:"64"`
+	Material string    `json:"material" maxlen:"64"`
+	Supplier string    `json:"supplier" maxlen:"200"`
 	Quantity float64   `json:"quantity"`
 	Received time.Time `json:"received,omitzero"`
 }
@@ -95,9 +95,9 @@ type Consumption struct {
 
 // NewConsumption records material put into units.
 type NewConsumption struct {
-	Operation string    `json:"operation" doc:"card id of the operation that used it"`
-	Lot       string    `json:"lot" doc:"a received lot, or the work order of the same order that made the part"`
-	Serials   []string  `json:"serials,omitempty" doc:"the units it went into; default the units of the operation's work order (of the order's first final work order for a part's)"`
+	Operation string    `json:"operation" maxlen:"200" doc:"card id of the operation that used it"`
+	Lot       string    `json:"lot" maxlen:"200" doc:"a received lot, or the work order of the same order that made the part"`
+	Serials   []string  `json:"serials,omitempty" maxlen:"200" doc:"the units it went into; default the units of the operation's work order (of the order's first final work order for a part's)"`
 	PerUnit   float64   `json:"per_unit,omitempty" doc:"quantity per unit; default the bill of materials'"`
 	At        time.Time `json:"at,omitzero"`
 }

@@ -84,10 +84,10 @@ type Unit struct {
 
 // NewOrder is the request that enters an order.
 type NewOrder struct {
-	ID       string    `json:"id" doc:"order number; generated when empty"`
-	Customer string    `json:"customer"`
+	ID       string    `json:"id" maxlen:"64" doc:"order number; generated when empty"`
+	Customer string    `json:"customer" maxlen:"200"`
 	Priority int       `json:"priority"`
-	Product  string    `json:"product"`
+	Product  string    `json:"product" maxlen:"64"`
 	Quantity int       `json:"quantity"`
 	Due      time.Time `json:"due"`
 }
@@ -338,7 +338,7 @@ func (d *DB) CancelOrder(user, id string) (*Order, error) {
 
 // CloseRequest closes an order short.
 type CloseRequest struct {
-	Reason string `json:"reason" doc:"why the order is closed before its good units reach the quantity (required)"`
+	Reason string `json:"reason" maxlen:"1000" doc:"why the order is closed before its good units reach the quantity (required)"`
 }
 
 // CloseOrder closes a started order short: it completes
@@ -400,7 +400,7 @@ func (d *DB) CloseOrder(user, id string, r CloseRequest) (*Order, error) {
 // MakeUpRequest asks for a make-up work order.
 type MakeUpRequest struct {
 	Quantity int    `json:"quantity,omitempty" doc:"units to make; default the shortfall (the ordered quantity less what the order's final work orders can still make good)"`
-	Reason   string `json:"reason,omitempty" doc:"why (default: the shortfall)"`
+	Reason   string `json:"reason,omitempty" maxlen:"1000" doc:"why (default: the shortfall)"`
 }
 
 // MakeUp is a make-up released for an order: its work orders (the

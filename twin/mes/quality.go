@@ -12,8 +12,8 @@ import (
 
 // Characteristic is a measured property of an inspection plan.
 type Characteristic struct {
-	Name    string  `json:"name"`
-	Unit    string  `json:"unit"`
+	Name    string  `json:"name" maxlen:"200"`
+	Unit    string  `json:"unit" maxlen:"32"`
 	Nominal float64 `json:"nominal"`
 	LSL     float64 `json:"lsl" doc:"lower specification limit"`
 	USL     float64 `json:"usl" doc:"upper specification limit"`
@@ -129,10 +129,10 @@ type Inspection struct {
 // NewInspection records measured values of one unit at an inspecting
 // operation.
 type NewInspection struct {
-	Serial    string             `json:"serial"`
-	Operation string             `json:"operation" doc:"the inspecting operation's card id"`
-	Values    map[string]float64 `json:"values" doc:"by characteristic name; every characteristic of the plan"`
-	Inspector string             `json:"inspector,omitempty" doc:"default the signed-in user"`
+	Serial    string             `json:"serial" maxlen:"200"`
+	Operation string             `json:"operation" maxlen:"200" doc:"the inspecting operation's card id"`
+	Values    map[string]float64 `json:"values" maxlen:"200" doc:"by characteristic name; every characteristic of the plan"`
+	Inspector string             `json:"inspector,omitempty" maxlen:"64" doc:"default the signed-in user"`
 	At        time.Time          `json:"at,omitzero"`
 }
 
@@ -351,8 +351,8 @@ func (d *DB) reworkAt(routing, op string) string {
 
 // Disposition is the decision on a nonconforming unit.
 type Disposition struct {
-	Decision string `json:"decision" enum:"rework,scrap,use_as_is"`
-	Note     string `json:"note,omitempty"`
+	Decision string `json:"decision" maxlen:"16" enum:"rework,scrap,use_as_is"`
+	Note     string `json:"note,omitempty" maxlen:"2000"`
 }
 
 // Dispose records the disposition of an open nonconformance: rework keeps

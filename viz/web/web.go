@@ -1,35 +1,79 @@
-// Package web serves the plant view: the page at / (embedded in the binary,
-// no build step), the WebSocket feed at /ws and the current scene as JSON
-// at /api/scene, all behind the same token.
+// Package web serves the plant view: the page at / with its script and
+// style (embedded in the binary, no build step), the WebSocket feed at /ws
+// and the current scene as JSON at /api/scene, the feed and the scene
+// behind the same token.
+//
+// The token is sent as "Authorization: Bearer <token>" or, where a
+// browser cannot set a header (the page's WebSocket, a scene opened in
+// the address bar), as ?token=…; it is compared in constant time. The
+// page, its script and its style hold no secret and need none.
 package web
 
 import (
+	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"twin/viz/feed"
 )
 
-//go:embed index.html
-var page []byte
+var (
+	//go:embed index.html
+	page []byte
+	//go:embed view.js
+	script []byte
+	//go:embed view.css
+	style []byte
+)
+
+// CSP is the page's Content-Security-Policy: its script and style only
+// from the twin (no inline script or style), connections only to the
+// twin (its WebSocket feed: 'self' covers ws and wss of the page's
+// host), never in a frame.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // Handler serves the page, the feed and the scene.
 func Handler(f *feed.Feed, src feed.Source, token string) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:")
-		w.Write(page)
-	})
+	static := func(path, kind string, body []byte) {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Content-Type", kind)
+			h.Set("Content-Security-Policy", CSP)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			// the page's address holds the token: send it nowhere
+			h.Set("Referrer-Policy", "no-referrer")
+			w.Write(body)
+		})
+	}
+	static("/{$}", "text/html; charset=utf-8", page)
+	static("/view.js", "text/javascript; charset=utf-8", script)
+	static("/view.css", "text/css; charset=utf-8", style)
 	mux.Handle("GET /ws", f)
 	mux.HandleFunc("GET /api/scene", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("token") != token || token == "" {
-			http.Error(w, "a token is required", http.StatusUnauthorized)
+		if !Authorised(r, token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="twin"`)
+			http.Error(w, "a token is required: Authorization: Bearer … (or ?token=… in a browser's address bar)", http.StatusUnauthorized)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(src.Scene())
 	})
 	return mux
+}
+
+// Authorised tells whether r carries token, as "Authorization: Bearer"
+// (the scheme in any case) or else as ?token=; an empty token refuses
+// every request. The comparison takes the same time wherever the tokens
+// differ.
+func Authorised(r *http.Request, token string) bool {
+	tok := r.URL.Query().Get("token")
+	if scheme, t, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		tok = strings.TrimSpace(t)
+	}
+	return token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(token)) == 1
 }

@@ -2,11 +2,16 @@ package api
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +36,10 @@ type handler func(c *call) (any, error)
 type Route struct {
 	openapi.Route
 	h handler
+	// pending: a user who must change the password may call it (the
+	// change itself, who am I); every other route answers 403 with code
+	// password_change_required.
+	pending bool
 }
 
 // call is one request being served.
@@ -116,9 +125,30 @@ func (a *API) OpenAPI() []byte { return a.doc }
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
 type apiError struct {
-	Error string `json:"error"`
-	Field string `json:"field,omitempty"`
-	Code  string `json:"code,omitempty"`
+	Error     string `json:"error"`
+	Field     string `json:"field,omitempty"`
+	Code      string `json:"code,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// Bearer is the token of a request's "Authorization: Bearer <token>"
+// header (the scheme in any case), or "".
+func Bearer(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// source is the address a request came from (its TCP peer: a proxy's
+// X-Forwarded-For is not believed), for the sign-in throttle.
+func source(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // coded is an error with a stable code a client can act on (or translate).
@@ -132,10 +162,13 @@ func (a *API) serve(rt Route) http.HandlerFunc {
 		w.Header().Set(ZoneHeader, a.db.Plant().Location.String())
 		c := &call{w: w, r: r, db: a.db, plan: a.plan, backup: a.backup}
 		if len(rt.Roles) > 0 {
-			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			u, err := a.db.Authenticate(strings.TrimSpace(tok))
+			u, err := a.db.Authenticate(Bearer(r))
 			if err != nil {
 				writeErr(w, a.db, err)
+				return
+			}
+			if u.MustChangePassword && !rt.pending {
+				writeErr(w, a.db, mes.ErrPasswordChange)
 				return
 			}
 			if !slices.ContainsFunc(u.Roles, func(role string) bool { return slices.Contains(rt.Roles, role) }) {
@@ -174,9 +207,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeErr(w http.ResponseWriter, d *mes.DB, err error) {
 	var fe *mes.FieldError
+	var se *mes.SignInError
 	switch {
 	case errors.As(err, &fe):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Error(), Field: fe.Field})
+	case errors.As(err, &se):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(se.RetryAfter.Seconds()))))
+		writeJSON(w, http.StatusTooManyRequests, apiError{Error: se.Error(), Code: se.Code()})
+	case errors.Is(err, mes.ErrSignInBusy):
+		w.Header().Set("Retry-After", "2")
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Code: "busy"})
+	case errors.Is(err, mes.ErrPasswordChange):
+		writeJSON(w, http.StatusForbidden, apiError{Error: err.Error(), Code: "password_change_required"})
 	case errors.Is(err, mes.ErrAuth):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="twin"`)
 		writeJSON(w, http.StatusUnauthorized, apiError{Error: err.Error()})
@@ -196,9 +238,20 @@ func writeErr(w http.ResponseWriter, d *mes.DB, err error) {
 		}
 		writeJSON(w, http.StatusConflict, e)
 	default:
-		d.Logger().Error("mes api", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error: " + err.Error()})
+		// what went wrong stays in the log: the answer names the
+		// request, for whoever reads the log
+		id := requestID()
+		d.Logger().Error("mes api: internal error", "request_id", id, "err", err)
+		w.Header().Set("X-Request-Id", id)
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error (the twin's log has it under request_id " + id + ")", RequestID: id})
 	}
+}
+
+// requestID names an internal error in the log and in the answer.
+func requestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // maxBody bounds a request body.
@@ -263,7 +316,7 @@ func decodeBytes(b []byte, v any, loc *time.Location) error {
 	if dec.More() {
 		return mes.FieldErr("body", "more than one JSON value")
 	}
-	return nil
+	return checkLengths(reflect.ValueOf(v), "", defaultMaxLen)
 }
 
 // body decodes the request body into a new T.

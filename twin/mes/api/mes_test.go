@@ -47,6 +47,10 @@ type rig struct {
 	count map[string]float64
 	// realHash hashes each password for itself (TestLogin)
 	realHash bool
+	// logger is the records' log (nil: none)
+	logger *slog.Logger
+	// signin throttles the records' sign-ins (zero: the defaults)
+	signin mes.SignInOptions
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -91,7 +95,11 @@ func (r *rig) open() {
 		r.t.Fatal(err)
 	}
 	r.in = ingest.New(r.st, s, ingest.Options{Logger: quiet, Clock: ingest.Clock{Now: r.now}})
-	if r.db, err = mes.Open(r.dir+"/mes", mes.Options{Plant: r.p, History: r.st, Live: r.in, Now: r.now, Logger: quiet, HashPassword: r.hash}); err != nil {
+	log := quiet
+	if r.logger != nil {
+		log = r.logger
+	}
+	if r.db, err = mes.Open(r.dir+"/mes", mes.Options{Plant: r.p, History: r.st, Live: r.in, Now: r.now, Logger: log, HashPassword: r.hash, SignIn: r.signin}); err != nil {
 		r.t.Fatal(err)
 	}
 	r.srv = httptest.NewServer(New(r.db, &schedule.Planner{Records: r.db, Live: r.in}))

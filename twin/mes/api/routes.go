@@ -44,6 +44,18 @@ func route(method, path, tag, summary string, roles []string, ps []openapi.Param
 
 func roles(r ...string) []string { return r }
 
+// pending lets a user who must change the password call the route.
+func pending(r Route) Route {
+	r.pending = true
+	return r
+}
+
+// signInErrors are the answers of a route that checks a password.
+var signInErrors = map[int]string{
+	http.StatusTooManyRequests:    "too many failed sign-ins for the name or from the address: wait Retry-After seconds (code signin_throttled), or the name or address is locked out (code signin_locked; an admin unlocks it: POST /users/{name}/unlock)",
+	http.StatusServiceUnavailable: "every password-hashing slot is busy (a flood of sign-ins): try again after Retry-After seconds (code busy)",
+}
+
 // withErrors documents the error responses particular to a route.
 func withErrors(r Route, errs map[int]string) Route {
 	r.Errors = errs
@@ -63,14 +75,21 @@ func routes() []Route {
 		route("GET", "/openapi.json", "meta", "this document", nil, nil, nil, map[string]any{}, func(c *call) (any, error) {
 			return nil, nil // served by NewAPI's handler below
 		}),
-		route("POST", "/login", "users", "sign in with a name and password: a 12-hour token", nil, nil, mes.Login{}, mes.Issued{}, func(c *call) (any, error) {
+		withErrors(route("POST", "/login", "users", "sign in with a name and password: a 12-hour token (with new_password: change the password first)", nil, nil, mes.Login{}, mes.Issued{}, func(c *call) (any, error) {
 			r, err := body[mes.Login](c)
 			if err != nil {
 				return nil, err
 			}
-			return c.db.LogIn(r)
-		}),
-		route("GET", "/me", "users", "the signed-in user", mes.Roles, nil, nil, mes.User{}, func(c *call) (any, error) { return c.user, nil }),
+			return c.db.LogIn(c.r.Context(), r, source(c.r))
+		}), signInErrors),
+		pending(route("GET", "/me", "users", "the signed-in user", mes.Roles, nil, nil, mes.User{}, func(c *call) (any, error) { return c.user, nil })),
+		pending(withErrors(route("POST", "/me/password", "users", "change your own password: a new 12-hour token (the change revokes every token of yours)", mes.Roles, nil, mes.PasswordChange{}, mes.Issued{}, func(c *call) (any, error) {
+			r, err := body[mes.PasswordChange](c)
+			if err != nil {
+				return nil, err
+			}
+			return c.db.ChangePassword(c.r.Context(), c.name(), r, source(c.r))
+		}), signInErrors)),
 	}
 	for _, area := range [][]Route{orderRoutes(), floorRoutes(), planningRoutes(), materialRoutes(), qualityRoutes(), equipmentRoutes(), kpiRoutes(), adminRoutes(), backupRoutes()} {
 		rs = append(rs, area...)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"net/http"
 	"time"
 	"twin/twin/mes"
 	"twin/twin/mes/openapi"
@@ -56,12 +57,15 @@ func adminRoutes() []Route {
 			}
 			return c.db.CreateUser(c.name(), r)
 		}),
-		route("PATCH", "/users/{name}", "users", "change roles, password or disable", roles(mes.RoleAdmin), nil, mes.UserChange{}, mes.User{}, func(c *call) (any, error) {
+		withErrors(route("PATCH", "/users/{name}", "users", "change roles, password or disable (each revokes every token of the user)", roles(mes.RoleAdmin), nil, mes.UserChange{}, mes.User{}, func(c *call) (any, error) {
 			r, err := body[mes.UserChange](c)
 			if err != nil {
 				return nil, err
 			}
 			return c.db.ChangeUser(c.name(), c.r.PathValue("name"), r)
+		}), map[int]string{http.StatusConflict: "the change would leave no enabled admin (code last_admin)"}),
+		route("POST", "/users/{name}/unlock", "users", "end the lockout of an account after failed sign-ins, and forget its failures (audited signin.unlock)", roles(mes.RoleAdmin), nil, nil, mes.Lockout{}, func(c *call) (any, error) {
+			return c.db.Unlock(c.name(), c.r.PathValue("name"))
 		}),
 		route("POST", "/users/{name}/tokens", "users", "issue an API token (shown once)", roles(mes.RoleAdmin), nil, mes.NewToken{}, mes.Issued{}, func(c *call) (any, error) {
 			r, err := body[mes.NewToken](c)
@@ -69,6 +73,9 @@ func adminRoutes() []Route {
 				return nil, err
 			}
 			return c.db.IssueToken(c.name(), c.r.PathValue("name"), r)
+		}),
+		route("GET", "/signins", "users", "names and addresses with failed sign-ins that still count: their waits and lockouts", roles(mes.RoleAdmin), nil, nil, mes.SignInStatus{}, func(c *call) (any, error) {
+			return c.db.SignIns()
 		}),
 	}
 }

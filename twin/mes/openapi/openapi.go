@@ -95,9 +95,10 @@ func Document(info Info, routes []Route) map[string]any {
 	b.schemas[errorSchema] = map[string]any{
 		"type": "object",
 		"properties": map[string]any{
-			"error": map[string]any{"type": "string", "description": "what went wrong"},
-			"field": map[string]any{"type": "string", "description": "the request field at fault, if one is"},
-			"code":  map[string]any{"type": "string", "description": "a stable code for errors a client acts on (e.g. out_of_sequence)"},
+			"error":      map[string]any{"type": "string", "description": "what went wrong"},
+			"field":      map[string]any{"type": "string", "description": "the request field at fault, if one is"},
+			"code":       map[string]any{"type": "string", "description": "a stable code for errors a client acts on (e.g. out_of_sequence)"},
+			"request_id": map[string]any{"type": "string", "description": "an internal error's name in the server's log (500: what went wrong is there, not in the answer)"},
 		},
 		"required": []string{"error"},
 	}

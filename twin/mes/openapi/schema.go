@@ -222,6 +222,7 @@ type field struct {
 	depth    int
 	doc      string
 	enum     string
+	maxlen   int // the maxlen tag: the longest string (of the field, its items, its map's values)
 }
 
 func (b *builder) structSchema(t reflect.Type) map[string]any {
@@ -239,6 +240,9 @@ func (b *builder) structSchema(t reflect.Type) map[string]any {
 		}
 		if f.enum != "" {
 			s = withEnum(t, f, s)
+		}
+		if f.maxlen > 0 {
+			withMaxLength(s, f.maxlen)
 		}
 		if f.doc != "" {
 			if _, ok := s["$ref"]; ok {
@@ -260,6 +264,23 @@ func (b *builder) structSchema(t reflect.Type) map[string]any {
 		s["required"] = required
 	}
 	return s
+}
+
+// withMaxLength puts maxLength n on the strings of s: s itself, the items
+// of an array, the values of a map.
+func withMaxLength(s map[string]any, n int) {
+	switch s["type"] {
+	case "string":
+		s["maxLength"] = n
+	case "array":
+		if it, ok := s["items"].(map[string]any); ok {
+			withMaxLength(it, n)
+		}
+	case "object":
+		if ap, ok := s["additionalProperties"].(map[string]any); ok {
+			withMaxLength(ap, n)
+		}
+	}
 }
 
 // quotable reports whether the ",string" json option applies to t.
@@ -401,6 +422,9 @@ func collectFields(t reflect.Type, depth int, viaPtr bool, visiting map[reflect.
 			depth:  depth,
 			doc:    sf.Tag.Get("doc"),
 			enum:   sf.Tag.Get("enum"),
+		}
+		if n, err := strconv.Atoi(sf.Tag.Get("maxlen")); err == nil && n > 0 {
+			f.maxlen = n
 		}
 		if f.name == "" {
 			f.name = sf.Name
