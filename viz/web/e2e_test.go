@@ -17,15 +17,18 @@ import (
 )
 
 type plantState struct {
-	mu sync.Mutex
-	st state.State
-	l  *scene.Layout
+	mu     sync.Mutex
+	st     state.State
+	l      *scene.Layout
+	alarms []string // the twin's own
 }
 
 func (p *plantState) Scene() *scene.Scene {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.l.Build(&p.st)
+	sc := p.l.Build(&p.st)
+	sc.Alarms = p.alarms
+	return sc
 }
 
 // TestPageInChromium loads the page in headless Chromium against a feed
@@ -87,6 +90,30 @@ func TestPageInChromium(t *testing.T) {
 		t.Fatalf("follow: the page says %s, want live", r[1])
 	}
 	page.Do("state %s down", w1)
+	// the twin's own alarm across the top, and gone when it clears
+	setAlarms := func(a ...string) {
+		ps.mu.Lock()
+		ps.alarms = a
+		ps.mu.Unlock()
+	}
+	const disk = "the data directory's disk is full: nothing is recorded until space is freed"
+	banner := func(want string) {
+		t.Helper()
+		for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			got := page.Text("#alarms")
+			if got == want {
+				return
+			}
+			if time.Now().After(end) {
+				t.Fatalf("the page's alarm banner says %q, want %q", got, want)
+			}
+		}
+	}
+	setAlarms(disk)
+	banner("⚠ " + disk)
+	page.Do("shot %s", filepath.Join(out, "plant-view-alarm.png"))
+	setAlarms()
+	banner("")
 	shot := filepath.Join(out, "plant-view.png")
 	page.Do("shot %s", shot)
 	t.Logf("timeline: seek shown in %s ms; screenshots in %s", r[0], out)

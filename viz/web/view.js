@@ -40,6 +40,7 @@ function connect() {
       for (const b of m.buffers || []) { const i = scene.buffers.findIndex(x => x.workcenter === b.workcenter); if (i >= 0) scene.buffers[i] = b; }
       if (m.kpis) scene.kpis = m.kpis;
       if (m.orders) scene.orders = m.orders;
+      if (m.alarms) scene.alarms = m.alarms;
     }
     scene.source = m.source; scene.time = m.time; scene.at = m.at || 0;
     if (m.span) { span = m.span; document.getElementById("timeline").hidden = false; }
@@ -114,6 +115,9 @@ function render() {
   if (!view.set) { fit(); view.set = true; }
   const k = scene.kpis;
   document.getElementById("plant").textContent = scene.plant;
+  const al = document.getElementById("alarms"); // the twin's own (its disk is full, backups overdue)
+  al.hidden = !(scene.alarms || []).length;
+  al.textContent = (scene.alarms || []).map(a => "⚠ " + a).join("\n");
   const src = document.getElementById("source"); src.textContent = scene.source; src.className = scene.source;
   document.getElementById("k-running").textContent = `${k.running} / ${k.machines}`;
   document.getElementById("k-down").textContent = k.down;
