@@ -38,25 +38,25 @@ const (
 // Manifest says what a backup file holds.
 type Manifest struct {
 	Format  int    `json:"format"`
-	Build   string `json:"build"`          // the twin that wrote it
-	ID      string `json:"id"`             // this backup's, random
-	Kind    string `json:"kind"`           // Full or Incremental
-	Prev    string `json:"prev,omitempty"` // the backup an increment follows
-	Created string `json:"created"`        // RFC 3339 in the plant's zone
-	Zone    string `json:"zone"`           // that zone's name
+	Build   string `json:"build" maxlen:"128"`         // the twin that wrote it
+	ID      string `json:"id" maxlen:"64"`             // this backup's, random
+	Kind    string `json:"kind" maxlen:"16"`           // Full or Incremental
+	Prev    string `json:"prev,omitempty" maxlen:"64"` // the backup an increment follows
+	Created string `json:"created" maxlen:"64"`        // RFC 3339 in the plant's zone
+	Zone    string `json:"zone" maxlen:"64"`           // that zone's name
 	Parts   []Part `json:"parts"`
 }
 
 // Part is one entry of a backup file after the manifest.
 type Part struct {
-	Name string `json:"name"` // its name in the archive
-	Kind string `json:"kind"` // KindBadger, KindFile
+	Name string `json:"name" maxlen:"256"` // its name in the archive
+	Kind string `json:"kind" maxlen:"16"`  // KindBadger, KindFile
 	// Path is where it goes in a data directory ("" the directory
 	// itself: the history's Badger), slash-separated.
-	Path   string      `json:"path"`
+	Path   string      `json:"path" maxlen:"1024"`
 	Mode   uint32      `json:"mode,omitempty"` // a file's permission bits
 	Size   int64       `json:"size"`
-	SHA256 string      `json:"sha256"`
+	SHA256 string      `json:"sha256" maxlen:"64"`
 	Since  uint64      `json:"since,omitempty"`   // a Badger part: the first version it holds (0: all)
 	Reach  uint64      `json:"version,omitempty"` // and the version it reaches
 	Keys   int64       `json:"keys,omitempty"`    // the key versions it holds
@@ -66,16 +66,16 @@ type Part struct {
 
 // Historical is where a backup of the history reaches.
 type Historical struct {
-	LastSeq uint64 `json:"last_seq"`         // the last sequence number given to an event
-	Newest  string `json:"newest,omitempty"` // the newest event's time, RFC 3339 in the plant's zone
-	Events  int64  `json:"events"`           // event records in this part
+	LastSeq uint64 `json:"last_seq"`                     // the last sequence number given to an event
+	Newest  string `json:"newest,omitempty" maxlen:"64"` // the newest event's time, RFC 3339 in the plant's zone
+	Events  int64  `json:"events"`                       // event records in this part
 }
 
 // Records is where a backup of the records reaches.
 type Records struct {
-	Schema    int    `json:"schema"`     // the schema version (recstore FORMAT.md)
-	AuditSeq  uint64 `json:"audit_seq"`  // the audit chain's head: its last entry
-	AuditHash string `json:"audit_hash"` //   and that entry's hash
+	Schema    int    `json:"schema"`                 // the schema version (recstore FORMAT.md)
+	AuditSeq  uint64 `json:"audit_seq"`              // the audit chain's head: its last entry
+	AuditHash string `json:"audit_hash" maxlen:"64"` //   and that entry's hash
 }
 
 // part returns the part named name, nil if there is none.
