@@ -8,6 +8,7 @@ package schedule
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -66,12 +67,16 @@ type Schedule struct {
 	Note     string           `json:"note"`
 }
 
-// Compute plans the rest of a plant-local day (default today):
-// the open orders' remaining quantities are run through the plant's
-// simulation from now, with the machines that are down now down, the
-// shifts of the plant calendar, finite buffers and workers, and every
-// work centre dispatching by customer priority then due date. The
-// schedule is stored (and audited) under the day.
+// Compute plans the rest of a plant-local day (default today): the
+// open orders' remaining quantities are run through the plant's
+// simulation with the machines that are down now down, the shifts of the
+// plant calendar, finite buffers and workers, and every work centre
+// dispatching by customer priority then due date. With the twin's
+// history it starts from where the plant stands now (forecast.Position:
+// every unit in its buffer, on its machine part-way through its run,
+// waiting for room), so work in progress carries on rather than starting
+// again; a day after today is planned from now too and shows what falls
+// within it. The schedule is stored (and audited) under the day.
 func (pl *Planner) Compute(user, day string) (*Schedule, error) {
 	d := pl.Records
 	p := d.Plant()
@@ -82,27 +87,40 @@ func (pl *Planner) Compute(user, day string) (*Schedule, error) {
 		return nil, err
 	}
 	s := &Schedule{Day: start.Format(time.DateOnly), From: from, To: end, Computed: now, By: user, Rule: plant.Priority.String(),
-		Entries: []ScheduleEntry{}, Orders: []ScheduledOrder{}, Down: pl.down(),
-		Note: "one deterministic simulation run (seed 1) from the live state; operations in progress restart at their first unit, so it errs late"}
-	// the open orders and what is left of them
+		Entries: []ScheduleEntry{}, Orders: []ScheduledOrder{}, Down: pl.down()}
 	open, err := d.OpenOrders()
 	if err != nil {
 		return nil, err
 	}
-	orders := []plant.Order{}
 	for _, x := range open {
 		o := x.Order
-		orders = append(orders, plant.Order{ID: o.ID, Customer: o.Customer, Product: p.FindProduct(o.Product), Quantity: x.Left, Release: from, Due: o.Due, Priority: o.Priority})
 		s.Orders = append(s.Orders, ScheduledOrder{Order: o.ID, Priority: o.Priority, Due: o.Due, Remaining: x.Left})
 	}
-	rec := &recorder{p: p, orders: orders, runs: map[string]*ScheduleEntry{}, done: map[string]int64{}}
 	rule := plant.Priority
-	m, err := model.New(p, model.Options{Seed: 1, Horizon: sim.Time(end.Sub(from)), Source: event.Forecast, Start: from,
-		Down: s.Down, Orders: orders, Dispatch: &rule, Sink: rec})
+	opt := model.Options{Seed: 1, Source: event.Forecast, Dispatch: &rule}
+	if h := d.History(); h != nil {
+		pos, err := forecast.Position(p, h, now)
+		if err != nil {
+			return nil, fmt.Errorf("schedule: %w", err)
+		}
+		opt.Start, opt.Resume, opt.NoGenerator = now, withRecords(p, pos, open, now), true
+		opt.Down = notIn(s.Down, pos.Down)
+		s.Note = "one deterministic simulation run (seed 1) from where the twin's history says every unit stands"
+	} else {
+		opt.Start, opt.Orders, opt.Down = from, released(p, open, from), s.Down
+		s.Note = "one deterministic simulation run (seed 1) without the twin's history: operations in progress restart at their first unit, so it errs late"
+	}
+	rec := &recorder{p: p, runs: map[string]*ScheduleEntry{}, done: map[string]int64{}, from: from.UnixNano(), products: map[string]string{}}
+	for _, x := range open {
+		rec.products[x.Order.ID] = x.Order.Product
+	}
+	horizon := sim.Time(end.Sub(opt.Start))
+	opt.Horizon, opt.Sink = horizon, rec
+	m, err := model.New(p, opt)
 	if err != nil {
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
-	m.RunUntil(sim.Time(end.Sub(from)))
+	m.RunUntil(horizon)
 	s.Entries = rec.entries(end)
 	for i := range s.Orders {
 		o := &s.Orders[i]
@@ -112,6 +130,51 @@ func (pl *Planner) Compute(user, day string) (*Schedule, error) {
 		o.Late = o.Due.Before(end) && (o.Completion.IsZero() || o.Completion.After(o.Due))
 	}
 	return s, d.Keep(user, "schedule.compute", "sched", s.Day, s)
+}
+
+// released is the open orders as new demand released at from.
+func released(p *plant.Plant, open []mes.OpenOrder, from time.Time) []plant.Order {
+	orders := []plant.Order{}
+	for _, x := range open {
+		o := x.Order
+		orders = append(orders, plant.Order{ID: o.ID, Customer: o.Customer, Product: p.FindProduct(o.Product), Quantity: x.Left, Release: from, Due: o.Due, Priority: o.Priority})
+	}
+	return orders
+}
+
+// withRecords is the plant's position with the records' word on the
+// orders: their priority and due date; an open order the plant has not
+// reported yet joins it with all its units still to start, released now.
+// Orders the plant runs that the records do not know stay: they take
+// their machines' time all the same.
+func withRecords(p *plant.Plant, pos *model.Position, open []mes.OpenOrder, now time.Time) *model.Position {
+	have := map[string]*model.OpenOrder{}
+	for i := range pos.Orders {
+		have[pos.Orders[i].ID] = &pos.Orders[i]
+	}
+	for _, x := range open {
+		o := x.Order
+		if po := have[o.ID]; po != nil {
+			po.Priority, po.Due = o.Priority, o.Due
+			continue
+		}
+		if pr := p.FindProduct(o.Product); pr != nil && x.Left > 0 {
+			pos.Orders = append(pos.Orders, model.OpenOrder{ID: o.ID, Customer: o.Customer, Product: pr, Quantity: x.Left,
+				Release: now, Due: o.Due, Priority: o.Priority, Stock: map[string]int{}})
+		}
+	}
+	return pos
+}
+
+// notIn is the paths of a that are not in b.
+func notIn(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // dayLeft is what is left of a plant-local day ("": today's) from now:
@@ -153,11 +216,12 @@ func (pl *Planner) down() []string {
 // recorder is the schedule's sink: each card's run on its machine (the
 // first unit's start to the last's end) and each order's completion.
 type recorder struct {
-	p      *plant.Plant
-	orders []plant.Order
-	runs   map[string]*ScheduleEntry // by card
-	keys   []string                  // cards in the order they started
-	done   map[string]int64          // order → completion
+	p        *plant.Plant
+	products map[string]string         // order → its product's id
+	from     int64                     // what happens before is not of the day
+	runs     map[string]*ScheduleEntry // by card
+	keys     []string                  // cards in the order they started
+	done     map[string]int64          // order → completion
 }
 
 func (r *recorder) Emit(e event.Event) {
@@ -171,19 +235,21 @@ func (r *recorder) Emit(e event.Event) {
 		if len(parts) != 3 {
 			return
 		}
+		if e.Time < r.from {
+			return
+		}
 		wo := parts[0] + "-" + parts[1]
-		if parts[1] == "P" {
-			for _, o := range r.orders {
-				if o.ID == parts[0] {
-					wo = o.ID + "-" + o.Product.ID
-				}
-			}
+		if pr, ok := r.products[parts[0]]; ok && parts[1] == "P" {
+			wo = parts[0] + "-" + pr
 		}
 		card := wo + "-" + e.Name
 		x := r.runs[card]
 		if x == nil {
 			x = &ScheduleEntry{Operation: card, WorkOrder: wo, Order: parts[0], Op: e.Name, Station: e.Asset,
 				Start: time.Unix(0, e.Time).In(r.p.Location)}
+			if e.Kind == event.OpFinished { // under way when the day's plan begins
+				x.Start = time.Unix(0, r.from).In(r.p.Location)
+			}
 			if u := r.p.FindUnit(e.Asset); u != nil {
 				x.WorkCenter = u.WorkCenter.ID()
 			}

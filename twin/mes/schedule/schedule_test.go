@@ -5,11 +5,14 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"twin/plant"
 	"twin/plant/event"
+	"twin/plant/model"
+	"twin/sim"
 	"twin/twin/ingest"
 	"twin/twin/mes"
 	"twin/twin/store"
@@ -131,4 +134,88 @@ func TestCompute(t *testing.T) {
 	if _, err := pl.Get("2026-03-01"); !errors.Is(err, mes.ErrNotFound) {
 		t.Errorf("a day never scheduled: %v", err)
 	}
+}
+
+// TestComputeCarriesOnWorkInProgress: the plant has run an order for two
+// hours when the schedule is computed; the schedule starts from where its
+// history says each unit stands, so every operation's units are those not
+// yet through it: what the plant finished before plus what the schedule
+// runs is the order's quantity, never more (the schedule without the
+// history restarted every unit at its first operation).
+func TestComputeCarriesOnWorkInProgress(t *testing.T) {
+	p, err := plant.Load("../../../testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	t0 := time.Date(2026, 3, 4, 8, 0, 0, 0, p.Location) // a Wednesday's morning shift
+	now := t0
+	clock := func() time.Time { return now }
+	dir := t.TempDir()
+	hist, err := store.Open(dir+"/history", store.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hist.Close()
+	in := ingest.New(hist, nil, ingest.Options{Logger: quiet, Clock: ingest.Clock{Now: clock}})
+	defer in.Close()
+	db, err := mes.Open(dir+"/mes", mes.Options{Plant: p, History: hist, Live: in, Now: clock, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const qty = 12
+	o := mes.NewOrder{ID: "PO-7", Customer: "a", Product: "YE3-100L-4", Quantity: qty, Due: t0.Add(30 * time.Hour)}
+	if _, err := db.CreateOrder("planner", o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ReleaseOrder("planner", o.ID); err != nil {
+		t.Fatal(err)
+	}
+	// the plant works on it for two hours, and tells the twin
+	var evs []event.Event
+	m, err := model.New(p, model.Options{Seed: 3, Start: t0, Source: event.Live, Orders: []plant.Order{
+		{ID: o.ID, Customer: o.Customer, Product: p.FindProduct(o.Product), Quantity: qty, Release: t0, Due: o.Due}},
+		Sink: event.SinkFunc(func(e event.Event) { evs = append(evs, e) })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.RunUntil(2 * sim.Hour)
+	now = t0.Add(2 * time.Hour)
+	stored := make(chan error, 1)
+	in.EmitBatch(evs, func(err error) { stored <- err })
+	if err := <-stored; err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]int{} // op → units the plant finished
+	for _, e := range evs {
+		if e.Kind == event.OpFinished && strings.HasPrefix(e.Ref, o.ID+"/P/") {
+			before[e.Name]++
+		}
+	}
+	if len(before) == 0 {
+		t.Fatal("the plant finished nothing in two hours: the test shows nothing")
+	}
+	s, err := (&Planner{Records: db, Live: in}).Compute("planner", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]int{}
+	for _, e := range s.Entries {
+		if e.Order == o.ID && e.WorkOrder == o.ID+"-"+o.Product {
+			ran[e.Op] += e.Quantity
+			if e.Start.Before(now) {
+				t.Errorf("%s starts at %v, before the schedule was computed (%v)", e.Operation, e.Start, now)
+			}
+		}
+	}
+	for _, op := range p.FindProduct(o.Product).Routing.Ops {
+		if got := before[op.ID] + ran[op.ID]; got > qty {
+			t.Errorf("op %s: %d finished before + %d scheduled = %d units of an order of %d", op.ID, before[op.ID], ran[op.ID], got, qty)
+		}
+	}
+	if !strings.Contains(s.Note, "history") {
+		t.Errorf("note %q", s.Note)
+	}
+	t.Logf("finished before: %v; scheduled: %v", before, ran)
 }
