@@ -25,6 +25,60 @@ import (
 	"twin/viz/scene"
 )
 
+// demoUntil runs twin demo with args until its plant has run span of
+// plant time (its scenes' time, from the first it shows; at most 2 min
+// of wall time), then stops it as Ctrl-C would: a demo on a loaded
+// machine runs behind its --speed, so a wall-clock --for would cover
+// less of the plant's day than the test needs.
+func demoUntil(t *testing.T, span time.Duration, args ...string) (string, string, int) {
+	t.Helper()
+	const token = "demo-until"
+	var out, errs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append(args, "--token", token), &out, &errs) }()
+	web := regexp.MustCompile(`web view +(http://[^/\s]+)/`)
+	var first, now int64
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case code := <-done: // it ended by itself: an error
+			return out.String(), errs.String(), code
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("after 2 min the demo's plant had run %v of the %v the test waits for:\n%s\n%s", time.Duration(now-first), span, out.String(), errs.String())
+		}
+		m := web.FindStringSubmatch(out.String())
+		if m == nil {
+			continue
+		}
+		resp, err := http.Get(m[1] + "/api/scene?token=" + token)
+		if err != nil {
+			continue
+		}
+		var sc struct {
+			Time int64 `json:"time"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&sc)
+		resp.Body.Close()
+		if err != nil || sc.Time == 0 {
+			continue
+		}
+		if first == 0 {
+			first = sc.Time
+		}
+		if now = sc.Time; time.Duration(now-first) >= span {
+			break
+		}
+	}
+	cancel()
+	code := <-done // before reading out: the summary comes as it ends
+	return out.String(), errs.String(), code
+}
+
 // TestDemoReplayForecast runs the demo for a few seconds (virtual plant →
 // embedded broker → twin → history), then replays the history and
 // forecasts from it, as a user would.
@@ -82,11 +136,11 @@ func TestDemoRecordsCLI(t *testing.T) {
 	data := t.TempDir()
 	// twice: the second demo continues the first one's history and records
 	for run := 1; run <= 2; run++ {
-		args := []string{"demo", "--data", data, "--for", "6s", "--speed", "1200", "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0"}
+		args := []string{"demo", "--data", data, "--speed", "1200", "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0"}
 		if run == 1 {
 			args = append(args, "--start", workingDay)
 		}
-		out, errs, code := runCLI(t, args...)
+		out, errs, code := demoUntil(t, 2*time.Hour, args...)
 		if code != 0 {
 			t.Fatalf("demo %d: exit %d\n%s\n%s", run, code, out, errs)
 		}
