@@ -79,7 +79,7 @@ func demoUntil(t *testing.T, span time.Duration, args ...string) (string, string
 	return out.String(), errs.String(), code
 }
 
-// TestDemoReplayForecast runs the demo for a few seconds (virtual plant →
+// TestDemoReplayForecast runs the demo for 75 min of plant time (virtual plant →
 // embedded broker → twin → history), then replays the history and
 // forecasts from it, as a user would.
 func TestDemoReplayForecast(t *testing.T) {
@@ -92,7 +92,7 @@ func TestDemoReplayForecast(t *testing.T) {
 	if raceEnabled {
 		ua = "off" // gopcua's server races on node values (see the Makefile)
 	}
-	out, errs, code := runCLI(t, "demo", "--data", data, "--for", "5s", "--speed", "900", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", ua)
+	out, errs, code := demoUntil(t, 75*time.Minute, "demo", "--data", data, "--speed", "900", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", ua, "--http", "127.0.0.1:0")
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -312,7 +312,7 @@ func TestDemoRunsAgain(t *testing.T) {
 	defer cancel()
 	go func() {
 		var errb bytes.Buffer
-		code := run(ctx, []string{"demo", "--data", data, "--speed", "1200", "--for", "12s", "--linger", "30s", "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0"}, &buf, &errb)
+		code := run(ctx, []string{"demo", "--data", data, "--speed", "1200", "--for", "3m", "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0"}, &buf, &errb)
 		done <- result{buf.String(), code, errb.String()}
 	}()
 	var base string
@@ -374,11 +374,16 @@ func TestDemoRunsAgain(t *testing.T) {
 			t.Errorf("maintenance %s overdue by %.0f h", a.Plan.ID, -a.Remaining)
 		}
 	}
-	// the plant runs its time out (it takes the order at its next step),
-	// then the demo stops while it lingers
-	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(buf.String(), "the plant has stopped"); time.Sleep(100 * time.Millisecond) {
+	// the plant takes the order at its next step: once a station works a
+	// unit of it (plant time, however slow the machine), Ctrl-C
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		var sc scene.Scene
+		getJSON(t, base+"/api/scene?token="+tokenOf(t, buf.String()), "", &sc)
+		if slices.ContainsFunc(sc.Stations, func(s scene.Station) bool { return strings.HasPrefix(s.Job, "API-1/") }) {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the second demo does not stop:\n%s", buf.String())
+			t.Fatalf("after 2 min no station works a unit of API-1:\n%s", buf.String())
 		}
 	}
 	cancel()
