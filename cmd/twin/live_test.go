@@ -374,12 +374,15 @@ func TestDemoRunsAgain(t *testing.T) {
 			t.Errorf("maintenance %s overdue by %.0f h", a.Plan.ID, -a.Remaining)
 		}
 	}
-	// the plant takes the order at its next step: once a station works a
-	// unit of it (plant time, however slow the machine), Ctrl-C
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+	// the plant takes the order at its next step: once the views show it
+	// started (a station works a unit of it, a unit of it is done, or it
+	// is done and no longer open: plant time, however slow the machine),
+	// Ctrl-C
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		var sc scene.Scene
 		getJSON(t, base+"/api/scene?token="+tokenOf(t, buf.String()), "", &sc)
-		if slices.ContainsFunc(sc.Stations, func(s scene.Station) bool { return strings.HasPrefix(s.Job, "API-1/") }) {
+		i := slices.IndexFunc(sc.Orders, func(x scene.OpenOrder) bool { return x.ID == "API-1" })
+		if i < 0 || sc.Orders[i].Done > 0 || slices.ContainsFunc(sc.Stations, func(s scene.Station) bool { return strings.HasPrefix(s.Job, "API-1/") }) {
 			break
 		}
 		if time.Now().After(deadline) {
