@@ -25,7 +25,62 @@ import (
 	"twin/viz/scene"
 )
 
-// TestDemoReplayForecast runs the demo for a few seconds (virtual plant →
+// demoUntil runs twin demo with args until its plant has run span of
+// plant time (its scenes' time, from the first it shows; at most 2 min
+// of wall time), then stops it as Ctrl-C would: a demo on a loaded
+// machine runs behind its --speed, so a wall-clock --for would cover
+// less of the plant's day than the test needs.
+func demoUntil(t *testing.T, span time.Duration, args ...string) (string, string, int) {
+	t.Helper()
+	const token = "demo-until"
+	var out, errs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	// plain HTTP: the demo's HTTPS is TestDemoRunsAgain's and TestDemoWebPage's
+	go func() { done <- run(ctx, append(args, "--token", token, "--http-only"), &out, &errs) }()
+	web := regexp.MustCompile(`web view +(http://[^/\s]+)/`)
+	var first, now int64
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case code := <-done: // it ended by itself: an error
+			return out.String(), errs.String(), code
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("after 2 min the demo's plant had run %v of the %v the test waits for:\n%s\n%s", time.Duration(now-first), span, out.String(), errs.String())
+		}
+		m := web.FindStringSubmatch(out.String())
+		if m == nil {
+			continue
+		}
+		resp, err := http.Get(m[1] + "/api/scene?token=" + token)
+		if err != nil {
+			continue
+		}
+		var sc struct {
+			Time int64 `json:"time"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&sc)
+		resp.Body.Close()
+		if err != nil || sc.Time == 0 {
+			continue
+		}
+		if first == 0 {
+			first = sc.Time
+		}
+		if now = sc.Time; time.Duration(now-first) >= span {
+			break
+		}
+	}
+	cancel()
+	code := <-done // before reading out: the summary comes as it ends
+	return out.String(), errs.String(), code
+}
+
+// TestDemoReplayForecast runs the demo for 75 min of plant time (virtual plant →
 // embedded broker → twin → history), then replays the history and
 // forecasts from it, as a user would.
 func TestDemoReplayForecast(t *testing.T) {
@@ -38,7 +93,7 @@ func TestDemoReplayForecast(t *testing.T) {
 	if raceEnabled {
 		ua = "off" // gopcua's server races on node values (see the Makefile)
 	}
-	out, errs, code := runCLI(t, "demo", "--data", data, "--for", "5s", "--speed", "900", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", ua)
+	out, errs, code := demoUntil(t, 75*time.Minute, "demo", "--data", data, "--speed", "900", "--start", workingDay, "--mqtt", "127.0.0.1:0", "--opcua", ua, "--http", "127.0.0.1:0")
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -82,11 +137,11 @@ func TestDemoRecordsCLI(t *testing.T) {
 	data := t.TempDir()
 	// twice: the second demo continues the first one's history and records
 	for run := 1; run <= 2; run++ {
-		args := []string{"demo", "--data", data, "--for", "6s", "--speed", "1200", "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0"}
+		args := []string{"demo", "--data", data, "--speed", "1200", "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0"}
 		if run == 1 {
 			args = append(args, "--start", workingDay)
 		}
-		out, errs, code := runCLI(t, args...)
+		out, errs, code := demoUntil(t, 2*time.Hour, args...)
 		if code != 0 {
 			t.Fatalf("demo %d: exit %d\n%s\n%s", run, code, out, errs)
 		}
@@ -264,7 +319,7 @@ func TestDemoRunsAgain(t *testing.T) {
 	defer cancel()
 	go func() {
 		var errb bytes.Buffer
-		code := run(ctx, []string{"demo", "--data", data, "--speed", "1200", "--for", "12s", "--linger", "30s", "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0"}, &buf, &errb)
+		code := run(ctx, []string{"demo", "--data", data, "--speed", "1200", "--for", "3m", "--mqtt", "127.0.0.1:0", "--opcua", "off", "--http", "127.0.0.1:0"}, &buf, &errb)
 		done <- result{buf.String(), code, errb.String()}
 	}()
 	var base string
@@ -328,11 +383,19 @@ func TestDemoRunsAgain(t *testing.T) {
 			t.Errorf("maintenance %s overdue by %.0f h", a.Plan.ID, -a.Remaining)
 		}
 	}
-	// the plant runs its time out (it takes the order at its next step),
-	// then the demo stops while it lingers
-	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(buf.String(), "the plant has stopped"); time.Sleep(100 * time.Millisecond) {
+	// the plant takes the order at its next step: once the views show it
+	// started (a station works a unit of it, a unit of it is done, or it
+	// is done and no longer open: plant time, however slow the machine),
+	// Ctrl-C
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		var sc scene.Scene
+		getJSON(t, hc, base+"/api/scene?token="+tokenOf(t, buf.String()), "", &sc)
+		i := slices.IndexFunc(sc.Orders, func(x scene.OpenOrder) bool { return x.ID == "API-1" })
+		if i < 0 || sc.Orders[i].Done > 0 || slices.ContainsFunc(sc.Stations, func(s scene.Station) bool { return strings.HasPrefix(s.Job, "API-1/") }) {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the second demo does not stop:\n%s", buf.String())
+			t.Fatalf("after 2 min no station works a unit of API-1:\n%s", buf.String())
 		}
 	}
 	demoMetrics(t, hc, base)

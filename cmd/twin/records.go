@@ -326,21 +326,7 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch verb {
 	case "list":
-		var p mes.Page[mes.Order]
-		q := "/orders?limit=1000"
-		if *status != "" {
-			q += "&status=" + url.QueryEscape(*status)
-		}
-		if err := c.call(ctx, "GET", q, nil, &p); err != nil {
-			return err
-		}
-		loc := c.plantZone(p.Items)
-		fmt.Fprintln(stdout, zoneNote(loc, time.Now()))
-		fmt.Fprintf(stdout, "%-14s %-20s %-12s %5s %5s  %-16s %s\n", "order", "customer", "product", "qty", "good", "due", "status")
-		for _, o := range p.Items {
-			fmt.Fprintf(stdout, "%-14s %-20s %-12s %5d %5d  %-16s %s\n", o.ID, o.Customer, o.Product, o.Quantity, o.Good, o.Due.In(loc).Format("2006-01-02 15:04"), o.Status)
-		}
-		return nil
+		return listOrders(ctx, c, *status, stdout)
 	case "add":
 		if *due == "" {
 			return errors.New("--due: want a due time like 2026-12-01T16:00 (plant time) or RFC 3339")
@@ -385,6 +371,26 @@ func runOrders(ctx context.Context, args []string, stdout io.Writer) error {
 		return c.call(ctx, "GET", "/orders/"+url.PathEscape(arg)+"/records", nil, nil)
 	}
 	return errUsage
+}
+
+// listOrders prints the orders (those in status, unless ""), their due
+// times in the plant's zone.
+func listOrders(ctx context.Context, c *apiClient, status string, stdout io.Writer) error {
+	var p mes.Page[mes.Order]
+	q := "/orders?limit=1000"
+	if status != "" {
+		q += "&status=" + url.QueryEscape(status)
+	}
+	if err := c.call(ctx, "GET", q, nil, &p); err != nil {
+		return err
+	}
+	loc := c.plantZone(p.Items)
+	fmt.Fprintln(stdout, zoneNote(loc, time.Now()))
+	fmt.Fprintf(stdout, "%-14s %-20s %-12s %5s %5s  %-16s %s\n", "order", "customer", "product", "qty", "good", "due", "status")
+	for _, o := range p.Items {
+		fmt.Fprintf(stdout, "%-14s %-20s %-12s %5d %5d  %-16s %s\n", o.ID, o.Customer, o.Product, o.Quantity, o.Good, o.Due.In(loc).Format("2006-01-02 15:04"), o.Status)
+	}
+	return nil
 }
 
 // plantZone is the plant's time zone as the server names it, or else the

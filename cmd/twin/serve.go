@@ -260,28 +260,9 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 		return inUse(err, webWays)
 	}
 	defer st.Close()
-	first, last, ok, err := st.Bounds()
+	from, to, err := replaySpan(st, p.Location, *data, *fromS, *toS)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		return fmt.Errorf("the history in %s is empty", *data)
-	}
-	from, to := first, last
-	if *fromS != "" {
-		if from, err = parseWhenFrom(*fromS, p.Location, time.Unix(0, last)); err != nil {
-			return fmt.Errorf("--from: %w", err)
-		}
-	}
-	if *toS != "" {
-		if to, err = parseWhenFrom(*toS, p.Location, time.Unix(0, last)); err != nil {
-			return fmt.Errorf("--to: %w", err)
-		}
-	}
-	if from > last || to < first || from > to {
-		at := func(ns int64) string { return time.Unix(0, ns).In(p.Location).Format("2006-01-02T15:04") }
-		return fmt.Errorf("nothing to replay from %s to %s: the history in %s runs from %s to %s (plant time, %s); give --from and --to inside it, or neither for all of it",
-			at(from), at(to), *data, at(first), at(last), p.Location)
 	}
 	t0 := time.Now()
 	s, err := st.StateAt(from - 1)
@@ -319,35 +300,79 @@ func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
 		defer wv.close()
 	}
 	fmt.Fprintln(stdout, zoneNote(p.Location, time.Unix(0, from)))
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		every(rctx, time.Second, func() {
-			mu.Lock()
-			line := status(p, s)
-			mu.Unlock()
-			fmt.Fprintln(stdout, line)
-		})
-	}()
 	t1 := time.Now()
-	n, err := st.Replay(ctx, from, to, *speed, sink)
+	n, err := replayWithStatus(ctx, st, from, to, *speed, sink, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return status(p, s)
+	}, stdout)
 	el := time.Since(t1)
-	cancel()
-	<-done
 	if err != nil && ctx.Err() == nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "replayed %d events from %s to %s in %v (%.0f events/s; the state at the start took %v)\n",
-		n, time.Unix(0, from).In(p.Location).Format(time.DateTime), time.Unix(0, to).In(p.Location).Format(time.DateTime),
-		el.Round(time.Millisecond), float64(n)/el.Seconds(), seek.Round(time.Microsecond))
-	fmt.Fprintln(stdout, status(p, s))
-	report(stdout, p, s)
+	printReplayed(stdout, p, s, n, from, to, el, seek)
 	if wv != nil {
 		fmt.Fprintln(stdout, "serving the end state of the replay; Ctrl-C to stop")
 		<-ctx.Done()
 	}
 	return nil
+}
+
+// replaySpan is the span of the history in st (in dir) that twin replay
+// replays: --from and --to (plant time in loc, or relative to the
+// history's end), by default all of it; a span outside the history says
+// where the history runs.
+func replaySpan(st *store.Store, loc *time.Location, dir, fromS, toS string) (from, to int64, err error) {
+	first, last, ok, err := st.Bounds()
+	if err != nil {
+		return 0, 0, err
+	}
+	if !ok {
+		return 0, 0, fmt.Errorf("the history in %s is empty", dir)
+	}
+	from, to = first, last
+	if fromS != "" {
+		if from, err = parseWhenFrom(fromS, loc, time.Unix(0, last)); err != nil {
+			return 0, 0, fmt.Errorf("--from: %w", err)
+		}
+	}
+	if toS != "" {
+		if to, err = parseWhenFrom(toS, loc, time.Unix(0, last)); err != nil {
+			return 0, 0, fmt.Errorf("--to: %w", err)
+		}
+	}
+	if from > last || to < first || from > to {
+		at := func(ns int64) string { return time.Unix(0, ns).In(loc).Format("2006-01-02T15:04") }
+		return 0, 0, fmt.Errorf("nothing to replay from %s to %s: the history in %s runs from %s to %s (plant time, %s); give --from and --to inside it, or neither for all of it",
+			at(from), at(to), dir, at(first), at(last), loc)
+	}
+	return from, to, nil
+}
+
+// replayWithStatus replays st from from to to into sink at speed, and
+// prints line() every second while it does; it returns once the status
+// goroutine has ended too.
+func replayWithStatus(ctx context.Context, st *store.Store, from, to int64, speed float64, sink event.Sink, line func() string, stdout io.Writer) (int, error) {
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		every(rctx, time.Second, func() { fmt.Fprintln(stdout, line()) })
+	}()
+	n, err := st.Replay(ctx, from, to, speed, sink)
+	cancel()
+	<-done
+	return n, err
+}
+
+// printReplayed says what a replay of n events from from to to did, in
+// el after a seek that took seek, and the state it ended in.
+func printReplayed(stdout io.Writer, p *plant.Plant, s *state.State, n int, from, to int64, el, seek time.Duration) {
+	fmt.Fprintf(stdout, "replayed %d events from %s to %s in %v (%.0f events/s; the state at the start took %v)\n",
+		n, time.Unix(0, from).In(p.Location).Format(time.DateTime), time.Unix(0, to).In(p.Location).Format(time.DateTime),
+		el.Round(time.Millisecond), float64(n)/el.Seconds(), seek.Round(time.Microsecond))
+	fmt.Fprintln(stdout, status(p, s))
+	report(stdout, p, s)
 }
 
 func runForecast(ctx context.Context, args []string, stdout io.Writer) error {

@@ -35,19 +35,21 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
 		return nil, err
 	}
+	// the broker serves on the listener bound here: no window between
+	// finding a free port and listening on it for another to take it
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	bound := l.Addr().String()
-	l.Close()
-	if err := s.AddListener(listeners.NewTCP(listeners.Config{ID: "tcp", Address: bound})); err != nil {
-		return nil, err
+	if err := s.AddListener(listeners.NewNet("tcp", l)); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("broker: listen on %s: %w", l.Addr(), err)
 	}
 	if err := s.Serve(); err != nil {
-		return nil, err
+		s.Close()
+		return nil, fmt.Errorf("broker: serve on %s: %w", l.Addr(), err)
 	}
-	return &Broker{s: s, addr: bound}, nil
+	return &Broker{s: s, addr: l.Addr().String()}, nil
 }
 
 // Addr is the host:port it listens on.

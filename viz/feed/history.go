@@ -5,14 +5,24 @@ import (
 
 	"twin/plant/event"
 	"twin/twin/state"
-	"twin/twin/store"
+	"twin/twin/window"
 	"twin/viz/scene"
 )
+
+// Recorded is a twin's history as StoreHistory reads it: its time span
+// and the state and events at any time. *store.Store (twin/store) is
+// one; the feed itself knows nothing of how or where it is kept.
+type Recorded interface {
+	window.History
+	// Bounds returns the times of the oldest and newest recorded events,
+	// and whether there are any.
+	Bounds() (first, last int64, ok bool, err error)
+}
 
 // StoreHistory lets clients seek in a twin's history (its store) while
 // others follow `follow`; the scenes of the past say "replay". Errors
 // reading the store are logged and show an empty plant.
-func StoreHistory(st *store.Store, l *scene.Layout, follow Source, log *slog.Logger) *History {
+func StoreHistory(st Recorded, l *scene.Layout, follow Source, log *slog.Logger) *History {
 	return &History{
 		Follow: follow,
 		Bounds: func() (int64, int64) {
