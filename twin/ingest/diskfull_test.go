@@ -40,7 +40,7 @@ func TestDiskFullHoldsThenWrites(t *testing.T) {
 	ev := func(i int) []event.Event {
 		return []event.Event{{Time: t0 + int64(i), Kind: event.Counter, Asset: "M1", Name: "good", Value: float64(i)}}
 	}
-	acked := make(chan error, 4096)
+	acked := make(chan error, 16384)
 	in.EmitBatch(ev(0), func(err error) { acked <- err })
 	if err := <-acked; err != nil {
 		t.Fatal(err)
@@ -91,10 +91,14 @@ func TestDiskFullHoldsThenWrites(t *testing.T) {
 			t.Fatal("the guard does not see the disk full again")
 		}
 	}
+	const n = 10_000
 	emitted := make(chan struct{})
 	go func() {
 		defer close(emitted)
-		for i := 100; i < 100+1100; i++ { // more than the queue holds: the last EmitBatch waits
+		// more than the writer holds (up to 8,192 events merged into the
+		// batch it holds) and the queue (1,024 batches) together: the last
+		// EmitBatch waits
+		for i := 100; i < 100+n; i++ {
 			in.EmitBatch(ev(i), func(err error) { acked <- err })
 		}
 	}()
@@ -117,7 +121,7 @@ func TestDiskFullHoldsThenWrites(t *testing.T) {
 			failed++
 		}
 	}
-	if failed != 1100 {
-		t.Errorf("%d of the 1,100 batches emitted while the disk was full failed at Close, want all: nothing acknowledged that is not stored", failed)
+	if failed != n {
+		t.Errorf("%d of the %d batches emitted while the disk was full failed at Close, want all: nothing acknowledged that is not stored", failed, n)
 	}
 }
