@@ -20,7 +20,7 @@ import (
 func init() {
 	register(&Command{
 		Name:  "verify",
-		Usage: "--data DIR | FILE...",
+		Usage: "--data DIR [--repair] | FILE...",
 		Short: "check a data directory offline, or backup files",
 		Long: `Verify --data DIR checks the data directory of a stopped twin and says
 exactly what is wrong:
@@ -31,7 +31,11 @@ exactly what is wrong:
     audit entry, work order and operation has its index entries;
   - the audit log: the hash chain is unbroken and matches its anchors
     (as twin audit verify).
-It exits with status 1 when anything is wrong.
+It exits with status 1 when anything is wrong. --repair removes from the
+history what is damaged (the unreadable records, the snapshots that are
+not the fold of what is left, index entries without their event: every
+read passes over them already) and checks again; the records are not
+repaired (restore a backup). Take a backup before --repair.
 
 Verify FILE... checks backup files instead: each one's manifest and the
 size and SHA-256 of every part. To check that a backup restores, restore
@@ -43,6 +47,7 @@ it into a scratch directory and verify that.`,
 func runVerify(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags(commands["verify"], stdout)
 	data := fs.String("data", "", "the data `directory` of a stopped twin")
+	repair := fs.Bool("repair", false, "remove from the history what is damaged (records that do not decode, snapshots that are not the fold of their events, index entries without their event); keep a backup first: what it removes is gone")
 	files, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -61,10 +66,10 @@ func runVerify(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return nil
 	}
-	return verifyDir(ctx, *data, stdout)
+	return verifyDir(ctx, *data, *repair, stdout)
 }
 
-func verifyDir(ctx context.Context, data string, stdout io.Writer) error {
+func verifyDir(ctx context.Context, data string, repair bool, stdout io.Writer) error {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	loc := time.UTC
 	if p, err := datadir.LoadPlant(data, "", true); err == nil {
@@ -80,6 +85,11 @@ func verifyDir(ctx context.Context, data string, stdout io.Writer) error {
 	}
 	t0 := time.Now()
 	hr, err := hist.Verify(ctx)
+	if err == nil && repair && !hr.OK() {
+		var n int
+		n, hr, err = hist.Repair(ctx, hr)
+		fmt.Fprintf(stdout, "history: repaired: %d damaged keys removed\n", n)
+	}
 	hist.Close()
 	if err != nil {
 		return err

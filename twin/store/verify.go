@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -159,4 +160,43 @@ func keyTime(k []byte) int64 { return int64(binary.BigEndian.Uint64(k[1:9]) ^ (1
 func skipTo(it *badger.Iterator, t int64) {
 	for ; it.Valid() && keyTime(it.Item().Key()) <= t; it.Next() {
 	}
+}
+
+// Repair removes from the history what rep (Verify's) found wrong: event
+// records that do not decode (every read passes over them already),
+// snapshots that do not decode or differ from the fold of their events
+// (StateAt then starts from an older one, or from the events), and index
+// entries without their event; then it verifies again and removes the
+// index entries the removed events left. It returns how many keys it
+// removed and the report of the history as it is now. What it removes
+// cannot be read back: keep a copy (twin backup) first.
+func (s *Store) Repair(ctx context.Context, rep *VerifyReport) (int, *VerifyReport, error) {
+	removed := 0
+	for pass := 0; pass < 2 && !rep.OK(); pass++ {
+		var keys [][]byte
+		for _, p := range append(append([]Problem(nil), rep.Unreadable...), rep.Mismatched...) {
+			k, err := hex.DecodeString(p.Key)
+			if err != nil || len(k) == 0 {
+				return removed, rep, fmt.Errorf("store: repair: the key %q: %v", p.Key, err)
+			}
+			keys = append(keys, k)
+		}
+		wb := s.db.NewWriteBatch()
+		for _, k := range keys {
+			if err := wb.Delete(k); err != nil {
+				wb.Cancel()
+				return removed, rep, fmt.Errorf("store: repair: %w", err)
+			}
+		}
+		if err := wb.Flush(); err != nil {
+			return removed, rep, fmt.Errorf("store: repair: %w", err)
+		}
+		removed += len(keys)
+		s.log.Warn("store: repair removed damaged records", "keys", len(keys))
+		var err error
+		if rep, err = s.Verify(ctx); err != nil {
+			return removed, rep, err
+		}
+	}
+	return removed, rep, nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"twin/plant/event"
 	"twin/twin/state"
 )
 
@@ -69,4 +71,27 @@ func TestVerify(t *testing.T) {
 	if !saw {
 		t.Errorf("mismatched: %v; want the altered snapshot %x", rep.Mismatched, snapKey)
 	}
+
+	// repair: the damaged event, its index entry and the snapshots that
+	// are not the fold of what is left go; the history verifies, reads
+	// 1,999 events, and its state is their fold
+	n, after, err := s.Repair(context.Background(), rep)
+	if err != nil || !after.OK() || n < 3 {
+		t.Fatalf("repair: %d keys removed, %v; after: %+v", n, err, after)
+	}
+	if after.Events != len(evs)-1 {
+		t.Errorf("after the repair %d events, want %d", after.Events, len(evs)-1)
+	}
+	last := evs[len(evs)-1].Time
+	st, err := s.StateAt(last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := append([]event.Event(nil), evs...)
+	sortStable(rest)
+	rest = rest[1:] // the first in the store's order was the damaged one
+	if !bytes.Equal(snap(st), fold(rest, last)) {
+		t.Error("after the repair the state is not the fold of the events left")
+	}
+	t.Logf("repair removed %d keys", n)
 }
