@@ -101,45 +101,11 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 // or "/api/v1/orders") and decodes a JSON answer into out, if not nil. It
 // returns the answer's body.
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) ([]byte, error) {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: encoding the request: %w", method, path, err)
-		}
-		body = bytes.NewReader(b)
-	}
-	if !strings.HasPrefix(path, "/api/") {
-		path = "/api/v1" + path
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.server+path, body)
+	resp, path, err := c.send(ctx, method, path, in)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		if te := tlsconf.Explain(err, c.server, c.ca); te != err {
-			return nil, te // it answers, on TLS that does not match
-		}
-		return nil, &UnreachableError{Server: c.server, Err: err}
+		return nil, err
 	}
 	defer resp.Body.Close()
-	if z := resp.Header.Get(api.ZoneHeader); z != "" {
-		c.mu.Lock()
-		c.zone = z
-		c.mu.Unlock()
-	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
@@ -148,12 +114,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) ([]by
 		return b, fmt.Errorf("%s %s: %s serves HTTPS: use %s (--server or $TWIN_SERVER)", method, path, c.server, "https://"+strings.TrimPrefix(c.server, "http://"))
 	}
 	if resp.StatusCode >= 300 {
-		e := &Error{Method: method, Path: path, Status: resp.StatusCode, Body: b}
-		var doc struct{ Error, Field, Code string }
-		if json.Unmarshal(b, &doc) == nil {
-			e.Message, e.Field, e.Code = doc.Error, doc.Field, doc.Code
-		}
-		return b, e
+		return b, answerError(method, path, resp.StatusCode, b)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -161,6 +122,63 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) ([]by
 		}
 	}
 	return b, nil
+}
+
+// send sends a request (in, if not nil, as its JSON body) to path ("/orders"
+// or "/api/v1/orders") and returns the answer, its body unread, and the
+// path as sent. A twin it cannot reach is an *UnreachableError, one that
+// answers on TLS this client does not trust a *tlsconf.TrustError. It
+// notes the plant's zone from the answer.
+func (c *Client) send(ctx context.Context, method, path string, in any) (*http.Response, string, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, path, fmt.Errorf("%s %s: encoding the request: %w", method, path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	if !strings.HasPrefix(path, "/api/") {
+		path = "/api/v1" + path
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.server+path, body)
+	if err != nil {
+		return nil, path, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, path, err
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if te := tlsconf.Explain(err, c.server, c.ca); te != err {
+			return nil, path, te // it answers, on TLS that does not match
+		}
+		return nil, path, &UnreachableError{Server: c.server, Err: err}
+	}
+	if z := resp.Header.Get(api.ZoneHeader); z != "" {
+		c.mu.Lock()
+		c.zone = z
+		c.mu.Unlock()
+	}
+	return resp, path, nil
+}
+
+// answerError is the *Error of an answer of 300 or more with body b.
+func answerError(method, path string, status int, b []byte) *Error {
+	e := &Error{Method: method, Path: path, Status: status, Body: b}
+	var doc struct{ Error, Field, Code string }
+	if json.Unmarshal(b, &doc) == nil {
+		e.Message, e.Field, e.Code = doc.Error, doc.Field, doc.Code
+	}
+	return e
 }
 
 // Zone is the plant's time zone as the server named it, or nil before
