@@ -112,6 +112,9 @@ func TestPageInChromium(t *testing.T) {
 	setAlarms(disk)
 	banner("⚠ " + disk)
 	page.Do("shot %s", filepath.Join(out, "plant-view-alarm.png"))
+	page.Do("viewport 390 844") // a phone
+	page.Do("shot %s", filepath.Join(out, "plant-view-alarm-phone.png"))
+	page.Do("viewport 1280 800")
 	setAlarms()
 	banner("")
 	shot := filepath.Join(out, "plant-view.png")
