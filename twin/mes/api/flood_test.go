@@ -88,8 +88,10 @@ func TestSignInFloodMemory(t *testing.T) {
 	if peak > 1<<20 {
 		t.Fatalf("the server's peak RSS is %d MiB, want under 1 GiB", peak/1024)
 	}
-	if codes[401]+codes[503] != 32 || codes[401] == 0 {
-		t.Fatalf("answers %v, want 401 (checked) or 503 (every hashing slot busy), some 401", codes)
+	// on a quick machine the hashes keep up, and the one address's
+	// failures reach its lockout (30) before the last sign-ins: 429
+	if codes[401]+codes[503]+codes[429] != 32 || codes[401] == 0 || codes[429] > 2 {
+		t.Fatalf("answers %v, want 401 (checked), 503 (every hashing slot busy) or, past the address's 30th failure, 429; some 401", codes)
 	}
 }
 
