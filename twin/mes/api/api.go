@@ -96,8 +96,9 @@ func document(rs []Route, p *plant.Plant) []byte {
 		ors = append(ors, r.Route)
 	}
 	doc := openapi.Document(openapi.Info{Title: "twin MES records", Version: "1",
-		Description: "Production orders, work orders, operation cards and scans, material genealogy, the equipment ledger, quality, maintenance, labour and KPIs (ISO 22400-2) of plant " + p.ID + ". Errors are {\"error\": …, \"field\": …}; lists are paged with limit and cursor. " + timesDoc(p.Location),
+		Description: "Production orders, work orders, operation cards and scans, material genealogy, the equipment ledger, quality, maintenance, labour and KPIs (ISO 22400-2) of plant " + p.ID + ". Errors are {\"error\": …, \"code\": …, \"field\": …, \"args\": …} with a stable code (ERRORS.md); a browser signs in with POST /session (cookie twin_session, CSRF token in X-CSRF-Token); lists are paged with limit and cursor. " + timesDoc(p.Location),
 		Times:       "RFC 3339; in a response with the plant's offset (" + p.Location.String() + "); in a request also plant time without an offset (2026-03-20T16:00)"}, ors)
+	documentErrors(doc)
 	b, _ := json.MarshalIndent(doc, "", "  ")
 	return b
 }
