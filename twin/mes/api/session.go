@@ -97,6 +97,14 @@ func clearCookie(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 }
 
+// sessionErrors are the answers of POST /session besides 400.
+var sessionErrors = map[int]string{
+	http.StatusUnauthorized:       "the name and password do not sign in (code signin_failed), or the token does not (code token_invalid)",
+	http.StatusForbidden:          "the account must change its password: post again with new_password (code password_change_required); or the request came from another site (code csrf)",
+	http.StatusTooManyRequests:    signInErrors[http.StatusTooManyRequests],
+	http.StatusServiceUnavailable: signInErrors[http.StatusServiceUnavailable],
+}
+
 func sessionRoutes() []Route {
 	return []Route{
 		withErrors(route("POST", "/session", "users", "sign a browser in: a name and password (with new_password when the account must change it), or a kiosk's API token; sets the cookie twin_session (HttpOnly, SameSite=Strict, 14 hours) and answers the session's CSRF token", nil, nil, mes.SessionLogin{}, mes.Session{}, func(c *call) (any, error) {
@@ -113,7 +121,7 @@ func sessionRoutes() []Route {
 			}
 			setCookie(c.w, c.r, id, s.Left)
 			return s, nil
-		}), signInErrors),
+		}), sessionErrors),
 		route("DELETE", "/users/{name}/tokens/{id}", "users", "revoke an API token (a lost kiosk or PDA): it no longer signs in, and the sessions traded for it end", roles(mes.RoleAdmin), nil, nil, mes.Token{}, func(c *call) (any, error) {
 			return c.db.RevokeToken(c.name(), c.r.PathValue("name"), c.r.PathValue("id"))
 		}),
