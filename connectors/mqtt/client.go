@@ -59,7 +59,16 @@ type Options struct {
 	// that carry no time; the zero Clock is time.Now with the default
 	// bounds.
 	Clock ingest.Clock
+	// StopWait bounds a clean stop (Run's ctx ending): how long the
+	// client waits for the sink to make durable what it has handed on,
+	// and for those acknowledgements to leave, before it disconnects.
+	// 0: DefaultStopWait.
+	StopWait time.Duration
 }
+
+// DefaultStopWait is how long a clean stop waits at most for the
+// acknowledgements of what the client has handed on.
+const DefaultStopWait = 10 * time.Second
 
 // Stats count what the client has seen.
 type Stats struct {
@@ -70,7 +79,15 @@ type Stats struct {
 	Connects   uint64            `json:"connects"`
 	Subscribed bool              `json:"subscribed"` // the broker confirmed the subscriptions of the current connection
 	Rebirths   uint64            `json:"rebirth_requests"`
-	Unassigned uint64            `json:"unassigned"` // messages on topics the tag map does not name
+	// LeftAtStop counts messages a clean stop handed back to the broker:
+	// received after the stop began, never handed on nor acknowledged
+	// (the broker sends them again on the next start).
+	LeftAtStop uint64 `json:"left_at_stop"`
+	// UnackedAtStop counts messages handed on whose acknowledgement had
+	// not been sent when the stop's wait (Options.StopWait) ended: the
+	// broker sends them again (the store recognises those it holds).
+	UnackedAtStop uint64 `json:"unacked_at_stop"`
+	Unassigned    uint64 `json:"unassigned"` // messages on topics the tag map does not name
 	// GapDropped counts Sparkplug messages not folded because their
 	// node's session was lost to a sequence gap (the message with the
 	// gap and every one after it until the node's NBIRTH).
@@ -102,8 +119,19 @@ type Client struct {
 	quit     chan struct{}
 	watchers sync.WaitGroup
 
+	// the messages handed on to the sink whose acknowledgement has not
+	// been sent: a clean stop waits for them (Run)
+	pendMu   sync.Mutex
+	pending  int
+	stopping bool          // a clean stop has begun: handle hands nothing more on
+	drained  chan struct{} // closed once stopping and pending is 0
+	stopWait time.Duration
+	// lingering: the client is disconnecting; closing the connection
+	// waits for the broker's end first (lingerConn)
+	lingering atomic.Bool
+
 	messages, events, malformed, connects, rebirths, unassigned atomic.Uint64
-	gapDropped, staleDeaths                                     atomic.Uint64
+	gapDropped, staleDeaths, leftAtStop, unackedAtStop          atomic.Uint64
 	subscribed                                                  signal.Ready
 	reasonMu                                                    sync.Mutex
 	reasons                                                     map[string]uint64
@@ -121,7 +149,11 @@ func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, sink: sink, log: opt.Logger.With("broker", cfg.URL), clock: opt.Clock.WithDefaults(),
 		topics: map[string][]plant.TopicTag{}, devices: map[[2]string]*plant.SparkplugDevice{},
-		host: sparkplug.NewHost(), asked: map[[2]string]int64{}, reasons: map[string]uint64{}, quit: make(chan struct{})}
+		host: sparkplug.NewHost(), asked: map[[2]string]int64{}, reasons: map[string]uint64{}, quit: make(chan struct{}),
+		drained: make(chan struct{}), stopWait: opt.StopWait}
+	if c.stopWait <= 0 {
+		c.stopWait = DefaultStopWait
+	}
 	for _, t := range cfg.Topics {
 		c.topics[t.Topic] = append(c.topics[t.Topic], t)
 	}
@@ -149,7 +181,8 @@ func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 		// paho leaves a message no route matches unacknowledged, so
 		// every message goes to handle, which knows the topics itself
 		SetDefaultPublishHandler(c.handle).
-		SetStore(newStore())
+		SetStore(newStore()).
+		SetCustomOpenConnectionFn(c.open)
 	if cfg.User != "" {
 		po.SetUsername(signal.ExpandEnv(cfg.User)).SetPassword(signal.ExpandEnv(cfg.Password))
 	}
@@ -194,6 +227,17 @@ func brokerURL(u string) string {
 // Run connects and keeps the client connected until ctx ends; it returns
 // once it has disconnected and its goroutines have returned. A client
 // runs once.
+//
+// When ctx ends, the stop is clean: the client hands nothing more on
+// (what arrives from then on stays unacknowledged, for the broker to
+// send again on the next start: Stats.LeftAtStop), waits until the sink
+// has made durable every message it handed on and their
+// acknowledgements have been passed to the connection, at most
+// Options.StopWait (what is still pending then is counted,
+// Stats.UnackedAtStop), and then disconnects: the acknowledgements
+// leave before the DISCONNECT, on the same connection. (Before, a stop
+// disconnected at once: a backlog being stored was all delivered again
+// on the next start.)
 func (c *Client) Run(ctx context.Context) error {
 	defer c.stopWatchers()
 	tok := c.c.Connect()
@@ -205,11 +249,61 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 		<-ctx.Done()
 	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.stopWait)
+	defer cancel()
+	if n := c.drain(sctx); n > 0 {
+		c.unackedAtStop.Add(uint64(n))
+		c.log.Warn("mqtt: stopping before the sink made every message durable: the broker sends these again",
+			"unacknowledged", n, "waited", c.stopWait)
+	}
 	if sp := c.cfg.Sparkplug; sp != nil && sp.HostID != "" && c.c.IsConnectionOpen() {
 		c.c.Publish(c.stateTopic(), 1, true, hostState(false)).WaitTimeout(time.Second)
 	}
-	c.c.Disconnect(250)
+	c.lingering.Store(true)
+	c.c.Disconnect(2000) // returns as soon as it is done: the broker's end of the connection, in a few ms
 	return nil
+}
+
+// drain begins the clean stop: handle hands nothing more on. It returns
+// once every message handed on has been acknowledged (or failed), or
+// when ctx ends, with the number still pending then.
+func (c *Client) drain(ctx context.Context) int {
+	c.pendMu.Lock()
+	c.stopping = true
+	if c.pending == 0 {
+		close(c.drained)
+	}
+	c.pendMu.Unlock()
+	select {
+	case <-c.drained:
+		return 0
+	case <-ctx.Done():
+		c.pendMu.Lock()
+		defer c.pendMu.Unlock()
+		return c.pending
+	}
+}
+
+// handOn reports whether handle may hand a message on (no clean stop
+// has begun), and counts it as pending if so.
+func (c *Client) handOn() bool {
+	c.pendMu.Lock()
+	defer c.pendMu.Unlock()
+	if c.stopping {
+		return false
+	}
+	c.pending++
+	return true
+}
+
+// settled marks a message handed on as done (acknowledged or failed).
+func (c *Client) settled() {
+	c.pendMu.Lock()
+	defer c.pendMu.Unlock()
+	c.pending--
+	if c.stopping && c.pending == 0 {
+		close(c.drained)
+	}
 }
 
 // watch runs fn on a goroutine that Run waits for; fn returns when quit
@@ -308,6 +402,12 @@ func (c *Client) bad(now int64, topic, reason string, err error) event.Event {
 // handle turns one message into events and acknowledges it once the sink
 // has them.
 func (c *Client) handle(_ paho.Client, m paho.Message) {
+	if !c.handOn() {
+		// a clean stop has begun: not handed on, not acknowledged; the
+		// broker sends it again on the next start
+		c.leftAtStop.Add(1)
+		return
+	}
 	c.messages.Add(1)
 	now := c.clock.Now().UnixNano() // the receive time
 	var evs []event.Event
@@ -320,6 +420,7 @@ func (c *Client) handle(_ paho.Client, m paho.Message) {
 	}
 	if len(evs) == 0 {
 		m.Ack()
+		c.settled()
 		return
 	}
 	for i := range evs {
@@ -328,6 +429,7 @@ func (c *Client) handle(_ paho.Client, m paho.Message) {
 		}
 	}
 	c.sink.EmitBatch(evs, func(err error) {
+		defer c.settled()
 		if err != nil {
 			// not acknowledged: the broker sends it again after a reconnect
 			c.log.Error("mqtt: sink refused events; message left unacknowledged", "topic", m.Topic(), "err", err)
@@ -590,7 +692,8 @@ func rawMetric(topic string, p *sparkplug.Payload, m *sparkplug.Metric) string {
 func (c *Client) Stats() Stats {
 	s := Stats{Messages: c.messages.Load(), Events: c.events.Load(), Malformed: c.malformed.Load(),
 		Connects: c.connects.Load(), Subscribed: c.subscribed.Is(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(),
-		GapDropped: c.gapDropped.Load(), StaleDeaths: c.staleDeaths.Load(), Reasons: map[string]uint64{}}
+		GapDropped: c.gapDropped.Load(), StaleDeaths: c.staleDeaths.Load(), LeftAtStop: c.leftAtStop.Load(), UnackedAtStop: c.unackedAtStop.Load(),
+		Reasons: map[string]uint64{}}
 	c.reasonMu.Lock()
 	for k, v := range c.reasons {
 		s.Reasons[k] = v
