@@ -65,7 +65,8 @@ type Model struct {
 	families map[string]int   // family → index, for the work centres' queues
 	pools    map[string]*pool // by skill
 	orders   []*order
-	open     int // orders released and not completed
+	open     int    // orders released and not completed
+	freeJobs []*job // jobs that have left the plant, for newJob
 
 	jobRand  *sim.Stream // reseeded per draw identity: see sim.Key
 	wip      sim.TimeWeighted
