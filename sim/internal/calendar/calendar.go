@@ -20,6 +20,12 @@
 // pending entries and a third at 100,000: there are no unpredictable
 // comparison branches to mispredict.
 //
+// When a bucket of up to 64 entries is spread over the level below, its
+// entries are the next to pop: the calendar touches their events then,
+// all at once, so that their cache misses overlap instead of stalling the
+// kernel one by one as each fires (at 100,000 pending events, each in a
+// line of its own, that stall was about 40% of a hold model's time).
+//
 // The calendar does not remove from the middle: the kernel cancels lazily
 // and recognises stale entries when they are popped.
 //
@@ -84,6 +90,7 @@ type Calendar[E any] struct {
 	mask  [levels]uint64
 	bk    [1024]bucket[E]  // bucket (level l, digit b) at l*64+b; 1024 so a mask drops bounds checks
 	pool  [40][][]Entry[E] // free bucket storage by log2 of its capacity
+	live  []Entry[E]       // Filter's scratch, kept for the next
 }
 
 // The calendar is a binary heap up to heapMax entries (a power of two),
@@ -98,6 +105,10 @@ type bucket[E any] struct {
 	min int64
 	e   []Entry[E]
 }
+
+// touchMax is the largest bucket whose events are touched when it is
+// spread over the level below.
+const touchMax = 64
 
 // bucketRoom is the room each bucket starts with.
 const bucketRoom = 4
@@ -314,6 +325,14 @@ func (c *Calendar[E]) PopUntil(horizon int64) (Entry[E], bool) {
 			c.n--
 			return src[0], true
 		}
+		if len(src) <= touchMax {
+			// these entries pop soon: bring their events into the cache
+			// now, all at once, rather than one miss after another as
+			// each pops (a nil check is a load)
+			for i := range src {
+				_ = *src[i].Ev
+			}
+		}
 		for i := range src {
 			e := &src[i]
 			d := uint64(e.When ^ c.base)
@@ -391,7 +410,7 @@ func (c *Calendar[E]) Filter(keep func(Entry[E]) bool) {
 		c.heapify()
 		return
 	}
-	var live []Entry[E]
+	live := c.live[:0]
 	for _, e := range c.exact {
 		if keep(e) {
 			live = append(live, e)
@@ -416,6 +435,8 @@ func (c *Calendar[E]) Filter(keep func(Entry[E]) bool) {
 	for _, e := range live {
 		c.put(e)
 	}
+	clear(live) // the events filtered out may be collected
+	c.live = live[:0]
 	if c.n < heapMin {
 		c.toHeap()
 	}
