@@ -5,9 +5,11 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 
 	"twin/plant"
 	"twin/plant/event"
+	"twin/plant/kpi"
 	"twin/sim"
 )
 
@@ -25,6 +27,7 @@ type order struct {
 	done, scrapped int
 	launched       int64 // jobs launched: a job's id is (order, launch number)
 	fam            int   // the product family's index (Model.families)
+	times          *stepTimes
 	completed      sim.Time
 	finished       bool
 	stock          []int  // made components waiting for assembly, by part index
@@ -52,10 +55,12 @@ type job struct {
 	created    sim.Time
 	name       string // for events; built when a sink asks for it
 
-	// dist is the time of the step at distAlt, for this job's product:
-	// looked up once per step, not at its start and again at its end.
+	// dist is the time of the step at distAlt for this job's product, pru
+	// its planned time per unit (kpi.PerUnitTime): from the order's
+	// stepTimes, once per step.
 	distAlt *plant.Alternative
 	dist    sim.Dist
+	pru     time.Duration
 
 	// loops counts the loops back (rework from an earlier operation)
 	// that the inspection at operation loopOp sent it on; passes counts
@@ -106,9 +111,46 @@ func (j *job) step() (*plant.Alternative, sim.Dist) {
 		a = j.routing.Ops[j.op].Inspect.Rework
 	}
 	if a != j.distAlt {
-		j.distAlt, j.dist = a, a.Time.ForProduct(j.order.product.ID, j.family)
+		t := j.order.times.of(a, j.order.product)
+		j.distAlt, j.dist, j.pru = a, t.d, t.pru
 	}
 	return a, j.dist
+}
+
+// stepTimes holds, by alternative and product, the time of a step and its
+// planned time per unit: a step's start and end would otherwise look the
+// time up in two maps by name and compute the mean (an exp for a
+// lognormal) again.
+type stepTimes struct {
+	by map[*plant.Alternative][]stepTime // by product index
+	p  *plant.Plant
+}
+
+type stepTime struct {
+	d   sim.Dist
+	pru time.Duration
+}
+
+// of returns the step time of product pr at alternative a.
+// A nil stepTimes looks it up every time.
+func (s *stepTimes) of(a *plant.Alternative, pr *plant.Product) stepTime {
+	if s == nil {
+		d := a.Time.ForProduct(pr.ID, pr.Family)
+		return stepTime{d: d, pru: kpi.PerUnitTime(d, a.WorkCenter)}
+	}
+	ts := s.by[a]
+	if ts == nil {
+		ts = make([]stepTime, len(s.p.Products))
+		for i, p := range s.p.Products {
+			d := a.Time.ForProduct(p.ID, p.Family)
+			ts[i] = stepTime{d: d, pru: kpi.PerUnitTime(d, a.WorkCenter)}
+		}
+		s.by[a] = ts
+	}
+	if pr.Index < len(ts) && s.p.Products[pr.Index] == pr {
+		return ts[pr.Index]
+	}
+	return (*stepTimes)(nil).of(a, pr) // not one of the plant's products
 }
 
 // startDemand schedules the order list and starts the generator.
@@ -222,7 +264,7 @@ func (m *Model) release(id, customer string, p *plant.Product, qty int, due sim.
 	o := &order{
 		seq: len(m.orders), id: id, customer: customer, product: p, qty: qty,
 		release: now, due: due, priority: priority,
-		stock: make([]int, len(m.p.Parts)), fam: m.families[p.Family],
+		stock: make([]int, len(m.p.Parts)), fam: m.families[p.Family], times: &m.times,
 	}
 	m.orders = append(m.orders, o)
 	m.open++

@@ -262,7 +262,7 @@ func (m *Model) resume(pos *Position) {
 			seq: len(m.orders), id: oo.ID, customer: oo.Customer, product: oo.Product, qty: oo.Quantity,
 			release: m.simTime(oo.Release), due: m.simTime(oo.Due), priority: oo.Priority,
 			done: oo.Done, scrapped: oo.Scrapped, stock: make([]int, len(m.p.Parts)),
-			fam: m.families[oo.Product.Family],
+			fam: m.families[oo.Product.Family], times: &m.times,
 		}
 		if oo.Due.IsZero() {
 			o.due = sim.MaxTime / 2
