@@ -23,12 +23,14 @@ const (
 // nothing. An Event is scheduled at most once at a time: scheduling it again
 // moves it.
 type Event struct {
-	Name string // shown in traces; optional
-
+	// fn and key first: the calendar touches an event's first bytes to
+	// bring it into the cache before it fires.
 	fn     func()
 	key    uint64 // key of the live calendar entry; 0 when not scheduled
 	when   Time
 	pooled bool // owned by the kernel's free list (After)
+
+	Name string // shown in traces; optional
 }
 
 // NewEvent returns an event that calls fn when it fires.

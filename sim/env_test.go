@@ -357,3 +357,29 @@ func TestZeroAllocHold(t *testing.T) {
 		t.Fatalf("%v allocations per 100,000 events at 100,000 pending, want 0", allocs)
 	}
 }
+
+// TestZeroAllocCompaction: cancelling many events compacts the calendar
+// (Filter) without allocating once it has done so before (a machine
+// model pausing its timers at every shift end compacts often).
+func TestZeroAllocCompaction(t *testing.T) {
+	env := New(Options{})
+	evs := make([]Event, 5000)
+	for i := range evs {
+		evs[i].Init("e", func() {})
+	}
+	round := func() {
+		for i := range evs {
+			env.Schedule(&evs[i], env.Now()+Time(i*37%5000)+1, Default)
+		}
+		for i := range evs {
+			if i%5 != 0 {
+				env.Cancel(&evs[i]) // compacts past 1024 dead
+			}
+		}
+		env.Run()
+	}
+	round()
+	if allocs := testing.AllocsPerRun(10, round); allocs != 0 {
+		t.Fatalf("%v allocations per round of 5,000 scheduled and 4,000 cancelled, want 0", allocs)
+	}
+}

@@ -65,7 +65,9 @@ type Model struct {
 	families map[string]int   // family → index, for the work centres' queues
 	pools    map[string]*pool // by skill
 	orders   []*order
-	open     int // orders released and not completed
+	open     int    // orders released and not completed
+	freeJobs []*job // jobs that have left the plant, for newJob
+	times    stepTimes
 
 	jobRand  *sim.Stream // reseeded per draw identity: see sim.Key
 	wip      sim.TimeWeighted
@@ -108,6 +110,7 @@ func New(p *plant.Plant, opt Options) (*Model, error) {
 		m.t0 = opt.Start.UnixNano()
 	}
 	m.jobRand = m.env.Stream("jobs")
+	m.times = stepTimes{by: map[*plant.Alternative][]stepTime{}, p: p}
 	m.families = map[string]int{}
 	for _, f := range p.Families {
 		if _, ok := m.families[f]; !ok {

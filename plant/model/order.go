@@ -3,10 +3,13 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"time"
 
 	"twin/plant"
 	"twin/plant/event"
+	"twin/plant/kpi"
 	"twin/sim"
 )
 
@@ -23,6 +26,8 @@ type order struct {
 
 	done, scrapped int
 	launched       int64 // jobs launched: a job's id is (order, launch number)
+	fam            int   // the product family's index (Model.families)
+	times          *stepTimes
 	completed      sim.Time
 	finished       bool
 	stock          []int  // made components waiting for assembly, by part index
@@ -49,6 +54,13 @@ type job struct {
 	comingFrom int
 	created    sim.Time
 	name       string // for events; built when a sink asks for it
+
+	// dist is the time of the step at distAlt for this job's product, pru
+	// its planned time per unit (kpi.PerUnitTime): from the order's
+	// stepTimes, once per step.
+	distAlt *plant.Alternative
+	dist    sim.Dist
+	pru     time.Duration
 
 	// loops counts the loops back (rework from an earlier operation)
 	// that the inspection at operation loopOp sent it on; passes counts
@@ -94,11 +106,51 @@ func (j *job) String() string {
 
 // procTime is the time of the job's current step at its alternative.
 func (j *job) step() (*plant.Alternative, sim.Dist) {
-	op := j.routing.Ops[j.op]
+	a := j.alt
 	if j.rework {
-		return op.Inspect.Rework, op.Inspect.Rework.Time.ForProduct(j.order.product.ID, j.family)
+		a = j.routing.Ops[j.op].Inspect.Rework
 	}
-	return j.alt, j.alt.Time.ForProduct(j.order.product.ID, j.family)
+	if a != j.distAlt {
+		t := j.order.times.of(a, j.order.product)
+		j.distAlt, j.dist, j.pru = a, t.d, t.pru
+	}
+	return a, j.dist
+}
+
+// stepTimes holds, by alternative and product, the time of a step and its
+// planned time per unit: a step's start and end would otherwise look the
+// time up in two maps by name and compute the mean (an exp for a
+// lognormal) again.
+type stepTimes struct {
+	by map[*plant.Alternative][]stepTime // by product index
+	p  *plant.Plant
+}
+
+type stepTime struct {
+	d   sim.Dist
+	pru time.Duration
+}
+
+// of returns the step time of product pr at alternative a.
+// A nil stepTimes looks it up every time.
+func (s *stepTimes) of(a *plant.Alternative, pr *plant.Product) stepTime {
+	if s == nil {
+		d := a.Time.ForProduct(pr.ID, pr.Family)
+		return stepTime{d: d, pru: kpi.PerUnitTime(d, a.WorkCenter)}
+	}
+	ts := s.by[a]
+	if ts == nil {
+		ts = make([]stepTime, len(s.p.Products))
+		for i, p := range s.p.Products {
+			d := a.Time.ForProduct(p.ID, p.Family)
+			ts[i] = stepTime{d: d, pru: kpi.PerUnitTime(d, a.WorkCenter)}
+		}
+		s.by[a] = ts
+	}
+	if pr.Index < len(ts) && s.p.Products[pr.Index] == pr {
+		return ts[pr.Index]
+	}
+	return (*stepTimes)(nil).of(a, pr) // not one of the plant's products
 }
 
 // startDemand schedules the order list and starts the generator.
@@ -212,7 +264,7 @@ func (m *Model) release(id, customer string, p *plant.Product, qty int, due sim.
 	o := &order{
 		seq: len(m.orders), id: id, customer: customer, product: p, qty: qty,
 		release: now, due: due, priority: priority,
-		stock: make([]int, len(m.p.Parts)),
+		stock: make([]int, len(m.p.Parts)), fam: m.families[p.Family], times: &m.times,
 	}
 	m.orders = append(m.orders, o)
 	m.open++
@@ -245,9 +297,28 @@ func (m *Model) release(id, customer string, p *plant.Product, qty int, due sim.
 // things happened, so keyed draws line up across scenario variants.
 func (m *Model) launch(o *order, part *plant.Part, r *plant.Routing) {
 	o.launched++
-	j := &job{id: int64(o.seq)<<24 | o.launched, order: o, part: part, routing: r, family: o.product.Family, fam: m.families[o.product.Family], created: m.env.Now()}
+	j := m.newJob()
+	*j = job{id: int64(o.seq)<<24 | o.launched, order: o, part: part, routing: r, family: o.product.Family, fam: o.fam, created: m.env.Now()}
 	m.countComing(j, 0)
 	m.route(j)
+}
+
+// newJob returns a job to fill in: a finished one when there is one
+// (freeJob), so that a long run allocates no job per unit made.
+func (m *Model) newJob() *job {
+	if n := len(m.freeJobs); n > 0 {
+		j := m.freeJobs[n-1]
+		m.freeJobs = m.freeJobs[:n-1]
+		return j
+	}
+	return new(job)
+}
+
+// freeJob takes back a job that has left the plant (completed or
+// scrapped): nothing refers to it any more, and newJob hands it out again.
+func (m *Model) freeJob(j *job) {
+	*j = job{}
+	m.freeJobs = append(m.freeJobs, j)
 }
 
 // route sends a job that is not held by a machine to its current
@@ -274,7 +345,11 @@ func (m *Model) forward(j *job) bool {
 	op := j.routing.Ops[j.op]
 	if len(op.Consumes) > 0 && !j.kitted && !j.rework && j.op >= j.reached {
 		if !m.kit(j) {
-			j.order.kitWait = append(j.order.kitWait, j)
+			o := j.order
+			if o.kitWait == nil {
+				o.kitWait = make([]*job, 0, o.qty) // one per unit at most, usually
+			}
+			o.kitWait = append(o.kitWait, j)
 			m.leaveFloor(j)
 			return true
 		}
@@ -348,9 +423,10 @@ func (m *Model) complete(j *job) {
 	if j.part != nil {
 		// A component: into the order's stock, then wake waiting assemblies.
 		o.stock[j.part.Index]++
+		m.freeJob(j)
 		for len(o.kitWait) > 0 && m.kit(o.kitWait[0]) {
 			k := o.kitWait[0]
-			o.kitWait = o.kitWait[1:]
+			o.kitWait = slices.Delete(o.kitWait, 0, 1) // keeps its room for the next
 			k.kitted = true
 			m.route(k)
 		}
@@ -359,6 +435,7 @@ func (m *Model) complete(j *job) {
 	o.done++
 	m.stats.produced++
 	m.stats.flow.Add((m.env.Now() - j.created).Hours())
+	m.freeJob(j)
 	m.emit(event.Order, o.product.ID, "progress", o.id, float64(o.done))
 	m.finishOrder(o)
 }
@@ -369,12 +446,14 @@ func (m *Model) scrap(j *job) {
 	m.leaveFloor(j)
 	m.arrived(j, len(j.routing.Ops))
 	m.stats.scrapped++
-	if j.part != nil {
-		m.launch(j.order, j.part, j.routing)
+	o, part, r := j.order, j.part, j.routing
+	m.freeJob(j)
+	if part != nil {
+		m.launch(o, part, r)
 		return
 	}
-	j.order.scrapped++
-	m.finishOrder(j.order)
+	o.scrapped++
+	m.finishOrder(o)
 }
 
 func (m *Model) finishOrder(o *order) {

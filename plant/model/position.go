@@ -262,6 +262,7 @@ func (m *Model) resume(pos *Position) {
 			seq: len(m.orders), id: oo.ID, customer: oo.Customer, product: oo.Product, qty: oo.Quantity,
 			release: m.simTime(oo.Release), due: m.simTime(oo.Due), priority: oo.Priority,
 			done: oo.Done, scrapped: oo.Scrapped, stock: make([]int, len(m.p.Parts)),
+			fam: m.families[oo.Product.Family], times: &m.times,
 		}
 		if oo.Due.IsZero() {
 			o.due = sim.MaxTime / 2
@@ -426,7 +427,7 @@ func (m *Model) resumedJob(o *order, pj Job) *job {
 		}
 	}
 	o.launched = max(o.launched, n)
-	j := &job{id: int64(o.seq)<<24 | n, order: o, part: pj.Part, routing: r, family: o.product.Family, fam: m.families[o.product.Family], created: o.release,
+	j := &job{id: int64(o.seq)<<24 | n, order: o, part: pj.Part, routing: r, family: o.product.Family, fam: o.fam, created: o.release,
 		op: pj.Op, rework: pj.Rework, attempt: pj.Attempt, kitted: pj.Kitted, name: pj.Ref,
 		loops: pj.Loops, loopOp: pj.LoopOp, passes: pj.Passes, reached: pj.Reached}
 	if j.op >= len(r.Ops) {

@@ -360,13 +360,13 @@ func (u *unit) finish() {
 			r.wakeBlocked()
 		}
 		op := j.routing.Ops[j.op]
-		_, d := j.step()
+		j.step() // its time and planned time per unit, for pru below
 		inspected := op.Inspect != nil && !j.rework
 		first := inspected && j.attempt == 0 && !(j.loops > 0 && j.loopOp == j.op)
 		u.produced++
 		// ISO 22400 PRU: the planned time of one unit; a batch
 		// machine's cycle serves up to Max units.
-		pru := kpi.PerUnitTime(d, u.wc.p)
+		pru := j.pru // kpi.PerUnitTime(d, u.wc.p): u.wc.p is the step's work centre
 		good := true
 		switch {
 		case j.rework:
