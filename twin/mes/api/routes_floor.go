@@ -9,6 +9,19 @@ import (
 
 func floorRoutes() []Route {
 	return []Route{
+		route("GET", "/floor", "floor", "what the floor's screens need from the plant: its zone and locale, stations, downtime and scrap reasons", readLedger, nil, nil, mes.FloorInfo{}, func(c *call) (any, error) {
+			return c.db.Floor(), nil
+		}),
+		withErrors(route("GET", "/card", "floor", "what a scanned card is: its operation, order, station, work instructions, and what a scan would do next", roles(mes.RolePlanner, mes.RoleOperator, mes.RoleSupervisor),
+			params(openapi.Param{Name: "token", In: "query", Type: "string", Required: true, Description: "the text the card's QR code carries"}), nil, mes.CardView{}, func(c *call) (any, error) {
+				if len(c.str("token")) > 256 {
+					return nil, mes.FieldErr("token", "longer than 256 characters: not a card")
+				}
+				return c.db.LookUpCard(c.str("token"))
+			}), map[int]string{
+			400: "Not a card's text (code card_invalid), or a station's card (twin:station:…) where an operation's was wanted.",
+			404: "A card this plant's records did not sign, or whose operation they do not have (code card_unknown).",
+		}),
 		route("GET", "/work-orders", "work orders", "list work orders", readFloor,
 			params(pOrder, pStatus, openapi.Param{Name: "open", In: "query", Type: "boolean", Description: "released or in progress only"}, paging),
 			nil, mes.Page[mes.WorkOrder]{}, func(c *call) (any, error) {
