@@ -67,6 +67,10 @@ type KPI struct {
 	Inspected int      `json:"inspected" doc:"units inspected the first time"`
 	FPY       *float64 `json:"fpy,omitempty" doc:"first-pass yield: units passing their first inspection / units inspected"`
 	ScrapRate *float64 `json:"scrap_rate,omitempty" doc:"SQ / PQ (stations, lines, days); scrapped units / units (orders)"`
+	// ScrapByReason is the scrap people counted (partial and final
+	// confirmations in the window, by the station they were made at) by
+	// the reason given, largest first.
+	ScrapByReason []ReasonQty `json:"scrap_by_reason,omitempty" doc:"scrap counted at the stations (reports and confirmations in the window) by scrap reason, largest first; reason \"\": given without one"`
 
 	Units      float64  `json:"units" doc:"units completed, the per-unit figures divide by"`
 	Orders     int      `json:"orders_completed"`
@@ -81,6 +85,13 @@ type KPI struct {
 
 	times kpi.Times
 	qty   kpi.Quantities
+	scrap kpi.Scrap
+}
+
+// ReasonQty is a quantity by reason.
+type ReasonQty struct {
+	Reason string  `json:"reason"`
+	Qty    float64 `json:"qty"`
 }
 
 // KPIQuery asks for KPIs.
@@ -216,7 +227,10 @@ func (d *DB) groupKPIs(from, to time.Time, bys []string, q KPIQuery) (map[string
 			return err
 		}
 		w.insps = slices.DeleteFunc(w.insps, func(in Inspection) bool { return in.Reinspection })
-		w.done, err = records[Order](t, "order", t.During("x/time/done/order/", from, to))
+		if w.done, err = records[Order](t, "order", t.During("x/time/done/order/", from, to)); err != nil {
+			return err
+		}
+		w.counts, err = records[Count](t, "cnt", t.During("x/time/count/cnt/", from, to))
 		return err
 	})
 	if err != nil {
@@ -240,6 +254,7 @@ type kpiWindow struct {
 	insps         []Inspection
 	done          []Order
 	labour        []Labour
+	counts        []Count
 }
 
 // rowsBy groups the machines' figures into one row per station, line or
@@ -292,6 +307,11 @@ func (d *DB) rowsBy(w *kpiWindow, by string, q KPIQuery) []KPI {
 			firsts[k].Add(in.Pass)
 		}
 	}
+	for _, c := range w.counts {
+		if k, ok := units[c.Station]; ok {
+			rows[k].scrap.Add(c.ScrapReason, float64(c.Scrap))
+		}
+	}
 	for _, l := range w.labour {
 		on, off := maxTime(l.On, w.from), minTime(l.Off, w.to)
 		if k, ok := units[l.Station]; ok && off.After(on) {
@@ -317,6 +337,9 @@ func (d *DB) rowsBy(w *kpiWindow, by string, q KPIQuery) []KPI {
 			}
 			r.Orders = ot.Completed
 			r.OnTime, r.LeadTimeH = kpi.Ptr(ot.OnTimeRate()), kpi.Ptr(ot.LeadTime())
+		}
+		for _, x := range r.scrap.List() {
+			r.ScrapByReason = append(r.ScrapByReason, ReasonQty{Reason: x.Reason, Qty: x.Qty})
 		}
 		r.set(r.times, r.qty)
 		r.finish(d, true)
@@ -380,6 +403,13 @@ func (d *DB) orderKPIs(q KPIQuery) ([]KPI, error) {
 			}
 		}
 		k.PQ = k.GQ + k.SQ
+		var sc kpi.Scrap
+		for _, c := range r.Counts {
+			sc.Add(c.ScrapReason, float64(c.Scrap))
+		}
+		for _, x := range sc.List() {
+			k.ScrapByReason = append(k.ScrapByReason, ReasonQty{Reason: x.Reason, Qty: x.Qty})
+		}
 		for _, l := range r.Labour {
 			k.LabourH += l.Hours
 		}

@@ -55,15 +55,19 @@ func floorRoutes() []Route {
 		route("GET", "/operations/{id}/card.png", "work orders", "the card's QR code, PNG", roles(mes.RolePlanner, mes.RoleOperator, mes.RoleSupervisor),
 			params(openapi.Param{Name: "scale", In: "query", Type: "integer", Description: "pixels per module (default 6)"}), nil, openapi.Raw{ContentType: "image/png"}, cardImage("png")),
 		route("GET", "/operations/{id}/card.svg", "work orders", "the card's QR code, SVG", roles(mes.RolePlanner, mes.RoleOperator, mes.RoleSupervisor), nil, nil, openapi.Raw{ContentType: "image/svg+xml"}, cardImage("svg")),
-		withErrors(route("POST", "/scan", "floor", "scan a card: start or confirm its operation (idempotent), in the routing's sequence", onFloor, nil, mes.Scan{}, mes.ScanResult{}, func(c *call) (any, error) {
+		withErrors(route("POST", "/scan", "floor", "scan a card: start, report a partial count, or confirm its operation (idempotent), in the routing's sequence", onFloor, nil, mes.Scan{}, mes.ScanResult{}, func(c *call) (any, error) {
 			r, err := body[mes.Scan](c)
 			if err != nil {
 				return nil, err
 			}
+			if err := c.db.ScrapReasonGiven(r); err != nil {
+				return nil, err
+			}
 			return c.db.DoScan(c.name(), r)
 		}), map[int]string{
+			400: "A field is wrong (the answer's field says which); scrap without a scrap_reason, or one the operation does not offer (code scrap_reason_unknown).",
 			403: "The token's roles do not allow this operation, or an override was given by a user without the role supervisor.",
-			409: "Out of sequence (code out_of_sequence): the operation that feeds this one has not started, or has passed on fewer units than confirmed here; the message says which and how many. A supervisor may scan it again with an override and a reason. Also: a start on an order that is over.",
+			409: "Out of sequence (code out_of_sequence): the operation that feeds this one has not started, or has passed on fewer units than confirmed here; the message says which and how many. A supervisor may scan it again with an override and a reason. Also: a start on an order that is over; a report on an operation not started (code report_not_started) or confirmed (code report_confirmed).",
 		}),
 		route("POST", "/consumptions", "floor", "book material from a lot into units", onFloor, nil, mes.NewConsumption{}, mes.Consumption{}, func(c *call) (any, error) {
 			r, err := body[mes.NewConsumption](c)
