@@ -69,6 +69,35 @@ func floorRoutes() []Route {
 			403: "The token's roles do not allow this operation, or an override was given by a user without the role supervisor.",
 			409: "Out of sequence (code out_of_sequence): the operation that feeds this one has not started, or has passed on fewer units than confirmed here; the message says which and how many. A supervisor may scan it again with an override and a reason. Also: a start on an order that is over; a report on an operation not started (code report_not_started) or confirmed (code report_confirmed).",
 		}),
+		withErrors(route("POST", "/downtime", "floor", "report a stop of a station with its reason (idempotent by id); omit end while it is down", onFloorOrMaint, nil, mes.NewDowntime{}, mes.Downtime{}, func(c *call) (any, error) {
+			r, err := body[mes.NewDowntime](c)
+			if err != nil {
+				return nil, err
+			}
+			return c.db.ReportDowntime(c.name(), r)
+		}), map[int]string{
+			400: "A field is wrong: an unknown station (station_unknown) or reason (downtime_reason_unknown), a start or end in the future (downtime_future), an end before the start (downtime_end_before_start).",
+			409: "The station has another stop at that time (code downtime_overlap; args name it): end it first. Stops of one station never overlap, so each minute lost counts against one reason.",
+		}),
+		withErrors(route("POST", "/downtime/{id}/end", "floor", "end a stop (again at the same time: answered as it is)", onFloorOrMaint, nil, mes.EndDowntime{}, mes.Downtime{}, func(c *call) (any, error) {
+			r, err := optBody[mes.EndDowntime](c)
+			if err != nil {
+				return nil, err
+			}
+			return c.db.EndStop(c.name(), c.r.PathValue("id"), r)
+		}), map[int]string{409: "The stop ended at another time (code downtime_ended)."}),
+		route("GET", "/downtime", "floor", "stops of the stations, by start", readLedger,
+			params(pStation, openapi.Param{Name: "open", In: "query", Type: "boolean", Description: "still down only"}, pFrom, pTo), nil, []mes.Downtime{}, func(c *call) (any, error) {
+				open, err := c.bool("open")
+				if err != nil {
+					return nil, err
+				}
+				from, to, err := c.window()
+				if err != nil {
+					return nil, err
+				}
+				return c.db.Downtimes(mes.DowntimeFilter{Station: c.str("station"), Open: open, From: from, To: to})
+			}),
 		route("POST", "/consumptions", "floor", "book material from a lot into units", onFloor, nil, mes.NewConsumption{}, mes.Consumption{}, func(c *call) (any, error) {
 			r, err := body[mes.NewConsumption](c)
 			if err != nil {
