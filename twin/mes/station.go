@@ -20,7 +20,7 @@ func StationCardText(id string) string { return StationCardPrefix + id }
 func (d *DB) StationCard(id, format string, scale int) ([]byte, error) {
 	u := d.p.FindUnit(id)
 	if u == nil {
-		return nil, coded(CodeStationUnknown, fmt.Errorf("no machine %q in the plant (GET /api/v1/floor lists the stations): %w", id, ErrNotFound), map[string]any{"station": id})
+		return nil, coded(CodeStationNotFound, fmt.Errorf("no machine %q in the plant (GET /api/v1/floor lists the stations): %w", id, ErrNotFound), map[string]any{"station": id})
 	}
 	c, err := qrcode.Encode(StationCardText(u.ID()))
 	if err != nil {

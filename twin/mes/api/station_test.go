@@ -49,10 +49,10 @@ func TestStationCard(t *testing.T) {
 	if code, ct, svg := get("maintenance", "/stations/W2/card.svg"); code != 200 || ct != "image/svg+xml" || !strings.Contains(string(svg), "<svg") {
 		t.Errorf("card.svg: %d %s", code, ct)
 	}
-	if code, _, _ := get("operator", "/stations/W9/card.png"); code != 404 {
+	if code, _, b := get("operator", "/stations/W9/card.png"); code != 404 || !strings.Contains(string(b), `"code":"station_not_found"`) {
 		t.Errorf("an unknown station's card: %d, want 404", code)
 	}
-	if _, err := r.db.StationCard("W9", "png", 4); !hasCode(err, mes.CodeStationUnknown) {
+	if _, err := r.db.StationCard("W9", "png", 4); !hasCode(err, mes.CodeStationNotFound) {
 		t.Errorf("unknown station: %v", err)
 	}
 	if code, _, _ := get("quality", "/stations/W2/card.png"); code != 403 {
