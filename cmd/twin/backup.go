@@ -152,13 +152,17 @@ func printManifest(w io.Writer, m *backup.Manifest) {
 	}
 	fmt.Fprintf(w, ", made %s (%s) by %s\n", m.Created, m.Zone, m.Build)
 	for _, p := range m.Parts {
+		size := fmt.Sprintf("%.1f MB", float64(p.Size)/1e6)
+		if p.Compression != "" {
+			size += fmt.Sprintf(", %s of %.1f MB", p.Compression, float64(p.RawSize)/1e6)
+		}
 		switch {
 		case p.Hist != nil && p.Hist.Newest == "":
 			fmt.Fprintf(w, "  history: no events yet\n")
 		case p.Hist != nil:
-			fmt.Fprintf(w, "  history: up to event %d, the newest of %s; %d events in this file (%.1f MB)\n", p.Hist.LastSeq, p.Hist.Newest, p.Hist.Events, float64(p.Size)/1e6)
+			fmt.Fprintf(w, "  history: up to event %d, the newest of %s; %d events in this file (%s)\n", p.Hist.LastSeq, p.Hist.Newest, p.Hist.Events, size)
 		case p.Recs != nil:
-			fmt.Fprintf(w, "  records: schema %d, audit log up to entry %d (%.12s…); %d keys in this file (%.1f MB)\n", p.Recs.Schema, p.Recs.AuditSeq, p.Recs.AuditHash, p.Keys, float64(p.Size)/1e6)
+			fmt.Fprintf(w, "  records: schema %d, audit log up to entry %d (%.12s…); %d keys in this file (%s)\n", p.Recs.Schema, p.Recs.AuditSeq, p.Recs.AuditHash, p.Keys, size)
 		default:
 			fmt.Fprintf(w, "  %s (%d bytes)\n", p.Path, p.Size)
 		}

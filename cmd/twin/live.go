@@ -134,7 +134,7 @@ func startLive(ctx context.Context, p *plant.Plant, dir string, opt liveOptions,
 		l.in.Unobserved(from)
 	}
 	for _, b := range p.Tags.MQTT {
-		c, err := mqtt.New(b, l.in, mqtt.Options{Logger: log, Clock: clock})
+		c, err := mqtt.New(b, l.in, mqtt.Options{Logger: log, Clock: clock, SessionDir: filepath.Join(dir, datadir.MQTT)})
 		if err != nil {
 			l.close()
 			return nil, err

@@ -27,15 +27,20 @@ exactly what is wrong:
   - the history: every event record decodes (an unreadable one is listed
     with its key and time), every snapshot equals the fold of the events
     up to its time, every per-asset index entry has its event;
-  - the records: every index entry names a record that exists, every
-    audit entry, work order and operation has its index entries;
+  - the records: every record decodes (a damaged one is listed by its
+    key), every index entry names a record that exists, every audit
+    entry, work order and operation has its index entries;
   - the audit log: the hash chain is unbroken and matches its anchors
     (as twin audit verify).
 It exits with status 1 when anything is wrong. --repair removes from the
 history what is damaged (the unreadable records, the snapshots that are
 not the fold of what is left, index entries without their event: every
-read passes over them already) and checks again; the records are not
-repaired (restore a backup). Take a backup before --repair.
+read passes over them already); in the records it moves every record
+that cannot be read to the quarantine (quarantine/..., with its raw
+bytes: nothing is deleted), rebuilds the indexes (entries without their
+record removed, missing ones written) and checks again. An audit entry
+moved aside leaves the audit chain broken there, and verify goes on
+saying so: the chain is never rewritten. Take a backup before --repair.
 
 Verify FILE... checks backup files instead: each one's manifest and the
 size and SHA-256 of every part. To check that a backup restores, restore
@@ -47,7 +52,7 @@ it into a scratch directory and verify that.`,
 func runVerify(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags(commands["verify"], stdout)
 	data := fs.String("data", "", "the data `directory` of a stopped twin")
-	repair := fs.Bool("repair", false, "remove from the history what is damaged (records that do not decode, snapshots that are not the fold of their events, index entries without their event); keep a backup first: what it removes is gone")
+	repair := fs.Bool("repair", false, "remove from the history what is damaged (records that do not decode, snapshots that are not the fold of their events, index entries without their event), move the records that do not decode to the quarantine and rebuild their indexes; keep a backup first: what it removes from the history is gone")
 	files, err := parseAll(fs, args)
 	if err != nil {
 		return err
@@ -111,17 +116,32 @@ func verifyDir(ctx context.Context, data string, repair bool, stdout io.Writer) 
 		return err
 	}
 	dir := filepath.Join(data, datadir.Records)
+	if repair {
+		if err := repairRecords(filepath.Join(dir, "db"), quiet, stdout); err != nil {
+			return inUse(datadir.Busy(data, err), ways)
+		}
+	}
 	rs, err := recstore.Open(filepath.Join(dir, "db"), recstore.Options{ReadOnly: true, Version: mes.SchemaVersion, Logger: quiet, Anchors: filepath.Join(dir, mes.AnchorFile)})
 	if err != nil {
 		return inUse(datadir.Busy(data, err), ways)
 	}
 	defer rs.Close()
 	t0 = time.Now()
+	dr, damaged, err := rs.Damaged()
+	if err != nil {
+		return err
+	}
+	for _, q := range damaged {
+		wrong = append(wrong, fmt.Sprintf("records: %s does not decode: %s (reads pass over it; --repair moves it to the quarantine)", q.Key, q.What))
+	}
+	for _, k := range dr.Kept {
+		wrong = append(wrong, "records: "+k)
+	}
 	ir, err := mes.VerifyIndexes(rs)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "records: %d index entries and %d records and audit entries checked (%v)\n", ir.Indexes, ir.Records, time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "records: %d values decoded, %d index entries and %d records and audit entries checked (%v)\n", dr.Checked, ir.Indexes, ir.Records, time.Since(t0).Round(time.Millisecond))
 	for _, p := range ir.Problems {
 		wrong = append(wrong, "records: "+p)
 	}
@@ -140,5 +160,43 @@ func verifyDir(ctx context.Context, data string, repair bool, stdout io.Writer) 
 		return fmt.Errorf("%s: %d things are wrong:\n  %s\nKeep the directory as it is; restore the latest backup into another directory (twin restore) and verify that", data, len(wrong), strings.Join(wrong, "\n  "))
 	}
 	fmt.Fprintf(stdout, "%s: everything checks\n", data)
+	return nil
+}
+
+// repairRecords moves the records' damaged values to the quarantine and
+// rebuilds the indexes (recstore.Store.Repair, mes.RepairIndexes). It
+// opens the database without its anchors: the anchors are the chain as
+// it was, and a repair adds none.
+func repairRecords(db string, log *slog.Logger, stdout io.Writer) error {
+	rw, err := recstore.Open(db, recstore.Options{Version: mes.SchemaVersion, Logger: log})
+	if err != nil {
+		return err
+	}
+	rr, err := rw.Repair()
+	var fx mes.IndexFixes
+	if err == nil {
+		fx, err = mes.RepairIndexes(rw)
+	}
+	if cerr := rw.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	audit := 0
+	for _, q := range rr.Moved {
+		fmt.Fprintf(stdout, "records: moved to the quarantine: %s (%s)\n", q.Key, q.What)
+		if strings.HasPrefix(q.Key, "aud/") {
+			audit++
+		}
+	}
+	for _, k := range rr.Kept {
+		fmt.Fprintf(stdout, "records: not repaired: %s\n", k)
+	}
+	fmt.Fprintf(stdout, "records: repaired: %d of %d values damaged, moved to the quarantine with their raw bytes; indexes rebuilt: %d entries removed, %d written\n",
+		len(rr.Moved), rr.Checked, fx.Removed, fx.Added)
+	if audit > 0 {
+		fmt.Fprintf(stdout, "audit log: %d entries moved to the quarantine: the chain stays broken there and is reported below (it is never rewritten)\n", audit)
+	}
 	return nil
 }

@@ -20,6 +20,27 @@
 // payload) is counted, logged with its topic, reported as a Fault event and
 // acknowledged: it is never retried, and it never stops ingest.
 //
+// A clean stop (Run's ctx ending) hands nothing more on, waits until
+// what was handed on is durable and acknowledged (Options.StopWait) and
+// then disconnects, so the next start gets nothing again that the
+// history holds.
+//
+// Redelivery: QoS 1 is at least once. A message the broker sends again
+// after a crash (stored, not yet acknowledged) is stored once: a reading
+// with its own timestamp is the same event again, which the history
+// store recognises; a reading without one is recognised by the broker's
+// message identity, kept in the session journal (Options.SessionDir;
+// see journal): the DUP flag, the packet identifier, which the broker
+// must keep for a redelivery and may not give another message until it
+// has our acknowledgement (MQTT 3.1.1 §4.4, MQTT-2.3.1-2/3), and a hash
+// of topic and payload. Not covered, because nothing in the protocol
+// tells them apart from new messages: a publisher that sends a message
+// again itself (a gateway's own QoS 1 retry reaches the twin as a new
+// message with a new identifier), a session the broker lost (restart
+// without persistence, expiry), QoS 0 (never redelivered), a power loss
+// just after a message arrived (the journal is written, not fsynced,
+// per message), and a broker that does not set DUP.
+//
 // Time: a reading without a timestamp is stamped with the receive clock
 // (Options.Clock, the twin's ingest's). A reading stamped beyond the
 // clock's bounds (years ahead, or 1970) is quarantined here, where the
@@ -59,7 +80,24 @@ type Options struct {
 	// that carry no time; the zero Clock is time.Now with the default
 	// bounds.
 	Clock ingest.Clock
+	// StopWait bounds a clean stop (Run's ctx ending): how long the
+	// client waits for the sink to make durable what it has handed on,
+	// and for those acknowledgements to leave, before it disconnects.
+	// 0: DefaultStopWait.
+	StopWait time.Duration
+	// SessionDir is where the client keeps the journal of its
+	// persistent session (a file per broker and client id; the twin's
+	// data directory's mqtt/): the receive time it gave each message
+	// without a timestamp of its own, by packet identifier, so that the
+	// broker's redelivery of such a message after a crash is stored once
+	// (see journal). "": no journal, and a redelivered reading without a
+	// timestamp gets a second receive time.
+	SessionDir string
 }
+
+// DefaultStopWait is how long a clean stop waits at most for the
+// acknowledgements of what the client has handed on.
+const DefaultStopWait = 10 * time.Second
 
 // Stats count what the client has seen.
 type Stats struct {
@@ -70,7 +108,20 @@ type Stats struct {
 	Connects   uint64            `json:"connects"`
 	Subscribed bool              `json:"subscribed"` // the broker confirmed the subscriptions of the current connection
 	Rebirths   uint64            `json:"rebirth_requests"`
-	Unassigned uint64            `json:"unassigned"` // messages on topics the tag map does not name
+	// LeftAtStop counts messages a clean stop handed back to the broker:
+	// received after the stop began, never handed on nor acknowledged
+	// (the broker sends them again on the next start).
+	LeftAtStop uint64 `json:"left_at_stop"`
+	// Redelivered counts messages the broker sent again (DUP) that the
+	// session journal recognised: their readings without a timestamp took
+	// the receive time of the first delivery (the history holds them
+	// once).
+	Redelivered uint64 `json:"redelivered_recognised"`
+	// UnackedAtStop counts messages handed on whose acknowledgement had
+	// not been sent when the stop's wait (Options.StopWait) ended: the
+	// broker sends them again (the store recognises those it holds).
+	UnackedAtStop uint64 `json:"unacked_at_stop"`
+	Unassigned    uint64 `json:"unassigned"` // messages on topics the tag map does not name
 	// GapDropped counts Sparkplug messages not folded because their
 	// node's session was lost to a sequence gap (the message with the
 	// gap and every one after it until the node's NBIRTH).
@@ -102,8 +153,22 @@ type Client struct {
 	quit     chan struct{}
 	watchers sync.WaitGroup
 
+	// the messages handed on to the sink whose acknowledgement has not
+	// been sent: a clean stop waits for them (Run)
+	pendMu   sync.Mutex
+	pending  int
+	stopping bool          // a clean stop has begun: handle hands nothing more on
+	drained  chan struct{} // closed once stopping and pending is 0
+	stopWait time.Duration
+	// lingering: the client is disconnecting; closing the connection
+	// waits for the broker's end first (lingerConn)
+	lingering atomic.Bool
+
 	messages, events, malformed, connects, rebirths, unassigned atomic.Uint64
-	gapDropped, staleDeaths                                     atomic.Uint64
+	gapDropped, staleDeaths, leftAtStop, unackedAtStop          atomic.Uint64
+	redelivered, journalFailed                                  atomic.Uint64
+	sessionDir, clientID                                        string
+	journal                                                     *journal // nil: none (Options.SessionDir "")
 	subscribed                                                  signal.Ready
 	reasonMu                                                    sync.Mutex
 	reasons                                                     map[string]uint64
@@ -121,7 +186,11 @@ func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, sink: sink, log: opt.Logger.With("broker", cfg.URL), clock: opt.Clock.WithDefaults(),
 		topics: map[string][]plant.TopicTag{}, devices: map[[2]string]*plant.SparkplugDevice{},
-		host: sparkplug.NewHost(), asked: map[[2]string]int64{}, reasons: map[string]uint64{}, quit: make(chan struct{})}
+		host: sparkplug.NewHost(), asked: map[[2]string]int64{}, reasons: map[string]uint64{}, quit: make(chan struct{}),
+		drained: make(chan struct{}), stopWait: opt.StopWait, sessionDir: opt.SessionDir}
+	if c.stopWait <= 0 {
+		c.stopWait = DefaultStopWait
+	}
 	for _, t := range cfg.Topics {
 		c.topics[t.Topic] = append(c.topics[t.Topic], t)
 	}
@@ -137,6 +206,7 @@ func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 		h, _ := os.Hostname()
 		id = "twin-" + h
 	}
+	c.clientID = id
 	po.SetClientID(id).SetCleanSession(false).SetResumeSubs(true).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(5 * time.Second).SetKeepAlive(10 * time.Second).
@@ -149,7 +219,8 @@ func New(cfg plant.MQTTBroker, sink signal.Sink, opt Options) (*Client, error) {
 		// paho leaves a message no route matches unacknowledged, so
 		// every message goes to handle, which knows the topics itself
 		SetDefaultPublishHandler(c.handle).
-		SetStore(newStore())
+		SetStore(newStore()).
+		SetCustomOpenConnectionFn(c.open)
 	if cfg.User != "" {
 		po.SetUsername(signal.ExpandEnv(cfg.User)).SetPassword(signal.ExpandEnv(cfg.Password))
 	}
@@ -194,8 +265,31 @@ func brokerURL(u string) string {
 // Run connects and keeps the client connected until ctx ends; it returns
 // once it has disconnected and its goroutines have returned. A client
 // runs once.
+//
+// When ctx ends, the stop is clean: the client hands nothing more on
+// (what arrives from then on stays unacknowledged, for the broker to
+// send again on the next start: Stats.LeftAtStop), waits until the sink
+// has made durable every message it handed on and their
+// acknowledgements have been passed to the connection, at most
+// Options.StopWait (what is still pending then is counted,
+// Stats.UnackedAtStop), and then disconnects: the acknowledgements
+// leave before the DISCONNECT, on the same connection. (Before, a stop
+// disconnected at once: a backlog being stored was all delivered again
+// on the next start.)
 func (c *Client) Run(ctx context.Context) error {
 	defer c.stopWatchers()
+	if c.sessionDir != "" {
+		j, err := openJournal(c.sessionDir, c.cfg.URL, c.clientID)
+		if err != nil {
+			return err
+		}
+		c.journal = j
+		defer func() {
+			if err := j.Close(); err != nil {
+				c.log.Warn("mqtt: closing the session journal", "err", err)
+			}
+		}()
+	}
 	tok := c.c.Connect()
 	select {
 	case <-ctx.Done():
@@ -205,11 +299,61 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 		<-ctx.Done()
 	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.stopWait)
+	defer cancel()
+	if n := c.drain(sctx); n > 0 {
+		c.unackedAtStop.Add(uint64(n))
+		c.log.Warn("mqtt: stopping before the sink made every message durable: the broker sends these again",
+			"unacknowledged", n, "waited", c.stopWait)
+	}
 	if sp := c.cfg.Sparkplug; sp != nil && sp.HostID != "" && c.c.IsConnectionOpen() {
 		c.c.Publish(c.stateTopic(), 1, true, hostState(false)).WaitTimeout(time.Second)
 	}
-	c.c.Disconnect(250)
+	c.lingering.Store(true)
+	c.c.Disconnect(2000) // returns as soon as it is done: the broker's end of the connection, in a few ms
 	return nil
+}
+
+// drain begins the clean stop: handle hands nothing more on. It returns
+// once every message handed on has been acknowledged (or failed), or
+// when ctx ends, with the number still pending then.
+func (c *Client) drain(ctx context.Context) int {
+	c.pendMu.Lock()
+	c.stopping = true
+	if c.pending == 0 {
+		close(c.drained)
+	}
+	c.pendMu.Unlock()
+	select {
+	case <-c.drained:
+		return 0
+	case <-ctx.Done():
+		c.pendMu.Lock()
+		defer c.pendMu.Unlock()
+		return c.pending
+	}
+}
+
+// handOn reports whether handle may hand a message on (no clean stop
+// has begun), and counts it as pending if so.
+func (c *Client) handOn() bool {
+	c.pendMu.Lock()
+	defer c.pendMu.Unlock()
+	if c.stopping {
+		return false
+	}
+	c.pending++
+	return true
+}
+
+// settled marks a message handed on as done (acknowledged or failed).
+func (c *Client) settled() {
+	c.pendMu.Lock()
+	defer c.pendMu.Unlock()
+	c.pending--
+	if c.stopping && c.pending == 0 {
+		close(c.drained)
+	}
 }
 
 // watch runs fn on a goroutine that Run waits for; fn returns when quit
@@ -308,18 +452,49 @@ func (c *Client) bad(now int64, topic, reason string, err error) event.Event {
 // handle turns one message into events and acknowledges it once the sink
 // has them.
 func (c *Client) handle(_ paho.Client, m paho.Message) {
+	if !c.handOn() {
+		// a clean stop has begun: not handed on, not acknowledged; the
+		// broker sends it again on the next start
+		c.leftAtStop.Add(1)
+		return
+	}
 	c.messages.Add(1)
 	now := c.clock.Now().UnixNano() // the receive time
+	// stamp is the time of what takes the receive time (readings without
+	// a timestamp, faults): now, or for a redelivery the journal
+	// recognises, the receive time of the first delivery
+	stamp, journaled := now, false
+	var sum [8]byte
+	if c.journal != nil && m.Qos() > 0 {
+		sum = messageHash(m.Topic(), m.Payload())
+		if m.Duplicate() {
+			if t, ok := c.journal.lookup(m.MessageID(), sum); ok {
+				stamp, journaled = t, true
+				c.redelivered.Add(1)
+			}
+		}
+	}
 	var evs []event.Event
 	if strings.HasPrefix(m.Topic(), sparkplug.Namespace+"/") {
-		evs = c.sparkplugEvents(now, m.Topic(), m.Payload())
+		evs = c.sparkplugEvents(now, stamp, m.Topic(), m.Payload())
 	} else if tags, ok := c.topics[m.Topic()]; ok {
-		evs = c.jsonEvents(now, m.Topic(), m.Payload(), tags)
+		evs = c.jsonEvents(now, stamp, m.Topic(), m.Payload(), tags)
 	} else {
 		c.unassigned.Add(1)
 	}
+	if c.journal != nil && m.Qos() > 0 && !journaled && stamped(evs, stamp) {
+		// before the events are handed on: a crash after the store has
+		// them and before the acknowledgement left finds the record
+		if err := c.journal.record(m.MessageID(), sum, stamp); err != nil {
+			n := c.journalFailed.Add(1)
+			if n == 1 || n%1000 == 0 {
+				c.log.Warn("mqtt: the session journal could not be written: a redelivery of this message would be stored twice", "failures", n, "err", err)
+			}
+		}
+	}
 	if len(evs) == 0 {
 		m.Ack()
+		c.settled()
 		return
 	}
 	for i := range evs {
@@ -328,6 +503,7 @@ func (c *Client) handle(_ paho.Client, m paho.Message) {
 		}
 	}
 	c.sink.EmitBatch(evs, func(err error) {
+		defer c.settled()
 		if err != nil {
 			// not acknowledged: the broker sends it again after a reconnect
 			c.log.Error("mqtt: sink refused events; message left unacknowledged", "topic", m.Topic(), "err", err)
@@ -423,26 +599,39 @@ func DecodeJSON(payload []byte, field string) (vals []signal.Value, ts []int64, 
 	return []signal.Value{v}, []int64{t}, nil
 }
 
-func (c *Client) jsonEvents(now int64, topic string, payload []byte, tags []plant.TopicTag) []event.Event {
+// stamped reports whether any of evs took the receive time stamp.
+func stamped(evs []event.Event, stamp int64) bool {
+	for i := range evs {
+		if evs[i].Time == stamp {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonEvents are the events of a JSON message received at now; what
+// takes the receive time (readings without a timestamp, faults) takes
+// stamp.
+func (c *Client) jsonEvents(now, stamp int64, topic string, payload []byte, tags []plant.TopicTag) []event.Event {
 	var out []event.Event
 	for _, tag := range tags {
 		vals, ts, err := DecodeJSON(payload, tag.Field)
 		if err != nil {
-			return []event.Event{c.bad(now, topic, "json", err)}
+			return []event.Event{c.bad(stamp, topic, "json", err)}
 		}
 		for i, v := range vals {
 			t := ts[i]
 			if t == 0 {
-				t = now // no timestamp: the receive time
+				t = stamp // no timestamp: the receive time
 			}
 			e, err := signal.Event(t, tag.Asset, tag.Signal, v, tag.ValueMap)
 			if err != nil {
-				out = append(out, c.bad(now, topic, "value", err))
+				out = append(out, c.bad(stamp, topic, "value", err))
 				continue
 			}
 			e.Source = event.Live
 			if r := c.clock.Check(e.Time, now); r != ingest.InBounds {
-				e = ingest.Quarantine(e, r, now, rawJSON(topic, payload, i, len(vals)))
+				e = ingest.Quarantine(e, r, stamp, rawJSON(topic, payload, i, len(vals)))
 			}
 			out = append(out, e)
 		}
@@ -464,13 +653,15 @@ func rawJSON(topic string, payload []byte, i, n int) string {
 	return s + ", payload " + strings.ToValidUTF8(string(payload), "?")
 }
 
-func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []event.Event {
+// sparkplugEvents are the events of a Sparkplug message received at now;
+// what takes the receive time takes stamp (see jsonEvents).
+func (c *Client) sparkplugEvents(now, stamp int64, topic string, payload []byte) []event.Event {
 	t, err := sparkplug.ParseTopic(topic)
 	if err != nil {
 		if strings.HasPrefix(topic, sparkplug.Namespace+"/STATE/") {
 			return nil
 		}
-		return []event.Event{c.bad(now, topic, "sparkplug-topic", err)}
+		return []event.Event{c.bad(stamp, topic, "sparkplug-topic", err)}
 	}
 	if t.Type == sparkplug.NCMD || t.Type == sparkplug.DCMD {
 		return nil
@@ -478,7 +669,7 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 	var p *sparkplug.Payload
 	if t.Type != sparkplug.NDEATH || len(payload) > 0 {
 		if p, err = sparkplug.Unmarshal(payload); err != nil {
-			return []event.Event{c.bad(now, topic, "sparkplug-payload", err)}
+			return []event.Event{c.bad(stamp, topic, "sparkplug-payload", err)}
 		}
 	} else {
 		p = &sparkplug.Payload{}
@@ -496,7 +687,7 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 		c.staleDeaths.Add(1)
 		c.log.Warn("mqtt: sparkplug: stale NDEATH ignored", "topic", topic, "why", u.Problem)
 	case u.Rebirth && u.Problem != "":
-		out = append(out, c.bad(now, topic, "sparkplug-session", errors.New(u.Problem)))
+		out = append(out, c.bad(stamp, topic, "sparkplug-session", errors.New(u.Problem)))
 	}
 	if u.Dropped {
 		// not folded: the node's state is unknown until its NBIRTH
@@ -521,16 +712,16 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 		}
 		ts := ingest.UnixMilli(v.Time) // saturated: a huge timestamp must not wrap round to a plausible one
 		if ts == 0 {
-			ts = now // no timestamp: the receive time
+			ts = stamp // no timestamp: the receive time
 		}
 		e, err := signal.Event(ts, d.Asset, sig, raw, nil)
 		if err != nil {
-			out = append(out, c.bad(now, topic, "value", err))
+			out = append(out, c.bad(stamp, topic, "value", err))
 			continue
 		}
 		e.Source = event.Live
 		if r := c.clock.Check(e.Time, now); r != ingest.InBounds {
-			e = ingest.Quarantine(e, r, now, rawMetric(topic, p, &v.Metric))
+			e = ingest.Quarantine(e, r, stamp, rawMetric(topic, p, &v.Metric))
 		}
 		out = append(out, e)
 	}
@@ -538,7 +729,7 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 		// stale: an alarm on every asset of the dead node or device
 		for k, d := range c.devices {
 			if k[0] == t.EdgeNode && (dev == "" || k[1] == dev) {
-				out = append(out, event.Event{Time: now, Kind: event.Alarm, Source: event.Live, Quality: event.Bad,
+				out = append(out, event.Event{Time: stamp, Kind: event.Alarm, Source: event.Live, Quality: event.Bad,
 					Asset: d.Asset, Name: "sparkplug/offline", Ref: "Sparkplug " + t.Type + ": values are stale", Value: 500})
 			}
 		}
@@ -547,7 +738,7 @@ func (c *Client) sparkplugEvents(now int64, topic string, payload []byte) []even
 		// online again: at the birth's time, the edge's clock; the
 		// receive time when the edge's clock is out of bounds (the node
 		// is online now all the same; its metrics are quarantined)
-		at := now
+		at := stamp
 		if bt := ingest.UnixMilli(p.Timestamp); p.Timestamp != 0 && c.clock.Check(bt, now) == ingest.InBounds {
 			at = bt
 		}
@@ -590,7 +781,8 @@ func rawMetric(topic string, p *sparkplug.Payload, m *sparkplug.Metric) string {
 func (c *Client) Stats() Stats {
 	s := Stats{Messages: c.messages.Load(), Events: c.events.Load(), Malformed: c.malformed.Load(),
 		Connects: c.connects.Load(), Subscribed: c.subscribed.Is(), Rebirths: c.rebirths.Load(), Unassigned: c.unassigned.Load(),
-		GapDropped: c.gapDropped.Load(), StaleDeaths: c.staleDeaths.Load(), Reasons: map[string]uint64{}}
+		GapDropped: c.gapDropped.Load(), StaleDeaths: c.staleDeaths.Load(), LeftAtStop: c.leftAtStop.Load(), UnackedAtStop: c.unackedAtStop.Load(), Redelivered: c.redelivered.Load(),
+		Reasons: map[string]uint64{}}
 	c.reasonMu.Lock()
 	for k, v := range c.reasons {
 		s.Reasons[k] = v

@@ -55,7 +55,11 @@ func FuzzRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := read("fuzz.tar", bytes.NewReader(b), func(p *Part, r io.Reader) error {
 			if p.Kind == KindBadger {
-				_, _, err := historyFacts(r, time.UTC, nil)
+				d, err := decompress(p, r)
+				if err != nil {
+					return err
+				}
+				_, _, err = historyFacts(d, time.UTC, nil)
 				return err
 			}
 			return nil

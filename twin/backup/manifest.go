@@ -17,8 +17,9 @@ import (
 )
 
 // FormatVersion is the version of the backup file's format (FORMAT.md)
-// this build writes and reads.
-const FormatVersion = 1
+// this build writes; it reads every version up to it (1: the Badger
+// parts uncompressed; 2: compressed, Part.Compression).
+const FormatVersion = 2
 
 // ManifestName is the backup file's first entry.
 const ManifestName = "manifest.json"
@@ -28,6 +29,9 @@ const (
 	Full        = "full"
 	Incremental = "incremental"
 )
+
+// CompressZstd is a Badger part compressed with Zstandard (RFC 8878).
+const CompressZstd = "zstd"
 
 // The kinds of part.
 const (
@@ -53,15 +57,22 @@ type Part struct {
 	Kind string `json:"kind" maxlen:"16"`  // KindBadger, KindFile
 	// Path is where it goes in a data directory ("" the directory
 	// itself: the history's Badger), slash-separated.
-	Path   string      `json:"path" maxlen:"1024"`
-	Mode   uint32      `json:"mode,omitempty"` // a file's permission bits
-	Size   int64       `json:"size"`
-	SHA256 string      `json:"sha256" maxlen:"64"`
-	Since  uint64      `json:"since,omitempty"`   // a Badger part: the first version it holds (0: all)
-	Reach  uint64      `json:"version,omitempty"` // and the version it reaches
-	Keys   int64       `json:"keys,omitempty"`    // the key versions it holds
-	Hist   *Historical `json:"history,omitempty"`
-	Recs   *Records    `json:"records,omitempty"`
+	Path string `json:"path" maxlen:"1024"`
+	Mode uint32 `json:"mode,omitempty"` // a file's permission bits
+	// Size and SHA256 are of the part's bytes as the archive holds them
+	// (compressed, when it is), so that a check reads without
+	// decompressing.
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256" maxlen:"64"`
+	// Compression is how a Badger part is compressed: "" none (format
+	// 1), CompressZstd; RawSize is then its size decompressed.
+	Compression string      `json:"compression,omitempty" maxlen:"16"`
+	RawSize     int64       `json:"raw_size,omitempty"`
+	Since       uint64      `json:"since,omitempty"`   // a Badger part: the first version it holds (0: all)
+	Reach       uint64      `json:"version,omitempty"` // and the version it reaches
+	Keys        int64       `json:"keys,omitempty"`    // the key versions it holds
+	Hist        *Historical `json:"history,omitempty"`
+	Recs        *Records    `json:"records,omitempty"`
 }
 
 // Historical is where a backup of the history reaches.

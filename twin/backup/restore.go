@@ -171,9 +171,17 @@ func Restore(files []string, dir string, opt RestoreOptions) ([]*Manifest, error
 			_, err = read(f, r, func(p *Part, r io.Reader) error {
 				switch {
 				case p.Kind == KindBadger && p.Name == HistoryPart:
-					return hist.Load(r, 256)
+					d, err := decompress(p, r)
+					if err != nil {
+						return err
+					}
+					return hist.Load(d, 256)
 				case p.Kind == KindBadger && p.Name == RecordsPart:
-					return recs.Load(r, 256)
+					d, err := decompress(p, r)
+					if err != nil {
+						return err
+					}
+					return recs.Load(d, 256)
 				case p.Kind == KindFile:
 					clean := path.Clean(p.Path)
 					if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {

@@ -50,6 +50,11 @@ const (
 	// TLS holds the web view's local CA and certificate (twin/tlsconf):
 	// kept by Wipe, since phones and browsers installed the CA.
 	TLS = "tls"
+	// MQTT holds the MQTT clients' session journals (connectors/mqtt):
+	// the receive times of readings without a timestamp, by packet
+	// identifier, that make a broker's redelivery after a crash stored
+	// once. It belongs with the history: Wipe removes it.
+	MQTT = "mqtt"
 )
 
 // MissingError is a data directory, or the part of one a command needs,
@@ -361,7 +366,7 @@ func Wipe(dir string) error {
 // directory: Badger's files, the records, the plant and server files.
 func ours(name string) bool {
 	switch name {
-	case Records, PlantName, ServerName, OPCUA, TLS, "MANIFEST", "KEYREGISTRY", "LOCK", "DISCARD":
+	case Records, PlantName, ServerName, OPCUA, TLS, MQTT, "MANIFEST", "KEYREGISTRY", "LOCK", "DISCARD":
 		return true
 	}
 	for _, ext := range []string{".sst", ".vlog", ".mem", ".tmp"} {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -98,7 +100,11 @@ func (t *Tx) writeAudit(h head) (head, error) {
 	return h, nil
 }
 
-// lastEntry reads the chain's head: the last audit entry.
+// lastEntry reads the chain's head: the last audit entry. A damaged last
+// entry (or one Repair moved to the quarantine) still holds its number:
+// the next entry is numbered after it, and links to it with an unknown
+// hash, so that Verify reports the break there instead of a chain that
+// goes on as if nothing were missing.
 func (s *Store) lastEntry() (head, error) {
 	var h head
 	err := s.View(func(t *Tx) error {
@@ -108,14 +114,23 @@ func (s *Store) lastEntry() (head, error) {
 		it := t.t.NewIterator(opt)
 		defer it.Close()
 		it.Seek([]byte("aud/\xff"))
-		if !it.Valid() {
-			return nil
+		if it.Valid() {
+			k := string(it.Item().Key())
+			var e AuditEntry
+			if err := it.Item().Value(func(b []byte) error { return decodeInto(b, &e) }); err != nil {
+				seq, perr := strconv.ParseUint(strings.TrimPrefix(k, "aud/"), 16, 64)
+				if perr != nil {
+					return s.damaged(k, err)
+				}
+				s.damaged(k, err)
+				h = head{Seq: seq}
+			} else {
+				h = head{e.Seq, e.Hash}
+			}
 		}
-		var e AuditEntry
-		if err := it.Item().Value(func(b []byte) error { return decodeInto(b, &e) }); err != nil {
-			return err
+		if q := t.quarantinedAudit(); q > h.Seq {
+			h = head{Seq: q}
 		}
-		h = head{e.Seq, e.Hash}
 		return nil
 	})
 	return h, err

@@ -16,12 +16,18 @@ type Page[T any] struct {
 // List reads the records under prefix in key order, starting after
 // cursor, keeping those keep accepts (nil: all), until limit are found
 // (limit ≤ 0: 100). The cursor is the last key read, base64url: opaque to
-// clients, and refused when it is not of this list.
+// clients, and refused when it is not of this list. A damaged record is
+// left out of a read's list (counted and logged) and fails a change's
+// (see Get).
 func List[T any](t *Tx, prefix, cursor string, limit int, keep func(*T) bool) (Page[T], error) {
 	return scan(t, prefix, cursor, limit, func(k []byte, item *badger.Item) (*T, error) {
 		v := new(T)
 		if err := item.Value(func(b []byte) error { return decodeInto(b, v) }); err != nil {
-			return nil, err
+			d := t.s.damaged(string(k), err)
+			if t.write {
+				return nil, d
+			}
+			return nil, nil
 		}
 		if keep != nil && !keep(v) {
 			return nil, nil

@@ -25,7 +25,7 @@ const (
 func (s *Store) writer() string {
 	by := ""
 	s.View(func(t *Tx) error {
-		_, err := t.Get(writtenByKey, &by)
+		_, err := t.get(writtenByKey, &by)
 		return err
 	})
 	if by == "" {
@@ -54,7 +54,7 @@ func (s *Store) migrate(version int, ms []Migration) error {
 	var stamped bool
 	err := s.View(func(t *Tx) error {
 		var err error
-		stamped, err = t.Get(schemaKey, &have)
+		stamped, err = t.get(schemaKey, &have)
 		return err
 	})
 	if err != nil {
@@ -111,7 +111,7 @@ func (s *Store) stamp(v int) error {
 func (s *Store) checkVersion(version int) error {
 	have := 1
 	err := s.View(func(t *Tx) error {
-		ok, err := t.Get(schemaKey, &have)
+		ok, err := t.get(schemaKey, &have)
 		if err == nil && !ok {
 			have = 1
 		}

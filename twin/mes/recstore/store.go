@@ -112,6 +112,8 @@ type Store struct {
 	version int
 	ro      bool // opened read-only
 
+	dmg damage // damaged values met by reads (damage.go)
+
 	chainMu sync.Mutex // held from numbering a change's audit entries to its commit
 	head    head       // the audit chain's last entry, committed
 
@@ -299,7 +301,7 @@ func (s *Store) Update(user, action string, fn func(*Tx) error) error {
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		t := &Tx{t: s.db.NewTransaction(true), s: s, User: user, Action: action, Now: s.now()}
+		t := &Tx{t: s.db.NewTransaction(true), s: s, User: user, Action: action, Now: s.now(), write: true}
 		err := fn(t)
 		if err == nil {
 			err = s.commit(t)

@@ -23,6 +23,11 @@ type Tx struct {
 	Now    time.Time
 	post   []func()
 	audits []pending // written at the commit
+	// write: a change (Update), which a damaged record refuses; a read
+	// (View) passes over it
+	write bool
+	// passed is the damaged record a read passed over last (Must names it)
+	passed *DamagedError
 }
 
 // AfterCommit runs f once the change is committed and on disk (not when
@@ -30,8 +35,22 @@ type Tx struct {
 // the change.
 func (t *Tx) AfterCommit(f func()) { t.post = append(t.post, f) }
 
-// Get reads the record at key into v; false when there is none.
+// Get reads the record at key into v; false when there is none. A
+// damaged record (one that cannot be read or decoded: a *DamagedError)
+// is passed over by a read (View: false, counted, logged) and refuses a
+// change (Update: its error).
 func (t *Tx) Get(key string, v any) (bool, error) {
+	ok, err := t.get(key, v)
+	if d, is := errors.AsType[*DamagedError](err); is && !t.write {
+		t.passed = d
+		return false, nil
+	}
+	return ok, err
+}
+
+// get is Get that returns the *DamagedError of a damaged record in a
+// read too (the schema version must not be taken for missing).
+func (t *Tx) get(key string, v any) (bool, error) {
 	it, err := t.t.Get([]byte(key))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return false, nil
@@ -39,13 +58,30 @@ func (t *Tx) Get(key string, v any) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("records: read %s: %w", key, err)
 	}
-	return true, it.Value(func(b []byte) error { return decodeInto(b, v) })
+	if err := it.Value(func(b []byte) error { return decodeInto(b, v) }); err != nil {
+		return false, t.s.damaged(key, err)
+	}
+	return true, nil
 }
 
-// Must reads the record kind/id or returns a not-found error naming it.
+// PassedOver returns the *DamagedError of key if the last record this
+// read passed over (Get) was key's, else nil.
+func (t *Tx) PassedOver(key string) error {
+	if t.passed != nil && t.passed.Key == key {
+		return t.passed
+	}
+	return nil
+}
+
+// Must reads the record kind/id or returns a not-found error naming it
+// (one that says so when the record is damaged).
 func (t *Tx) Must(kind, id string, v any) error {
-	ok, err := t.Get(kind+"/"+id, v)
+	key := kind + "/" + id
+	ok, err := t.Get(key, v)
 	if err == nil && !ok {
+		if t.passed != nil && t.passed.Key == key {
+			return fmt.Errorf("%s %q: %w", t.s.Kind(kind), id, t.passed)
+		}
 		err = fmt.Errorf("%s %q: %w", t.s.Kind(kind), id, ErrNotFound)
 	}
 	return err
