@@ -94,9 +94,15 @@ export async function signIn(creds) {
 // offline it answers what was kept.
 export async function refresh() {
   if (session && session.bearer) {
-    const u = await call("GET", "/me");
-    keep({ ...session, user: u });
-    return u;
+    try {
+      const u = await call("GET", "/me");
+      keep({ ...session, user: u });
+      return u;
+    } catch (e) {
+      if (e.status === 401) keep(null);
+      if (e.status === 0 && session && session.user) return session.user;
+      throw e;
+    }
   }
   try {
     const s = await call("GET", "/session");

@@ -66,5 +66,11 @@ export function startClock() {
 // serviceWorker registers the worker that keeps the app's shell for
 // opening the terminal offline.
 export function serviceWorker() {
-  if ("serviceWorker" in navigator && isSecureContext) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => {});
+  if (!("serviceWorker" in navigator) || !isSecureContext) return;
+  const sw = navigator.serviceWorker;
+  // body[data-sw] says the page is the worker's (it reopens offline)
+  const mark = () => { if (sw.controller) document.body.dataset.sw = "1"; };
+  sw.addEventListener("controllerchange", mark);
+  sw.register("/app/sw.js", { scope: "/app/" }).then(mark).catch(() => {});
+  mark();
 }
