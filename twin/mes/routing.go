@@ -80,6 +80,18 @@ func (e *SequenceError) Unwrap() error { return ErrConflict }
 // Code is the stable code of the refusal.
 func (e *SequenceError) Code() string { return "out_of_sequence" }
 
+// Args are what the code's message needs: the operation, the first rule
+// broken (its rule, the operation that comes before, what it passed on,
+// what the scan asked), and every rule broken.
+func (e *SequenceError) Args() map[string]any {
+	m := map[string]any{"operation": e.Operation, "broken": e.Broken}
+	if len(e.Broken) > 0 {
+		b := e.Broken[0]
+		m["rule"], m["before"], m["passed"], m["asked"] = b.Rule, b.Need, b.Passed, b.Asked
+	}
+	return m
+}
+
 // source is what feeds an operation: the operation before it in its work
 // order, or the part work orders whose parts it joins.
 type source struct {
