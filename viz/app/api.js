@@ -43,7 +43,7 @@ function keep(s) {
 }
 
 // missing: the twin has no such endpoint (an older twin than the app).
-function missing(e) { return e.status === 404 && /^no such endpoint/.test(e.message); }
+function missing(e) { return e.status === 404 && (e.code === "no_route" || /^no such endpoint/.test(e.message)); }
 
 export function user() { return session && session.user; }
 

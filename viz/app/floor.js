@@ -206,18 +206,25 @@ function setCounts() {
   const c = st.card, op = c.operation || {};
   const done = (c.confirmed ? c.confirmed.good + c.confirmed.scrap : 0);
   const avail = c.available ?? op.planned ?? 0;
-  stepper("s-good").value = Math.max(0, avail - done);
+  stepper("s-good").value = Math.max(0, c.remaining ?? avail - done);
   stepper("s-scrap").value = 0;
+}
+
+// scrapReasons are the reasons the card's operation offers, else the plant's.
+function scrapReasons() {
+  const own = st.card && st.card.scrap_reasons;
+  return own && own.length ? own : st.floor.scrap_reasons || [];
 }
 
 function renderScrapReasons() {
   const box = $("scrap-reasons");
-  const need = count("s-scrap") > 0 && st.floor.scrap_reasons.length > 0;
+  const reasons = scrapReasons();
+  const need = count("s-scrap") > 0 && reasons.length > 0;
   box.hidden = !need;
   box.replaceChildren();
   if (need) {
     box.append(el("p", { class: "hint" }, i18n.t("scrap.pick")));
-    for (const r of st.floor.scrap_reasons) {
+    for (const r of reasons) {
       box.append(el("button", { type: "button", class: "big reason" + (r.code === st.scrapReason ? " chosen" : ""), "aria-pressed": r.code === st.scrapReason ? "true" : "false",
         dataset: { reason: r.code }, onclick: () => { st.scrapReason = r.code; renderScrapReasons(); } }, i18n.reasonName(r)));
     }
@@ -252,6 +259,7 @@ async function act(action) {
     if (body.scrap > 0 && st.scrapReason) body.scrap_reason = st.scrapReason;
   }
   st.last = "";
+  say("");
   await outbox.add({ id: body.scan_id, kind: "scan", method: "POST", path: "/scan", body, card: cardName() });
   renderCard();
 }

@@ -64,7 +64,12 @@ export function apply(root = document) {
 // errorText is what a refusal of the API says to a person: its code's
 // text from the catalogue (with its args), else the API's own sentence.
 export function errorText(err) {
-  if (err && err.code && has("error." + err.code)) return t("error." + err.code, { ...(err.args || {}), field: err.field || "" });
+  if (err && err.code && has("error." + err.code)) {
+    const args = { ...(err.args || {}) };
+    const f = args.field || err.field || "";
+    args.field = has("field." + f) ? t("field." + f) : f; // the field as a person calls it
+    return t("error." + err.code, args);
+  }
   if (err && err.status === 0) return t("error.network");
   if (err && err.message) return t("error.other", { message: err.message });
   return t("error.other", { message: String(err) });

@@ -352,13 +352,13 @@ func TestTerminalInChromium(t *testing.T) {
 				}
 				b.Do("click", "#s-scrap .plus")
 				b.Do("wait", "#scrap-reasons")
-				if d, _ := b.Try("click", "#b-report:enabled"); d != nil {
+				if d := string(b.Do("attr", "#b-report", "disabled")); d == "null" {
 					t.Errorf("report enabled before a scrap reason was picked")
 				}
 				b.Do("click", "#scrap-reasons [data-reason=lamination_burr]")
 				shot("5-report")
 				b.Do("click", "#b-report")
-				b.Do("waittext", "#c-state", "✔")
+				b.Do("waittext", "#c-state", strings.NewReplacer("{good}", "1", "{scrap}", "1").Replace(tx["card.done.reported"]))
 				if got := r.operation(op.ID); got.Good != 1 || got.Scrap != 1 || got.Status != "started" {
 					t.Fatalf("after the report the server has good %d scrap %d, %s; want 1, 1, started", got.Good, got.Scrap, got.Status)
 				}

@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Dir is this package's directory (terminal.js, out/).
@@ -76,6 +77,12 @@ func (b *Browser) With(t testing.TB) *Browser {
 // Try sends a command and returns its answer, or the error it met.
 func (b *Browser) Try(args ...any) (json.RawMessage, error) {
 	line, _ := json.Marshal(args)
+	t0 := time.Now()
+	defer func() {
+		if d := time.Since(t0); d > time.Second { // where a slow walk spends its time
+			b.t.Logf("%s took %v", line, d.Round(10*time.Millisecond))
+		}
+	}()
 	fmt.Fprintf(b.in, "%s\n", line)
 	if !b.out.Scan() {
 		b.cmd.Wait()
