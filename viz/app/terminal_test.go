@@ -211,6 +211,7 @@ func TestTerminalInChromium(t *testing.T) {
 	}
 	cat := map[string]map[string]string{"zh-CN": catalogue(t, "zh-CN"), "en": catalogue(t, "en")}
 	out := filepath.Join(e2e.Dir(), "out")
+	os.RemoveAll(out) // this run's screenshots only
 	os.MkdirAll(out, 0o755)
 	cam := filepath.Join(t.TempDir(), "camera.y4m")
 	walks := []walk{
