@@ -195,6 +195,8 @@ func TestCatalogues(t *testing.T) {
 		"outbox.clock.": {"on", "off"},
 		"card.":         {"order", "customer", "product", "work_order", "quantity", "due", "station", "so_far", "available"},
 		"error.":        errorCodes(t),
+		"error.out_of_sequence.": {mes.RuleStartBeforePredecessor, mes.RuleStartBeforeParts, mes.RuleConfirmBeforePredecessor,
+			mes.RuleMoreThanPassedOn, mes.RuleConfirmBeforeParts, mes.RuleMoreThanParts},
 	}
 	for prefix, vals := range dynamic {
 		for _, v := range vals {

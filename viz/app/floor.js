@@ -195,6 +195,10 @@ function renderCard() {
     parts.push(it.state === "refused" ? i18n.t("outbox.refused_line", { what: label(it), why: i18n.errorText(it.error) }) : i18n.t("card.waiting", { what: label(it) }));
   }
   if (!waiting.length && !st.last && !st.offlineCard) parts.push(i18n.t("card.next." + (c.next || "start")));
+  const meant = c.station || op.station || "";
+  if (n !== "done" && meant && st.station && meant !== st.station && stationName(meant) !== stationName(st.station) && !(c.stations || []).includes(st.station)) {
+    parts.push(i18n.t("card.other_station", { station: stationName(meant) }));
+  }
   $("c-state").textContent = parts.join(" · ");
   $("c-state").className = "state" + (waiting.some(x => x.state === "refused") ? " refused" : waiting.length ? " waiting" : st.last ? " done" : "");
 }
@@ -334,7 +338,8 @@ async function endStop() {
 function renderOutbox(items) {
   const box = $("outbox");
   box.hidden = !items.length;
-  $("outbox-title").textContent = i18n.t("outbox.title", { n: items.filter(x => x.state !== "refused").length });
+  const refused = items.filter(x => x.state === "refused").length;
+  $("outbox-title").textContent = i18n.t(refused ? "outbox.title_refused" : "outbox.title", { n: items.length - refused, refused });
   const ul = $("outbox-list");
   ul.replaceChildren();
   for (const it of items) {

@@ -68,6 +68,8 @@ export function errorText(err) {
     const args = { ...(err.args || {}) };
     const f = args.field || err.field || "";
     args.field = has("field." + f) ? t("field." + f) : f; // the field as a person calls it
+    // the rule broken, where the code has one (out_of_sequence: start or count)
+    if (args.rule && has(`error.${err.code}.${args.rule}`)) return t(`error.${err.code}.${args.rule}`, args);
     return t("error." + err.code, args);
   }
   if (err && err.status === 0) return t("error.network");

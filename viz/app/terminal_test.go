@@ -416,6 +416,9 @@ func TestTerminalInChromium(t *testing.T) {
 			b.Do("wedge", "#wedge", r.token(op.ID))
 			b.Do("waittext", "#c-state", tx["card.next.done"])
 			shot("8-confirmed")
+			if wk.change { // the first walk: what a refusal looks like
+				refusals(t, b, r, tx, op, fmt.Sprintf("SO-E2E-%d", len(walks)), func() { shot("9-refused") })
+			}
 			var errs []string
 			json.Unmarshal(b.Do("errors"), &errs)
 			for _, e := range errs {
@@ -433,3 +436,53 @@ func TestTerminalInChromium(t *testing.T) {
 }
 
 func (r *floorRig) token(op string) string { return r.db.CardToken(op) }
+
+// refusals: a card of no operation here is refused in the catalogue's
+// words; a start the routing refuses (the operation before has not
+// started: out_of_sequence) stays on screen, in words, until dismissed,
+// and changes nothing on the server.
+func refusals(t *testing.T, b *e2e.Browser, r *floorRig, tx map[string]string, done mes.Operation, order string, shot func()) {
+	t.Helper()
+	b.Do("wedge", "#wedge", "v1.Zm9yZ2Vk.AAAAAAAAAAAAAAAAAAAAAA") // "forged", signed by no twin
+	b.Do("waittext", "#msg", tx["error.card_unknown"])
+	var ops mes.Page[mes.Operation]
+	r.must("planner", "GET", "/operations?limit=100&order="+order, nil, &ops)
+	var next mes.Operation
+	for _, op := range ops.Items {
+		if op.Seq == 20 && strings.HasSuffix(op.WorkOrder, strings.TrimPrefix(done.WorkOrder, done.Order)) {
+			next = op
+		}
+	}
+	if next.ID == "" {
+		t.Fatalf("order %s has no second operation in its %s work order", order, done.WorkOrder)
+	}
+	b.Do("wedge", "#wedge", r.token(next.ID))
+	b.Do("waittext", "#c-title", next.Name)
+	b.Do("click", "#b-start")
+	b.Do("wait", "#outbox li.refused")
+	why := b.Text("#outbox li.refused .why")
+	var e struct{ Code string }
+	// the same start by another operator's terminal: the server's code
+	code, body := r.do("kiosk-stamping", "POST", "/scan", map[string]string{"token": r.token(next.ID), "action": "start", "station": "PR1"}, nil)
+	json.Unmarshal(body, &e)
+	var raw struct {
+		Args struct{ Rule string } `json:"args"`
+	}
+	json.Unmarshal(body, &raw)
+	key := "error." + e.Code
+	if _, ok := tx[key+"."+raw.Args.Rule]; ok {
+		key += "." + raw.Args.Rule
+	}
+	want := strings.SplitN(tx[key], "{", 2)[0]
+	if code < 400 || code >= 500 || e.Code == "" || len(want) < 4 || !strings.Contains(why, want) {
+		t.Errorf("the refusal says %q; the server answers %d %s, whose words begin %q", why, code, e.Code, want)
+	}
+	t.Logf("refused in words: %d %s: %q", code, e.Code, why)
+	if got := r.operation(next.ID); got.Status != "pending" {
+		t.Errorf("a refused start: the server has %s", got.Status)
+	}
+	b.Do("wait", "#c-state.refused")
+	shot()
+	b.Do("click", "#outbox li.refused button")
+	b.Do("hidden", "#outbox")
+}
