@@ -140,6 +140,9 @@ func TestFlagsAnywhere(t *testing.T) {
 		"scan": {
 			{args: []string{"v1.card", "--server", srv.URL, "--good", "3", "--token", "t4"}, want: "OP-1 confirm", req: `POST /api/v1/scan Bearer t4 {"token":"v1.card"|"good":3`},
 		},
+		"kpis": {
+			{args: []string{"--json", "--server", srv.URL, "--by", "station", "--token", "t7"}, req: "GET /api/v1/kpis?by=station Bearer t7"},
+		},
 		"api": {
 			{args: []string{"GET", "/api/v1/kpis?by=day", "--server", srv.URL, "--token", "t5"}, req: "GET /api/v1/kpis?by=day Bearer t5"},
 			{args: []string{"POST", "--server", srv.URL, "/api/v1/login", `{"name":"li"}`}, req: `POST /api/v1/login  {"name":"li"}`},

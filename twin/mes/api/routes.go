@@ -143,6 +143,35 @@ func cardImage(format string) handler {
 	}
 }
 
+func stationImage(format string) handler {
+	return func(c *call) (any, error) {
+		scale, err := cardScale(c)
+		if err != nil {
+			return nil, err
+		}
+		b, err := c.db.StationCard(c.r.PathValue("id"), format, scale)
+		if err != nil {
+			return nil, err
+		}
+		c.w.Header().Set("Content-Type", map[string]string{"png": "image/png", "svg": "image/svg+xml"}[format])
+		c.w.Write(b)
+		return nil, nil
+	}
+}
+
+// cardScale reads a card image's pixels per module (default 6).
+func cardScale(c *call) (int, error) {
+	s := c.str("scale")
+	if s == "" {
+		return 6, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 40 {
+		return 0, mes.FieldErr("scale", "want 1 to 40, got %q", s)
+	}
+	return n, nil
+}
+
 func labourFilter(c *call) (mes.LabourFilter, error) {
 	from, to, err := c.window()
 	return mes.LabourFilter{Worker: c.str("worker"), Order: c.str("order"), Station: c.str("station"), From: from, To: to}, err
