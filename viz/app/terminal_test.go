@@ -155,11 +155,11 @@ func (r *floorRig) operation(id string) mes.Operation {
 	return op
 }
 
-// camera makes the fake camera show the card of operation op: its PNG
-// from the API, in a 640×480 video.
-func (r *floorRig) camera(file, op string) {
+// camera makes the fake camera show a card: its PNG from the API (path:
+// an operation's or a station's card.png), in a 640×480 video.
+func (r *floorRig) camera(file, path string) {
 	r.t.Helper()
-	req, _ := http.NewRequest("GET", r.srv.URL+"/api/v1/operations/"+url.PathEscape(op)+"/card.png?scale=8", nil)
+	req, _ := http.NewRequest("GET", r.srv.URL+"/api/v1"+path+"?scale=8", nil)
 	req.Header.Set("Authorization", "Bearer "+r.tok["planner"])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -185,21 +185,26 @@ type walk struct {
 	kiosk    bool   // signs in with the terminal's API token
 	change   bool   // the first sign-in: the password must change
 	byQR     bool   // picks the station by scanning its QR code (wedge)
+	qrCam    bool   // … with the camera
 }
 
 // TestTerminalInChromium works released orders from the floor terminal in
 // headless Chromium, as an operator does, at phone (390×844) and kiosk
-// (1280×800) size, in zh-CN and en: sign in (the forced first password
-// change, a kiosk's token), pick the station (its QR code typed by a
-// keyboard wedge, or the list), scan a real card through a fake camera
-// (a y4m video of the card's PNG, decoded by the vendored jsQR: this
-// Chromium has no BarcodeDetector), start, clock on, report good and
-// scrap with a reason, report a stop with its reason and end it, go
-// offline, scan the card with the wedge and confirm it, see it pending
+// (1280×800) size, in zh-CN and en (the browser's language, the plant's
+// default, the switch on the sign-in page and on the terminal): sign in
+// (the forced first password change, a kiosk's token), pick the station
+// (its QR code through the camera or typed by a keyboard wedge, or the
+// list), scan a real card through a fake camera (a y4m video of the card's
+// PNG, decoded by the vendored jsQR: this Chromium has no
+// BarcodeDetector), start, clock on and off (checked on the server),
+// report good and scrap with a reason, report a stop (等料) and end it,
+// go offline, scan the card with the wedge and confirm it, see it pending
 // (and the terminal reopened offline from its service worker still has
 // it), come back online, and check on the server that the operation was
-// confirmed exactly once. No page overflows sideways; the screenshots are
-// in e2e/out/.
+// confirmed exactly once with every unit counted. The first walk also
+// meets refusals: a forged card, and a start the routing refuses, shown in
+// the catalogue's words until dismissed. No page overflows sideways; the
+// screenshots are in e2e/out/.
 func TestTerminalInChromium(t *testing.T) {
 	r := newFloorRig(t)
 	r.user("planner", []string{mes.RolePlanner}, "planner pass phrase 1", false)
@@ -218,7 +223,7 @@ func TestTerminalInChromium(t *testing.T) {
 		{name: "phone-zh", w: 390, h: 844, browser: "zh-CN", want: "zh-CN", change: true, byQR: true},
 		{name: "phone-en", w: 390, h: 844, browser: "zh-CN", want: "en", switchAt: "signin"},
 		{name: "kiosk-zh", w: 1280, h: 800, browser: "en-US", want: "zh-CN", kiosk: true},
-		{name: "kiosk-en", w: 1280, h: 800, browser: "en-US", want: "en", switchAt: "floor", byQR: true},
+		{name: "kiosk-en", w: 1280, h: 800, browser: "en-US", want: "en", switchAt: "floor", byQR: true, qrCam: true},
 	}
 	due := time.Date(2026, 12, 20, 16, 0, 0, 0, r.p.Location)
 	for i := range walks {
@@ -227,7 +232,7 @@ func TestTerminalInChromium(t *testing.T) {
 		r.must("planner", "POST", "/orders/"+id+"/release", nil, nil)
 	}
 	op, _, _ := r.firstOp("SO-E2E-1")
-	r.camera(cam, op.ID) // the camera needs a video before Chromium starts
+	r.camera(cam, "/operations/"+url.PathEscape(op.ID)+"/card.png") // the camera needs a video before Chromium starts
 	b := e2e.Start(t, cam)
 	password := "first pass phrase 1"
 	for i, wk := range walks {
@@ -307,7 +312,10 @@ func TestTerminalInChromium(t *testing.T) {
 				t.Fatalf("the floor is in %q, want %q", got, wk.want)
 			}
 			b.Do("waittext", "#clock", "Asia/Shanghai")
-			if wk.byQR {
+			if wk.byQR && wk.qrCam && r.has("GET", "/stations/{id}/card.png") {
+				r.camera(cam, "/stations/"+url.PathEscape(station)+"/card.png")
+				b.Do("click", "#b-camera")
+			} else if wk.byQR {
 				b.Do("wedge", "#wedge", "twin:station:"+station)
 			} else {
 				b.Do("wait", "#stations")
@@ -318,7 +326,7 @@ func TestTerminalInChromium(t *testing.T) {
 			b.Do("waittext", "#b-station", stationName)
 
 			// the card through the camera
-			r.camera(cam, op.ID)
+			r.camera(cam, "/operations/"+url.PathEscape(op.ID)+"/card.png")
 			b.Do("click", "#b-camera")
 			b.Do("wait", "#card")
 			b.Do("waittext", "#c-title", op.Name)
@@ -343,6 +351,10 @@ func TestTerminalInChromium(t *testing.T) {
 			// clock on this job
 			b.Do("click", "#b-clock")
 			b.Do("waittext", "#b-clock", tx["clock.off"])
+			worker := map[bool]string{true: "kiosk-stamping", false: "li.wei"}[wk.kiosk]
+			if on := r.clockedOn(worker); !slices.Contains(on, op.ID) {
+				t.Errorf("clocked on: the server has %s on %v", worker, on)
+			}
 			shot("4-started")
 
 			good := 4
@@ -382,6 +394,9 @@ func TestTerminalInChromium(t *testing.T) {
 			}
 			b.Do("click", "#b-clock")
 			b.Do("waittext", "#b-clock", tx["clock.on"])
+			if on := r.clockedOn(worker); slices.Contains(on, op.ID) {
+				t.Errorf("clocked off: the server has %s on %v", worker, on)
+			}
 
 			// the network goes: the card scanned by the wedge, confirmed
 			b.Do("wait", "body[data-sw='1']") // the shell is kept for opening offline
@@ -436,6 +451,22 @@ func TestTerminalInChromium(t *testing.T) {
 }
 
 func (r *floorRig) token(op string) string { return r.db.CardToken(op) }
+
+// clockedOn is what the server says worker is clocked on (nil: a twin
+// without GET /labour/on).
+func (r *floorRig) clockedOn(worker string) []string {
+	r.t.Helper()
+	if !r.has("GET", "/labour/on") {
+		return nil
+	}
+	var on []mes.OnCard
+	r.must("planner", "GET", "/labour/on?worker="+url.QueryEscape(worker), nil, &on)
+	var ids []string
+	for _, c := range on {
+		ids = append(ids, c.Operation)
+	}
+	return ids
+}
 
 // refusals: a card of no operation here is refused in the catalogue's
 // words; a start the routing refuses (the operation before has not
