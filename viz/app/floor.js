@@ -192,7 +192,7 @@ function renderCard() {
   if (st.offlineCard) parts.push(i18n.t(c.next ? "card.offline_cached" : "card.offline_unknown"));
   if (st.last) parts.push(st.last);
   for (const it of waiting) {
-    parts.push(it.state === "refused" ? i18n.t("outbox.refused_line", { what: label(it), why: i18n.errorText(it.error) }) : i18n.t("card.waiting", { what: label(it) }));
+    parts.push(it.state === "refused" ? i18n.t("outbox.refused_line", { what: label(it), why: refusal(it.error) }) : i18n.t("card.waiting", { what: label(it) }));
   }
   if (!waiting.length && !st.last && !st.offlineCard) parts.push(i18n.t("card.next." + (c.next || "start")));
   const meant = c.station || op.station || "";
@@ -234,6 +234,12 @@ function renderScrapReasons() {
     }
   }
   $("b-confirm").disabled = $("b-report").disabled = need && !st.scrapReason;
+}
+
+// why is a refusal in words, the plant's reason names in the locale.
+function refusal(err) {
+  if (err && err.args && err.args.reason) err = { ...err, args: { ...err.args, reason: reasonText(err.args.reason) } };
+  return i18n.errorText(err);
 }
 
 // label is what an outbox item is, for a person.
@@ -344,7 +350,7 @@ function renderOutbox(items) {
   ul.replaceChildren();
   for (const it of items) {
     const refused = it.state === "refused";
-    const why = refused ? i18n.errorText(it.error) : it.error ? i18n.t("outbox.retrying", { why: i18n.errorText(it.error) }) : i18n.t("outbox.waiting");
+    const why = refused ? refusal(it.error) : it.error ? i18n.t("outbox.retrying", { why: refusal(it.error) }) : i18n.t("outbox.waiting");
     ul.append(el("li", { class: refused ? "refused" : "waiting", dataset: { id: it.id, kind: it.kind } },
       el("b", {}, label(it)), el("span", { class: "when" }, i18n.time(it.made)), el("span", { class: "why" }, why),
       refused ? el("button", { type: "button", class: "big quiet", onclick: () => outbox.dismiss(it.id) }, i18n.t("outbox.dismiss")) : null));
@@ -371,7 +377,19 @@ function changed(items, ev) {
   renderOutbox(items);
   if (ev.item && ev.result !== undefined) done(ev.item, ev.result).then(() => { renderCard(); renderDown(); header(); });
   else { if (st.card) renderCard(); renderDown(); }
-  if (ev.error && ev.error.status === 401) say(i18n.t("signin.again"));
+  if (ev.error && ev.error.status === 401) { say(i18n.t("signin.again")); $("b-again").hidden = false; }
+}
+
+// send delivers an outbox item; a CSRF refusal (the session was renewed
+// in another tab) fetches the session's token and tries once more.
+async function send(it) {
+  try {
+    return await api.call(it.method, it.path, it.body);
+  } catch (e) {
+    if (e.code !== "csrf") throw e;
+    await api.refresh();
+    return api.call(it.method, it.path, it.body);
+  }
 }
 
 // ---- start
@@ -399,13 +417,15 @@ async function main() {
   startClock();
   serviceWorker();
   camera = new Camera($("cam"));
-  outbox = new Outbox({ send: it => api.call(it.method, it.path, it.body), onchange: changed });
+  outbox = new Outbox({ send, onchange: changed });
   await outbox.open();
   addEventListener("online", header);
   addEventListener("offline", header);
 
   wedge($("wedge"), scanned);
   $("b-camera").addEventListener("click", startCamera);
+  // signed out while items wait: they stay in the outbox for after
+  $("b-again").addEventListener("click", () => location.assign("/app/?next=floor"));
   $("b-camera-stop").addEventListener("click", stopCamera);
   $("b-station").addEventListener("click", () => { stopCamera(); renderStations(); show("stations", ["stations", "work"]); });
   $("b-start").addEventListener("click", () => act("start"));
