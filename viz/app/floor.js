@@ -55,18 +55,14 @@ function header() {
 function renderStations() {
   const list = $("station-list");
   list.replaceChildren();
-  const byWC = new Map();
+  // one grid, in the plant file's order (work centre by work centre),
+  // each button naming its machine and, below, its work centre
+  const g = el("div", { class: "grid stations" });
   for (const s of st.floor.stations) {
-    const wc = s.work_center || "";
-    if (!byWC.has(wc)) byWC.set(wc, []);
-    byWC.get(wc).push(s);
+    g.append(el("button", { type: "button", class: "big" + (s.id === st.station ? " chosen" : ""), dataset: { station: s.id }, onclick: () => pickStation(s.id) },
+      el("span", {}, s.name || s.id), s.work_center ? el("small", {}, s.work_center) : null));
   }
-  for (const [wc, ss] of byWC) {
-    if (wc) list.append(el("h3", {}, wc));
-    const g = el("div", { class: "grid" });
-    for (const s of ss) g.append(el("button", { type: "button", class: "big" + (s.id === st.station ? " chosen" : ""), dataset: { station: s.id }, onclick: () => pickStation(s.id) }, s.name || s.id));
-    list.append(g);
-  }
+  list.append(g);
 }
 
 async function pickStation(id) {
