@@ -19,6 +19,7 @@ import (
 
 	"twin/twin/metrics"
 	"twin/twin/tlsconf"
+	"twin/viz/app"
 	"twin/viz/feed"
 	"twin/viz/scene"
 	"twin/viz/web"
@@ -66,6 +67,9 @@ func startWeb(addr, token string, tc *webTLS, src feed.Source, api http.Handler,
 				api = m.Instrument(api)
 			}
 			mux.Handle("/api/v1/", api) // the web view keeps /api/scene
+			// the people's app on the same API (its session cookie is this origin's)
+			mux.Handle("/app/", app.Handler())
+			mux.Handle("/app", app.Handler())
 		}
 		if m != nil {
 			m.Mount(mux)
@@ -103,6 +107,7 @@ func startWeb(addr, token string, tc *webTLS, src feed.Source, api http.Handler,
 	fmt.Fprintf(stdout, "  web view                %s/?token=%s   (feed: %s://%s/ws?token=…)\n", base, shown, ws, l.Addr())
 	if api != nil {
 		fmt.Fprintf(stdout, "  records API             %s/api/v1/   (OpenAPI: /api/v1/openapi.json)\n", base)
+		fmt.Fprintf(stdout, "  floor terminal          %s/app/floor   (sign in at %s/app/; phones: README.md \"The floor terminal\")\n", base, base)
 	}
 	if m != nil {
 		fmt.Fprintf(stdout, "  metrics                 %s/metrics   (%s; /healthz, /readyz)\n", base, m.Access())

@@ -70,3 +70,29 @@ func TestWebViewShutdown(t *testing.T) {
 		t.Errorf("a second shutdown: %v", err)
 	}
 }
+
+// TestWebViewApp: beside the records API the web view serves the floor
+// terminal at /app/ (the app's own CSP), and says where.
+func TestWebViewApp(t *testing.T) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	src := liveScenes(func() *scene.Scene { return &scene.Scene{Plant: "p"} })
+	var out strings.Builder
+	wv, err := startWeb("127.0.0.1:0", "tk", nil, src, api, nil, slog.New(slog.DiscardHandler), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wv.close()
+	if want := "floor terminal          " + wv.base + "/app/floor"; !strings.Contains(out.String(), want) {
+		t.Errorf("the addresses printed:\n%s\nwant %q", out.String(), want)
+	}
+	for path, want := range map[string]int{"/app/floor": 200, "/app/": 200, "/app/i18n/zh-CN.json": 200, "/app/none.js": 404} {
+		resp, err := http.Get(wv.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || want == 200 && !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+			t.Errorf("%s: %d (CSP %q), want %d with the app's CSP", path, resp.StatusCode, resp.Header.Get("Content-Security-Policy"), want)
+		}
+	}
+}
