@@ -4,7 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"html/template"
+	"html"
 	"io"
 	"strings"
 
@@ -30,7 +30,7 @@ body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","Source Han 
 .card svg{display:block;width:29mm;height:29mm}
 .card .opid{margin:0.4mm 0 0;text-align:center;color:#404040;line-height:1.15;overflow-wrap:anywhere;max-height:5mm;overflow:hidden}
 .card dl{position:absolute;left:33.5mm;top:11mm;width:64mm;height:39.5mm;margin:0;display:grid;grid-template-columns:12mm 52mm;align-content:start;overflow:hidden}
-.card dt,.card dd{margin:0;padding:0.2mm 0 0.25mm;border-top:0.1mm solid #b3b3b3;line-height:1.2}
+.card dt,.card dd{margin:0 0 0.25mm;padding:0.2mm 0 0;border-top:0.1mm solid #b3b3b3;line-height:1.2}
 .card dt:first-of-type,.card dt:first-of-type+dd{border-top:none}
 .card dt{font-size:6pt;color:#595959;padding-top:0.9mm;white-space:nowrap;overflow:hidden}
 .card dd{overflow-wrap:anywhere;display:-webkit-box;-webkit-box-orient:vertical;overflow:hidden}
@@ -95,42 +95,17 @@ func CSP(size Size) string {
 		"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 }
 
-var page = template.Must(template.New("travellers").Parse(`<!DOCTYPE html>
-<html lang="{{.Lang}}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>{{.Style}}</style>
-</head>
-<body class="{{.Size}}">
-{{range .Sheets}}<section class="sheet">
-{{if $.Cuts}}{{range $.Cuts}}<div class="cut {{.}}"></div>{{end}}
-{{end}}{{range .}}<article class="card {{.Place}}" data-operation="{{.Card.Operation}}">
-<div class="frame"></div>
-<header><h1>{{$.Words.Title}}</h1><p class="step">{{.Step}}</p></header>
-<div class="qr">{{.QR}}<p class="opid {{.OpSize}}">{{.Card.Operation}}</p></div>
-<dl>{{range .Rows}}<dt>{{.Label}}</dt><dd class="l{{.Lines}} {{.Size}}">{{.Value}}</dd>{{end}}</dl>
-<table><tr>{{range $.Sign}}<th>{{.}}</th>{{end}}</tr><tr>{{range $.Sign}}<td></td>{{end}}</tr></table>
-</article>
-{{end}}</section>
-{{end}}</body>
-</html>
-`))
-
-type htmlRow struct {
-	Label, Value string
-	Lines        int
-	Size         string
-}
+// The page is written with html.EscapeString, not html/template: the
+// templates' reflection (Method by name) keeps every exported method of
+// the binary alive and made twin 5 MB larger.
 
 type htmlCard struct {
-	Card   *Card
-	Place  string
-	Step   string
-	QR     template.HTML
-	OpSize string
-	Rows   []htmlRow
+	card   *Card
+	place  string
+	step   string
+	qr     string
+	opSize string
+	rows   []row
 }
 
 func sizeClass(pt float64) string {
@@ -168,34 +143,54 @@ func (s *Sheet) HTML(w io.Writer, size Size) error {
 			return fmt.Errorf("card %s: %w", c.Operation, err)
 		}
 		_, opSize := fit(c.Operation, qrSide, 2, 6, 4.5, m)
-		hc := htmlCard{Card: c, Step: s.StepText(c), QR: qrSVG(q), OpSize: sizeClass(opSize)}
+		hc := htmlCard{card: c, step: s.StepText(c), qr: qrSVG(q), opSize: sizeClass(opSize), rows: s.layoutTable(c, m)}
 		if size == A4 {
-			hc.Place = fmt.Sprintf("k%d", i%per)
-		}
-		for _, r := range s.layoutTable(c, m) {
-			hc.Rows = append(hc.Rows, htmlRow{Label: r.label, Value: r.value, Lines: r.field.lines, Size: sizeClass(r.size)})
+			hc.place = fmt.Sprintf(" k%d", i%per)
 		}
 		sheets[len(sheets)-1] = append(sheets[len(sheets)-1], hc)
 	}
-	var cuts []string
-	if size == A4 {
-		for i := 0; i <= Across; i++ {
-			cuts = append(cuts, fmt.Sprintf("v v%d", i))
+	e := html.EscapeString
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body class=\"%s\">\n",
+		e(s.Locale), e(s.Words.Title+" "+s.WorkOrder), Style(size), size)
+	for _, sheet := range sheets {
+		b.WriteString("<section class=\"sheet\">\n")
+		if size == A4 {
+			for i := 0; i <= Across; i++ {
+				fmt.Fprintf(&b, "<div class=\"cut v v%d\"></div>", i)
+			}
+			for i := 0; i <= Down; i++ {
+				fmt.Fprintf(&b, "<div class=\"cut h h%d\"></div>", i)
+			}
+			b.WriteString("\n")
 		}
-		for i := 0; i <= Down; i++ {
-			cuts = append(cuts, fmt.Sprintf("h h%d", i))
+		for _, hc := range sheet {
+			fmt.Fprintf(&b, "<article class=\"card%s\" data-operation=\"%s\">\n<div class=\"frame\"></div>\n", hc.place, e(hc.card.Operation))
+			fmt.Fprintf(&b, "<header><h1>%s</h1><p class=\"step\">%s</p></header>\n", e(s.Words.Title), e(hc.step))
+			fmt.Fprintf(&b, "<div class=\"qr\">%s<p class=\"opid %s\">%s</p></div>\n<dl>", hc.qr, hc.opSize, e(hc.card.Operation))
+			for _, r := range hc.rows {
+				fmt.Fprintf(&b, "<dt>%s</dt><dd class=\"l%d %s\">%s</dd>", e(r.label), r.field.lines, sizeClass(r.size), e(r.value))
+			}
+			b.WriteString("</dl>\n<table><tr>")
+			for _, col := range s.signatures() {
+				fmt.Fprintf(&b, "<th>%s</th>", e(col))
+			}
+			b.WriteString("</tr><tr>")
+			for range s.signatures() {
+				b.WriteString("<td></td>")
+			}
+			b.WriteString("</tr></table>\n</article>\n")
 		}
+		b.WriteString("</section>\n")
 	}
-	lang := s.Locale
-	return page.Execute(w, map[string]any{
-		"Lang": lang, "Title": s.Words.Title + " " + s.WorkOrder, "Style": template.CSS(Style(size)), "Size": size.String(),
-		"Sheets": sheets, "Cuts": cuts, "Words": s.Words, "Sign": s.signatures(),
-	})
+	b.WriteString("</body>\n</html>\n")
+	_, err = io.WriteString(w, b.String())
+	return err
 }
 
 // qrSVG is the code as an inline SVG: the dark modules as one path of
 // horizontal runs, the quiet zone included in its view box.
-func qrSVG(q *qrcode.Code) template.HTML {
+func qrSVG(q *qrcode.Code) string {
 	n := q.Size + 8
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" shape-rendering="crispEdges"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n, n, n)
@@ -214,5 +209,5 @@ func qrSVG(q *qrcode.Code) template.HTML {
 		}
 	}
 	b.WriteString(`"/></svg>`)
-	return template.HTML(b.String())
+	return b.String()
 }
