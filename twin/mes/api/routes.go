@@ -63,11 +63,14 @@ func withErrors(r Route, errs map[int]string) Route {
 }
 
 var (
-	readOrders   = roles(mes.RolePlanner, mes.RoleManager, mes.RoleQuality)
-	readFloor    = roles(mes.RolePlanner, mes.RoleManager, mes.RoleOperator, mes.RoleSupervisor, mes.RoleQuality)
-	readLedger   = roles(mes.RoleMaintenance, mes.RolePlanner, mes.RoleManager, mes.RoleOperator, mes.RoleSupervisor, mes.RoleQuality)
-	onFloor      = roles(mes.RoleOperator, mes.RoleSupervisor) // the shop floor's changes
-	readGenealog = roles(mes.RoleQuality, mes.RolePlanner, mes.RoleManager)
+	readOrders = roles(mes.RolePlanner, mes.RoleManager, mes.RoleQuality)
+	readFloor  = roles(mes.RolePlanner, mes.RoleManager, mes.RoleOperator, mes.RoleSupervisor, mes.RoleQuality)
+	readLedger = roles(mes.RoleMaintenance, mes.RolePlanner, mes.RoleManager, mes.RoleOperator, mes.RoleSupervisor, mes.RoleQuality)
+	onFloor    = roles(mes.RoleOperator, mes.RoleSupervisor) // the shop floor's changes
+	// stops are reported by the floor and by the maintenance technicians
+	// who repair them
+	onFloorOrMaint = roles(mes.RoleOperator, mes.RoleSupervisor, mes.RoleMaintenance)
+	readGenealog   = roles(mes.RoleQuality, mes.RolePlanner, mes.RoleManager)
 )
 
 func routes() []Route {
