@@ -9,8 +9,15 @@ import (
 )
 
 // sample is the travellers of the reference plant's first product, with
-// customer as the customer and the operations' names in Chinese.
+// customer as the customer.
 func sample(t testing.TB, customer string) *Sheet {
+	t.Helper()
+	p, o, w, ops := sampleOrder(t, customer)
+	return Build(p, o, w, ops, func(id string) string { return "v1." + id + ".sig" }, time.Date(2026, 11, 30, 9, 30, 0, 0, time.UTC))
+}
+
+// sampleOrder is the plant, order, work order and operations of sample.
+func sampleOrder(t testing.TB, customer string) (*plant.Plant, *mes.Order, *mes.WorkOrder, []mes.Operation) {
 	t.Helper()
 	p, err := plant.Load("../../../testdata/plants/motor.yaml")
 	if err != nil {
@@ -28,5 +35,5 @@ func sample(t testing.TB, customer string) *Sheet {
 		}
 		ops = append(ops, o)
 	}
-	return Build(p, o, w, ops, func(id string) string { return "v1." + id + ".sig" }, time.Date(2026, 11, 30, 9, 30, 0, 0, time.UTC))
+	return p, o, w, ops
 }

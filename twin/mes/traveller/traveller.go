@@ -119,9 +119,14 @@ func Build(p *plant.Plant, o *mes.Order, w *mes.WorkOrder, ops []mes.Operation, 
 	return s
 }
 
-// Locale is the locale of the plant's screens and papers: zh-CN until the
-// plant file names one.
-func Locale(p *plant.Plant) string { return "zh-CN" }
+// Locale is the locale of the plant's screens and papers: the plant
+// file's locale (zh-CN or en; en when the file names none).
+func Locale(p *plant.Plant) string {
+	if p.Locale == "" {
+		return plant.LocaleEN
+	}
+	return p.Locale
+}
 
 // workCenters names work centres by their ids: "Stator winding (W1, W2)".
 func workCenters(p *plant.Plant, ids []string) string {

@@ -2,6 +2,8 @@ package traveller
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -78,6 +80,45 @@ func TestStyleHash(t *testing.T) {
 		}
 		if n := strings.Count(page, `<article class="card`); n != len(s.Cards) {
 			t.Errorf("%s: %d cards, want %d", size, n, len(s.Cards))
+		}
+	}
+}
+
+// TestLocale: the cards speak the plant file's locale.
+func TestLocale(t *testing.T) {
+	s := sample(t, "Wuhan Pumps")
+	if s.Locale != "zh-CN" || s.Words.Title != "工序流转卡" || s.StepText(&s.Cards[0]) != "第 1 / 5 道" {
+		t.Errorf("the reference plant (locale zh-CN): %s, %q, %q", s.Locale, s.Words.Title, s.StepText(&s.Cards[0]))
+	}
+	p, o, w, ops := sampleOrder(t, "Wuhan Pumps")
+	p.Locale = "en"
+	e := Build(p, o, w, ops, func(string) string { return "x" }, s.Printed)
+	if e.Words.Title != "Job traveller" || e.StepText(&e.Cards[1]) != "step 2 of 5" || !strings.Contains(e.fields(&e.Cards[0])[6].value, "5 pcs") {
+		t.Errorf("a plant in en: %q, %q, %q", e.Words.Title, e.StepText(&e.Cards[1]), e.fields(&e.Cards[0])[6].value)
+	}
+}
+
+// TestFontCovers: the embedded font has every character of the labels
+// and of the reference plant file (font/make.sh cuts it to them and
+// GB2312): none prints as an empty box.
+func TestFontCovers(t *testing.T) {
+	d, err := pdf.New(Font)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plantFile, err := os.ReadFile("../../../plant/reference/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{"the labels": fmt.Sprint(words), "the reference plant": string(plantFile), "GB2312's first and last hanzi": "啊齄"} {
+		var missing []rune
+		for _, r := range text {
+			if r > ' ' && !d.Has(r) {
+				missing = append(missing, r)
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("%s: the font lacks %q: run font/make.sh", what, string(missing))
 		}
 	}
 }
