@@ -238,7 +238,7 @@ func TestTravellersPDF(t *testing.T) {
 			text := run(t, "pdftotext", "-layout", file, "-")
 			flat := strings.Join(strings.Fields(text), "")
 			for _, want := range []string{"工序流转卡", "重庆长江电机有限公司", "三相异步电动机 YE3-100L-4", "压装轴承", "出厂电气试验（第 5 次）",
-				"车间 pressfit (PF1)", "SO-2001", w.ID, "5 件", "2026-03-04 16:00 Asia/Shanghai", "第 1 / 11 道", "第 11 / 11 道", "操作者", "检验员"} {
+				"车间 pressfit (PF1)", "SO-2001", w.ID, "5 件", "2026-03-04 16:00 Asia/Shanghai", "第 1 / 11 道", "第 11 / 11 道", "操作者", "检验员", "打印于 2026-03-02 08:00"} {
 				if !strings.Contains(flat, strings.ReplaceAll(want, " ", "")) {
 					t.Errorf("pdftotext does not find %q in:\n%s", want, text)
 				}

@@ -29,6 +29,7 @@ body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","Source Han 
 .card .qr{position:absolute;left:2.5mm;top:11mm;width:29mm}
 .card svg{display:block;width:29mm;height:29mm}
 .card .opid{margin:0.4mm 0 0;text-align:center;color:#404040;line-height:1.15;overflow-wrap:anywhere;max-height:5mm;overflow:hidden}
+.card .printed{position:absolute;left:0;top:34.8mm;width:29mm;margin:0;text-align:center;color:#404040;font-size:5pt;line-height:2.1mm;white-space:nowrap;overflow:hidden}
 .card dl{position:absolute;left:33.5mm;top:11mm;width:64mm;height:39.5mm;margin:0;display:grid;grid-template-columns:12mm 52mm;align-content:start;overflow:hidden}
 .card dt,.card dd{margin:0 0 0.25mm;padding:0.2mm 0 0;border-top:0.1mm solid #b3b3b3;line-height:1.2}
 .card dt:first-of-type,.card dt:first-of-type+dd{border-top:none}
@@ -167,7 +168,8 @@ func (s *Sheet) HTML(w io.Writer, size Size) error {
 		for _, hc := range sheet {
 			fmt.Fprintf(&b, "<article class=\"card%s\" data-operation=\"%s\">\n<div class=\"frame\"></div>\n", hc.place, e(hc.card.Operation))
 			fmt.Fprintf(&b, "<header><h1>%s</h1><p class=\"step\">%s</p></header>\n", e(s.Words.Title), e(hc.step))
-			fmt.Fprintf(&b, "<div class=\"qr\">%s<p class=\"opid %s\">%s</p></div>\n<dl>", hc.qr, hc.opSize, e(hc.card.Operation))
+			pr := s.PrintedText()
+			fmt.Fprintf(&b, "<div class=\"qr\">%s<p class=\"opid %s\">%s</p><p class=\"printed\">%s<br>%s</p></div>\n<dl>", hc.qr, hc.opSize, e(hc.card.Operation), e(pr[0]), e(pr[1]))
 			for _, r := range hc.rows {
 				fmt.Fprintf(&b, "<dt>%s</dt><dd class=\"l%d %s\">%s</dd>", e(r.label), r.field.lines, sizeClass(r.size), e(r.value))
 			}

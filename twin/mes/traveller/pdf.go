@@ -76,6 +76,7 @@ const (
 	tableTop, tableBottom = 11.0, 50.5
 	signTop, signBottom   = 51.5, 67.5
 	signHead              = 4.0
+	printedY              = 47.6 // the first baseline of when it was printed
 )
 
 func (s *Sheet) drawCard(d *pdf.Doc, p *pdf.Page, c *Card, ox, oy float64) error {
@@ -114,6 +115,11 @@ func (s *Sheet) drawCard(d *pdf.Doc, p *pdf.Page, c *Card, ox, oy float64) error
 	p.Gray(0.25)
 	for i, l := range ls {
 		p.Text(ox+qrX+(qrSide-d.Width(l, sz))/2, oy+qrY+qrSide+2.2+float64(i)*sz*mmPerPt*1.15, sz, l)
+	}
+	// when it was printed, under the code
+	for i, l := range s.PrintedText() {
+		ls, sz := fit(l, qrSide, 1, 5, 4, m)
+		p.Text(ox+qrX+(qrSide-d.Width(ls[0], sz))/2, oy+printedY+float64(i)*2.1, sz, ls[0])
 	}
 	p.Gray(0)
 

@@ -183,9 +183,10 @@ func (s *Sheet) StationText(c *Card) (label, text string) {
 	return s.Words.WorkCenter, c.WorkCenter
 }
 
-// PrintedText is when the sheet was printed, plant time, the zone named.
-func (s *Sheet) PrintedText() string {
-	return s.Words.Printed + " " + s.Printed.Format("2006-01-02 15:04") + " " + s.Zone.String()
+// PrintedText is when the sheet was printed, plant time, the zone named
+// (two lines: so that a reprint is told from the first print).
+func (s *Sheet) PrintedText() [2]string {
+	return [2]string{s.Words.Printed + " " + s.Printed.Format("2006-01-02 15:04"), s.Zone.String()}
 }
 
 // field is one line of a card's table: a label and its value, set on at
