@@ -321,6 +321,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("id: x\nsite: {id: s, areas: [{id: a, lines: [{id: l, workcenters: [{id: w, units: [{id: u}]}]}]}]}\n"))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("<<: {id: x}\n"))
+	f.Add([]byte(strings.Replace(base, "calendar: always\n", "calendar: always\nlocale: zh-CN\ndowntime_reasons: [{code: jam, zh: 卡料, loss: setup}, {code: jam}]\nscrap_reasons: [{code: burr, en: Burr}]\n", 1)))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		p, err := Parse("f.yaml", src)
 		if err == nil {

@@ -134,8 +134,11 @@ ordered quantity (make-ups included), or when a planner closes it short.`,
 		Short: "scan an operation card: start or confirm its operation",
 		Long: `Scan sends a card's token (the text its QR code carries) to the records
 API, as a terminal at the machine would. Without --action it starts a
-pending operation and confirms a started one. A scan id (--scan-id, or
-one made up) makes a retried scan harmless.
+pending operation and confirms a started one; --action report counts a
+shift's units (--good, --scrap) and keeps the operation started, and the
+final confirm adds to them. Scrap needs --scrap-reason when the plant
+lists scrap reasons. A scan id (--scan-id, or one made up) makes a
+retried scan harmless.
 
 Cards follow the routing: an operation starts after the one that feeds it
 has started, and confirms (good + scrap) no more than that one confirmed
@@ -411,9 +414,10 @@ func (c *apiClient) plantZone(orders []mes.Order) *time.Location {
 func runScan(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags(commands["scan"], stdout)
 	mk := clientFlags(fs)
-	action := fs.String("action", "", "start or confirm (default: by the operation's state)")
-	good := fs.Int("good", -1, "confirm: good quantity (default planned − scrap)")
-	scrap := fs.Int("scrap", 0, "confirm: scrap quantity")
+	action := fs.String("action", "", "start, confirm, or report (a partial count: the operation stays started); default: by the operation's state")
+	good := fs.Int("good", -1, "confirm: good quantity (default what was passed on, less what was counted and the scrap); report: good units of this count")
+	scrap := fs.Int("scrap", 0, "confirm or report: scrap quantity")
+	scrapReason := fs.String("scrap-reason", "", "with --scrap: the `code` of a scrap reason of the plant (twin api GET /api/v1/floor lists them)")
 	station := fs.String("station", "", "the machine (id)")
 	worker := fs.String("worker", "", "the worker's badge (default the token's user)")
 	scanID := fs.String("scan-id", "", "this scan's id (default: made up)")
@@ -425,7 +429,7 @@ func runScan(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return errUsage
 	}
-	s := mes.Scan{Token: pos[0], Action: *action, Station: *station, Worker: *worker, ScanID: *scanID, Terminal: "cli", Override: *override}
+	s := mes.Scan{Token: pos[0], Action: *action, Station: *station, Worker: *worker, ScanID: *scanID, Terminal: "cli", Override: *override, ScrapReason: *scrapReason}
 	if s.ScanID == "" {
 		s.ScanID = "cli-" + randomToken()
 	}

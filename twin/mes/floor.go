@@ -43,7 +43,8 @@ const (
 	CodeCardInvalid            = "card_invalid"            // not a card's text at all (or a station's card where an operation's was wanted)
 	CodeScrapReasonUnknown     = "scrap_reason_unknown"    // a scrap reason the plant (or the operation) does not list, or none with scrap
 	CodeDowntimeReasonUnknown  = "downtime_reason_unknown" // a stop reason the plant does not list
-	CodeStationUnknown         = "station_unknown"         // a station the plant does not have
+	CodeStationUnknown         = "station_unknown"         // a station the plant does not have (a body or query)
+	CodeStationNotFound        = "station_not_found"       // a path naming a station the plant does not have (404)
 	CodeDowntimeOverlap        = "downtime_overlap"        // a stop overlapping another of the same station
 	CodeDowntimeFuture         = "downtime_future"         // a stop starting (or ending) in the future
 	CodeDowntimeEndBeforeStart = "downtime_end_before_start"

@@ -82,16 +82,16 @@ func (e *SequenceError) Unwrap() error { return ErrConflict }
 // Code is the stable code of the refusal.
 func (e *SequenceError) Code() string { return "out_of_sequence" }
 
-// Args are what a translated message needs: the operation, the first
-// rule's operation that comes before it, what that one passed on and
-// what the scan asked for.
+// Args are what the code's message needs: the operation, the first rule
+// broken (its rule, the operation that comes before, what it passed on,
+// what the scan asked), and every rule broken.
 func (e *SequenceError) Args() map[string]any {
-	args := map[string]any{"operation": e.Operation}
+	m := map[string]any{"operation": e.Operation, "broken": e.Broken}
 	if len(e.Broken) > 0 {
 		b := e.Broken[0]
-		args["rule"], args["before"], args["passed"], args["asked"] = b.Rule, b.Need, b.Passed, b.Asked
+		m["rule"], m["before"], m["passed"], m["asked"] = b.Rule, b.Need, b.Passed, b.Asked
 	}
-	return args
+	return m
 }
 
 // source is what feeds an operation: the operation before it in its work

@@ -154,6 +154,11 @@ func (e *SignInError) Code() string {
 	return "signin_throttled"
 }
 
+// Args are what the code's message needs: who, and the seconds to wait.
+func (e *SignInError) Args() map[string]any {
+	return map[string]any{"who": e.Who, "retry_after": int(math.Ceil(e.RetryAfter.Seconds()))}
+}
+
 // ErrSignInBusy is a sign-in (or a password change) that found every hashing
 // slot busy for SignInOptions.HashWait: the API answers 503.
 var ErrSignInBusy = errors.New("mes: too many sign-ins at once: try again in a few seconds")
@@ -345,6 +350,30 @@ func (s *signIn) failed(name, source string, now time.Time) (na, ns int, lockedA
 		s.srcLockouts.Add(1)
 	}
 	return
+}
+
+// allowSource refuses an attempt from source that comes too early (a
+// sign-in with a token: no name to count against).
+func (s *signIn) allowSource(source string, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w, locked := s.src.wait(source, now); w > 0 {
+		return &SignInError{Who: "address " + source, Locked: locked, RetryAfter: w}
+	}
+	return nil
+}
+
+// failedSource counts a failure from source (a token that does not sign
+// in).
+func (s *signIn) failedSource(source string, now time.Time) (n int, locked bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures.Add(1)
+	n, locked = s.src.fail(source, now)
+	if locked {
+		s.srcLockouts.Add(1)
+	}
+	return n, locked
 }
 
 // succeeded clears name's failures.

@@ -151,8 +151,9 @@ type lastAdminError struct{ name string }
 func (e *lastAdminError) Error() string {
 	return fmt.Sprintf("%s is the last enabled admin: make another account admin first (or nobody could manage the users)", e.name)
 }
-func (e *lastAdminError) Code() string  { return "last_admin" }
-func (e *lastAdminError) Unwrap() error { return ErrConflict }
+func (e *lastAdminError) Code() string         { return "last_admin" }
+func (e *lastAdminError) Args() map[string]any { return map[string]any{"user": e.name} }
+func (e *lastAdminError) Unwrap() error        { return ErrConflict }
 
 func checkRoles(roles []string) error {
 	if len(roles) == 0 {
@@ -423,9 +424,16 @@ func tokenHash(tok string) string {
 // ErrAuth is a missing, unknown or expired credential.
 var ErrAuth = errors.New("not signed in: send Authorization: Bearer <token> (POST /api/v1/login gives one)")
 
+// authError is a credential refused, with the code of why.
+type authError struct{ msg, code string }
+
+func (e *authError) Error() string { return e.msg + ": " + ErrAuth.Error() }
+func (e *authError) Code() string  { return e.code }
+func (e *authError) Unwrap() error { return ErrAuth }
+
 // errSignIn is a name and password that do not sign in: the same answer
 // for an unknown name, a wrong password and a disabled account.
-var errSignIn = fmt.Errorf("unknown name or wrong password: %w", ErrAuth)
+var errSignIn error = &authError{"unknown name or wrong password", "signin_failed"}
 
 // LogIn checks a name and password from the address source and issues
 // a 12-hour token; with r.NewPassword it changes the password first (an
@@ -465,17 +473,26 @@ func (d *DB) ChangePassword(ctx context.Context, name string, r PasswordChange, 
 // setOwnPassword sets the new password of name (who gave the current
 // one), revokes the user's tokens and issues a sign-in token.
 func (d *DB) setOwnPassword(ctx context.Context, name, current, pw, field string) (*Issued, error) {
-	if err := checkNewPassword(field, name, pw); err != nil {
+	if err := d.changeOwnPassword(ctx, name, current, pw, field); err != nil {
 		return nil, err
 	}
+	return d.issue(name, name, "login", time.Now().Add(12*time.Hour), true)
+}
+
+// changeOwnPassword sets the new password of name (who gave the current
+// one) and revokes the user's tokens and sessions.
+func (d *DB) changeOwnPassword(ctx context.Context, name, current, pw, field string) error {
+	if err := checkNewPassword(field, name, pw); err != nil {
+		return err
+	}
 	if pw == current {
-		return nil, FieldErr(field, "is the current password: choose a new one")
+		return FieldErr(field, "is the current password: choose a new one")
 	}
 	hash, err := d.hashNew(ctx, pw)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	err = d.update(name, "user.password", func(t *tx) error {
+	return d.update(name, "user.password", func(t *tx) error {
 		var u User
 		if err := t.Must("user", name, &u); err != nil {
 			return err
@@ -490,10 +507,6 @@ func (d *DB) setOwnPassword(ctx context.Context, name, current, pw, field string
 		}
 		return t.put("user", name, before, u)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return d.issue(name, name, "login", time.Now().Add(12*time.Hour), true)
 }
 
 // signIn checks name and pw from source: throttled, one hash whatever
@@ -676,33 +689,10 @@ func (d *DB) Authenticate(tok string) (*User, error) {
 	if tok == "" {
 		return nil, ErrAuth
 	}
-	var rec tokenRecord
 	var u User
-	err := d.view(func(t *tx) error {
-		ok, err := t.Get("token/"+tokenHash(tok), &rec)
-		if err != nil || !ok {
-			if err == nil {
-				err = ErrAuth
-			}
-			return err
-		}
-		if !rec.Expires.IsZero() && time.Now().After(rec.Expires) {
-			return ErrAuth
-		}
-		if ok, err := t.Get("user/"+rec.User, &u); err != nil || !ok || u.Disabled {
-			if err == nil {
-				err = ErrAuth
-			}
-			return err
-		}
-		var s sessions
-		if _, err := t.Get("sess/"+rec.User, &s); err != nil {
-			return err
-		}
-		if !rec.valid(s) {
-			return ErrAuth
-		}
-		return nil
+	err := d.view(func(t *tx) (err error) {
+		_, u, err = t.token(tokenHash(tok), time.Now())
+		return err
 	})
 	if err != nil {
 		return nil, err

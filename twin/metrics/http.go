@@ -12,9 +12,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// LoginRoute is the route pattern of the records API's sign-in: its 401
-// and 429 answers count in twin_signin_failures_total.
-const LoginRoute = "POST /api/v1/login"
+// LoginRoute and SessionRoute are the route patterns of the records
+// API's sign-ins (a token, a browser session): their 401 and 429 answers
+// count in twin_signin_failures_total.
+const (
+	LoginRoute   = "POST /api/v1/login"
+	SessionRoute = "POST /api/v1/session"
+)
 
 // Mount serves /metrics, /healthz and /readyz on mux.
 func (m *Metrics) Mount(mux *http.ServeMux) {
@@ -153,7 +157,7 @@ func (m *Metrics) Readyz() http.Handler {
 // ServeMux inside h matched (http.Request.Pattern, which a ServeMux sets
 // on the request it is handed), so the raw path, with its ids, never
 // becomes a label; a request no pattern matched counts as "unmatched".
-// The sign-in route's 401 and 429 count in twin_signin_failures_total.
+// The sign-in routes' 401 and 429 count in twin_signin_failures_total.
 func (m *Metrics) Instrument(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t0 := time.Now()
@@ -165,7 +169,7 @@ func (m *Metrics) Instrument(h http.Handler) http.Handler {
 		}
 		m.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
 		m.duration.WithLabelValues(route).Observe(time.Since(t0).Seconds())
-		if route == LoginRoute {
+		if route == LoginRoute || route == SessionRoute {
 			switch sw.code {
 			case http.StatusUnauthorized:
 				m.signIn.WithLabelValues("bad_credentials").Inc()

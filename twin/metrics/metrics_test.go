@@ -253,19 +253,22 @@ func TestInstrumentRoutes(t *testing.T) {
 	m := New(Options{NoRuntime: true})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/orders/{id}", func(w http.ResponseWriter, r *http.Request) {})
-	mux.HandleFunc(LoginRoute, func(w http.ResponseWriter, r *http.Request) {
+	signIn := func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Query().Get("as") {
 		case "wrong":
 			http.Error(w, "no", http.StatusUnauthorized)
 		case "flood":
 			http.Error(w, "later", http.StatusTooManyRequests)
 		}
-	})
+	}
+	mux.HandleFunc(LoginRoute, signIn)
+	mux.HandleFunc(SessionRoute, signIn)
 	// as in twin serve: the outer mux hands /api/v1/ to the API's own
 	outer := http.NewServeMux()
 	outer.Handle("/api/v1/", m.Instrument(mux))
 	for _, u := range []string{"GET /api/v1/orders/PO-1", "GET /api/v1/orders/PO-2", "GET /api/v1/nothing/here", "POST /api/v1/login?as=wrong",
-		"POST /api/v1/login?as=wrong", "POST /api/v1/login?as=flood", "POST /api/v1/login"} {
+		"POST /api/v1/login?as=wrong", "POST /api/v1/login?as=flood", "POST /api/v1/login",
+		"POST /api/v1/session?as=wrong", "POST /api/v1/session"} {
 		method, path, _ := strings.Cut(u, " ")
 		outer.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, path, nil))
 	}
@@ -279,6 +282,7 @@ func TestInstrumentRoutes(t *testing.T) {
 		{[]string{"route", LoginRoute, "code", "401"}, 2},
 		{[]string{"route", LoginRoute, "code", "429"}, 1},
 		{[]string{"route", LoginRoute, "code", "200"}, 1},
+		{[]string{"route", SessionRoute, "code", "401"}, 1},
 	} {
 		if got := value(fams, mRequests, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", mRequests, c.labels, got, c.want)
@@ -291,8 +295,8 @@ func TestInstrumentRoutes(t *testing.T) {
 			}
 		}
 	}
-	if got := value(fams, mSignInFailures, "reason", "bad_credentials"); got != 2 {
-		t.Errorf("bad credentials: %v, want 2", got)
+	if got := value(fams, mSignInFailures, "reason", "bad_credentials"); got != 3 {
+		t.Errorf("bad credentials (two tokens', one session's): %v, want 3", got)
 	}
 	if got := value(fams, mSignInFailures, "reason", "throttled"); got != 1 {
 		t.Errorf("throttled: %v, want 1", got)

@@ -149,7 +149,7 @@ var table = map[string]def{
 
 	mRequests:          {counter, []string{"route", "code"}, "Records API requests by route pattern (\"GET /api/v1/orders/{id}\", never the raw path) and status code.", nil, "Instrument"},
 	mDuration:          {histogram, []string{"route"}, "Seconds the records API takes to answer, by route pattern.", prometheus.DefBuckets, "Instrument"},
-	mSignInFailures:    {counter, []string{"reason"}, "Sign-ins refused on POST /api/v1/login: bad_credentials (401), throttled (429).", nil, "Instrument"},
+	mSignInFailures:    {counter, []string{"reason"}, "Sign-ins refused on POST /api/v1/login and POST /api/v1/session: bad_credentials (401), throttled (429).", nil, "Instrument"},
 	mThrottleThrottled: {counter, nil, "Sign-ins the throttler refused because of earlier failures.", nil, "Sources.Throttle"},
 	mThrottleLockouts:  {counter, nil, "Lockouts the throttler began (an account or a source).", nil, "Sources.Throttle"},
 	mThrottleLocked:    {gauge, nil, "Accounts and sources the throttler holds locked now.", nil, "Sources.Throttle"},

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"reflect"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"twin/plant"
-	"twin/twin/disk"
 	"twin/twin/mes/openapi"
 	"twin/twin/mes/schedule"
 
@@ -44,12 +42,15 @@ type Route struct {
 
 // call is one request being served.
 type call struct {
-	w      http.ResponseWriter
-	r      *http.Request
-	user   *mes.User
-	db     *mes.DB
-	plan   *schedule.Planner
-	backup Backup // nil: none
+	w    http.ResponseWriter
+	r    *http.Request
+	user *mes.User
+	// session is the browser session the request came with (nil: a
+	// Bearer token, or a public route)
+	session *mes.Session
+	db      *mes.DB
+	plan    *schedule.Planner
+	backup  Backup // nil: none
 }
 
 func (c *call) name() string { return c.user.Name }
@@ -82,9 +83,7 @@ func New(db *mes.DB, plan *schedule.Planner) *API {
 		}
 		a.mux.HandleFunc(r.Method+" "+r.Path, a.serve(r))
 	}
-	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, apiError{Error: "no such endpoint: " + r.Method + " " + r.URL.Path + " (see /api/v1/openapi.json)"})
-	})
+	a.mux.HandleFunc("/api/v1/", a.noRoute)
 	return a
 }
 
@@ -97,8 +96,9 @@ func document(rs []Route, p *plant.Plant) []byte {
 		ors = append(ors, r.Route)
 	}
 	doc := openapi.Document(openapi.Info{Title: "twin MES records", Version: "1",
-		Description: "Production orders, work orders, operation cards and scans, material genealogy, the equipment ledger, quality, maintenance, labour and KPIs (ISO 22400-2) of plant " + p.ID + ". Errors are {\"error\": …, \"field\": …}; lists are paged with limit and cursor. " + timesDoc(p.Location),
+		Description: "Production orders, work orders, operation cards and scans, material genealogy, the equipment ledger, quality, maintenance, labour and KPIs (ISO 22400-2) of plant " + p.ID + ". Errors are {\"error\": …, \"code\": …, \"field\": …, \"args\": …} with a stable code (ERRORS.md); a browser signs in with POST /session (cookie twin_session, CSRF token in X-CSRF-Token); lists are paged with limit and cursor. " + timesDoc(p.Location),
 		Times:       "RFC 3339; in a response with the plant's offset (" + p.Location.String() + "); in a request also plant time without an offset (2026-03-20T16:00)"}, ors)
+	documentErrors(doc)
 	b, _ := json.MarshalIndent(doc, "", "  ")
 	return b
 }
@@ -124,11 +124,13 @@ func (a *API) OpenAPI() []byte { return a.doc }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
+// apiError is the body of every error answer (errors.go).
 type apiError struct {
-	Error     string `json:"error"`
-	Field     string `json:"field,omitempty"`
-	Code      string `json:"code,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
+	Error     string         `json:"error"`
+	Code      string         `json:"code"`
+	Field     string         `json:"field,omitempty"`
+	Args      map[string]any `json:"args,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
 }
 
 // Bearer is the token of a request's "Authorization: Bearer <token>"
@@ -162,7 +164,7 @@ func (a *API) serve(rt Route) http.HandlerFunc {
 		w.Header().Set(ZoneHeader, a.db.Plant().Location.String())
 		c := &call{w: w, r: r, db: a.db, plan: a.plan, backup: a.backup}
 		if len(rt.Roles) > 0 {
-			u, err := a.db.Authenticate(Bearer(r))
+			u, sess, err := a.authenticate(w, r)
 			if err != nil {
 				writeErr(w, a.db, err)
 				return
@@ -172,11 +174,10 @@ func (a *API) serve(rt Route) http.HandlerFunc {
 				return
 			}
 			if !slices.ContainsFunc(u.Roles, func(role string) bool { return slices.Contains(rt.Roles, role) }) {
-				writeJSON(w, http.StatusForbidden, apiError{Error: fmt.Sprintf("%s needs the role %s; %s has %s", rt.Method+" "+rt.Path,
-					strings.Join(rt.Roles, " or "), u.Name, strings.Join(u.Roles, ", "))})
+				writeErr(w, a.db, &roleError{route: rt.Method + " " + rt.Path, roles: rt.Roles, user: u})
 				return
 			}
-			c.user = u
+			c.user, c.session = u, sess
 		}
 		v, err := rt.h(c)
 		if err != nil {
@@ -205,48 +206,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write([]byte("\n"))
 }
 
-func writeErr(w http.ResponseWriter, d *mes.DB, err error) {
-	var fe *mes.FieldError
-	var se *mes.SignInError
-	switch {
-	case errors.As(err, &fe):
-		writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Error(), Field: fe.Field})
-	case errors.As(err, &se):
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(se.RetryAfter.Seconds()))))
-		writeJSON(w, http.StatusTooManyRequests, apiError{Error: se.Error(), Code: se.Code()})
-	case errors.Is(err, mes.ErrSignInBusy):
-		w.Header().Set("Retry-After", "2")
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Code: "busy"})
-	case errors.Is(err, mes.ErrPasswordChange):
-		writeJSON(w, http.StatusForbidden, apiError{Error: err.Error(), Code: "password_change_required"})
-	case errors.Is(err, mes.ErrAuth):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="twin"`)
-		writeJSON(w, http.StatusUnauthorized, apiError{Error: err.Error()})
-	case errors.Is(err, mes.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
-	case errors.Is(err, mes.ErrForbidden):
-		writeJSON(w, http.StatusForbidden, apiError{Error: err.Error()})
-	case errors.Is(err, disk.ErrFull):
-		// nothing was written: the terminal may try again once IT has
-		// freed space (the twin resumes by itself)
-		w.Header().Set("Retry-After", "60")
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "the twin's disk is full: nothing was recorded; try again when space is freed (" + err.Error() + ")", Code: "disk_full"})
-	case errors.Is(err, mes.ErrConflict):
-		e := apiError{Error: err.Error()}
-		if c, ok := errors.AsType[coded](err); ok {
-			e.Code = c.Code()
-		}
-		writeJSON(w, http.StatusConflict, e)
-	default:
-		// what went wrong stays in the log: the answer names the
-		// request, for whoever reads the log
-		id := requestID()
-		d.Logger().Error("mes api: internal error", "request_id", id, "err", err)
-		w.Header().Set("X-Request-Id", id)
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error (the twin's log has it under request_id " + id + ")", RequestID: id})
-	}
-}
-
 // requestID names an internal error in the log and in the answer.
 func requestID() string {
 	b := make([]byte, 8)
@@ -272,10 +231,10 @@ func decode(r io.Reader, v any, loc *time.Location) error {
 // decodeBytes is decode on a body read already (and the fuzz target's).
 func decodeBytes(b []byte, v any, loc *time.Location) error {
 	if len(b) > maxBody {
-		return mes.FieldErr("body", "larger than %d bytes", maxBody)
+		return coded400(mes.FieldErr("body", "larger than %d bytes", maxBody), "body_too_large", "max", maxBody)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return mes.FieldErr("body", "empty: want a JSON object")
+		return coded400(mes.FieldErr("body", "empty: want a JSON object"), "invalid_json")
 	}
 	b, err := withPlantTimes(b, v, loc)
 	if err != nil {
@@ -288,35 +247,49 @@ func decodeBytes(b []byte, v any, loc *time.Location) error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			return mes.FieldErr("body", "not JSON at byte %d: %v", se.Offset, se)
+			return coded400(mes.FieldErr("body", "not JSON at byte %d: %v", se.Offset, se), "invalid_json")
 		case errors.As(err, &te):
 			f := te.Field
 			if f == "" {
 				f = "body"
 			}
-			return mes.FieldErr(f, "want %s, got JSON %s", te.Type, te.Value)
+			return coded400(mes.FieldErr(f, "want %s, got JSON %s", te.Type, te.Value), "invalid_type", "want", te.Type.String())
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			if f == "" {
-				return mes.FieldErr("body", "a field with an empty name")
+				return coded400(mes.FieldErr("body", "a field with an empty name"), "unknown_field")
 			}
-			return mes.FieldErr(f, "unknown field")
+			return coded400(mes.FieldErr(f, "unknown field"), "unknown_field")
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return mes.FieldErr("body", "JSON ends early")
+			return coded400(mes.FieldErr("body", "JSON ends early"), "invalid_json")
 		}
 		var tpe *time.ParseError
 		if errors.As(err, &tpe) {
 			if err := timeError(b, v, loc); err != nil {
 				return err
 			}
-			return mes.FieldErr("body", "a time is neither RFC 3339 nor plant time like 2026-03-20T16:00: %q", tpe.Value)
+			return coded400(mes.FieldErr("body", "a time is neither RFC 3339 nor plant time like 2026-03-20T16:00: %q", tpe.Value), "invalid_time")
 		}
 		return mes.FieldErr("body", "%v", err)
 	}
 	if dec.More() {
-		return mes.FieldErr("body", "more than one JSON value")
+		return coded400(mes.FieldErr("body", "more than one JSON value"), "invalid_json")
 	}
 	return checkLengths(reflect.ValueOf(v), "", defaultMaxLen)
+}
+
+// coded400 gives the field error err the code reason and the args
+// given as name, value pairs.
+func coded400(err error, reason string, args ...any) error {
+	fe := err.(*mes.FieldError)
+	fe.Reason = reason
+	for i := 0; i+1 < len(args); i += 2 {
+		if fe.With == nil {
+			fe.With = map[string]any{}
+		}
+		fe.With[args[i].(string)] = args[i+1]
+	}
+	return fe
 }
 
 // body decodes the request body into a new T.
@@ -365,7 +338,7 @@ func (c *call) time(name string) (time.Time, error) {
 	}
 	t, err := plant.ParseTime(s, c.db.Plant().Location)
 	if err != nil {
-		return time.Time{}, mes.FieldErr(name, "want RFC 3339 or YYYY-MM-DD[THH:MM[:SS]] (plant time, %s), got %q", c.db.Plant().Location, s)
+		return time.Time{}, coded400(mes.FieldErr(name, "want RFC 3339 or YYYY-MM-DD[THH:MM[:SS]] (plant time, %s), got %q", c.db.Plant().Location, s), "invalid_time")
 	}
 	return t, nil
 }

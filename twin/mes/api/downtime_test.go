@@ -34,7 +34,7 @@ func TestDowntimeReasons(t *testing.T) {
 	}
 	// another stop while W1 is down is refused: each minute has one reason
 	var e apiError
-	if code := r.do("operator", "POST", "/downtime", mes.NewDowntime{ID: "D2", Station: "W1", Reason: "material"}, &e); code != 409 || e.Code != "downtime_overlap" && !strings.Contains(e.Error, "already down") {
+	if code := r.do("operator", "POST", "/downtime", mes.NewDowntime{ID: "D2", Station: "W1", Reason: "material"}, &e); code != 409 || e.Code != "downtime_overlap" || e.Args["other"] != "D1" || !strings.Contains(e.Error, "already down") {
 		t.Fatalf("an overlapping stop: %d %+v", code, e)
 	}
 	r.advance(20 * time.Minute)
@@ -43,7 +43,7 @@ func TestDowntimeReasons(t *testing.T) {
 		t.Fatalf("ended: %+v", d)
 	}
 	r.must("operator", "POST", "/downtime/D1/end", mes.EndDowntime{At: *d.End}, &d, 200) // a retried end
-	if code := r.do("operator", "POST", "/downtime/D1/end", mes.EndDowntime{At: d.End.Add(-time.Minute)}, &e); code != 409 {
+	if code := r.do("operator", "POST", "/downtime/D1/end", mes.EndDowntime{At: d.End.Add(-time.Minute)}, &e); code != 409 || e.Code != "downtime_ended" {
 		t.Errorf("ending it again at another time: %d %+v", code, e)
 	}
 	r.machine("W1", event.Idle, 0)
@@ -59,14 +59,15 @@ func TestDowntimeReasons(t *testing.T) {
 		name  string
 		in    mes.NewDowntime
 		field string
+		code  string
 	}{
-		{"future", mes.NewDowntime{ID: "F1", Station: "W1", Reason: "material", Start: r.now().Add(time.Hour)}, "start"},
-		{"end before start", mes.NewDowntime{ID: "F2", Station: "W1", Reason: "material", Start: r.now().Add(-time.Minute), End: ptrTime(r.now().Add(-2 * time.Minute))}, "end"},
-		{"unknown reason", mes.NewDowntime{ID: "F3", Station: "W1", Reason: "lunch"}, "reason"},
-		{"unknown station", mes.NewDowntime{ID: "F4", Station: "W9", Reason: "material"}, "station"},
+		{"future", mes.NewDowntime{ID: "F1", Station: "W1", Reason: "material", Start: r.now().Add(time.Hour)}, "start", "downtime_future"},
+		{"end before start", mes.NewDowntime{ID: "F2", Station: "W1", Reason: "material", Start: r.now().Add(-time.Minute), End: ptrTime(r.now().Add(-2 * time.Minute))}, "end", "downtime_end_before_start"},
+		{"unknown reason", mes.NewDowntime{ID: "F3", Station: "W1", Reason: "lunch"}, "reason", "downtime_reason_unknown"},
+		{"unknown station", mes.NewDowntime{ID: "F4", Station: "W9", Reason: "material"}, "station", "station_unknown"},
 	} {
-		if code := r.do("operator", "POST", "/downtime", c.in, &e); code != 400 || e.Field != c.field {
-			t.Errorf("%s: %d %+v, want 400 on %s", c.name, code, e, c.field)
+		if code := r.do("operator", "POST", "/downtime", c.in, &e); code != 400 || e.Field != c.field || e.Code != c.code {
+			t.Errorf("%s: %d %+v, want 400 %s on %s", c.name, code, e, c.code, c.field)
 		}
 	}
 	if code := r.do("operator", "POST", "/downtime", mes.NewDowntime{ID: "D3", Station: "W1", Reason: "material", Start: t0.Add(20 * time.Minute), End: ptrTime(t0.Add(25 * time.Minute))}, &e); code != 409 {

@@ -108,8 +108,11 @@ func TestCardLookUp(t *testing.T) {
 		{"bad base64", "v1.@@@.xyz", 400, mes.CodeCardInvalid},
 	} {
 		var e apiError
-		if got := r.do("operator", "GET", "/card?token="+url.QueryEscape(c.token), nil, &e); got != c.status {
-			t.Errorf("%s: status %d (%+v), want %d", c.name, got, e, c.status)
+		if got := r.do("operator", "GET", "/card?token="+url.QueryEscape(c.token), nil, &e); got != c.status || e.Code != c.code {
+			t.Errorf("%s: status %d (%+v), want %d %s", c.name, got, e, c.status, c.code)
+		}
+		if c.name == "station card" && e.Args["station"] != "W2" {
+			t.Errorf("a station's card: args %v, want the station", e.Args)
 		}
 		if _, err := r.db.LookUpCard(c.token); !hasCode(err, c.code) {
 			t.Errorf("%s: %v, want the code %s", c.name, err, c.code)

@@ -25,6 +25,7 @@ var requestTypes = []func() any{
 	func() any { return new(PlanBody) }, func() any { return new(mes.Clock) }, func() any { return new(mes.EquipmentChange) },
 	func() any { return new(mes.NewMaintPlan) }, func() any { return new(mes.NewCompletion) }, func() any { return new(mes.NewUser) },
 	func() any { return new(mes.UserChange) }, func() any { return new(mes.NewToken) }, func() any { return new(mes.Login) },
+	func() any { return new(mes.SessionLogin) },
 }
 
 // FuzzDecodeRequests feeds every request decoder arbitrary bytes: it
@@ -36,7 +37,8 @@ func FuzzDecodeRequests(f *testing.F) {
 	for _, s := range []string{`{"id":"SO-1","customer":"c","product":"YE3-100L-4","quantity":3,"due":"2026-03-04T00:00:00+08:00"}`,
 		`{"token":"v1.AA.BB","action":"confirm","good":3}`, `{"values":{"a":1.5}}`, `{"quantity":"x"}`, `{"x":1}`, `[1,2]`, `{} {}`, `{"due":"yesterday"}`, ``,
 		`{"id":"SO-2","customer":"c","product":"p","quantity":1,"due":"2026-03-20T16:00"}`, `{"due":"2026-03-29T02:30:00"}`, `{"DUE":"2026-10-25T02:30"}`,
-		`{"at":"2026-10-25"}`, `{"received":"2026-03-20 16:00:00.5"}`, `{"at":"2026-03-20T16:00","at":"x"}`, `{"at":null}`, `{"at":3}`, `{"at":"2026-03-20T16:00"} 1`} {
+		`{"at":"2026-10-25"}`, `{"received":"2026-03-20 16:00:00.5"}`, `{"at":"2026-03-20T16:00","at":"x"}`, `{"at":null}`, `{"at":3}`, `{"at":"2026-03-20T16:00"} 1`,
+		`{"name":"li","password":"blue motor on line two"}`, `{"token":"tw_abc"}`, `{"name":"li","password":"x","new_password":"y","token":"z"}`} {
 		for i := range requestTypes {
 			f.Add(uint8(i), []byte(s))
 		}
@@ -59,6 +61,9 @@ func FuzzDecodeRequests(f *testing.F) {
 			var fe *mes.FieldError
 			if !errors.As(err, &fe) || fe.Field == "" {
 				t.Fatalf("refusal without a field: %v", err)
+			}
+			if status, e := answer(err); status != 400 || codeOf[e.Code].Status != 400 {
+				t.Fatalf("refusal %v answers %d code %q, want 400 with a code of the catalogue", err, status, e.Code)
 			}
 			return
 		}

@@ -46,7 +46,7 @@ func checkLengths(v reflect.Value, field string, limit int) error {
 			if field == "" {
 				field = "body"
 			}
-			return mes.FieldErr(field, "longer than %d characters (%d given)", limit, n)
+			return coded400(mes.FieldErr(field, "longer than %d characters (%d given)", limit, n), "too_long", "max", limit)
 		}
 	case reflect.Struct:
 		t := v.Type()
@@ -81,7 +81,7 @@ func checkLengths(v reflect.Value, field string, limit int) error {
 			k := it.Key()
 			if k.Kind() == reflect.String {
 				if n := utf8.RuneCountInString(k.String()); n > limit {
-					return mes.FieldErr(field, "a key longer than %d characters (%d given)", limit, n)
+					return coded400(mes.FieldErr(field, "a key longer than %d characters (%d given)", limit, n), "too_long", "max", limit)
 				}
 			}
 			if err := checkLengths(it.Value(), fieldPath(field, fmt.Sprint(k)), limit); err != nil {

@@ -44,6 +44,9 @@ type rig struct {
 	mu    sync.Mutex
 	clock time.Time
 	tok   map[string]string // role → token
+	// sess, when set, has do send a role's session cookie and CSRF
+	// token instead of its Bearer token
+	sess  map[string]*browser
 	count map[string]float64
 	// realHash hashes each password for itself (TestLogin)
 	realHash bool
@@ -159,7 +162,10 @@ func (r *rig) do(role, method, path string, in, out any) int {
 		body = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, r.srv.URL+"/api/v1"+path, body)
-	if role != "" {
+	if b := r.sess[role]; b != nil {
+		req.AddCookie(b.cookie)
+		req.Header.Set(CSRFHeader, b.csrf)
+	} else if role != "" {
 		req.Header.Set("Authorization", "Bearer "+r.tok[role])
 	}
 	resp, err := client.Do(req)

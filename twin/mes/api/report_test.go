@@ -54,7 +54,7 @@ func TestPartialConfirmations(t *testing.T) {
 		return res
 	}
 	// a report before the start is refused
-	if _, e, code := r.scan(sc(stamp, "report", "R0", n(1), nil, "")); code != 409 || !strings.Contains(e.Error, "has not started") {
+	if _, e, code := r.scan(sc(stamp, "report", "R0", n(1), nil, "")); code != 409 || e.Code != "report_not_started" || !strings.Contains(e.Error, "has not started") {
 		t.Fatalf("report before the start: %d %+v", code, e)
 	}
 	r.machine("PR1", event.Running, 0)
@@ -83,7 +83,7 @@ func TestPartialConfirmations(t *testing.T) {
 		{"dropped", `no scrap reason "dropped" in the plant's list`},
 	} {
 		_, e, code := r.scan(sc(wind, "report", "R3", n(2), n(1), c.reason))
-		if code != 400 || e.Field != "scrap_reason" || !strings.Contains(e.Error, c.want) {
+		if code != 400 || e.Field != "scrap_reason" || e.Code != "scrap_reason_unknown" || !strings.Contains(e.Error, c.want) {
 			t.Errorf("scrap reason %q: %d %+v, want 400 …%s…", c.reason, code, e, c.want)
 		}
 	}
@@ -97,7 +97,7 @@ func TestPartialConfirmations(t *testing.T) {
 	if res.Operation.Status != mes.OpConfirmed || res.Operation.Good != 10 || res.Operation.Mismatch || res.Flag != nil {
 		t.Fatalf("stamp confirmed 6 more (the machine counted 10 in all): %+v flag %+v", res.Operation, res.Flag)
 	}
-	if _, e, code := r.scan(sc(stamp, "report", "R4", n(1), nil, "")); code != 409 || !strings.Contains(e.Error, "is confirmed") {
+	if _, e, code := r.scan(sc(stamp, "report", "R4", n(1), nil, "")); code != 409 || e.Code != "report_confirmed" || !strings.Contains(e.Error, "is confirmed") {
 		t.Fatalf("a report after the confirmation: %d %+v", code, e)
 	}
 	// wind confirms what is left by default: 10 passed on − 3 counted = 7;

@@ -40,10 +40,46 @@ func TestRolesDoc(t *testing.T) {
 
 // TestRoleMatrix sends every endpoint a request as every role, and
 // without a token, and checks each answer against ROLES.md: a denied cell
-// is 403, an allowed one is never 401 or 403.
+// is 403, an allowed one is never 401 or 403. It does so with each role's
+// API token, and again with each role's browser session (its cookie and
+// CSRF token), where every unsafe method without the CSRF token is 403
+// csrf.
 func TestRoleMatrix(t *testing.T) {
-	r := newRig(t, t.TempDir())
-	r.users()
+	t.Run("bearer", func(t *testing.T) {
+		r := newRig(t, t.TempDir())
+		r.users()
+		roleMatrix(t, r)
+	})
+	t.Run("cookie", func(t *testing.T) {
+		r := newRig(t, t.TempDir())
+		r.users()
+		r.signInAll()
+		roleMatrix(t, r)
+		for _, rt := range routes() {
+			if len(rt.Roles) == 0 || !unsafe(rt.Method) {
+				continue
+			}
+			path := strings.NewReplacer("{id}", "X-1", "{serial}", "X-1", "{name}", "u-operator", "{routing}", "motor", "{op}", "test").Replace(strings.TrimPrefix(rt.Path, "/api/v1"))
+			for _, role := range mes.Roles {
+				b := *r.sess[role]
+				if a := b.send(rt.Method, path, map[string]any{}, ""); a.status != 403 || a.err.Code != "csrf" {
+					t.Errorf("%s %s as %s with the cookie, without the CSRF token: %d %s, want 403 csrf", rt.Method, path, role, a.status, a.body)
+				}
+			}
+		}
+	})
+}
+
+// signInAll signs every role's user in with a browser session, which
+// r.do then uses (trading the role's token: no password to hash).
+func (r *rig) signInAll() {
+	r.sess = map[string]*browser{}
+	for _, role := range mes.Roles {
+		r.sess[role], _ = r.signIn(mes.SessionLogin{Token: r.tok[role]})
+	}
+}
+
+func roleMatrix(t *testing.T, r *rig) {
 	b, err := os.ReadFile("ROLES.md")
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +114,9 @@ func TestRoleMatrix(t *testing.T) {
 		wg.Wait()
 		if code := r.do("", method, path, map[string]any{}, nil); !public && code != 401 {
 			t.Errorf("%s %s without a token: %d, want 401", method, path, code)
+		}
+		if r.sess != nil && method == "DELETE" && path == "/session" {
+			r.signInAll() // each role has signed out
 		}
 	}
 	if want := len(routes()) * len(mes.Roles); cells != want {

@@ -94,7 +94,7 @@ func routes() []Route {
 			return c.db.ChangePassword(c.r.Context(), c.name(), r, source(c.r))
 		}), signInErrors)),
 	}
-	for _, area := range [][]Route{orderRoutes(), floorRoutes(), planningRoutes(), materialRoutes(), qualityRoutes(), equipmentRoutes(), kpiRoutes(), adminRoutes(), backupRoutes(), travellerRoutes()} {
+	for _, area := range [][]Route{sessionRoutes(), orderRoutes(), floorRoutes(), planningRoutes(), materialRoutes(), qualityRoutes(), equipmentRoutes(), kpiRoutes(), adminRoutes(), backupRoutes(), travellerRoutes()} {
 		rs = append(rs, area...)
 	}
 	for i := range rs {
@@ -141,6 +141,35 @@ func cardImage(format string) handler {
 		c.w.Write(b)
 		return nil, nil
 	}
+}
+
+func stationImage(format string) handler {
+	return func(c *call) (any, error) {
+		scale, err := cardScale(c)
+		if err != nil {
+			return nil, err
+		}
+		b, err := c.db.StationCard(c.r.PathValue("id"), format, scale)
+		if err != nil {
+			return nil, err
+		}
+		c.w.Header().Set("Content-Type", map[string]string{"png": "image/png", "svg": "image/svg+xml"}[format])
+		c.w.Write(b)
+		return nil, nil
+	}
+}
+
+// cardScale reads a card image's pixels per module (default 6).
+func cardScale(c *call) (int, error) {
+	s := c.str("scale")
+	if s == "" {
+		return 6, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 40 {
+		return 0, mes.FieldErr("scale", "want 1 to 40, got %q", s)
+	}
+	return n, nil
 }
 
 func labourFilter(c *call) (mes.LabourFilter, error) {

@@ -42,8 +42,7 @@ func backupRoutes() []Route {
 					return nil, err
 				}
 				if c.backup == nil {
-					writeJSON(c.w, http.StatusServiceUnavailable, apiError{Error: errNoBackup{}.Error(), Code: errNoBackup{}.Code()})
-					return nil, nil
+					return nil, errNoBackup{}
 				}
 				c.w.Header().Set("Content-Type", "application/x-tar")
 				kind := "full"

@@ -55,6 +55,10 @@ func floorRoutes() []Route {
 		route("GET", "/operations/{id}/card.png", "work orders", "the card's QR code, PNG", roles(mes.RolePlanner, mes.RoleOperator, mes.RoleSupervisor),
 			params(openapi.Param{Name: "scale", In: "query", Type: "integer", Description: "pixels per module (default 6)"}), nil, openapi.Raw{ContentType: "image/png"}, cardImage("png")),
 		route("GET", "/operations/{id}/card.svg", "work orders", "the card's QR code, SVG", roles(mes.RolePlanner, mes.RoleOperator, mes.RoleSupervisor), nil, nil, openapi.Raw{ContentType: "image/svg+xml"}, cardImage("svg")),
+		route("GET", "/stations/{id}/card.png", "floor", "a station's card: the QR code (twin:station:<id>) a terminal scans to pick the machine, PNG", roles(mes.RolePlanner, mes.RoleOperator, mes.RoleSupervisor, mes.RoleMaintenance),
+			params(openapi.Param{Name: "scale", In: "query", Type: "integer", Description: "pixels per module (default 6)"}), nil, openapi.Raw{ContentType: "image/png"}, stationImage("png")),
+		route("GET", "/stations/{id}/card.svg", "floor", "a station's card, SVG", roles(mes.RolePlanner, mes.RoleOperator, mes.RoleSupervisor, mes.RoleMaintenance),
+			params(openapi.Param{Name: "scale", In: "query", Type: "integer", Description: "pixels per module (default 6)"}), nil, openapi.Raw{ContentType: "image/svg+xml"}, stationImage("svg")),
 		withErrors(route("POST", "/scan", "floor", "scan a card: start, report a partial count, or confirm its operation (idempotent), in the routing's sequence", onFloor, nil, mes.Scan{}, mes.ScanResult{}, func(c *call) (any, error) {
 			r, err := body[mes.Scan](c)
 			if err != nil {
@@ -105,6 +109,14 @@ func floorRoutes() []Route {
 			}
 			return c.db.Consume(c.name(), r)
 		}),
+		route("GET", "/labour/on", "labour", "the operations a worker is clocked on now", readFloor,
+			params(openapi.Param{Name: "worker", In: "query", Type: "string", Description: "the worker's badge id; default the signed-in user"}), nil, []mes.OnCard{}, func(c *call) (any, error) {
+				w := c.str("worker")
+				if w == "" {
+					w = c.name()
+				}
+				return c.db.ClockedOn(w)
+			}),
 		route("POST", "/labour/clock", "labour", "clock a worker on or off an operation", onFloor, nil, mes.Clock{}, mes.Labour{}, func(c *call) (any, error) {
 			r, err := body[mes.Clock](c)
 			if err != nil {

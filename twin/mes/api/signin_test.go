@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -184,7 +185,7 @@ func TestSignInSourceThrottle(t *testing.T) {
 			unknown = e
 		}
 	}
-	if known != unknown {
+	if !reflect.DeepEqual(known, unknown) {
 		t.Fatalf("a known name answers %+v, an unknown one %+v", known, unknown)
 	}
 	code, retry, e := r.post("", "POST", "/login", mes.Login{Name: "someone-new", Password: "not the password at all"}, nil)

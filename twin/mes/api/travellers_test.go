@@ -265,8 +265,9 @@ func TestTravellersPDF(t *testing.T) {
 }
 
 // TestTravellersHTML prints the HTML travellers from headless Chromium,
-// as a planner's browser does (page.pdf, the page's own @page size), the
-// page served by the API with its Content-Security-Policy: no console
+// as a planner's browser does (page.pdf, the page's own @page size; the
+// A4 sheets signed in with a session cookie, the labels with an API
+// token), the page served by the API with its Content-Security-Policy: no console
 // error (a refused style would be one), nothing sticking out of a card or
 // a page, even with a 200-character customer, and every QR code of the
 // printed pages decodes to its operation's token.
@@ -299,7 +300,13 @@ func TestTravellersHTML(t *testing.T) {
 			pdf := filepath.Join(dir, "travellers-html-"+tc.size+".pdf")
 			png := filepath.Join(dir, "screen-travellers-html-"+tc.size+".png")
 			cmd := exec.Command("node", script, r.srv.URL+"/api/v1/work-orders/"+w.ID+"/travellers.html?size="+tc.size, pdf, png)
-			cmd.Env = append(os.Environ(), "E2E_DIR="+e2eDir, "TWIN_TOKEN="+r.tok["planner"], "TZ=UTC")
+			cmd.Env = append(os.Environ(), "E2E_DIR="+e2eDir, "TZ=UTC")
+			if tc.size == "a4" { // a planner's browser, signed in: its session cookie, no token
+				b, _ := r.signIn(mes.SessionLogin{Name: "u-planner", Password: rigPassword})
+				cmd.Env = append(cmd.Env, "TWIN_COOKIE="+b.cookie.Name+"="+b.cookie.Value)
+			} else {
+				cmd.Env = append(cmd.Env, "TWIN_TOKEN="+r.tok["planner"])
+			}
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()

@@ -197,7 +197,7 @@ func plantTimes(v any, t reflect.Type, loc *time.Location, field string) (any, b
 			if field == "" {
 				field = "body"
 			}
-			return v, false, mes.FieldErr(field, "want a time like 2026-03-20T16:00 (plant time, %s) or RFC 3339 with an offset, got %q", loc, s)
+			return v, false, coded400(mes.FieldErr(field, "want a time like 2026-03-20T16:00 (plant time, %s) or RFC 3339 with an offset, got %q", loc, s), "invalid_time")
 		}
 		out := tm.Format(time.RFC3339Nano)
 		return out, out != s, nil

@@ -36,9 +36,35 @@ var (
 type FieldError struct {
 	Field string
 	Msg   string
+	// Reason is the refusal's stable code when one more precise than
+	// invalid_field says it (too_long, unknown_field, …; a Msg of just
+	// "required" is required); With is what the code's message needs
+	// besides the field.
+	Reason string
+	With   map[string]any
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Code is the error's stable code in the API's answer.
+func (e *FieldError) Code() string {
+	switch {
+	case e.Reason != "":
+		return e.Reason
+	case e.Msg == "required":
+		return "required"
+	}
+	return "invalid_field"
+}
+
+// Args returns what the code's message needs: the field, and With.
+func (e *FieldError) Args() map[string]any {
+	m := map[string]any{"field": e.Field}
+	for k, v := range e.With {
+		m[k] = v
+	}
+	return m
+}
 
 // FieldErr returns a FieldError.
 func FieldErr(field, format string, a ...any) error {

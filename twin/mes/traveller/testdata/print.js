@@ -1,7 +1,8 @@
 // Prints a travellers page in headless Chromium (Debian's /usr/bin/chromium,
 // npm playwright-core from viz/web/e2e) the way a planner's browser does:
 //   node print.js URL OUT.pdf OUT.png
-// with the header "Authorization: Bearer $TWIN_TOKEN" when it is set. It
+// with the header "Authorization: Bearer $TWIN_TOKEN" when it is set, or
+// the session cookie $TWIN_COOKIE (NAME=VALUE) of a signed-in browser. It
 // saves the page as PDF (page.pdf, the page's own @page size) and a
 // screenshot of the screen view, then prints one line of JSON: console
 // errors (a CSP violation is one), and for every card what sticks out of
@@ -15,7 +16,12 @@ const [url, pdf, png] = process.argv.slice(2);
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
   const headers = process.env.TWIN_TOKEN ? { Authorization: "Bearer " + process.env.TWIN_TOKEN } : {};
-  const page = await browser.newPage({ viewport: { width: 900, height: 1200 }, extraHTTPHeaders: headers });
+  const context = await browser.newContext({ viewport: { width: 900, height: 1200 }, extraHTTPHeaders: headers });
+  if (process.env.TWIN_COOKIE) { // a signed-in browser's session: NAME=VALUE
+    const [name, value] = process.env.TWIN_COOKIE.split("=");
+    await context.addCookies([{ name, value, url: new URL(url).origin }]);
+  }
+  const page = await context.newPage();
   const errors = [];
   page.on("console", m => { if (m.type() === "error") errors.push(m.text()); });
   page.on("pageerror", e => errors.push(String(e)));
