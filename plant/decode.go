@@ -19,7 +19,7 @@ import (
 // "per_shift", "mix", "metrics", "priority" take free keys and are not
 // listed.
 var Keys = map[string][]string{
-	"plant":          {"version", "id", "name", "unit_name", "currency", "timezone", "start", "calendar", "families", "site", "parts", "products", "routings", "calendars", "pools", "energy", "demand", "layout", "tags"},
+	"plant":          {"version", "id", "name", "unit_name", "currency", "timezone", "start", "locale", "downtime_reasons", "scrap_reasons", "calendar", "families", "site", "parts", "products", "routings", "calendars", "pools", "energy", "demand", "layout", "tags"},
 	"site":           {"id", "name", "at", "size", "areas"},
 	"area":           {"id", "name", "at", "size", "lines"},
 	"line":           {"id", "name", "at", "size", "workcenters", "saturate"},
@@ -37,7 +37,10 @@ var Keys = map[string][]string{
 	"product":        {"id", "name", "family", "bom", "routing"},
 	"component":      {"part", "qty"},
 	"routing":        {"id", "operations"},
-	"operation":      {"id", "name", "at", "time", "alternatives", "consumes", "inspect"},
+	"operation":      {"id", "name", "at", "time", "alternatives", "consumes", "inspect", "instructions", "scrap_reasons"},
+	"stop_reason":    {"code", "zh", "en", "loss"},
+	"scrap_reason":   {"code", "zh", "en"},
+	"instructions":   {"zh", "en"},
 	"alternative":    {"at", "time"},
 	"inspect":        {"yield", "scrap", "rework", "max_rework", "past_max", "characteristics"},
 	"rework":         {"at", "time", "back_to"},
@@ -129,6 +132,7 @@ type decoder struct {
 	timeSites     []timeSite
 	pendingRework []timeSite
 	pending       []pendingConsume
+	scrapRefs     []ref // scrap reasons named by operations
 	defCal        *yaml.Node
 	defRule       Rule
 	nodes         int

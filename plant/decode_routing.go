@@ -181,6 +181,15 @@ func (d *decoder) operation(n *yaml.Node, field string, r *Routing) *Operation {
 			d.pending = append(d.pending, pendingConsume{op, v, f})
 		case "inspect":
 			op.Inspect, backTo = d.inspect(v, f)
+		case "instructions":
+			op.Instructions = d.instructions(v, f)
+		case "scrap_reasons":
+			codes, nodes := d.Strs(v, f)
+			op.ScrapReasons = []string{}
+			for i, c := range codes {
+				d.scrapRefs = append(d.scrapRefs, ref{id: c, node: nodes[i], field: fmt.Sprintf("%s[%d]", f, i)})
+				op.ScrapReasons = append(op.ScrapReasons, c)
+			}
 		}
 	})
 	for _, ts := range d.pendingRework {

@@ -18,6 +18,13 @@ type Plant struct {
 	Currency string // ISO 4217 code of every money amount ("CNY")
 	Location *time.Location
 	Start    time.Time // the instant of simulated time 0
+	// Locale is the language the floor's screens open in: LocaleZH or
+	// LocaleEN (the default).
+	Locale string
+	// DowntimeReasons and ScrapReasons are the reasons a person picks
+	// for a stop and for scrap, in file order.
+	DowntimeReasons []Reason
+	ScrapReasons    []Reason
 
 	Site        *Node         // the root of the equipment tree (ISA-95 site)
 	Nodes       []*Node       // every equipment node, parents before children
@@ -330,6 +337,12 @@ type Operation struct {
 	// operation waits until one set made for the same order is available.
 	Consumes []Component
 	Inspect  *Inspection
+	// Instructions are the work instructions the operator's screen
+	// shows with the card (plain text, may hold a URL); nil: none.
+	Instructions *Text
+	// ScrapReasons narrows the plant's scrap reasons to the codes this
+	// operation offers; nil: all of them.
+	ScrapReasons []string
 }
 
 // Alternative is a work centre able to do an operation and its time there.

@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite plant.schema.json from the spec
 // (a list of K mappings), "K" (a mapping of kind K), "map:T" (free keys of
 // type T).
 var spec = map[string]map[string]string{
-	"plant":          {"version": "integer", "id": "id", "name": "string", "unit_name": "string", "currency": "currency", "timezone": "string", "start": "datetime", "calendar": "id", "families": "strings", "site": "site", "parts": "list:part", "products": "list:product", "routings": "list:routing", "calendars": "list:calendar", "pools": "list:pool", "energy": "energy", "demand": "demand", "layout": "layout", "tags": "tags"},
+	"plant":          {"version": "integer", "id": "id", "name": "string", "unit_name": "string", "currency": "currency", "timezone": "string", "start": "datetime", "locale": "locale", "downtime_reasons": "list:stop_reason", "scrap_reasons": "list:scrap_reason", "calendar": "id", "families": "strings", "site": "site", "parts": "list:part", "products": "list:product", "routings": "list:routing", "calendars": "list:calendar", "pools": "list:pool", "energy": "energy", "demand": "demand", "layout": "layout", "tags": "tags"},
 	"site":           {"id": "id", "name": "string", "at": "point", "size": "point", "areas": "list:area"},
 	"area":           {"id": "id", "name": "string", "at": "point", "size": "point", "lines": "list:line"},
 	"line":           {"id": "id", "name": "string", "at": "point", "size": "point", "workcenters": "list:workcenter", "saturate": "id"},
@@ -40,7 +40,10 @@ var spec = map[string]map[string]string{
 	"product":        {"id": "id", "name": "string", "family": "string", "bom": "list:component", "routing": "id"},
 	"component":      {"part": "id", "qty": "integer"},
 	"routing":        {"id": "id", "operations": "list:operation"},
-	"operation":      {"id": "id", "name": "string", "at": "id", "time": "times", "alternatives": "list:alternative", "consumes": "list:component", "inspect": "inspect"},
+	"operation":      {"id": "id", "name": "string", "at": "id", "time": "times", "alternatives": "list:alternative", "consumes": "list:component", "inspect": "inspect", "instructions": "instructions", "scrap_reasons": "codes"},
+	"stop_reason":    {"code": "code", "zh": "string", "en": "string", "loss": "loss"},
+	"scrap_reason":   {"code": "code", "zh": "string", "en": "string"},
+	"instructions":   {"zh": "string", "en": "string"},
 	"alternative":    {"at": "id", "time": "times"},
 	"inspect":        {"yield": "fraction", "scrap": "fraction", "rework": "rework", "max_rework": "integer", "past_max": "past_max", "characteristics": "list:characteristic"},
 	"rework":         {"at": "id", "time": "times", "back_to": "id"},
@@ -123,6 +126,14 @@ func scalarSchema(t string) map[string]any {
 		return map[string]any{"enum": []string{"after", "before"}}
 	case "past_max":
 		return map[string]any{"enum": []string{"scrap", "concession"}}
+	case "locale":
+		return map[string]any{"enum": []string{"zh-CN", "en"}}
+	case "code":
+		return str(`^[a-z][a-z0-9_]{0,31}$`, "a code in snake_case: no_operator")
+	case "codes":
+		return map[string]any{"type": "array", "items": scalarSchema("code")}
+	case "loss":
+		return map[string]any{"enum": []string{"availability", "setup", "planned"}}
 	case "signal":
 		return map[string]any{"enum": []string{"state", "good", "reject", "power_kw", "energy_kwh", "order"}}
 	}

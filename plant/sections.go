@@ -57,7 +57,9 @@ func (d *decoder) plant(top *yaml.Node) {
 			d.Errorf(r.node, r.field, "no worker pool has skill %q (%s)", r.id, known(d.skills))
 		}
 	}
+	d.floor(sec)
 	d.made(top, sec)
+	d.scrapReasonRefs()
 	if v := sec["energy"]; v != nil {
 		d.energy(v)
 	}

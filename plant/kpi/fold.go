@@ -431,6 +431,14 @@ func (f *Fold) Settle() {
 	}
 }
 
+// Stops sets the stops people reported at the unit at path (see
+// Machine.Stops); call it before the window's events.
+func (f *Fold) Stops(path string, stops []Stop) {
+	if m := f.ms[path]; m != nil {
+		m.Stops(stops)
+	}
+}
+
 // Machine returns the accumulator of the unit at path (nil if the plant
 // has none).
 func (f *Fold) Machine(path string) *Machine {

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"slices"
 	"time"
 
 	"twin/plant/event"
@@ -133,6 +134,50 @@ type Machine struct {
 	cShare           float64 // the share of that instant's run inside the window
 	cBudget          float64 // what is left to credit of a run watched part-way (ns); negative: no bound
 	good, rej        counter
+	// stops people reported (Stops), and the time of each that fell in
+	// the loss it explains
+	stops  []Stop
+	byStop []int64
+}
+
+// Stop is a stop a person reported at a machine, [From, To) in the
+// machine's clock, with its reason and the loss it explains.
+type Stop struct {
+	From, To int64
+	Reason   string
+	Loss     Loss
+}
+
+// Loss is the ISO 22400 time a stop's reason explains.
+type Loss uint8
+
+const (
+	LossAvailability Loss = iota // down, blocked, idle, starved or off while planned (ADET, ADOT)
+	LossSetup                    // setup (AUST)
+	LossPlanned                  // planned downtime (PDOT)
+)
+
+// explains says whether a stop of loss l explains time in bucket b.
+func (l Loss) explains(b bucket) bool {
+	switch l {
+	case LossAvailability:
+		return b == bADET || b == bADOT
+	case LossSetup:
+		return b == bAUST
+	case LossPlanned:
+		return b == bPDOT
+	}
+	return false
+}
+
+// Stops sets the stops reported at the machine (they may overlap the
+// window or not; they should not overlap one another). Each instant of a
+// stop counts for its reason when the machine's time then is the loss
+// the reason explains; what it claims while the machine ran counts for
+// nothing.
+func (m *Machine) Stops(stops []Stop) {
+	m.stops = stops
+	m.byStop = make([]int64, len(stops))
 }
 
 // counter turns a cumulative counter's readings into its increase.
@@ -161,6 +206,9 @@ func (c *counter) observe(v float64) (inc float64) {
 // part of a cycle before the window). known is false when the run began
 // before the machine was watched (run is then the part the twin saw).
 func (m *Machine) Open(t int64, st event.MachineState, calendarOn bool, run time.Duration, known bool) {
+	stops, by := m.stops, m.byStop
+	clear(by)
+	defer func() { m.stops, m.byStop = stops, by }()
 	*m = Machine{last: t, state: st, on: calendarOn, runBefore: int64(max(run, 0)), countAt: -1 << 63,
 		runUnknown: !known || st == event.Unknown}
 }
@@ -191,6 +239,11 @@ func (m *Machine) advance(t int64) {
 	}
 	b := buckets[on][m.state]
 	m.dur[b] += dt
+	for i, s := range m.stops {
+		if lo, hi := max(s.From, m.last), min(s.To, t); hi > lo && s.Loss.explains(b) {
+			m.byStop[i] += hi - lo
+		}
+	}
 	if !m.on && (b == bAPT || b == bAUST) {
 		m.overNs += dt
 	}
@@ -336,6 +389,32 @@ func (m *Machine) Times() Times {
 		ADOT: time.Duration(m.dur[bADOT]), PDOT: time.Duration(m.dur[bPDOT]), OffShift: time.Duration(m.dur[bOffShift]),
 		Unobserved: time.Duration(m.dur[bUnobserved]), Overtime: time.Duration(m.overNs),
 	}
+}
+
+// Losses returns the availability loss (PBT − APT: setup, delay and
+// down time) explained by the stops reported, by reason (planned-downtime
+// reasons explain PDOT, which is no loss of availability), and the part
+// of the loss no stop explains.
+func (m *Machine) Losses() (byReason []ReasonTime, unexplained time.Duration) {
+	t := m.Times()
+	loss := t.AUST + t.ADET + t.ADOT
+	var explained time.Duration
+	for i, s := range m.stops {
+		d := time.Duration(m.byStop[i])
+		if d == 0 {
+			continue
+		}
+		if s.Loss != LossPlanned {
+			explained += d
+		}
+		j := slices.IndexFunc(byReason, func(r ReasonTime) bool { return r.Reason == s.Reason })
+		if j < 0 {
+			byReason = append(byReason, ReasonTime{Reason: s.Reason})
+			j = len(byReason) - 1
+		}
+		byReason[j].Time += d
+	}
+	return byReason, max(loss-explained, 0)
 }
 
 // Quantities returns the window's quantities so far.

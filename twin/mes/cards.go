@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,8 +53,10 @@ type Operation struct {
 	StartedBy     string     `json:"started_by,omitempty" doc:"worker"`
 	ConfirmedAt   time.Time  `json:"confirmed_at,omitzero"`
 	ConfirmedBy   string     `json:"confirmed_by,omitempty" doc:"worker"`
-	Good          int        `json:"good"`
-	Scrap         int        `json:"scrap"`
+	Good          int        `json:"good" doc:"good units counted: the partial confirmations' and the final one's"`
+	Scrap         int        `json:"scrap" doc:"scrap counted: the partial confirmations' and the final one's"`
+	Reports       int        `json:"reports,omitempty" doc:"partial confirmations (action report) so far"`
+	ScrapReasons  []Tally    `json:"scrap_reasons,omitempty" doc:"the scrap by reason (code; \"\" when given without one)"`
 	AtStart       *Reading   `json:"at_start,omitempty" doc:"the machine's counters and energy meter when it started"`
 	Machine       *Reading   `json:"machine,omitempty" doc:"what the machine counted while it ran (live until confirmed)"`
 	Mismatch      bool       `json:"mismatch,omitempty" doc:"the confirmed good quantity disagrees with the machine's count (see flags)"`
@@ -71,25 +74,65 @@ type Reading struct {
 
 // Scan is a card scanned at a terminal.
 type Scan struct {
-	Token    string    `json:"token" maxlen:"256" doc:"the card's QR text"`
-	Action   string    `json:"action,omitempty" maxlen:"16" enum:"start,confirm" doc:"empty: start a pending operation, confirm a started one"`
-	ScanID   string    `json:"scan_id,omitempty" maxlen:"64" doc:"the terminal's id for this scan: a retried delivery with the same id is answered from the first"`
-	Terminal string    `json:"terminal,omitempty" maxlen:"64"`
-	Worker   string    `json:"worker,omitempty" maxlen:"64" doc:"the worker's badge id; default the signed-in user"`
-	Station  string    `json:"station,omitempty" maxlen:"200" doc:"machine id or path; needed when the work centre has several"`
-	Good     *int      `json:"good,omitempty" doc:"confirm: good quantity (default what the operation before passed on, or the planned quantity for the first, less the scrap)"`
-	Scrap    *int      `json:"scrap,omitempty"`
-	At       time.Time `json:"at,omitzero" doc:"when it was scanned (terminals buffering offline); default now"`
-	Override string    `json:"override,omitempty" maxlen:"1000" doc:"a supervisor's reason to accept a scan the routing refuses (started before the operation that feeds it, or confirming more than was passed on); needs the role supervisor and is recorded (GET /audit?kind=override); ignored when the scan breaks no rule"`
+	Token    string `json:"token" maxlen:"256" doc:"the card's QR text"`
+	Action   string `json:"action,omitempty" maxlen:"16" enum:"start,confirm,report" doc:"empty: start a pending operation, confirm a started one; report: a partial confirmation (a shift's count): its good and scrap are added, the operation stays started and its good units pass on to the next operation at once; confirm is the final one (its counts are added to what was reported)"`
+	ScanID   string `json:"scan_id,omitempty" maxlen:"64" doc:"the terminal's id for this scan: a retried delivery with the same id is answered from the first"`
+	Terminal string `json:"terminal,omitempty" maxlen:"64"`
+	Worker   string `json:"worker,omitempty" maxlen:"64" doc:"the worker's badge id; default the signed-in user"`
+	Station  string `json:"station,omitempty" maxlen:"200" doc:"machine id or path; needed when the work centre has several"`
+	Good     *int   `json:"good,omitempty" doc:"confirm: good quantity (default what the operation before passed on, or the planned quantity for the first, less what was counted before and the scrap); report: the good units of this count (default 0)"`
+	Scrap    *int   `json:"scrap,omitempty"`
+	// ScrapReason is why the scrap was scrapped: required with scrap
+	// when the plant lists scrap reasons.
+	ScrapReason string    `json:"scrap_reason,omitempty" maxlen:"32" doc:"a code of the plant's scrap_reasons (GET /floor, or the card's scrap_reasons): required when scrap > 0 and the plant lists reasons (400 scrap_reason_unknown otherwise)"`
+	At          time.Time `json:"at,omitzero" doc:"when it was scanned (terminals buffering offline); default now"`
+	Override    string    `json:"override,omitempty" maxlen:"1000" doc:"a supervisor's reason to accept a scan the routing refuses (started before the operation that feeds it, or confirming more than was passed on); needs the role supervisor and is recorded (GET /audit?kind=override); ignored when the scan breaks no rule"`
 }
 
 // ScanResult is what a scan did.
 type ScanResult struct {
-	Action    string    `json:"action" enum:"started,confirmed"`
+	Action    string    `json:"action" enum:"started,confirmed,reported"`
 	Duplicate bool      `json:"duplicate" doc:"nothing changed: the operation was already in this state (a repeated or concurrent scan)"`
 	Operation Operation `json:"operation"`
 	Flag      *Flag     `json:"flag,omitempty" doc:"a manual count that disagrees with the machine's"`
 	Override  *Override `json:"override,omitempty" doc:"the supervisor's override this scan made"`
+	Count     *Count    `json:"count,omitempty" doc:"the count this scan recorded (report and confirm)"`
+}
+
+// Count is one count of an operation's units: a partial confirmation
+// (action report) or the final one (confirm), who made it, when, and why
+// its scrap was scrapped. Its good and scrap are what this count added.
+type Count struct {
+	ID          string    `json:"id"`
+	Operation   string    `json:"operation"`
+	Order       string    `json:"order"`
+	WorkOrder   string    `json:"work_order"`
+	Station     string    `json:"station,omitempty"`
+	Action      string    `json:"action" enum:"report,confirm"`
+	ScanID      string    `json:"scan_id,omitempty"`
+	Worker      string    `json:"worker"`
+	By          string    `json:"by" doc:"the signed-in user who sent it"`
+	At          time.Time `json:"at"`
+	Good        int       `json:"good"`
+	Scrap       int       `json:"scrap"`
+	ScrapReason string    `json:"scrap_reason,omitempty"`
+}
+
+// Tally is a count by code.
+type Tally struct {
+	Code string `json:"code"`
+	N    int    `json:"n"`
+}
+
+// addTally adds n to code's entry of ts.
+func addTally(ts []Tally, code string, n int) []Tally {
+	for i := range ts {
+		if ts[i].Code == code {
+			ts[i].N += n
+			return ts
+		}
+	}
+	return append(ts, Tally{Code: code, N: n})
 }
 
 // Flag is a disagreement the records keep rather than merge.
@@ -286,8 +329,13 @@ func (d *DB) DoScan(user string, s Scan) (res *ScanResult, err error) {
 			res.Action, res.Duplicate = "started", true
 		case action == "confirm" && o.Status == OpConfirmed:
 			res.Action, res.Duplicate = "confirmed", true
+		case action == "report" && o.Status == OpPending:
+			return coded(CodeReportNotStarted, fmt.Errorf("%s has not started: start it before reporting a count (or confirm it, which starts it too): %w", o.ID, ErrConflict), map[string]any{"operation": o.ID})
+		case action == "report" && o.Status == OpConfirmed:
+			return coded(CodeReportConfirmed, fmt.Errorf("%s is confirmed (good %d, scrap %d): it takes no more counts; a correction is a supervisor's (make-up or nonconformance): %w", o.ID, o.Good, o.Scrap, ErrConflict),
+				map[string]any{"operation": o.ID, "good": o.Good, "scrap": o.Scrap})
 		default:
-			res.Action = map[string]string{"start": "started", "confirm": "confirmed"}[action]
+			res.Action = map[string]string{"start": "started", "confirm": "confirmed", "report": "reported"}[action]
 			if err := d.scan(t, user, worker, action, &o, s, at, res); err != nil {
 				return err
 			}
@@ -297,7 +345,7 @@ func (d *DB) DoScan(user string, s Scan) (res *ScanResult, err error) {
 		}
 		res.Operation = o
 		if s.ScanID != "" {
-			return t.Set("scan/"+s.ScanID, ScanResult{Action: res.Action, Operation: Operation{ID: o.ID}})
+			return t.Set("scan/"+s.ScanID, ScanResult{Action: res.Action, Operation: Operation{ID: o.ID}, Count: res.Count})
 		}
 		return nil
 	})
@@ -315,8 +363,11 @@ func (d *DB) checkScan(user string, s *Scan) (op, worker string, err error) {
 	if err != nil {
 		return "", "", &FieldError{Field: "token", Msg: err.Error()}
 	}
-	if s.Action != "" && s.Action != "start" && s.Action != "confirm" {
-		return "", "", FieldErr("action", "want start, confirm or empty, got %q", s.Action)
+	if s.Action != "" && s.Action != "start" && s.Action != "confirm" && s.Action != "report" {
+		return "", "", FieldErr("action", "want start, confirm, report or empty, got %q", s.Action)
+	}
+	if s.Action == "report" && (s.Good == nil || *s.Good == 0) && (s.Scrap == nil || *s.Scrap == 0) {
+		return "", "", FieldErr("good", "a report needs good or scrap units to count")
 	}
 	if s.ScanID != "" {
 		if err := validID("scan_id", s.ScanID); err != nil {
@@ -362,16 +413,25 @@ func (d *DB) scan(t *tx, user, worker, action string, o *Operation, s Scan, at t
 		broken = startRules(o, srcs)
 	}
 	good, scrap := 0, 0
-	if action == "confirm" {
+	counting := action == "confirm" || action == "report"
+	if counting {
 		if s.Scrap != nil {
 			scrap = *s.Scrap
 		}
-		good = max(passedOn(o, srcs)-scrap, 0) // default: what was passed on, less the scrap
+		if action == "confirm" { // default: what was passed on, less what was counted and the scrap
+			good = max(passedOn(o, srcs)-o.Good-o.Scrap-scrap, 0)
+		}
 		if s.Good != nil {
 			good = *s.Good
 		}
-		if good+scrap > o.Planned {
+		if n := o.Good + o.Scrap + good + scrap; n > o.Planned {
+			if o.Good+o.Scrap > 0 {
+				return FieldErr("good", "good %d + scrap %d after the %d counted before is more than the %d planned", good, scrap, o.Good+o.Scrap, o.Planned)
+			}
 			return FieldErr("good", "good %d + scrap %d is more than the %d planned", good, scrap, o.Planned)
+		}
+		if err := d.checkScrapReason(o, w.Routing, scrap, s.ScrapReason); err != nil {
+			return err
 		}
 		broken = append(broken, confirmRules(o, srcs, good, scrap)...)
 	}
@@ -389,14 +449,118 @@ func (d *DB) scan(t *tx, user, worker, action string, o *Operation, s Scan, at t
 			return err
 		}
 	}
-	if action == "confirm" {
-		f, err := d.confirm(t, o, &w, good, scrap, s.Station, worker, at)
+	if counting {
+		c, err := d.count(t, user, worker, action, o, s, good, scrap, at)
+		if err != nil {
+			return err
+		}
+		res.Count = c
+	}
+	switch action {
+	case "confirm":
+		f, err := d.confirm(t, o, &w, o.Good+good, o.Scrap+scrap, s.Station, worker, at)
 		if err != nil {
 			return err
 		}
 		res.Flag = f
+	case "report":
+		if s.Station != "" { // counted at another machine of the work centre: fine, if it can do the operation
+			if _, err := d.unitFor(o, s.Station); err != nil {
+				return err
+			}
+		}
+		o.Good, o.Scrap = o.Good+good, o.Scrap+scrap
+		o.Reports++
+		if w.Final && scrap > 0 {
+			return d.progress(t, o, at)
+		}
 	}
 	return nil
+}
+
+// checkScrapReason checks a count's scrap reason: one of the plant's
+// (and of those the operation offers), required with scrap when the
+// plant lists any.
+func (d *DB) checkScrapReason(o *Operation, routing string, scrap int, reason string) error {
+	offered := d.scrapReasonsOf(d.routingOp(routing, o.Op))
+	codes := make([]string, 0, len(offered))
+	for _, r := range offered {
+		codes = append(codes, r.Code)
+	}
+	switch {
+	case reason == "":
+		return nil // the API requires one with scrap (ScrapReasonGiven); in-process floors may give none
+	case slices.ContainsFunc(offered, func(r plant.Reason) bool { return r.Code == reason }):
+		return nil
+	case d.p.ScrapReason(reason) != nil:
+		return coded(CodeScrapReasonUnknown, FieldErr("scrap_reason", "%q is not a scrap reason of operation %s (%s): want one of %s", reason, o.Op, o.ID, strings.Join(codes, ", ")),
+			map[string]any{"operation": o.ID, "reason": reason, "reasons": codes})
+	}
+	known := "the plant lists none: leave it out"
+	if len(codes) > 0 {
+		known = "want one of " + strings.Join(codes, ", ")
+	}
+	return coded(CodeScrapReasonUnknown, FieldErr("scrap_reason", "no scrap reason %q in the plant's list (%s)", reason, known),
+		map[string]any{"operation": o.ID, "reason": reason, "reasons": codes})
+}
+
+// ScrapReasonGiven checks that a scan with scrap names its reason when the
+// plant lists scrap reasons: what the records API asks of every terminal.
+// (DoScan itself takes scrap without a reason, counted under "", from
+// in-process floors such as the virtual plant's, whose scrap has no
+// reason; a reason it is given must be one of the operation's.)
+func (d *DB) ScrapReasonGiven(s Scan) error {
+	if s.Scrap == nil || *s.Scrap == 0 || s.ScrapReason != "" || len(d.p.ScrapReasons) == 0 {
+		return nil
+	}
+	codes := []string{}
+	if op, err := d.VerifyToken(s.Token); err == nil {
+		if o, err := d.Operation(op); err == nil {
+			if w, err := d.WorkOrder(o.WorkOrder); err == nil {
+				for _, r := range d.scrapReasonsOf(d.routingOp(w.Routing, o.Op)) {
+					codes = append(codes, r.Code)
+				}
+			}
+		}
+	}
+	if len(codes) == 0 {
+		for _, r := range d.p.ScrapReasons {
+			codes = append(codes, r.Code)
+		}
+	}
+	return coded(CodeScrapReasonUnknown, FieldErr("scrap_reason", "required with scrap %d: say why, one of %s", *s.Scrap, strings.Join(codes, ", ")),
+		map[string]any{"reasons": codes})
+}
+
+// count records a count of operation o (a report or the final confirm):
+// its record, indexed by operation, order and time, and o's scrap by
+// reason.
+func (d *DB) count(t *tx, user, worker, action string, o *Operation, s Scan, good, scrap int, at time.Time) (*Count, error) {
+	n, err := t.NextID()
+	if err != nil {
+		return nil, err
+	}
+	c := &Count{ID: fmt.Sprintf("CT-%06d", n), Operation: o.ID, Order: o.Order, WorkOrder: o.WorkOrder, Station: o.Station, Action: action,
+		ScanID: s.ScanID, Worker: worker, By: user, At: at, Good: good, Scrap: scrap}
+	if scrap > 0 {
+		c.ScrapReason = s.ScrapReason
+		o.ScrapReasons = addTally(o.ScrapReasons, s.ScrapReason, scrap)
+	}
+	if s.Station != "" {
+		if u := d.p.FindUnit(s.Station); u != nil {
+			c.Station = u.Path()
+		}
+	}
+	if err := t.put("cnt", c.ID, nil, c); err != nil {
+		return nil, err
+	}
+	if err := t.Index("order", o.Order, "cnt", c.ID); err != nil {
+		return nil, err
+	}
+	if err := t.Index("op", o.ID, "cnt", c.ID); err != nil {
+		return nil, err
+	}
+	return c, t.Index("time", "count", "cnt", recstore.TimeKey(at, c.ID))
 }
 
 // start starts pending operation o of work order w: not on a work order

@@ -234,7 +234,7 @@ var kindName = map[string]string{
 	"cons": "consumption", "iplan": "inspection_plan", "insp": "inspection", "nc": "nonconformance",
 	"eq": "equipment", "mplan": "maintenance_plan", "mdone": "maintenance_completion",
 	"lab": "labour", "clock": "clock", "flag": "flag", "user": "user", "token": "token", "sched": "schedule",
-	"scan": "scan", "ovr": "override", "lock": "lockout", "srclock": "source_lockout",
+	"scan": "scan", "ovr": "override", "cnt": "count", "dt": "downtime", "lock": "lockout", "srclock": "source_lockout",
 }
 
 func list[T any](t *tx, prefix, cursor string, limit int, keep func(*T) bool) (Page[T], error) {

@@ -67,6 +67,13 @@ type KPI struct {
 	Inspected int      `json:"inspected" doc:"units inspected the first time"`
 	FPY       *float64 `json:"fpy,omitempty" doc:"first-pass yield: units passing their first inspection / units inspected"`
 	ScrapRate *float64 `json:"scrap_rate,omitempty" doc:"SQ / PQ (stations, lines, days); scrapped units / units (orders)"`
+	// ScrapByReason is the scrap people counted (partial and final
+	// confirmations in the window, by the station they were made at) by
+	// the reason given, largest first.
+	LossH         float64      `json:"loss_h" doc:"the availability loss PBT − APT (setup, delay and down time) the losses break down"`
+	Losses        []ReasonTime `json:"losses,omitempty" doc:"time of the stops people reported (POST /downtime) within the loss their reason explains, by reason, largest first (planned-downtime reasons explain PDOT, no loss of availability)"`
+	UnexplainedH  float64      `json:"unexplained_h" doc:"the part of loss_h no reported stop explains"`
+	ScrapByReason []ReasonQty  `json:"scrap_by_reason,omitempty" doc:"scrap counted at the stations (reports and confirmations in the window) by scrap reason, largest first; reason \"\": given without one"`
 
 	Units      float64  `json:"units" doc:"units completed, the per-unit figures divide by"`
 	Orders     int      `json:"orders_completed"`
@@ -79,8 +86,23 @@ type KPI struct {
 	LabourH    float64  `json:"labour_h"`
 	LabourPer  *float64 `json:"labour_h_per_unit,omitempty"`
 
-	times kpi.Times
-	qty   kpi.Quantities
+	times       kpi.Times
+	qty         kpi.Quantities
+	scrap       kpi.Scrap
+	losses      []kpi.ReasonTime
+	unexplained time.Duration
+}
+
+// ReasonTime is a time by reason, in hours.
+type ReasonTime struct {
+	Reason string  `json:"reason"`
+	Hours  float64 `json:"h"`
+}
+
+// ReasonQty is a quantity by reason.
+type ReasonQty struct {
+	Reason string  `json:"reason"`
+	Qty    float64 `json:"qty"`
 }
 
 // KPIQuery asks for KPIs.
@@ -99,7 +121,11 @@ func (d *DB) fold(from, to time.Time) (*kpi.Fold, error) {
 	if d.hist != nil {
 		h = d.hist
 	}
-	return window.Fold(d.p, h, from, to, window.Options{Now: d.now(), Product: func(order string) *plant.Product {
+	stops, err := d.kpiStops(from, to)
+	if err != nil {
+		return nil, err
+	}
+	return window.Fold(d.p, h, from, to, window.Options{Now: d.now(), Stops: stops, Product: func(order string) *plant.Product {
 		if o, err := d.Order(order); err == nil {
 			return d.product(o.Product)
 		}
@@ -114,6 +140,7 @@ func (k *KPI) set(t kpi.Times, q kpi.Quantities) {
 	k.POT, k.PBT, k.APT, k.AUST, k.ADET, k.ADOT, k.PDOT = h(t.POT()), h(t.PBT()), h(t.APT), h(t.AUST), h(t.ADET), h(t.ADOT), h(t.PDOT)
 	k.Overtime, k.OffShift, k.Unobserved, k.Planned = h(t.Overtime), h(t.OffShift), h(t.Unobserved), h(q.Planned)
 	k.PQ, k.GQ, k.SQ = q.PQ, q.GQ, q.SQ
+	k.LossH = h(t.AUST + t.ADET + t.ADOT)
 	k.EnergyKWh = q.EnergyKWh
 }
 
@@ -216,7 +243,10 @@ func (d *DB) groupKPIs(from, to time.Time, bys []string, q KPIQuery) (map[string
 			return err
 		}
 		w.insps = slices.DeleteFunc(w.insps, func(in Inspection) bool { return in.Reinspection })
-		w.done, err = records[Order](t, "order", t.During("x/time/done/order/", from, to))
+		if w.done, err = records[Order](t, "order", t.During("x/time/done/order/", from, to)); err != nil {
+			return err
+		}
+		w.counts, err = records[Count](t, "cnt", t.During("x/time/count/cnt/", from, to))
 		return err
 	})
 	if err != nil {
@@ -240,6 +270,7 @@ type kpiWindow struct {
 	insps         []Inspection
 	done          []Order
 	labour        []Labour
+	counts        []Count
 }
 
 // rowsBy groups the machines' figures into one row per station, line or
@@ -276,6 +307,11 @@ func (d *DB) rowsBy(w *kpiWindow, by string, q KPIQuery) []KPI {
 		qty.Add(m.Quantities())
 		r.times, r.qty = t, qty
 		lastWC[k] = u.WorkCenter
+		byR, unexplained := m.Losses()
+		for _, x := range byR {
+			r.losses = append(r.losses, x)
+		}
+		r.unexplained += unexplained
 		switch by {
 		case "station":
 			r.Units = m.Quantities().GQ
@@ -290,6 +326,11 @@ func (d *DB) rowsBy(w *kpiWindow, by string, q KPIQuery) []KPI {
 				firsts[k] = &kpi.Inspections{}
 			}
 			firsts[k].Add(in.Pass)
+		}
+	}
+	for _, c := range w.counts {
+		if k, ok := units[c.Station]; ok {
+			rows[k].scrap.Add(c.ScrapReason, float64(c.Scrap))
 		}
 	}
 	for _, l := range w.labour {
@@ -317,6 +358,10 @@ func (d *DB) rowsBy(w *kpiWindow, by string, q KPIQuery) []KPI {
 			}
 			r.Orders = ot.Completed
 			r.OnTime, r.LeadTimeH = kpi.Ptr(ot.OnTimeRate()), kpi.Ptr(ot.LeadTime())
+		}
+		r.Losses, r.UnexplainedH = reasonHours(r.losses), r.unexplained.Hours()
+		for _, x := range r.scrap.List() {
+			r.ScrapByReason = append(r.ScrapByReason, ReasonQty{Reason: x.Reason, Qty: x.Qty})
 		}
 		r.set(r.times, r.qty)
 		r.finish(d, true)
@@ -380,6 +425,13 @@ func (d *DB) orderKPIs(q KPIQuery) ([]KPI, error) {
 			}
 		}
 		k.PQ = k.GQ + k.SQ
+		var sc kpi.Scrap
+		for _, c := range r.Counts {
+			sc.Add(c.ScrapReason, float64(c.Scrap))
+		}
+		for _, x := range sc.List() {
+			k.ScrapByReason = append(k.ScrapByReason, ReasonQty{Reason: x.Reason, Qty: x.Qty})
+		}
 		for _, l := range r.Labour {
 			k.LabourH += l.Hours
 		}
@@ -394,4 +446,20 @@ func (d *DB) orderKPIs(q KPIQuery) ([]KPI, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
+}
+
+// reasonHours sums times by reason, largest first.
+func reasonHours(ts []kpi.ReasonTime) []ReasonTime {
+	sum := map[string]time.Duration{}
+	for _, x := range ts {
+		sum[x.Reason] += x.Time
+	}
+	out := make([]ReasonTime, 0, len(sum))
+	for r, d := range sum {
+		out = append(out, ReasonTime{Reason: r, Hours: d.Hours()})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Hours > out[j].Hours || out[i].Hours == out[j].Hours && out[i].Reason < out[j].Reason
+	})
+	return out
 }

@@ -607,6 +607,7 @@ type OrderRecords struct {
 	Labour          []Labour         `json:"labour"`
 	Flags           []Flag           `json:"flags"`
 	Overrides       []Override       `json:"overrides" doc:"scans a supervisor accepted against the routing's rules"`
+	Counts          []Count          `json:"counts" doc:"the operations' counts: partial confirmations (report) and final ones (confirm), each with its scan id, worker, time and scrap reason"`
 }
 
 // Records returns every record of order id, read from its index.
@@ -646,7 +647,10 @@ func (d *DB) Records(id string) (*OrderRecords, error) {
 		if r.Flags, err = all[Flag](t, pre+"flag/", "flag"); err != nil {
 			return err
 		}
-		r.Overrides, err = all[Override](t, pre+"ovr/", "ovr")
+		if r.Overrides, err = all[Override](t, pre+"ovr/", "ovr"); err != nil {
+			return err
+		}
+		r.Counts, err = all[Count](t, pre+"cnt/", "cnt")
 		return err
 	})
 	return r, err

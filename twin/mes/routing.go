@@ -2,8 +2,10 @@ package mes
 
 // The routing's rules for scans. Units flow along a work order's
 // operations one by one, so an operation may start once the one before it
-// has started; it may confirm (good + scrap) no more than the one before
-// it confirmed good, so that one confirms first. The first operation is
+// has started; it may count (good + scrap, its partial confirmations and
+// the final one together) no more than the one before it has passed on:
+// the good that one confirmed or reported so far (a partial confirmation,
+// action report, passes its good units on at once). The first operation is
 // bounded by the planned quantity. An operation that joins parts made by
 // other work orders of the order (the routing's consumes: press-fit joins
 // the rotors, assembly the stators) is also bounded by what those work
@@ -80,6 +82,18 @@ func (e *SequenceError) Unwrap() error { return ErrConflict }
 // Code is the stable code of the refusal.
 func (e *SequenceError) Code() string { return "out_of_sequence" }
 
+// Args are what a translated message needs: the operation, the first
+// rule's operation that comes before it, what that one passed on and
+// what the scan asked for.
+func (e *SequenceError) Args() map[string]any {
+	args := map[string]any{"operation": e.Operation}
+	if len(e.Broken) > 0 {
+		b := e.Broken[0]
+		args["rule"], args["before"], args["passed"], args["asked"] = b.Rule, b.Need, b.Passed, b.Asked
+	}
+	return args
+}
+
 // source is what feeds an operation: the operation before it in its work
 // order, or the part work orders whose parts it joins.
 type source struct {
@@ -97,11 +111,18 @@ func (s *source) confirmed() bool {
 	return slices.ContainsFunc(s.ops, func(o Operation) bool { return o.Status == OpConfirmed })
 }
 
-// good is the source's confirmed good quantity.
+// passing says whether the source has passed anything on: it confirmed,
+// or reported good units while it runs.
+func (s *source) passing() bool {
+	return slices.ContainsFunc(s.ops, func(o Operation) bool { return o.Status == OpConfirmed || o.Good > 0 })
+}
+
+// good is the source's good quantity so far: confirmed, or reported by
+// partial confirmations.
 func (s *source) good() int {
 	n := 0
 	for _, o := range s.ops {
-		if o.Status == OpConfirmed {
+		if o.Status != OpPending {
 			n += o.Good
 		}
 	}
@@ -234,23 +255,34 @@ func startRules(o *Operation, srcs []source) []Broken {
 	return out
 }
 
-// confirmRules lists the rules confirming good + scrap at o would break.
+// confirmRules lists the rules counting good + scrap more at o (a
+// partial confirmation or the final one) would break, o having counted
+// before what it has.
 func confirmRules(o *Operation, srcs []source, good, scrap int) []Broken {
 	var out []Broken
-	asked := good + scrap
+	before := o.Good + o.Scrap
+	asked := before + good + scrap
+	given := fmt.Sprintf("good %d + scrap %d given", good, scrap)
+	if before > 0 {
+		given = fmt.Sprintf("%d counted before, good %d + scrap %d given", before, good, scrap)
+	}
 	for _, s := range srcs {
 		switch {
-		case !s.confirmed() && s.part == "":
+		case !s.passing() && s.part == "":
 			p := s.ops[0]
 			out = append(out, Broken{Rule: RuleConfirmBeforePredecessor, Need: p.ID, Asked: asked,
 				Text: fmt.Sprintf("%s comes after %s, which is %s, not confirmed (it has passed on nothing yet): confirm %s first, then at most its good here", o.ID, p.ID, p.Status, p.ID)})
-		case !s.confirmed():
+		case !s.passing():
 			out = append(out, Broken{Rule: RuleConfirmBeforeParts, Need: s.ops[0].ID, Asked: asked,
 				Text: fmt.Sprintf("%s is not confirmed (no %s passed on yet): confirm %s first, then at most what it makes here", s.what(o), s.part, s.ids(true))})
 		case asked > s.passed() && s.part == "":
 			p := s.ops[0]
+			has := "has confirmed"
+			if p.Status != OpConfirmed {
+				has = "is still running and has reported"
+			}
 			out = append(out, Broken{Rule: RuleMoreThanPassedOn, Need: p.ID, Passed: p.Good, Asked: asked,
-				Text: fmt.Sprintf("operation %s has confirmed %d good: confirm at most %d here (good %d + scrap %d given)", p.ID, p.Good, p.Good, good, scrap)})
+				Text: fmt.Sprintf("operation %s %s %d good: confirm at most %d here (%s)", p.ID, has, p.Good, p.Good, given)})
 		case asked > s.passed():
 			n := s.passed()
 			more := ""
@@ -258,18 +290,18 @@ func confirmRules(o *Operation, srcs []source, good, scrap int) []Broken {
 				more = ", or confirm " + s.ids(true) + " first"
 			}
 			out = append(out, Broken{Rule: RuleMoreThanParts, Need: s.ops[0].ID, Passed: n, Asked: asked,
-				Text: fmt.Sprintf("%s has confirmed %d good (%d a unit): confirm at most %d here (good %d + scrap %d given)%s", s.what(o), s.good(), s.per, n, good, scrap, more)})
+				Text: fmt.Sprintf("%s has confirmed %d good (%d a unit): confirm at most %d here (%s)%s", s.what(o), s.good(), s.per, n, given, more)})
 		}
 	}
 	return out
 }
 
-// passedOn is what operation o can confirm at most: its planned quantity,
-// or less when a confirmed source passed on less.
+// passedOn is what operation o can count at most: its planned quantity,
+// or less when a source that passes units on passed on less.
 func passedOn(o *Operation, srcs []source) int {
 	n := o.Planned
 	for _, s := range srcs {
-		if s.confirmed() {
+		if s.passing() {
 			n = min(n, s.passed())
 		}
 	}

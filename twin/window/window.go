@@ -48,6 +48,8 @@ type Options struct {
 	// at its end are followed, and how far before its start the units
 	// inspected then are looked for (72 h by default: a long weekend).
 	Lookahead time.Duration
+	// Stops are the stops people reported, by unit path (kpi.Machine.Stops).
+	Stops map[string][]kpi.Stop
 }
 
 var errSettled = errors.New("window: settled")
@@ -63,6 +65,9 @@ func Fold(p *plant.Plant, h History, from, to time.Time, opt Options) (*kpi.Fold
 	}
 	f := kpi.NewFold(p, from, to)
 	f.Product = opt.Product
+	for path, s := range opt.Stops {
+		f.Stops(path, s)
+	}
 	if h == nil {
 		f.Finish(from)
 		return f, nil

@@ -63,11 +63,14 @@ func withErrors(r Route, errs map[int]string) Route {
 }
 
 var (
-	readOrders   = roles(mes.RolePlanner, mes.RoleManager, mes.RoleQuality)
-	readFloor    = roles(mes.RolePlanner, mes.RoleManager, mes.RoleOperator, mes.RoleSupervisor, mes.RoleQuality)
-	readLedger   = roles(mes.RoleMaintenance, mes.RolePlanner, mes.RoleManager, mes.RoleOperator, mes.RoleSupervisor, mes.RoleQuality)
-	onFloor      = roles(mes.RoleOperator, mes.RoleSupervisor) // the shop floor's changes
-	readGenealog = roles(mes.RoleQuality, mes.RolePlanner, mes.RoleManager)
+	readOrders = roles(mes.RolePlanner, mes.RoleManager, mes.RoleQuality)
+	readFloor  = roles(mes.RolePlanner, mes.RoleManager, mes.RoleOperator, mes.RoleSupervisor, mes.RoleQuality)
+	readLedger = roles(mes.RoleMaintenance, mes.RolePlanner, mes.RoleManager, mes.RoleOperator, mes.RoleSupervisor, mes.RoleQuality)
+	onFloor    = roles(mes.RoleOperator, mes.RoleSupervisor) // the shop floor's changes
+	// stops are reported by the floor and by the maintenance technicians
+	// who repair them
+	onFloorOrMaint = roles(mes.RoleOperator, mes.RoleSupervisor, mes.RoleMaintenance)
+	readGenealog   = roles(mes.RoleQuality, mes.RolePlanner, mes.RoleManager)
 )
 
 func routes() []Route {
@@ -138,6 +141,35 @@ func cardImage(format string) handler {
 		c.w.Write(b)
 		return nil, nil
 	}
+}
+
+func stationImage(format string) handler {
+	return func(c *call) (any, error) {
+		scale, err := cardScale(c)
+		if err != nil {
+			return nil, err
+		}
+		b, err := c.db.StationCard(c.r.PathValue("id"), format, scale)
+		if err != nil {
+			return nil, err
+		}
+		c.w.Header().Set("Content-Type", map[string]string{"png": "image/png", "svg": "image/svg+xml"}[format])
+		c.w.Write(b)
+		return nil, nil
+	}
+}
+
+// cardScale reads a card image's pixels per module (default 6).
+func cardScale(c *call) (int, error) {
+	s := c.str("scale")
+	if s == "" {
+		return 6, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 40 {
+		return 0, mes.FieldErr("scale", "want 1 to 40, got %q", s)
+	}
+	return n, nil
 }
 
 func labourFilter(c *call) (mes.LabourFilter, error) {

@@ -20,6 +20,11 @@ import (
 func (r *rig) scanAs(role, op, action string, good, scrap *int, override string) (mes.ScanResult, apiError, int) {
 	r.t.Helper()
 	s := mes.Scan{Token: r.db.CardToken(op), Action: action, Station: opStation(op), Worker: "W-9", Good: good, Scrap: scrap, Override: override}
+	if scrap != nil && *scrap > 0 { // the plant lists scrap reasons: a terminal gives one with scrap
+		if v, err := r.db.LookUpCard(s.Token); err == nil && len(v.ScrapReasons) > 0 {
+			s.ScrapReason = v.ScrapReasons[0].Code
+		}
+	}
 	b, _ := json.Marshal(s)
 	req, _ := http.NewRequest("POST", r.srv.URL+"/api/v1/scan", bytes.NewReader(b))
 	req.Header.Set("Authorization", "Bearer "+r.tok[role])
