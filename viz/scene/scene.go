@@ -166,6 +166,7 @@ func NewLayout(p *plant.Plant) *Layout {
 	if p.Location != nil && p.Location != time.Local {
 		b.Zone = p.Location.String()
 	}
+	b.Locale = p.Locale
 	for _, n := range p.Nodes {
 		if n.Level == plant.AreaLevel {
 			b.Areas = append(b.Areas, Area{ID: n.ID, Name: n.Name, X: n.At.X, Y: n.At.Y})
