@@ -4,7 +4,9 @@
 GO        ?= go
 BIN       := bin
 # System packages the suite needs (Debian names); .ci/deps installs the missing ones.
-TEST_PKGS := mosquitto mosquitto-clients chromium zbar-tools
+# poppler-utils and fonts-wqy-microhei: the travellers' tests read their PDFs back (pdftotext,
+# pdftoppm) and Chromium prints their HTML in a Chinese font.
+TEST_PKGS := mosquitto mosquitto-clients chromium zbar-tools poppler-utils fonts-wqy-microhei
 # What the desktop viewer (Ebitengine: cgo, X11, GL) needs to build, and to run headless.
 VIEW_PKGS := gcc libc6-dev libgl1-mesa-dev libgl1-mesa-dri libx11-dev libxcursor-dev libxi-dev \
              libxinerama-dev libxrandr-dev libxxf86vm-dev xvfb xauth

@@ -140,6 +140,11 @@ func TestFlagsAnywhere(t *testing.T) {
 		"scan": {
 			{args: []string{"v1.card", "--server", srv.URL, "--good", "3", "--token", "t4"}, want: "OP-1 confirm", req: `POST /api/v1/scan Bearer t4 {"token":"v1.card"|"good":3`},
 		},
+		"travellers": {
+			{args: []string{"PO-1-YE3-100L-4", "--server", srv.URL, "--out", filepath.Join(data, "t.pdf"), "--size", "label", "--token", "t7"}, code: 1,
+				want: "not with PDF", req: "GET /api/v1/work-orders/PO-1-YE3-100L-4/travellers.pdf?size=label Bearer t7"},
+			{args: []string{"--out", filepath.Join(data, "t.txt"), "PO-1", "--server", srv.URL}, code: 2, want: "want a file ending in .pdf or .html"},
+		},
 		"api": {
 			{args: []string{"GET", "/api/v1/kpis?by=day", "--server", srv.URL, "--token", "t5"}, req: "GET /api/v1/kpis?by=day Bearer t5"},
 			{args: []string{"POST", "--server", srv.URL, "/api/v1/login", `{"name":"li"}`}, req: `POST /api/v1/login  {"name":"li"}`},

@@ -94,7 +94,7 @@ func routes() []Route {
 			return c.db.ChangePassword(c.r.Context(), c.name(), r, source(c.r))
 		}), signInErrors)),
 	}
-	for _, area := range [][]Route{orderRoutes(), floorRoutes(), planningRoutes(), materialRoutes(), qualityRoutes(), equipmentRoutes(), kpiRoutes(), adminRoutes(), backupRoutes()} {
+	for _, area := range [][]Route{orderRoutes(), floorRoutes(), planningRoutes(), materialRoutes(), qualityRoutes(), equipmentRoutes(), kpiRoutes(), adminRoutes(), backupRoutes(), travellerRoutes()} {
 		rs = append(rs, area...)
 	}
 	for i := range rs {

@@ -293,3 +293,19 @@ func (c *Client) Forecast(ctx context.Context, horizon time.Duration, replicatio
 	_, err := c.Do(ctx, "GET", path, nil, out)
 	return out, err
 }
+
+// Travellers returns work order wo's job travellers (流转卡) to print:
+// format "pdf" or "html", size "a4" (eight cards a sheet) or "label" (one
+// 100×70 mm card a page). It checks that the answer is what was asked.
+func (c *Client) Travellers(ctx context.Context, wo, format, size string) ([]byte, error) {
+	path := "/work-orders/" + url.PathEscape(wo) + "/travellers." + format + "?size=" + url.QueryEscape(size)
+	b, err := c.Do(ctx, "GET", path, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	magic := map[string]string{"pdf": "%PDF-", "html": "<!DOCTYPE html>"}[format]
+	if magic == "" || !bytes.HasPrefix(b, []byte(magic)) {
+		return nil, fmt.Errorf("GET /api/v1%s: %s answered, but not with %s (%.40q…): is it a twin older than its travellers?", path, c.server, strings.ToUpper(format), b)
+	}
+	return b, nil
+}
