@@ -65,10 +65,10 @@ flags:
 
 // flags are twin-view's flags.
 type flags struct {
-	connect, ca, data, plantFile, scen, variants, synthetic, shot, cpuprofile *string
-	rep, width, height                                                        *int
-	speed                                                                     *float64
-	runFor                                                                    *time.Duration
+	connect, ca, data, plantFile, scen, variants, synthetic, shot, cpuprofile, lang *string
+	rep, width, height                                                              *int
+	speed                                                                           *float64
+	runFor                                                                          *time.Duration
 }
 
 func defineFlags(fs *flag.FlagSet) *flags {
@@ -87,6 +87,7 @@ func defineFlags(fs *flag.FlagSet) *flags {
 		width:      fs.Int("width", 1280, "window width"),
 		height:     fs.Int("height", 800, "window height"),
 		cpuprofile: fs.String("cpuprofile", "", "write a CPU profile to this `file`"),
+		lang:       fs.String("lang", "", "the viewer's `language`: zh-CN or en (default: the plant file's locale, else $LANG's)"),
 	}
 }
 
@@ -118,7 +119,12 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	app := &desk.App{Speed: *speed}
+	switch *f.lang {
+	case "", "zh-CN", "en":
+	default:
+		return fmt.Errorf("--lang %q: want zh-CN or en (or nothing: the plant file's locale)", *f.lang)
+	}
+	app := &desk.App{Speed: *speed, Locale: *f.lang}
 	title := "twin-view"
 	switch {
 	case *connect != "":

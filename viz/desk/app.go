@@ -36,6 +36,9 @@ type Metric struct {
 type App struct {
 	Views   []View     // one, or two side by side
 	Metrics [][]Metric // per view, optional: run KPIs compared in the panel
+	// Locale is the language of the viewer's words: "zh-CN", "en", or ""
+	// for the plant's (the plant file's locale), else the computer's.
+	Locale string
 	// Speed is the playback speed, times real time (3600: an hour a second).
 	Speed float64
 	// MinParts keeps at least this many parts moving (benchmarks).

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
-	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 
 	"twin/plant/event"
 	"twin/viz/scene"
@@ -131,7 +130,7 @@ func (a *App) drawPane(screen *ebiten.Image, i int, v View) {
 	sc := v.Scene()
 	if sc == nil {
 		a.flush(dst)
-		ebitenutil.DebugPrintAt(dst, v.Title()+": "+nonEmpty(v.Status(), "waiting for data"), r.Min.X+10, r.Min.Y+10)
+		print(dst, v.Title()+": "+nonEmpty(a.status(v), a.t("waiting")), r.Min.X+10, r.Min.Y+10)
 		return
 	}
 	X := func(x float64) float64 { return float64(r.Min.X) + a.ox + x*a.scale }
@@ -174,7 +173,7 @@ func (a *App) drawPane(screen *ebiten.Image, i int, v View) {
 	}
 	a.flush(dst)
 	for _, ar := range sc.Areas {
-		ebitenutil.DebugPrintAt(dst, ar.ID, int(X(ar.X-10)), int(Y(ar.Y-10)))
+		print(dst, ar.ID, int(X(ar.X-10)), int(Y(ar.Y-10)))
 	}
 	if labels {
 		for _, b := range sc.Buffers {
@@ -183,10 +182,10 @@ func (a *App) drawPane(screen *ebiten.Image, i int, v View) {
 			if b.Capacity > 0 {
 				lbl += fmt.Sprintf("/%d", b.Capacity)
 			}
-			ebitenutil.DebugPrintAt(dst, lbl, int(X(b.X)+w/2+4), int(Y(b.Y)-8))
+			print(dst, lbl, int(X(b.X)+w/2+4), int(Y(b.Y)-8))
 		}
 		for _, s := range sc.Stations {
-			ebitenutil.DebugPrintAt(dst, s.ID, int(X(s.X)-s.W*a.scale/2), int(Y(s.Y)+s.H*a.scale/2+1))
+			print(dst, s.ID, int(X(s.X)-s.W*a.scale/2), int(Y(s.Y)+s.H*a.scale/2+1))
 		}
 	}
 	a.drawKPIs(dst, r, i, sc)
@@ -204,11 +203,12 @@ func nonEmpty(s, def string) string {
 func (a *App) drawKPIs(dst *ebiten.Image, r image.Rectangle, i int, sc *scene.Scene) {
 	k := sc.KPIs
 	lines := []string{
-		fmt.Sprintf("%s  [%s]", a.Views[i].Title(), strings.ToUpper(sc.Source)),
-		fmt.Sprintf("running %d/%d  down %d  good %.0f  WIP %.0f  %.0f kW  open orders %d", k.Running, k.Machines, k.Down, k.Good, k.WIP, k.PowerKW, k.OpenOrders),
+		fmt.Sprintf("%s  [%s]", a.Views[i].Title(), a.t("source."+sc.Source)),
+		a.t("kpi.line", "running", fmt.Sprint(k.Running), "machines", fmt.Sprint(k.Machines), "down", fmt.Sprint(k.Down),
+			"good", fmt.Sprintf("%.0f", k.Good), "wip", fmt.Sprintf("%.0f", k.WIP), "kw", fmt.Sprintf("%.0f", k.PowerKW), "orders", fmt.Sprint(k.OpenOrders)),
 	}
 	if d := k.Day; d != nil {
-		lines = append(lines, dayLine(d))
+		lines = append(lines, a.dayLine(d))
 	}
 	if i < len(a.Metrics) {
 		for j, m := range a.Metrics[i] {
@@ -225,19 +225,19 @@ func (a *App) drawKPIs(dst *ebiten.Image, r image.Rectangle, i int, sc *scene.Sc
 	c := sourceCol[sc.Source]
 	a.rect(dst, float64(r.Min.X), float64(r.Min.Y), 4, float64(h), c)
 	for j, l := range lines {
-		ebitenutil.DebugPrintAt(dst, l, r.Min.X+10, r.Min.Y+4+16*j)
+		print(dst, l, r.Min.X+10, r.Min.Y+4+lineHeight*j)
 	}
 }
 
 func (a *App) drawTop(screen *ebiten.Image) {
 	if al := a.twinAlarms(); al != "" { // the twin's own alarm takes the bar
 		a.rect(screen, 0, 0, float64(a.w), topBar, colAlarm)
-		ebitenutil.DebugPrintAt(screen, a.topLine()+"   ALARM "+al, 8, 4)
+		print(screen, a.topLine()+"   "+a.t("alarm", "alarm", al), 8, 4)
 		return
 	}
 	a.rect(screen, 0, 0, float64(a.w), topBar, colPanel)
-	ebitenutil.DebugPrintAt(screen, a.topLine(), 8, 4)
-	ebitenutil.DebugPrintAt(screen, "drag: pan  wheel: zoom  click: details  space: play  F: follow  0: fit", a.w-440, 4)
+	print(screen, a.topLine(), 8, 4)
+	printRight(screen, a.t("keys"), a.w-sidePane-8, 4)
 }
 
 // twinAlarms are the twin's own alarms of the first view's scene, on one
@@ -269,9 +269,9 @@ func (a *App) topLine() string {
 		s += "   " + a.clock(t, "Mon 2006-01-02 15:04:05") + " " + name
 	}
 	if at := a.position(); at != 0 {
-		s += "   viewing " + a.clock(at, "Mon 2006-01-02 15:04")
+		s += "   " + a.t("top.viewing", "t", a.clock(at, "Mon 2006-01-02 15:04"))
 	}
-	s += fmt.Sprintf("   %d fps", a.fpsShown)
+	s += "   " + a.t("top.fps", "fps", fmt.Sprint(a.fpsShown))
 	return s
 }
 
@@ -282,11 +282,11 @@ func (a *App) drawTimeline(screen *ebiten.Image) {
 	x0, x1 := 150.0, float64(a.w-20)
 	a.rect(screen, x0, y+16, x1-x0, 4, colTrack)
 	t := a.position()
-	label := "following"
+	label := a.t("tl.following")
 	if a.playing {
-		label = fmt.Sprintf("playing %gx", a.Speed)
+		label = a.t("tl.playing", "speed", fmt.Sprintf("%g", a.Speed))
 	} else if t != 0 {
-		label = "paused"
+		label = a.t("tl.paused")
 	}
 	if t == 0 {
 		t = to
@@ -297,9 +297,9 @@ func (a *App) drawTimeline(screen *ebiten.Image) {
 	}
 	a.rect(screen, x0, y+16, (x1-x0)*f, 4, colHead)
 	a.rect(screen, x0+(x1-x0)*f-3, y+9, 6, 18, colSelect)
-	ebitenutil.DebugPrintAt(screen, label, 8, int(y)+4)
-	ebitenutil.DebugPrintAt(screen, a.clock(from, "01-02 15:04"), int(x0), int(y)+20)
-	ebitenutil.DebugPrintAt(screen, a.clock(to, "01-02 15:04"), int(x1)-70, int(y)+20)
+	print(screen, label, 8, int(y)+4)
+	print(screen, a.clock(from, "01-02 15:04"), int(x0), int(y)+20)
+	printRight(screen, a.clock(to, "01-02 15:04"), int(x1), int(y)+20)
 }
 
 // drawDetail is the side panel of the selected station: its state in each
@@ -316,8 +316,8 @@ func (a *App) drawDetail(screen *ebiten.Image) {
 	}
 	y := topBar + 6
 	pr := func(s string) {
-		ebitenutil.DebugPrintAt(screen, s, x+8, y)
-		y += 16
+		print(screen, s, x+8, y)
+		y += lineHeight
 	}
 	for i, v := range a.Views {
 		sc := v.Scene()
@@ -326,29 +326,34 @@ func (a *App) drawDetail(screen *ebiten.Image) {
 		}
 		st := sc.Station(a.selected)
 		if st == nil {
-			pr(v.Title() + ": no such station")
+			pr(a.t("detail.none", "view", v.Title()))
 			continue
 		}
 		if i == 0 {
 			pr(st.ID + "  " + st.WorkCenter)
 		}
 		pr("-- " + v.Title())
-		pr(fmt.Sprintf("%s since %s", st.State, a.clock(st.Since, "01-02 15:04:05")))
-		pr(fmt.Sprintf("good %.0f  reject %.0f", st.Good, st.Reject))
-		pr(fmt.Sprintf("%.1f kW  %.1f kWh", st.PowerKW, st.EnergyKWh))
+		pr(a.t("detail.since", "state", a.t("state."+st.State), "t", a.clock(st.Since, "01-02 15:04:05")))
+		pr(a.t("detail.counts", "good", fmt.Sprintf("%.0f", st.Good), "reject", fmt.Sprintf("%.0f", st.Reject)))
+		pr(a.t("detail.power", "kw", fmt.Sprintf("%.1f", st.PowerKW), "kwh", fmt.Sprintf("%.1f", st.EnergyKWh)))
 		if st.Job != "" {
-			pr("job " + st.Job)
+			pr(a.t("detail.job", "job", st.Job))
 		}
 		for _, al := range st.Alarms {
-			pr("ALARM " + al)
+			pr(a.t("alarm", "alarm", al))
 		}
 		h := a.hist[i]
-		for _, l := range stationDay(st.Day) {
-			pr(l)
+		if rows := a.stationDay(st.Day); rows != nil {
+			pr(rows[0][0])
+			for _, r := range rows[1:] { // a name, its figure in a column
+				print(screen, r[0], x+16, y)
+				printRight(screen, r[1], x+sidePane-24, y)
+				y += lineHeight
+			}
 		}
-		pr("state history:")
+		pr(a.t("detail.history"))
 		for j := len(h) - 1; j >= 0 && j >= len(h)-8; j-- {
-			pr(fmt.Sprintf(" %s %s", a.clock(h[j].Time, "01-02 15:04:05"), h[j].State))
+			pr(fmt.Sprintf(" %s %s", a.clock(h[j].Time, "01-02 15:04:05"), a.t("state."+h[j].State)))
 		}
 		y += 6
 	}
@@ -356,19 +361,19 @@ func (a *App) drawDetail(screen *ebiten.Image) {
 
 // dayLine is the plant's figures of the day in the KPI panel: the numbers
 // of the records API and the web page's tiles, as they show them.
-func dayLine(d *scene.Figures) string {
-	return fmt.Sprintf("today: OEE %s (A %s E %s Q %s)  FPY %s  on time %s  %.0f units  %s kWh/unit",
-		pct(d.OEE), pct(d.Availability), pct(d.Effectiveness), pct(d.Quality), pct(d.FPY), pct(d.OnTime), d.Units, num(d.KWhPerUnit))
+func (a *App) dayLine(d *scene.Figures) string {
+	return a.t("kpi.day", "oee", pct(d.OEE), "a", pct(d.Availability), "e", pct(d.Effectiveness), "q", pct(d.Quality),
+		"fpy", pct(d.FPY), "ontime", pct(d.OnTime), "units", fmt.Sprintf("%.0f", d.Units), "kwhu", num(d.KWhPerUnit))
 }
 
-// stationDay is a station's figures of the day in its panel (none
-// without figures).
-func stationDay(d *scene.Figures) []string {
+// stationDay is a station's figures of the day in its panel: a title,
+// then rows of a name and its figure (none without figures).
+func (a *App) stationDay(d *scene.Figures) [][2]string {
 	if d == nil {
 		return nil
 	}
-	return []string{"today (ISO 22400):", " OEE           " + pct(d.OEE), " availability  " + pct(d.Availability),
-		" effectiveness " + pct(d.Effectiveness), " quality       " + pct(d.Quality)}
+	return [][2]string{{a.t("day.title")}, {a.t("day.oee"), pct(d.OEE)}, {a.t("day.availability"), pct(d.Availability)},
+		{a.t("day.effectiveness"), pct(d.Effectiveness)}, {a.t("day.quality"), pct(d.Quality)}}
 }
 
 // pct shows a ratio of the KPI engine as a percentage ("-": not defined).

@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"strings"
 	"time"
 )
 
@@ -31,7 +32,7 @@ func (a *App) location() (*time.Location, string) {
 		}
 	}
 	if a.zone.loc == time.Local {
-		return time.Local, "(this computer's time zone)"
+		return time.Local, a.t("zone.local")
 	}
 	return a.zone.loc, a.zone.name
 }
@@ -42,5 +43,11 @@ func (a *App) clock(ns int64, layout string) string {
 		return "-"
 	}
 	loc, _ := a.location()
-	return time.Unix(0, ns).In(loc).Format(layout)
+	t := time.Unix(0, ns).In(loc)
+	if rest, ok := strings.CutPrefix(layout, "Mon "); ok && a.locale() == "zh-CN" {
+		return weekdayZH[t.Weekday()] + " " + t.Format(rest) // 周二 2026-12-01
+	}
+	return t.Format(layout)
 }
+
+var weekdayZH = [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}

@@ -28,7 +28,7 @@ func TestPlantTimeShown(t *testing.T) {
 		s.Apply(event.Event{Time: at, Kind: event.State, Source: event.Live, Asset: u.Path(), Value: float64(event.Running)})
 	}
 	sc := scene.NewLayout(p).Build(&s)
-	a := &App{Views: []View{&StaticView{Name: "live", S: sc}}}
+	a := &App{Views: []View{&StaticView{Name: "live", S: sc}}, Locale: "en"}
 	if top := a.topLine(); !strings.Contains(top, "Tue 2026-12-01 09:13:00 Asia/Shanghai") {
 		t.Fatalf("top bar %q: want the plant's clock, Tue 2026-12-01 09:13:00 Asia/Shanghai", top)
 	}
@@ -38,8 +38,34 @@ func TestPlantTimeShown(t *testing.T) {
 	// a scene without a zone (an older feed): the computer's, and said so
 	old := *sc
 	old.Zone = ""
-	b := &App{Views: []View{&StaticView{Name: "live", S: &old}}}
+	b := &App{Views: []View{&StaticView{Name: "live", S: &old}}, Locale: "en"}
 	if top := b.topLine(); !strings.Contains(top, "Tue 2026-12-01 01:13:00 (this computer's time zone)") {
 		t.Fatalf("top bar without a zone %q", top)
+	}
+}
+
+// TestPlantLocaleShown: the motor plant's file says zh-CN: the viewer
+// speaks Chinese, the weekday too, unless told otherwise.
+func TestPlantLocaleShown(t *testing.T) {
+	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 1, 13, 0, 0, time.UTC).UnixNano()
+	var s state.State
+	for _, u := range p.Units {
+		s.Apply(event.Event{Time: at, Kind: event.State, Source: event.Live, Asset: u.Path(), Value: float64(event.Running)})
+	}
+	sc := scene.NewLayout(p).Build(&s)
+	a := &App{Views: []View{&StaticView{Name: "live", S: sc}}}
+	if top := a.topLine(); !strings.Contains(top, "周二 2026-12-01 09:13:00 Asia/Shanghai") || !strings.Contains(top, "帧/秒") {
+		t.Fatalf("top bar %q: want the plant's clock in Chinese, 周二 2026-12-01 09:13:00 Asia/Shanghai", top)
+	}
+	if got := a.t("detail.since", "state", a.t("state.starved"), "t", "12-01 09:13:00"); got != "待料，自 12-01 09:13:00" {
+		t.Fatalf("a station's state in Chinese: %q", got)
+	}
+	a.Locale = "en"
+	if top := a.topLine(); !strings.Contains(top, "Tue 2026-12-01 09:13:00") {
+		t.Fatalf("top bar told English: %q", top)
 	}
 }

@@ -49,12 +49,16 @@ func Hex(c color.RGBA) string {
 
 // Scene is one frame of the plant.
 type Scene struct {
-	Plant    string      `json:"plant"`
-	Width    float64     `json:"width"` // metres
-	Height   float64     `json:"height"`
-	Source   string      `json:"source"` // live, replay, scenario, forecast
-	Time     int64       `json:"time"`   // Unix ns of the latest event
-	Zone     string      `json:"zone"`   // the plant's time zone (IANA): views show every time in it
+	Plant  string  `json:"plant"`
+	Width  float64 `json:"width"` // metres
+	Height float64 `json:"height"`
+	Source string  `json:"source"` // live, replay, scenario, forecast
+	Time   int64   `json:"time"`   // Unix ns of the latest event
+	Zone   string  `json:"zone"`   // the plant's time zone (IANA): views show every time in it
+	// Locale is the plant's default language for its screens (zh-CN,
+	// en; the plant file's locale): a view shows it unless its user
+	// chose another.
+	Locale   string      `json:"locale,omitempty"`
 	Areas    []Area      `json:"areas"`
 	Stations []Station   `json:"stations"`
 	Buffers  []Buffer    `json:"buffers"`
@@ -162,6 +166,7 @@ func NewLayout(p *plant.Plant) *Layout {
 	if p.Location != nil && p.Location != time.Local {
 		b.Zone = p.Location.String()
 	}
+	b.Locale = p.Locale
 	for _, n := range p.Nodes {
 		if n.Level == plant.AreaLevel {
 			b.Areas = append(b.Areas, Area{ID: n.ID, Name: n.Name, X: n.At.X, Y: n.At.Y})

@@ -76,3 +76,15 @@ func TestSceneZone(t *testing.T) {
 		t.Fatalf("scene zone %q, want Asia/Shanghai (the plant file's)", z)
 	}
 }
+
+// TestSceneLocale: the scene carries the plant file's locale, for the
+// views' words.
+func TestSceneLocale(t *testing.T) {
+	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := NewLayout(p).Build(&state.State{}).Locale; got != "zh-CN" {
+		t.Fatalf("the motor plant's scene says locale %q, want zh-CN (its file's)", got)
+	}
+}

@@ -21,6 +21,7 @@ type plantState struct {
 	st     state.State
 	l      *scene.Layout
 	alarms []string // the twin's own
+	locale string   // the plant file's
 }
 
 func (p *plantState) Scene() *scene.Scene {
@@ -28,6 +29,9 @@ func (p *plantState) Scene() *scene.Scene {
 	defer p.mu.Unlock()
 	sc := p.l.Build(&p.st)
 	sc.Alarms = p.alarms
+	if p.locale != "" {
+		sc.Locale = p.locale
+	}
 	return sc
 }
 

@@ -26,6 +26,13 @@ var (
 	script []byte
 	//go:embed view.css
 	style []byte
+	// the page's words, one catalogue per locale (flat JSON: key → text
+	// with {name} placeholders); i18n_test.go checks they hold the same
+	// keys and every key the page uses
+	//go:embed i18n/en.json
+	wordsEN []byte
+	//go:embed i18n/zh-CN.json
+	wordsZH []byte
 )
 
 // CSP is the page's Content-Security-Policy: its script and style only
@@ -53,6 +60,8 @@ func Handler(f *feed.Feed, src feed.Source, token string) http.Handler {
 	static("/{$}", "text/html; charset=utf-8", page)
 	static("/view.js", "text/javascript; charset=utf-8", script)
 	static("/view.css", "text/css; charset=utf-8", style)
+	static("/i18n/en.json", "application/json; charset=utf-8", wordsEN)
+	static("/i18n/zh-CN.json", "application/json; charset=utf-8", wordsZH)
 	mux.Handle("GET /ws", f)
 	mux.HandleFunc("GET /api/scene", func(w http.ResponseWriter, r *http.Request) {
 		if !Authorised(r, token) {

@@ -13,6 +13,8 @@
 //   viewport W H       resize the page to W×H CSS pixels (a phone: 390 844)
 //   text SELECTOR      the text of the first element SELECTOR names, as JSON
 //   zone               the browser's own time zone (the test runs it with TZ=UTC)
+//   click SELECTOR     click the first element SELECTOR names
+//   overflow           "OK <document scroll width> <viewport width>": wider means the page scrolls sideways
 //   quit
 const { chromium } = require("playwright-core");
 const readline = require("readline");
@@ -58,7 +60,7 @@ function checkPixels(list) {
   // a twin on HTTPS with the certificate it made: its CA is not in this browser
   const page = await browser.newPage({ viewport: { width: 1400, height: 800 }, ignoreHTTPSErrors: true });
   const errors = [];
-  page.on("pageerror", e => errors.push(String(e)));
+  page.on("pageerror", e => { errors.push(String(e)); console.error("pageerror: " + e); });
   await page.goto(url);
   const t0 = Date.now();
   while (!(await page.evaluate(() => !!(window.twin && window.twin.scene && window.twin.scene.stations.length)))) {
@@ -104,6 +106,12 @@ function checkPixels(list) {
       const text = await page.evaluate((s) => { const e = document.querySelector(s); return e ? e.textContent : null; }, sel);
       if (text === null) throw new Error(`no element ${sel}`);
       console.log("OK " + JSON.stringify(text));
+    } else if (cmd === "click") {
+      await page.click(line.trim().slice("click ".length));
+      console.log("OK");
+    } else if (cmd === "overflow") {
+      const r = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      console.log(`OK ${r[0]} ${r[1]}`);
     } else if (cmd === "zone") {
       console.log("OK " + await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone));
     } else if (cmd === "shot") {

@@ -23,6 +23,8 @@ flags:
     	quit after this duration, printing the frame rate
   -height int
     	window height (default 800)
+  -lang language
+    	the viewer's language: zh-CN or en (default: the plant file's locale, else $LANG's)
   -plant file
     	the plant file of --data (default: the plant the directory remembers, else the built-in reference plant)
   -replication int
