@@ -1,7 +1,6 @@
 package traveller
 
 import (
-	_ "embed"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,13 +8,13 @@ import (
 
 	"twin/plant"
 	"twin/twin/mes"
+	"twin/twin/mes/traveller/font"
 )
 
 // Font is the TrueType font the PDF embeds (a subset of it per
-// document): WenQuanYi Micro Hei cut to GB2312 and the labels (font/).
-//
-//go:embed font/wqy-microhei-gb2312.ttf
-var Font []byte
+// document): WenQuanYi Micro Hei cut to GB2312 and the labels (package
+// font, which the desktop viewer draws with too).
+var Font = font.TTF
 
 // Size is a paper size.
 type Size uint8
