@@ -68,8 +68,14 @@ func startWeb(addr, token string, tc *webTLS, src feed.Source, api http.Handler,
 			}
 			mux.Handle("/api/v1/", api) // the web view keeps /api/scene
 			// the people's app on the same API (its session cookie is this origin's)
-			mux.Handle("/app/", app.Handler())
-			mux.Handle("/app", app.Handler())
+			ah := app.Handler(func() app.Plant {
+				if sc := src.Scene(); sc != nil { // the plant file's, for the sign-in page
+					return app.Plant{Locale: sc.Locale, Zone: sc.Zone}
+				}
+				return app.Plant{}
+			})
+			mux.Handle("/app/", ah)
+			mux.Handle("/app", ah)
 		}
 		if m != nil {
 			m.Mount(mux)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -24,10 +25,28 @@ var Locales = []string{"zh-CN", "en"}
 // Handler serves the app under /app/: the pages, their modules, styles
 // and catalogues, each with the twin's Content-Security-Policy (no inline
 // script or style), nosniff and no framing. Mount it at "/app/".
-func Handler() http.Handler {
+// Plant is what the sign-in page may know of the plant before anyone has
+// signed in: the language its screens open in and its time zone (the
+// plant file's locale and zone), at /app/plant.json.
+type Plant struct {
+	Locale string `json:"locale,omitempty"`
+	Zone   string `json:"zone,omitempty"`
+}
+
+func Handler(plant func() Plant) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /app/{$}", func(w http.ResponseWriter, r *http.Request) { serve(w, r, "index.html") })
 	mux.HandleFunc("GET /app/floor", func(w http.ResponseWriter, r *http.Request) { serve(w, r, "floor.html") })
+	mux.HandleFunc("GET /app/plant.json", func(w http.ResponseWriter, r *http.Request) {
+		var p Plant
+		if plant != nil {
+			p = plant()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		json.NewEncoder(w).Encode(p)
+	})
 	mux.HandleFunc("GET /app/{file...}", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("file")
 		if strings.HasSuffix(name, ".html") { // pages by their address only

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +24,7 @@ import (
 // Content-Security-Policy, nosniff and no framing, the pages at their
 // addresses only.
 func TestHandler(t *testing.T) {
-	srv := httptest.NewServer(Handler())
+	srv := httptest.NewServer(Handler(func() Plant { return Plant{Locale: "zh-CN", Zone: "Asia/Shanghai"} }))
 	defer srv.Close()
 	get := func(path string) *http.Response {
 		t.Helper()
@@ -55,6 +56,17 @@ func TestHandler(t *testing.T) {
 			if got := r.Header.Get(h); got != want {
 				t.Errorf("%s: %s %q, want %q", path, h, got, want)
 			}
+		}
+	}
+	// what the sign-in page knows before anyone signs in: the plant's
+	// language and zone, nothing else
+	if r, err := http.Get(srv.URL + "/app/plant.json"); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if got := strings.TrimSpace(string(b)); r.StatusCode != 200 || got != `{"locale":"zh-CN","zone":"Asia/Shanghai"}` {
+			t.Errorf("/app/plant.json: %d %s", r.StatusCode, got)
 		}
 	}
 	for _, path := range []string{"/app/floor.html", "/app/index.html", "/app/nothing.js", "/app/../go.mod", "/app/i18n/"} {

@@ -43,7 +43,10 @@ async function signIn(creds, button) {
 }
 
 async function main() {
-  await startLocale("", () => { const u = api.user(); if (u && !$("start").hidden) started(u); });
+  // the plant's language and zone before anyone signs in (the plant file's)
+  const plant = await fetch("/app/plant.json").then(r => r.ok ? r.json() : {}).catch(() => ({}));
+  if (plant.zone) i18n.setZone(plant.zone);
+  await startLocale(plant.locale || "", () => { const u = api.user(); if (u && !$("start").hidden) started(u); });
   startClock();
   serviceWorker();
   $("f-signin").addEventListener("submit", e => {

@@ -8,7 +8,7 @@
 const SHELL = "twin-app-shell-1";
 const FILES = ["/app/", "/app/floor", "/app/app.css", "/app/api.js", "/app/i18n.js", "/app/outbox.js", "/app/scanner.js",
   "/app/ui.js", "/app/signin.js", "/app/floor.js", "/app/i18n/zh-CN.json", "/app/i18n/en.json", "/app/vendor/jsqr/jsQR.js",
-  "/app/icon.svg", "/app/app.webmanifest"];
+  "/app/icon.svg", "/app/app.webmanifest", "/app/plant.json"];
 
 self.addEventListener("install", e => {
   e.waitUntil(caches.open(SHELL).then(c => c.addAll(FILES)).then(() => self.skipWaiting()));

@@ -46,7 +46,7 @@ func newFloorRig(t *testing.T) *floorRig {
 	r := &floorRig{t: t, p: p, db: db, api: api.New(db, nil), tok: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", r.api)
-	mux.Handle("/app/", Handler())
+	mux.Handle("/app/", Handler(func() Plant { return Plant{Locale: p.Locale, Zone: p.Location.String()} }))
 	r.srv = httptest.NewServer(mux)
 	t.Cleanup(func() { r.srv.Close(); db.Close() })
 	return r
@@ -279,6 +279,9 @@ func TestTerminalInChromium(t *testing.T) {
 			b.Do("goto", r.srv.URL+"/app/floor")
 			// not signed in: the terminal sends the person to sign in
 			b.Do("wait", "#signin")
+			// before anyone signs in, the page speaks the plant's language
+			// (its file's, /app/plant.json), whatever the browser's
+			b.Do("waittext", "#b-signin", cat[r.p.Locale]["signin.submit"])
 			if wk.switchAt == "signin" {
 				b.Do("click", "#locale")
 				b.Do("waittext", "#b-signin", tx["signin.submit"])
