@@ -191,6 +191,37 @@ func (f *Floor) product(id string) *plant.Product {
 	return nil
 }
 
+// scrapReason is the reason an inspector gives for units that failed
+// their test again: the operation's own failed-test reason (a code
+// ending in "test_fail") where it lists one, else its first reason, else
+// none. The model knows only that they failed, not which fault it was.
+func (f *Floor) scrapReason(product, op string) string {
+	pr := f.product(product)
+	if pr == nil || pr.Routing == nil {
+		return ""
+	}
+	for _, o := range pr.Routing.Ops {
+		if o.ID != op {
+			continue
+		}
+		codes := o.ScrapReasons
+		if codes == nil {
+			for _, r := range f.p.ScrapReasons {
+				codes = append(codes, r.Code)
+			}
+		}
+		for _, c := range codes {
+			if strings.HasSuffix(c, "test_fail") {
+				return c
+			}
+		}
+		if len(codes) > 0 {
+			return codes[0]
+		}
+	}
+	return ""
+}
+
 func (f *Floor) Handle(e event.Event) {
 	at := time.Unix(0, e.Time).In(f.p.Location)
 	switch e.Kind {
@@ -335,7 +366,7 @@ func (f *Floor) start(r *cardRun, unit string, at time.Time) {
 		f.start(j, f.firstUnit(j.wcs), at)
 	}
 	r.started = true
-	f.scan(r.id, "start", unit, at, nil, nil)
+	f.scan(r.id, "start", unit, at, nil, nil, "")
 }
 
 // settle confirms the order's cards whose units have all passed, in the
@@ -416,9 +447,9 @@ func (f *Floor) receive(o *plant.Order) {
 	}
 }
 
-func (f *Floor) scan(card, action, unit string, at time.Time, good, scrap *int) *mes.ScanResult {
+func (f *Floor) scan(card, action, unit string, at time.Time, good, scrap *int, reason string) *mes.ScanResult {
 	res, err := f.rec.DoScan("terminal-"+unit, mes.Scan{Token: f.rec.CardToken(card), Action: action, Station: unit, Worker: "W-" + unit, Good: good, Scrap: scrap, At: at,
-		ScanID: card + "-" + action})
+		ScanID: card + "-" + action, ScrapReason: reason})
 	if err == nil {
 		f.stats.scans.Add(1)
 	}
@@ -491,7 +522,11 @@ func (f *Floor) confirm(o *orderRun, r *cardRun, at time.Time, last bool) {
 	if op, err := f.rec.Operation(r.id); err == nil && op.Station != "" {
 		unit = op.Station[strings.LastIndex(op.Station, "/")+1:]
 	}
-	if f.scan(r.id, "confirm", unit, at, &good, scrap) == nil {
+	reason := ""
+	if scrap != nil {
+		reason = f.scrapReason(o.product, r.op)
+	}
+	if f.scan(r.id, "confirm", unit, at, &good, scrap, reason) == nil {
 		return
 	}
 	// material booked where the bill of materials joins it

@@ -170,6 +170,13 @@ func checkRouting(t *testing.T, rs *mes.OrderRecords) {
 	for _, o := range rs.Operations {
 		ops[o.ID] = o
 	}
+	for _, o := range rs.Operations { // scrap has its reason, as an inspector gives it
+		for _, r := range o.ScrapReasons {
+			if r.Code != "test_fail" {
+				t.Errorf("%s scrapped %d with reason %q, want test_fail (the test's: the model knows they failed, not why)", o.ID, r.N, r.Code)
+			}
+		}
+	}
 	for _, w := range rs.WorkOrders {
 		for i, id := range w.Operations {
 			o := ops[id]
