@@ -31,6 +31,8 @@ type link struct {
 	unsub func()
 	done  chan struct{}
 	quit  chan struct{}
+
+	failing bool // the last flush failed (a full disk): said once, not every 2 s
 }
 
 // runCount is one machine's running time.
@@ -152,7 +154,17 @@ func (l *link) flush() {
 	}
 	last := l.last
 	l.mu.Unlock()
-	l.d.writeLink(snap, last)
+	// the counts stay in memory until a flush succeeds: a full disk
+	// delays them, it loses nothing (and a restart catches up from the
+	// history since the last checkpoint written)
+	err := l.d.writeLink(snap, last)
+	switch {
+	case err != nil && !l.failing:
+		l.d.log.Error("mes: live link: writing running hours (kept in memory, written again every 2 s)", "err", err)
+	case err == nil && l.failing:
+		l.d.log.Info("mes: live link: running hours written again")
+	}
+	l.failing = err != nil
 }
 
 func (l *link) stop() {
@@ -209,8 +221,8 @@ func (l *link) state(path string) (event.MachineState, int64, bool) {
 	return st, since, ok
 }
 
-func (d *DB) writeLink(units map[string]runCount, last int64) {
-	err := d.update("system", "link", func(t *tx) error {
+func (d *DB) writeLink(units map[string]runCount, last int64) error {
+	return d.update("system", "link", func(t *tx) error {
 		for p, rc := range units {
 			if strings.Contains(p, "\x00") {
 				continue
@@ -222,9 +234,6 @@ func (d *DB) writeLink(units map[string]runCount, last int64) {
 		}
 		return t.Set("link/checkpoint", last)
 	})
-	if err != nil {
-		d.log.Error("mes: live link: writing running hours", "err", err)
-	}
 }
 
 // asOrder is an order record as put gets it (a value or a pointer), or nil.
