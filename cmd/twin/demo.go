@@ -371,8 +371,10 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s | events %d, stored %d%s\n", status(p, tw.in.Snapshot()), s.Events, s.Stored, quarantined(s))
 	})
 	wg.Wait()
-	// the plant and the connectors have stopped: the history is final, and
-	// the plant's clock stops too
+	// the plant and the connectors have stopped: once the ingest has
+	// written what they said, the history is final, and the plant's clock
+	// stops too
+	flushHistory(tw, log)
 	clock.stop(vp.Now())
 	fmt.Fprintf(stdout, "\nsummary, %s\n", zoneNote(p.Location, plantNow()))
 	printRecords(stdout, recs, fl.Stats(), start)
@@ -461,6 +463,19 @@ func (c *plantClock) Now() time.Time {
 		return c.start
 	}
 	return c.start.Add(time.Duration(float64(time.Since(c.ref)-time.Duration(b)) * c.speed))
+}
+
+// flushHistory waits (10 s at most, then a warning) until the twin's
+// history holds every event ingested: the ingest writes to the store
+// behind the sources, and the summary and the records API read the
+// history; without it the summary could miss the last events that a
+// later read of the same day counts.
+func flushHistory(tw *live, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := tw.in.Flush(ctx); err != nil {
+		log.Warn("the summary may miss the last events: the history is behind", "err", err)
+	}
 }
 
 // historyEnd returns the time of the last event in the history in dir,
