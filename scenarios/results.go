@@ -287,79 +287,96 @@ func Summarize(b *Batch) (*Results, error) {
 		}
 	}
 	for i, vh := range h.Variants {
-		runs := b.Runs[i*R : (i+1)*R]
-		vr := VariantResult{VariantHeader: vh, Baseline: i == base, Replications: R}
-		counts := map[string]int{}
-		var order []string
-		idx := map[string]int{}
-		for _, r := range runs {
-			vr.Seeds = append(vr.Seeds, Seed(r.Seed))
-			if r.Bottleneck != "" {
-				counts[r.Bottleneck]++
-			}
-			for _, m := range r.Metrics {
-				if _, ok := idx[m.Name]; !ok {
-					idx[m.Name] = len(order)
-					order = append(order, m.Name)
-					vr.Metrics = append(vr.Metrics, MetricStat{Name: m.Name, Unit: m.Unit})
-				}
-			}
-		}
-		for w, c := range counts {
-			vr.Bottleneck = append(vr.Bottleneck, Count{w, c})
-		}
-		slices.SortFunc(vr.Bottleneck, func(a, b Count) int {
-			return cmp.Or(-cmp.Compare(a.Runs, b.Runs), cmp.Compare(a.WorkCenter, b.WorkCenter))
-		})
-		for k := range vr.Metrics {
-			vr.Metrics[k].Values = make([]Num, R)
-			for r := range vr.Metrics[k].Values {
-				vr.Metrics[k].Values[r] = Num(math.NaN())
-			}
-		}
-		for r, run := range runs {
-			for _, m := range run.Metrics {
-				vr.Metrics[idx[m.Name]].Values[r] = m.Value
-			}
-		}
-		for k := range vr.Metrics {
-			vr.Metrics[k].summarise()
-		}
+		vr := summarizeVariant(vh, b.Runs[i*R:(i+1)*R])
+		vr.Baseline = i == base
 		res.Variants = append(res.Variants, vr)
 	}
 	if base >= 0 {
-		bv := &res.Variants[base]
-		byName := map[string]*MetricStat{}
-		for k := range bv.Metrics {
-			byName[bv.Metrics[k].Name] = &bv.Metrics[k]
-		}
-		for i := range res.Variants {
-			if i == base {
-				continue
-			}
-			for k := range res.Variants[i].Metrics {
-				m := &res.Variants[i].Metrics[k]
-				if bm := byName[m.Name]; bm != nil {
-					m.Diff = diff(m.Values, bm.Values, h.CRN)
-				}
-			}
-		}
+		res.diffFromBaseline(base, h.CRN)
 	}
 	for _, p := range h.Metrics {
-		found := false
-		for _, v := range res.Variants {
-			for _, m := range v.Metrics {
-				if wildcard(p, m.Name) {
-					found = true
-					break
-				}
-			}
-		}
-		if !found {
+		if !res.hasMetric(p) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("metrics: %q matches no KPI", p))
 		}
 	}
 	return res, nil
+}
+
+// summarizeVariant is the result of one variant's replications, runs: their
+// seeds, how often each work centre was the bottleneck, and each metric's
+// values (NaN where a run lacks it) and summary, in the order the runs
+// first name them.
+func summarizeVariant(vh VariantHeader, runs []RunResult) VariantResult {
+	vr := VariantResult{VariantHeader: vh, Replications: len(runs)}
+	counts := map[string]int{}
+	idx := map[string]int{}
+	for _, r := range runs {
+		vr.Seeds = append(vr.Seeds, Seed(r.Seed))
+		if r.Bottleneck != "" {
+			counts[r.Bottleneck]++
+		}
+		for _, m := range r.Metrics {
+			if _, ok := idx[m.Name]; !ok {
+				idx[m.Name] = len(vr.Metrics)
+				vr.Metrics = append(vr.Metrics, MetricStat{Name: m.Name, Unit: m.Unit})
+			}
+		}
+	}
+	for w, c := range counts {
+		vr.Bottleneck = append(vr.Bottleneck, Count{w, c})
+	}
+	slices.SortFunc(vr.Bottleneck, func(a, b Count) int {
+		return cmp.Or(-cmp.Compare(a.Runs, b.Runs), cmp.Compare(a.WorkCenter, b.WorkCenter))
+	})
+	for k := range vr.Metrics {
+		vr.Metrics[k].Values = make([]Num, len(runs))
+		for r := range vr.Metrics[k].Values {
+			vr.Metrics[k].Values[r] = Num(math.NaN())
+		}
+	}
+	for r, run := range runs {
+		for _, m := range run.Metrics {
+			vr.Metrics[idx[m.Name]].Values[r] = m.Value
+		}
+	}
+	for k := range vr.Metrics {
+		vr.Metrics[k].summarise()
+	}
+	return vr
+}
+
+// diffFromBaseline sets every other variant's metrics' difference from
+// the baseline variant's (paired runs under common random numbers).
+func (res *Results) diffFromBaseline(base int, crn bool) {
+	bv := &res.Variants[base]
+	byName := map[string]*MetricStat{}
+	for k := range bv.Metrics {
+		byName[bv.Metrics[k].Name] = &bv.Metrics[k]
+	}
+	for i := range res.Variants {
+		if i == base {
+			continue
+		}
+		for k := range res.Variants[i].Metrics {
+			m := &res.Variants[i].Metrics[k]
+			if bm := byName[m.Name]; bm != nil {
+				m.Diff = diff(m.Values, bm.Values, crn)
+			}
+		}
+	}
+}
+
+// hasMetric reports whether pattern p of the scenario's metrics matches a
+// metric of any variant.
+func (res *Results) hasMetric(p string) bool {
+	for _, v := range res.Variants {
+		for _, m := range v.Metrics {
+			if wildcard(p, m.Name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (m *MetricStat) summarise() {

@@ -106,14 +106,12 @@ func run() error {
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: twin-view takes flags only (twin-view -h)", flag.Arg(0))
 	}
-	connect, data, plantFile, scen, variants, rep, speed := f.connect, f.data, f.plantFile, f.scen, f.variants, f.rep, f.speed
-	synthetic, runFor, shot, width, height, cpuprofile := f.synthetic, f.runFor, f.shot, f.width, f.height, f.cpuprofile
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	if *f.cpuprofile != "" {
+		pf, err := os.Create(*f.cpuprofile)
 		if err != nil {
 			return err
 		}
-		pprof.StartCPUProfile(f)
+		pprof.StartCPUProfile(pf)
 		defer pprof.StopCPUProfile()
 	}
 
@@ -124,91 +122,22 @@ func run() error {
 	default:
 		return fmt.Errorf("--lang %q: want zh-CN or en (or nothing: the plant file's locale)", *f.lang)
 	}
-	app := &desk.App{Speed: *speed, Locale: *f.lang}
-	title := "twin-view"
-	switch {
-	case *connect != "":
-		ws, err := feedURL(*connect)
-		if err != nil {
-			return err
-		}
-		cfg, err := trust(ctx, ws, *f.ca)
-		if err != nil {
-			return err
-		}
-		app.Views = []desk.View{desk.NewLiveViewTLS(ctx, ws, cfg, "live twin")}
-		title += " — " + *connect
-	case *data != "":
-		st, err := datadir.OpenHistory(*data, store.Options{SnapshotEvery: -1})
-		if err != nil {
-			return datadir.Advise(err, func(s *datadir.Server) []string {
-				if s == nil || s.Web == "" {
-					return []string{"twin-view --connect 'https://…/?token=…' with the address that twin printed (\"web view …\"): the live twin, its timeline scrubs back into the history"}
-				}
-				return []string{"twin-view --connect '" + s.Web + "'" + caArg(s.CA) + ": the live twin, its timeline scrubs back into the history",
-					"its web page, " + s.Web}
-			})
-		}
-		defer st.Close()
-		p, err := datadir.LoadPlant(*data, *plantFile, true)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("twin-view: the history in %s; plant %s: %s\n", *data, p.ID, p.From)
-		app.Views = []desk.View{desk.StoreView("history "+*data, st, scene.NewLayout(p.Plant), slog.Default())}
-		title += " — replay " + *data
-	case *scen != "":
-		views, metrics, start, err := playScenario(ctx, *scen, *variants, *rep)
-		if err != nil {
-			return err
-		}
-		app.Views, app.Metrics = views, metrics
-		app.Play(start) // from the end of the warm-up
-		title += " — " + *scen
-	case *synthetic != "":
-		var n, parts int
-		if _, err := fmt.Sscanf(*synthetic, "%d,%d", &n, &parts); err != nil || n <= 0 {
-			return fmt.Errorf("--synthetic: want stations,parts (500,5000), got %q", *synthetic)
-		}
-		app.Views, app.MinParts = []desk.View{desk.NewSynthetic(n)}, parts
-		ebiten.SetVsyncEnabled(false) // measure what a frame costs, not the display's rate
-		title += " — synthetic"
-	default:
-		flag.Usage()
-		return errors.New("say what to show: --connect, --data, --scenario or --synthetic")
+	app := &desk.App{Speed: *f.speed, Locale: *f.lang}
+	title, closeSource, err := show(ctx, f, app)
+	if err != nil {
+		return err
 	}
+	defer closeSource()
 	defer func() { // before the store they may read closes
 		for _, v := range app.Views {
 			v.Close()
 		}
 	}()
-	var (
-		start  time.Time
-		frames int
-		mu     sync.Mutex
-		last   *image.RGBA
-	)
-	if *runFor > 0 {
-		app.OnDraw = func(screen *ebiten.Image, frame int) bool {
-			if frame == 30 { // the first frames compile shaders and upload textures
-				start, frames = time.Now(), 0
-			}
-			frames++
-			if start.IsZero() || time.Since(start) < *runFor {
-				return ctx.Err() != nil
-			}
-			if *shot != "" {
-				b := screen.Bounds()
-				img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-				screen.ReadPixels(img.Pix)
-				mu.Lock()
-				last = img
-				mu.Unlock()
-			}
-			return true
-		}
+	m := &meter{runFor: *f.runFor, shot: *f.shot}
+	if m.runFor > 0 {
+		app.OnDraw = m.draw(ctx)
 	}
-	ebiten.SetWindowSize(*width, *height)
+	ebiten.SetWindowSize(*f.width, *f.height)
 	ebiten.SetWindowTitle(title)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetScreenClearedEveryFrame(false) // every frame fills the whole screen itself
@@ -216,20 +145,130 @@ func run() error {
 	if err := ebiten.RunGame(app); err != nil {
 		return err
 	}
-	if *runFor > 0 && !start.IsZero() {
-		el := time.Since(start)
-		fmt.Printf("frames %d in %v: %.1f frames/s (%d views, %d stations shown, %d parts moving)\n",
-			frames, el.Round(time.Millisecond), float64(frames)/el.Seconds(), len(app.Views), app.Stations(), app.Parts())
-	}
-	if last != nil {
-		f, err := os.Create(*shot)
+	m.report(app)
+	return m.save()
+}
+
+// show sets app's views to what the flags ask for: a running twin
+// (--connect), a history (--data), a scenario played (--scenario) or a
+// synthetic plant (--synthetic). It returns the window's title and what
+// closes the views' source (the history).
+func show(ctx context.Context, f *flags, app *desk.App) (title string, closeSource func(), err error) {
+	title, closeSource = "twin-view", func() {}
+	switch {
+	case *f.connect != "":
+		ws, err := feedURL(*f.connect)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
-		defer f.Close()
-		return png.Encode(f, last)
+		cfg, err := trust(ctx, ws, *f.ca)
+		if err != nil {
+			return "", nil, err
+		}
+		app.Views = []desk.View{desk.NewLiveViewTLS(ctx, ws, cfg, "live twin")}
+		title += " — " + *f.connect
+	case *f.data != "":
+		data := *f.data
+		st, err := datadir.OpenHistory(data, store.Options{SnapshotEvery: -1})
+		if err != nil {
+			return "", nil, datadir.Advise(err, func(s *datadir.Server) []string {
+				if s == nil || s.Web == "" {
+					return []string{"twin-view --connect 'https://…/?token=…' with the address that twin printed (\"web view …\"): the live twin, its timeline scrubs back into the history"}
+				}
+				return []string{"twin-view --connect '" + s.Web + "'" + caArg(s.CA) + ": the live twin, its timeline scrubs back into the history",
+					"its web page, " + s.Web}
+			})
+		}
+		p, err := datadir.LoadPlant(data, *f.plantFile, true)
+		if err != nil {
+			st.Close()
+			return "", nil, err
+		}
+		fmt.Printf("twin-view: the history in %s; plant %s: %s\n", data, p.ID, p.From)
+		app.Views = []desk.View{desk.StoreView("history "+data, st, scene.NewLayout(p.Plant), slog.Default())}
+		title += " — replay " + data
+		closeSource = func() { st.Close() }
+	case *f.scen != "":
+		views, metrics, start, err := playScenario(ctx, *f.scen, *f.variants, *f.rep)
+		if err != nil {
+			return "", nil, err
+		}
+		app.Views, app.Metrics = views, metrics
+		app.Play(start) // from the end of the warm-up
+		title += " — " + *f.scen
+	case *f.synthetic != "":
+		var n, parts int
+		if _, err := fmt.Sscanf(*f.synthetic, "%d,%d", &n, &parts); err != nil || n <= 0 {
+			return "", nil, fmt.Errorf("--synthetic: want stations,parts (500,5000), got %q", *f.synthetic)
+		}
+		app.Views, app.MinParts = []desk.View{desk.NewSynthetic(n)}, parts
+		ebiten.SetVsyncEnabled(false) // measure what a frame costs, not the display's rate
+		title += " — synthetic"
+	default:
+		flag.Usage()
+		return "", nil, errors.New("say what to show: --connect, --data, --scenario or --synthetic")
 	}
-	return nil
+	return title, closeSource, nil
+}
+
+// meter measures the frame rate for --for: it counts the frames drawn
+// after the first 30 (which compile shaders and upload textures), ends
+// the game after runFor, and keeps the last frame for --shot.
+type meter struct {
+	runFor time.Duration
+	shot   string
+	start  time.Time
+	frames int
+	mu     sync.Mutex
+	last   *image.RGBA
+}
+
+// draw is the app's OnDraw: true ends the game.
+func (m *meter) draw(ctx context.Context) func(screen *ebiten.Image, frame int) bool {
+	return func(screen *ebiten.Image, frame int) bool {
+		if frame == 30 { // the first frames compile shaders and upload textures
+			m.start, m.frames = time.Now(), 0
+		}
+		m.frames++
+		if m.start.IsZero() || time.Since(m.start) < m.runFor {
+			return ctx.Err() != nil
+		}
+		if m.shot != "" {
+			b := screen.Bounds()
+			img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+			screen.ReadPixels(img.Pix)
+			m.mu.Lock()
+			m.last = img
+			m.mu.Unlock()
+		}
+		return true
+	}
+}
+
+// report prints the frame rate measured.
+func (m *meter) report(app *desk.App) {
+	if m.runFor <= 0 || m.start.IsZero() {
+		return
+	}
+	el := time.Since(m.start)
+	fmt.Printf("frames %d in %v: %.1f frames/s (%d views, %d stations shown, %d parts moving)\n",
+		m.frames, el.Round(time.Millisecond), float64(m.frames)/el.Seconds(), len(app.Views), app.Stations(), app.Parts())
+}
+
+// save writes the last frame kept to --shot (PNG).
+func (m *meter) save() error {
+	m.mu.Lock()
+	last := m.last
+	m.mu.Unlock()
+	if last == nil {
+		return nil
+	}
+	f, err := os.Create(m.shot)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return png.Encode(f, last)
 }
 
 // trust is the TLS configuration of a feed on wss:// (nil on ws://):

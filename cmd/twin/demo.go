@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,18 +25,13 @@ import (
 	"twin/connectors/virtual/floor"
 	"twin/plant"
 	"twin/plant/event"
-	"twin/twin/backup"
 	"twin/twin/datadir"
 	"twin/twin/forecast"
 	"twin/twin/ingest"
 	"twin/twin/mes"
-	"twin/twin/mes/api"
-	"twin/twin/mes/schedule"
+	"twin/twin/metrics"
 	"twin/twin/store"
 	"twin/twin/window"
-	"twin/viz/feed"
-	"twin/viz/overlay"
-	"twin/viz/scene"
 )
 
 func init() {
@@ -75,8 +71,23 @@ afterwards with "twin replay --data DIR".`,
 	})
 }
 
-func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
-	parent := ctx
+// demoFlags are twin demo's options, as its flags give them.
+type demoFlags struct {
+	plantFile, data      string
+	speed                float64
+	dur, warmup, linger  time.Duration
+	mqtt, http, view     string
+	opcua, uaCert, uaKey string
+	uaSecurity           string
+	token                string
+	seed                 uint64
+	fresh                bool
+	startAt              string
+	tls                  *tlsFlags
+	metrics              func() *metrics.Metrics // --metrics-token's
+}
+
+func parseDemoFlags(args []string, stdout io.Writer) (*demoFlags, error) {
 	c := commands["demo"]
 	fs := newFlags(c, stdout)
 	plantFile := fs.String("plant", "", "plant `file` (default: the built-in reference plant, plant/reference/motor.yaml)")
@@ -100,212 +111,399 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	startAt := fs.String("start", "", "plant `time` the virtual plant publishes from (2026-03-04T09:00 in the plant's zone, RFC 3339, or -2h; default: now): the plant works its shifts, so a demo at night or on a Sunday is quiet")
 	pos, err := parseAll(fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := noArgs(c, pos); err != nil {
-		return err
+		return nil, err
 	}
-	pl, err := loadPlant(nil, "", *plantFile, true)
+	return &demoFlags{plantFile: *plantFile, data: *data, speed: *speed, dur: *dur, warmup: *warmup, linger: *linger,
+		mqtt: *addr, http: *httpAddr, view: *view, opcua: *uaAddr, uaCert: *uaCert, uaKey: *uaKey, uaSecurity: *uaSecurity,
+		token: *token, seed: *seed, fresh: *fresh, startAt: *startAt, tls: tlsOpt, metrics: newMetrics}, nil
+}
+
+// runDemo is the wiring of twin demo; each step is one of demo's methods.
+func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
+	f, err := parseDemoFlags(args, stdout)
 	if err != nil {
 		return err
 	}
-	p := pl.Plant
-	if *startAt != "" { // before anything starts or is written
-		if _, err := parseWhen(*startAt, p.Location); err != nil {
+	pl, err := loadPlant(nil, "", f.plantFile, true)
+	if err != nil {
+		return err
+	}
+	if f.startAt != "" { // before anything starts or is written
+		if _, err := parseWhen(f.startAt, pl.Plant.Location); err != nil {
 			return fmt.Errorf("--start: %w", err)
 		}
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	b, err := broker.Start(*addr, log)
-	if err != nil {
-		if b, err = broker.Start("127.0.0.1:0", log); err != nil {
-			return err
-		}
-	}
-	defer b.Close()
-	// the tag map's brokers become the embedded one
-	if len(p.Tags.MQTT) == 0 {
+	if len(pl.Plant.Tags.MQTT) == 0 {
 		return fmt.Errorf("%s has no MQTT tag map: the demo publishes and subscribes through it (plant/FORMAT.md, \"Tags\")", pl.From)
 	}
-	for i := range p.Tags.MQTT {
-		p.Tags.MQTT[i].URL = b.URL()
-		p.Tags.MQTT[i].User, p.Tags.MQTT[i].Password, p.Tags.MQTT[i].CA = "", "", ""
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ends, err := startEndpoints(ctx, pl.Plant, f, log, stdout)
+	if err != nil {
+		return err
 	}
-	// the virtual plant's OPC UA server, and the tag map pointed at it
-	var ua *opcua.Server
-	var uaSec demoSecurity
-	if *uaAddr != "off" {
-		host, port, err := splitPort(*uaAddr)
-		if err != nil {
-			return fmt.Errorf("--opcua: %w", err)
-		}
-		policy, mode, err := securityFlag(*uaSecurity)
-		if err != nil {
-			return fmt.Errorf("--opcua-security: %w", err)
-		}
-		sec, err := demoCertificates(*data, host, *uaCert, *uaKey, stdout)
-		if err != nil {
-			return err
-		}
-		uaSec = sec
-		// gopcua prints its start-up through the standard logger
-		stdlog.SetOutput(io.Discard)
-		if ua, err = opcua.StartFree(ctx, p, opcua.ServerOptions{Host: host, Port: port, Logger: log, Certificate: sec.server, Key: sec.serverKey}); err != nil {
-			return err
-		}
-		defer ua.Close()
-		for i := range p.Tags.OPCUA {
-			p.Tags.OPCUA[i].Endpoint = ua.Endpoint()
-			p.Tags.OPCUA[i].Policy, p.Tags.OPCUA[i].Mode, p.Tags.OPCUA[i].User = policy, mode, ""
-			p.Tags.OPCUA[i].Cert, p.Tags.OPCUA[i].Key = "", ""
-		}
-	} else {
-		p.Tags.OPCUA = nil
-	}
-	if *dur > 0 {
+	defer ends.close()
+	parent := ctx // --linger outlasts --for
+	if f.dur > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *dur)
+		ctx, cancel = context.WithTimeout(ctx, f.dur)
 		defer cancel()
 	}
-	if *fresh {
-		if err := datadir.Wipe(*data); err != nil {
-			return inUse(err, webWays)
+	from, err := demoStart(f, pl.Plant.Location)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	d := &demo{f: f, pl: pl, p: ends.localPlant(pl.Plant), ends: ends, from: from, log: log, mx: f.metrics(), cancel: cancel}
+	d.abs, _ = filepath.Abs(f.data)
+	defer d.stop()
+	if err := d.startTwin(ctx); err != nil {
+		return err
+	}
+	if err := d.startRecords(ctx, stdout); err != nil {
+		return err
+	}
+	if err := d.newPlant(ctx); err != nil {
+		return err
+	}
+	defer d.releaseOrders()()
+	d.printIntro(stdout)
+	wv, err := d.tw.startViews(d.recs, f.data, f.http, f.token, f.tls, d.mx, stdout)
+	if err != nil {
+		return err
+	}
+	defer wv.close()
+	defer announce(f.data, "twin demo", wv)()
+	if f.view != "" {
+		openViews(ctx, f.view, wv, stdout)
+	}
+	ends.printOPCUA(stdout)
+	d.run(ctx, stdout)
+	fmt.Fprintf(stdout, "\nsummary, %s\n", zoneNote(d.p.Location, d.plantNow()))
+	printRecords(stdout, d.recs, d.fl.Stats(), from.start)
+	if f.linger > 0 {
+		fmt.Fprintf(stdout, "the plant has stopped; the web view and the records API stay up for %s (Ctrl-C to end)\n", f.linger)
+		select {
+		case <-time.After(f.linger):
+		case <-parent.Done():
 		}
 	}
-	// plant time starts at --start (now), or continues the history: the
-	// same plant goes on where it stopped, with its open orders
+	wv.close() // the views read the records: they stop first
+	d.stop()
+	return d.printEnd(stdout)
+}
+
+// endpoints are what the virtual plant serves on this machine, as a real
+// plant's gateways and PLCs would: the embedded MQTT broker and, unless
+// --opcua off, its OPC UA server, with the security the twin follows it
+// with.
+type endpoints struct {
+	broker       *broker.Broker
+	ua           *opcua.Server // nil: none
+	policy, mode string        // --opcua-security
+	sec          demoSecurity  // the server's and the twin's certificates
+}
+
+// startEndpoints starts the broker on --mqtt (a free port if that is
+// taken) and the OPC UA server of p on --opcua (likewise; "off": none),
+// with its certificate (demoCertificates).
+func startEndpoints(ctx context.Context, p *plant.Plant, f *demoFlags, log *slog.Logger, stdout io.Writer) (*endpoints, error) {
+	b, err := broker.Start(f.mqtt, log)
+	if err != nil {
+		if b, err = broker.Start("127.0.0.1:0", log); err != nil {
+			return nil, err
+		}
+	}
+	e := &endpoints{broker: b}
+	if f.opcua == "off" {
+		return e, nil
+	}
+	if err := e.startOPCUA(ctx, p, f, log, stdout); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *endpoints) startOPCUA(ctx context.Context, p *plant.Plant, f *demoFlags, log *slog.Logger, stdout io.Writer) error {
+	host, port, err := splitPort(f.opcua)
+	if err != nil {
+		return fmt.Errorf("--opcua: %w", err)
+	}
+	if e.policy, e.mode, err = securityFlag(f.uaSecurity); err != nil {
+		return fmt.Errorf("--opcua-security: %w", err)
+	}
+	if e.sec, err = demoCertificates(f.data, host, f.uaCert, f.uaKey, stdout); err != nil {
+		return err
+	}
+	// gopcua prints its start-up through the standard logger
+	stdlog.SetOutput(io.Discard)
+	e.ua, err = opcua.StartFree(ctx, p, opcua.ServerOptions{Host: host, Port: port, Logger: log, Certificate: e.sec.server, Key: e.sec.serverKey})
+	return err
+}
+
+func (e *endpoints) close() {
+	if e.ua != nil {
+		e.ua.Close()
+	}
+	e.broker.Close()
+}
+
+// localPlant returns a copy of p whose tag map points at e (localPlant).
+func (e *endpoints) localPlant(p *plant.Plant) *plant.Plant {
+	if e.ua == nil {
+		return localPlant(p, e.broker.URL(), "", "", "")
+	}
+	return localPlant(p, e.broker.URL(), e.ua.Endpoint(), e.policy, e.mode)
+}
+
+// printOPCUA says where the OPC UA server is and how a client trusts it.
+func (e *endpoints) printOPCUA(stdout io.Writer) {
+	if e.ua == nil {
+		return
+	}
+	fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", e.ua.Endpoint())
+	fmt.Fprintf(stdout, "    security              %s\n", e.ua.Security())
+	fmt.Fprintf(stdout, "    certificate           %s (%s): trust this fingerprint in your OPC UA client\n", e.sec.file, opcua.Fingerprint(e.sec.server))
+}
+
+// localPlant returns a copy of p whose tag map points at the demo's own
+// endpoints: every MQTT broker becomes the one at mqttURL (anonymous, no
+// TLS), every OPC UA server the one at uaEndpoint, followed with policy
+// and mode, anonymously and with the demo's own client certificate; none
+// when uaEndpoint is "". p itself is not changed.
+func localPlant(p *plant.Plant, mqttURL, uaEndpoint, policy, mode string) *plant.Plant {
+	q := *p
+	q.Tags.MQTT = slices.Clone(p.Tags.MQTT)
+	for i := range q.Tags.MQTT {
+		q.Tags.MQTT[i].URL = mqttURL
+		q.Tags.MQTT[i].User, q.Tags.MQTT[i].Password, q.Tags.MQTT[i].CA = "", "", ""
+	}
+	if uaEndpoint == "" {
+		q.Tags.OPCUA = nil
+		return &q
+	}
+	q.Tags.OPCUA = slices.Clone(p.Tags.OPCUA)
+	for i := range q.Tags.OPCUA {
+		q.Tags.OPCUA[i].Endpoint = uaEndpoint
+		q.Tags.OPCUA[i].Policy, q.Tags.OPCUA[i].Mode, q.Tags.OPCUA[i].User = policy, mode, ""
+		q.Tags.OPCUA[i].Cert, q.Tags.OPCUA[i].Key = "", ""
+	}
+	return &q
+}
+
+// demoFrom is where the demo's plant time starts: at --start (default:
+// now), or just after the history in --data ends when the demo continues
+// it (the same plant goes on where it stopped, with its open orders).
+type demoFrom struct {
+	start time.Time
+	last  int64 // the history's last event (Unix ns), when cont
+	cont  bool
+}
+
+// demoStart empties --data first with --fresh, and says where plant time
+// starts; --start with a history to continue is an error.
+func demoStart(f *demoFlags, loc *time.Location) (demoFrom, error) {
+	if f.fresh {
+		if err := datadir.Wipe(f.data); err != nil {
+			return demoFrom{}, inUse(err, webWays)
+		}
+	}
 	start := time.Now().Truncate(time.Second)
-	if *startAt != "" {
-		ns, err := parseWhen(*startAt, p.Location)
+	if f.startAt != "" {
+		ns, err := parseWhen(f.startAt, loc)
 		if err != nil {
-			return fmt.Errorf("--start: %w", err)
+			return demoFrom{}, fmt.Errorf("--start: %w", err)
 		}
 		start = time.Unix(0, ns)
 	}
-	last, cont, err := historyEnd(*data)
+	last, cont, err := historyEnd(f.data)
 	if err != nil {
-		return inUse(datadir.Busy(*data, err), webWays)
+		return demoFrom{}, inUse(datadir.Busy(f.data, err), webWays)
 	}
 	if cont {
-		if *startAt != "" {
-			return fmt.Errorf("%s has the history of a demo up to %s: the demo continues it from there (drop --start), or starts anew with --fresh --start %s",
-				*data, time.Unix(0, last).In(p.Location).Format(time.DateTime), *startAt)
+		if f.startAt != "" {
+			return demoFrom{}, fmt.Errorf("%s has the history of a demo up to %s: the demo continues it from there (drop --start), or starts anew with --fresh --start %s",
+				f.data, time.Unix(0, last).In(loc).Format(time.DateTime), f.startAt)
 		}
 		start = time.Unix(0, last).Add(time.Second)
 	}
-	// the twin's one clock is the virtual plant's: readings without a
-	// timestamp, the bounds of those with one, and the records
-	clock := newPlantClock(start, *speed)
-	var wg sync.WaitGroup
-	mx := newMetrics()
-	tw, err := startLive(ctx, p, *data, liveOptions{Clock: ingest.Clock{Now: clock.Now}, Metrics: mx, OPCUACert: uaSec.client, OPCUAKey: uaSec.clientKey}, log, &wg)
+	return demoFrom{start: start, last: last, cont: cont}, nil
+}
+
+// demo is a running demo around its endpoints: the twin following them,
+// its records and the demo's floor keeping them, and the virtual plant.
+// It owns their goroutines: stop ends them and waits.
+type demo struct {
+	f    *demoFlags
+	pl   *datadir.Plant
+	p    *plant.Plant // pl's plant, its tag map pointed at ends (localPlant)
+	ends *endpoints
+	from demoFrom
+	log  *slog.Logger
+	abs  string // --data, absolute
+	mx   *metrics.Metrics
+
+	clock   *plantClock
+	wg      sync.WaitGroup // the twin's connectors, the floor, the publishers, the plant
+	cancel  context.CancelFunc
+	stopped bool
+	tw      *live
+	recs    *mes.DB
+	fl      *floor.Floor
+	pubs    []*mqtt.Publisher
+	vp      *virtual.Plant
+	resumed string // how the plant starts, for the intro
+}
+
+// startTwin starts the live twin on the history in --data, its one clock
+// (readings without a timestamp, the bounds of those with one, and the
+// records) the virtual plant's, and returns once its connectors'
+// subscriptions are confirmed: the twin listens before the plant speaks
+// (births are not retained).
+func (d *demo) startTwin(ctx context.Context) error {
+	d.clock = newPlantClock(d.from.start, d.f.speed)
+	opt := liveOptions{Clock: ingest.Clock{Now: d.clock.Now}, Metrics: d.mx, OPCUACert: d.ends.sec.client, OPCUAKey: d.ends.sec.clientKey}
+	tw, err := startLive(ctx, d.p, d.f.data, opt, d.log, &d.wg)
 	if err != nil {
-		return inUse(datadir.Busy(*data, err), webWays)
+		return inUse(datadir.Busy(d.f.data, err), webWays)
 	}
-	if err := datadir.SavePlant(*data, pl.Src); err != nil {
-		log.Warn("the data directory will not remember its plant", "err", err)
+	d.tw = tw
+	if err := datadir.SavePlant(d.f.data, d.pl.Src); err != nil {
+		d.log.Warn("the data directory will not remember its plant", "err", err)
 	}
-	// the twin listens before the plant speaks (births are not retained)
-	waitSubscribed(ctx, tw, log)
-	// the records, stamped with plant time, and the people who keep them
-	plantNow := func() time.Time { return clock.Now().In(p.Location) }
-	recs, err := openRecords(p, *data, tw, plantNow, log, stdout)
+	waitSubscribed(ctx, tw, d.log)
+	return nil
+}
+
+// plantNow is the plant's time in its zone.
+func (d *demo) plantNow() time.Time { return d.clock.Now().In(d.p.Location) }
+
+// startRecords opens the records, stamped with plant time, and starts the
+// people who keep them (the floor).
+func (d *demo) startRecords(ctx context.Context, stdout io.Writer) error {
+	recs, err := openRecords(d.p, d.f.data, d.tw, d.plantNow, d.log, stdout)
 	if err != nil {
-		tw.close()
 		return err
 	}
-	watchRecords(mx, recs)
-	fl := floor.New(recs, p, log)
-	wg.Add(1)
+	d.recs = recs
+	watchRecords(d.mx, recs)
+	d.fl = floor.New(recs, d.p, d.log)
+	d.wg.Add(1)
 	go func() {
-		defer wg.Done()
-		fl.Run(ctx)
+		defer d.wg.Done()
+		d.fl.Run(ctx)
 	}()
-	// the virtual plant publishes through its own MQTT clients
-	var pubs []*mqtt.Publisher
-	for i, bc := range p.Tags.MQTT {
-		pub := mqtt.NewPublisher(bc, fmt.Sprintf("virtual-plant-%d", i), log)
-		pubs = append(pubs, pub)
-		wg.Add(1)
+	return nil
+}
+
+// newPlant starts the virtual plant's MQTT publishers and makes the
+// plant (run starts it): its orders numbered after those in the records,
+// and, continuing a history, every unit of its open orders where the
+// history says it is.
+func (d *demo) newPlant(ctx context.Context) error {
+	for i, bc := range d.p.Tags.MQTT {
+		pub := mqtt.NewPublisher(bc, fmt.Sprintf("virtual-plant-%d", i), d.log)
+		d.pubs = append(d.pubs, pub)
+		d.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer d.wg.Done()
 			if err := pub.Run(ctx); err != nil {
-				log.Error("publisher", "err", err)
+				d.log.Error("publisher", "err", err)
 			}
 		}()
 	}
-	fan := event.SinkFunc(func(e event.Event) {
-		fl.See(e)
-		switch e.Kind {
-		case event.Order:
-			// the orders the plant receives are the ERP's: the floor enters
-			// them in the records, and the records tell the twin; the plant
-			// reports the units it finished (its last station's count)
-			if e.Name == "progress" {
-				tw.in.Emit(e)
-			}
-			return
-		case event.Moved, event.OpFinished:
-			// part movements come from the MES side (operation card
-			// scans), not from the machines' gateways: the virtual plant
-			// hands them to the twin directly
-			tw.in.Emit(e)
-			return
-		case event.OpStarted:
-			// a unit started at a station: the MES's (the card scan), and
-			// the machine's current order, which its gateway publishes
-			tw.in.Emit(e)
-		}
-		for _, p := range pubs {
-			p.Emit(e)
-		}
-		if ua != nil {
-			ua.Emit(e)
-		}
-	})
 	// a demo that continues its history numbers its orders after the old
-	first, err := nextOrder(recs)
+	first, err := nextOrder(d.recs)
 	if err != nil {
 		return err
 	}
-	vo := virtual.Options{Seed: *seed, Speed: *speed, Start: start, Sink: fan, Warmup: *warmup, FirstOrder: first}
-	resumed := ""
-	if cont {
-		// the same plant goes on: every unit of its open orders where the
-		// history says it is, its machines as they were
-		at := time.Unix(0, last)
-		where, err := forecast.Position(p, tw.st, at)
-		if err != nil {
-			return fmt.Errorf("continuing %s: %w", *data, err)
+	vo := virtual.Options{Seed: d.f.seed, Speed: d.f.speed, Start: d.from.start, Sink: event.SinkFunc(d.fan), Warmup: d.f.warmup, FirstOrder: first}
+	d.resumed = fmt.Sprintf("after %s of warm-up", d.f.warmup)
+	if d.from.cont {
+		if err := d.resume(&vo); err != nil {
+			return fmt.Errorf("continuing %s: %w", d.f.data, err)
 		}
-		vo.Resume, vo.Warmup = where, 0
-		units, since := 0, at
-		var ids []string
-		for _, o := range where.Orders {
-			units += len(o.Jobs)
-			ids = append(ids, o.ID)
-			since = minTime(since, o.Release.Add(-24*time.Hour))
-		}
-		if err := fl.Resume(tw.st, ids, since); err != nil {
-			return fmt.Errorf("continuing %s: %w", *data, err)
-		}
-		resumed = fmt.Sprintf("continuing its history: %d open orders, %d units on their way", len(where.Orders), units)
 	}
-	vp, err := virtual.New(p, vo)
+	if d.vp, err = virtual.New(d.p, vo); err != nil {
+		return err
+	}
+	return nil
+}
+
+// resume sets vo to go on where the history ends: every unit of the open
+// orders where the history says it is, the machines as they were; the
+// floor takes up those orders.
+func (d *demo) resume(vo *virtual.Options) error {
+	at := time.Unix(0, d.from.last)
+	where, err := forecast.Position(d.p, d.tw.st, at)
 	if err != nil {
 		return err
 	}
-	// orders released in the records that the plant did not bring (a
-	// planner's, through the API) go to the plant too: it works them
+	vo.Resume, vo.Warmup = where, 0
+	units, since := 0, at
+	var ids []string
+	for _, o := range where.Orders {
+		units += len(o.Jobs)
+		ids = append(ids, o.ID)
+		since = minTime(since, o.Release.Add(-24*time.Hour))
+	}
+	if err := d.fl.Resume(d.tw.st, ids, since); err != nil {
+		return err
+	}
+	d.resumed = fmt.Sprintf("continuing its history: %d open orders, %d units on their way", len(where.Orders), units)
+	return nil
+}
+
+// fan hands each of the virtual plant's events to whoever would see it
+// in a real plant: the floor (the people), the twin directly for what the
+// MES side reports, and the gateways (the publishers and the OPC UA
+// server) for what the machines report.
+func (d *demo) fan(e event.Event) {
+	d.fl.See(e)
+	switch e.Kind {
+	case event.Order:
+		// the orders the plant receives are the ERP's: the floor enters
+		// them in the records, and the records tell the twin; the plant
+		// reports the units it finished (its last station's count)
+		if e.Name == "progress" {
+			d.tw.in.Emit(e)
+		}
+		return
+	case event.Moved, event.OpFinished:
+		// part movements come from the MES side (operation card
+		// scans), not from the machines' gateways: the virtual plant
+		// hands them to the twin directly
+		d.tw.in.Emit(e)
+		return
+	case event.OpStarted:
+		// a unit started at a station: the MES's (the card scan), and
+		// the machine's current order, which its gateway publishes
+		d.tw.in.Emit(e)
+	}
+	for _, p := range d.pubs {
+		p.Emit(e)
+	}
+	if d.ends.ua != nil {
+		d.ends.ua.Emit(e)
+	}
+}
+
+// releaseOrders sends the orders released in the records that the plant
+// did not bring (a planner's, through the API) to the plant too: it works
+// them. It returns the end of the subscription.
+func (d *demo) releaseOrders() (unsubscribe func()) {
 	pend := map[string]*plant.Order{} // the subscription runs serialised, on its own goroutine, in the order of the events
-	defer tw.in.Subscribe(func(e event.Event) {
+	return d.tw.in.Subscribe(func(e event.Event) {
 		if e.Kind != event.Order {
 			return
 		}
 		switch e.Name {
 		case "released":
 			var pr *plant.Product
-			for _, x := range p.Products {
+			for _, x := range d.p.Products {
 				if x.ID == e.Asset {
 					pr = x
 				}
@@ -318,77 +516,68 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		case "due":
 			if o := pend[e.Ref]; o != nil {
 				o.Due = time.Unix(0, int64(e.Value*1e9))
-				vp.Release(*o)
+				d.vp.Release(*o)
 				delete(pend, e.Ref)
 			}
 		}
-	})()
-	abs, _ := filepath.Abs(*data)
-	fmt.Fprintf(stdout, "twin demo: plant %s (%d machines), ×%g; %s\n", p.ID, len(p.Units), *speed, pl.From)
-	fmt.Fprintf(stdout, "  MQTT broker (embedded)  %s   topics %d, Sparkplug group %q\n", b.URL(), len(p.Tags.MQTT[0].Topics), sparkGroup(p))
-	fmt.Fprintf(stdout, "  plant clock             %s\n", zoneNote(p.Location, start))
-	if resumed == "" {
-		resumed = fmt.Sprintf("after %s of warm-up", *warmup)
-	}
-	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s, %s\n", start.In(p.Location).Format(time.DateTime), resumed)
-	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", abs)
+	})
+}
+
+// printIntro says what runs where.
+func (d *demo) printIntro(stdout io.Writer) {
+	p := d.p
+	fmt.Fprintf(stdout, "twin demo: plant %s (%d machines), ×%g; %s\n", p.ID, len(p.Units), d.f.speed, d.pl.From)
+	fmt.Fprintf(stdout, "  MQTT broker (embedded)  %s   topics %d, Sparkplug group %q\n", d.ends.broker.URL(), len(p.Tags.MQTT[0].Topics), sparkGroup(p))
+	fmt.Fprintf(stdout, "  plant clock             %s\n", zoneNote(p.Location, d.from.start))
+	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s, %s\n", d.from.start.In(p.Location).Format(time.DateTime), d.resumed)
+	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", d.abs)
 	fmt.Fprintf(stdout, "  orders                  entered in the records as the plant receives them; the records tell the twin\n")
 	fmt.Fprintf(stdout, "  part movements          handed from the virtual plant to the twin (as MES scans would)\n")
-	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", abs)
-	layout := scene.NewLayout(p)
-	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
-	tc, err := tlsOpt.open(*data, p.Location, log)
-	if err != nil {
-		return err
-	}
-	a := api.New(recs, &schedule.Planner{Records: recs, Live: tw.in})
-	bkSrc := backup.Source{Dir: *data, History: tw.st, Records: recs.Store()}
-	a.SetBackup(func(ctx context.Context, w io.Writer, since *backup.Manifest) (*backup.Manifest, error) {
-		return backup.Write(ctx, w, bkSrc, backup.Options{Since: since, Zone: p.Location})
-	})
-	wv, err := startWeb(*httpAddr, *token, tc, src, a, mx, log, stdout)
-	if err != nil {
-		return err
-	}
-	defer wv.close()
-	defer announce(*data, "twin demo", wv)()
-	if *view != "" {
-		openViews(ctx, *view, wv, stdout)
-	}
-	if ua != nil {
-		fmt.Fprintf(stdout, "  OPC UA server           %s   the equipment tree, ns=2;s=<unit>.State|GoodCount|RejectCount|PowerKW|EnergyKWh|CurrentOrder\n", ua.Endpoint())
-		fmt.Fprintf(stdout, "    security              %s\n", ua.Security())
-		fmt.Fprintf(stdout, "    certificate           %s (%s): trust this fingerprint in your OPC UA client\n", uaSec.file, opcua.Fingerprint(uaSec.server))
-	}
-	clock.run() // before the plant's Run: the clock is never behind the plant's events
-	wg.Add(1)
+	fmt.Fprintf(stdout, "  records                %s/mes: each order entered and released, its cards scanned, units tested, maintenance signed off (by the demo's floor)\n", d.abs)
+}
+
+// run runs the virtual plant until ctx ends, with a status line every
+// 5 s, and returns once the plant, the floor and the connectors have
+// stopped and the ingest has written what they said: the history is
+// final, and the plant's clock stops too.
+func (d *demo) run(ctx context.Context, stdout io.Writer) {
+	d.clock.run() // before the plant's Run: the clock is never behind the plant's events
+	d.wg.Add(1)
 	go func() {
-		defer wg.Done()
-		vp.Run(ctx)
+		defer d.wg.Done()
+		d.vp.Run(ctx)
 	}()
 	every(ctx, 5*time.Second, func() {
-		s := tw.in.Stats()
-		fmt.Fprintf(stdout, "%s | events %d, stored %d%s\n", status(p, tw.in.Snapshot()), s.Events, s.Stored, quarantined(s))
+		s := d.tw.in.Stats()
+		fmt.Fprintf(stdout, "%s | events %d, stored %d%s\n", status(d.p, d.tw.in.Snapshot()), s.Events, s.Stored, quarantined(s))
 	})
-	wg.Wait()
-	// the plant and the connectors have stopped: the history is final, and
-	// the plant's clock stops too
-	clock.stop(vp.Now())
-	fmt.Fprintf(stdout, "\nsummary, %s\n", zoneNote(p.Location, plantNow()))
-	printRecords(stdout, recs, fl.Stats(), start)
-	if *linger > 0 {
-		fmt.Fprintf(stdout, "the plant has stopped; the web view and the records API stay up for %s (Ctrl-C to end)\n", *linger)
-		select {
-		case <-time.After(*linger):
-		case <-parent.Done():
-		}
-	}
-	wv.close() // the views read the records: they stop first
-	recs.Close()
-	tw.close()
+	d.wg.Wait()
+	flushHistory(d.tw, d.log)
+	d.clock.stop(d.vp.Now())
+}
 
-	// the end: what the twin knows, and what it expects
-	st, err := store.Open(*data, store.Options{})
+// stop ends the demo's goroutines, waits for them, and closes the records
+// and the twin; it does nothing the second time.
+func (d *demo) stop() {
+	if d.stopped {
+		return
+	}
+	d.stopped = true
+	d.cancel()
+	d.wg.Wait()
+	if d.recs != nil {
+		d.recs.Close()
+	}
+	if d.tw != nil {
+		d.tw.close()
+	}
+}
+
+// printEnd prints what the twin knows at the end, read back from its
+// history, and what it expects: a forecast of the open orders.
+func (d *demo) printEnd(stdout io.Writer) error {
+	p := d.p
+	st, err := store.Open(d.f.data, store.Options{})
 	if err != nil {
 		return err
 	}
@@ -402,16 +591,16 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	var malformed, msgs, values uint64
-	for _, c := range tw.mqtts {
+	for _, c := range d.tw.mqtts {
 		malformed += c.Stats().Malformed
 		msgs += c.Stats().Messages
 	}
-	for _, c := range tw.opcuas {
+	for _, c := range d.tw.opcuas {
 		malformed += c.Stats().Malformed
 		values += c.Stats().Values
 	}
 	fmt.Fprintf(stdout, "\nreceived %d MQTT messages and %d OPC UA values\n", msgs, values)
-	fmt.Fprintf(stdout, "history: %d events in %s (malformed messages: %d)\n", st.Seq(), abs, malformed)
+	fmt.Fprintf(stdout, "history: %d events in %s (malformed messages: %d)\n", st.Seq(), d.abs, malformed)
 	fmt.Fprintln(stdout, status(p, now))
 	report(stdout, p, now)
 	where, err := forecast.Position(p, st, time.Unix(0, last))
@@ -461,6 +650,19 @@ func (c *plantClock) Now() time.Time {
 		return c.start
 	}
 	return c.start.Add(time.Duration(float64(time.Since(c.ref)-time.Duration(b)) * c.speed))
+}
+
+// flushHistory waits (10 s at most, then a warning) until the twin's
+// history holds every event ingested: the ingest writes to the store
+// behind the sources, and the summary and the records API read the
+// history; without it the summary could miss the last events that a
+// later read of the same day counts.
+func flushHistory(tw *live, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := tw.in.Flush(ctx); err != nil {
+		log.Warn("the summary may miss the last events: the history is behind", "err", err)
+	}
 }
 
 // historyEnd returns the time of the last event in the history in dir,

@@ -527,31 +527,9 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch verb {
 	case "add":
-		pw, err := readPassword(stdout, *name)
-		if err != nil {
-			return err
-		}
-		u, err := db.CreateUser("cli", mes.NewUser{Name: *name, Roles: strings.Split(*roles, ","), Password: pw, MustChangePassword: !*keep})
-		if err != nil {
-			return passwordHint(err)
-		}
-		fmt.Fprintf(stdout, "added %s (%s)\n", u.Name, strings.Join(u.Roles, ", "))
-		if u.MustChangePassword {
-			fmt.Fprintf(stdout, "%s changes the password at the first sign-in\n", u.Name)
-		}
+		return addUser(db, *name, *roles, *keep, stdout)
 	case "passwd":
-		pw, err := readPassword(stdout, *name)
-		if err != nil {
-			return err
-		}
-		// whoever stands at the twin chose it: no change at the next sign-in
-		if _, err := db.ChangeUser("cli", *name, mes.UserChange{Password: pw, MustChangePassword: new(false)}); err != nil {
-			return fmt.Errorf("%w (twin users list --data %s shows the accounts)", passwordHint(err), *data)
-		}
-		if *name == "admin" {
-			os.Remove(adminPasswordFile(*data)) // its first password is no longer
-		}
-		fmt.Fprintf(stdout, "the password of %s is changed\n", *name)
+		return setPassword(db, *data, *name, stdout)
 	case "list":
 		us, err := db.Users()
 		if err != nil {
@@ -561,14 +539,7 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "%-16s %-40s disabled=%v\n", u.Name, strings.Join(u.Roles, ","), u.Disabled)
 		}
 	case "token":
-		is, err := db.IssueToken("cli", *name, mes.NewToken{Label: *label})
-		if err != nil {
-			return fmt.Errorf("%w (twin users list --data %s shows the accounts)", err, *data)
-		}
-		fmt.Fprintln(stdout, is.Token)
-		if is.MustChangePassword {
-			fmt.Fprintf(os.Stderr, "%s must change the password first: the token is refused (403 password_change_required) until then: twin users passwd --data %s --name %s\n", *name, *data, *name)
-		}
+		return issueToken(db, *data, *name, *label, stdout)
 	case "unlock":
 		lo, err := db.Unlock("cli", *name)
 		if err != nil {
@@ -577,6 +548,56 @@ func runUsers(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s is unlocked (%d failed sign-ins counted)\n", *name, lo.Failures)
 	default:
 		return errUsage
+	}
+	return nil
+}
+
+// addUser adds the account name with roles (comma-separated) and a
+// password typed in; unless keep, it changes the password at its first
+// sign-in.
+func addUser(db *mes.DB, name, roles string, keep bool, stdout io.Writer) error {
+	pw, err := readPassword(stdout, name)
+	if err != nil {
+		return err
+	}
+	u, err := db.CreateUser("cli", mes.NewUser{Name: name, Roles: strings.Split(roles, ","), Password: pw, MustChangePassword: !keep})
+	if err != nil {
+		return passwordHint(err)
+	}
+	fmt.Fprintf(stdout, "added %s (%s)\n", u.Name, strings.Join(u.Roles, ", "))
+	if u.MustChangePassword {
+		fmt.Fprintf(stdout, "%s changes the password at the first sign-in\n", u.Name)
+	}
+	return nil
+}
+
+// setPassword sets the password of the account name in the records on
+// data to one typed in.
+func setPassword(db *mes.DB, data, name string, stdout io.Writer) error {
+	pw, err := readPassword(stdout, name)
+	if err != nil {
+		return err
+	}
+	// whoever stands at the twin chose it: no change at the next sign-in
+	if _, err := db.ChangeUser("cli", name, mes.UserChange{Password: pw, MustChangePassword: new(false)}); err != nil {
+		return fmt.Errorf("%w (twin users list --data %s shows the accounts)", passwordHint(err), data)
+	}
+	if name == "admin" {
+		os.Remove(adminPasswordFile(data)) // its first password is no longer
+	}
+	fmt.Fprintf(stdout, "the password of %s is changed\n", name)
+	return nil
+}
+
+// issueToken prints a new API token of the account name, for label.
+func issueToken(db *mes.DB, data, name, label string, stdout io.Writer) error {
+	is, err := db.IssueToken("cli", name, mes.NewToken{Label: label})
+	if err != nil {
+		return fmt.Errorf("%w (twin users list --data %s shows the accounts)", err, data)
+	}
+	fmt.Fprintln(stdout, is.Token)
+	if is.MustChangePassword {
+		fmt.Fprintf(os.Stderr, "%s must change the password first: the token is refused (403 password_change_required) until then: twin users passwd --data %s --name %s\n", name, data, name)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"twin/twin/mes"
 	"twin/twin/mes/api"
 	"twin/twin/mes/schedule"
+	"twin/twin/metrics"
 	"twin/twin/state"
 	"twin/twin/store"
 	"twin/viz/feed"
@@ -149,49 +150,37 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	p := pl.Plant
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	lo := liveOpt()
 	lo.Metrics = newMetrics()
 	tw, err := startLive(ctx, p, *data, lo, log, &wg)
 	if err != nil {
+		cancel()
+		wg.Wait() // the connectors it started before it failed
 		return inUse(datadir.Busy(*data, err), webWays)
 	}
+	defer tw.close()
+	defer func() { cancel(); wg.Wait() }() // on every return the connectors end before the twin closes
 	if err := datadir.SavePlant(*data, pl.Src); err != nil {
 		log.Warn("the data directory will not remember its plant", "err", err)
 	}
 	recs, err := openRecords(p, *data, tw, tw.in.Clock().Now, log, stdout)
 	if err != nil {
-		tw.close()
 		return err
 	}
-	defer tw.close()
 	defer recs.Close()
 	watchRecords(lo.Metrics, recs)
-	bkSrc := backup.Source{Dir: *data, History: tw.st, Records: recs.Store()}
 	if *bkDir != "" {
-		// its Close, deferred after the stores', runs before theirs
-		bk, err := backup.StartSchedule(backup.ScheduleOptions{Dir: *bkDir, Every: *bkEvery, Keep: *bkKeep, Source: bkSrc,
-			Options: backup.Options{Zone: p.Location}, Logger: log})
+		bk, err := startBackups(*bkDir, *bkEvery, *bkKeep, *data, tw, recs, lo.Metrics, log, stdout)
 		if err != nil {
 			return err
 		}
-		defer bk.Close()
-		tw.backups = bk.Stats
-		watchBackups(lo.Metrics, bk.Stats)
-		fmt.Fprintf(stdout, "backing up into %s every %v (a full backup weekly), keeping %d weeks\n", *bkDir, *bkEvery, *bkKeep)
+		defer bk.Close() // deferred after the stores' Close, it runs before theirs
 	}
 	if *httpAddr != "off" {
-		tc, err := tlsOpt.open(*data, p.Location, log)
-		if err != nil {
-			return err
-		}
-		layout := scene.NewLayout(p)
-		src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), log)
-		a := api.New(recs, &schedule.Planner{Records: recs, Live: tw.in})
-		a.SetBackup(func(ctx context.Context, w io.Writer, since *backup.Manifest) (*backup.Manifest, error) {
-			return backup.Write(ctx, w, bkSrc, backup.Options{Since: since, Zone: p.Location})
-		})
-		wv, err := startWeb(*httpAddr, *token, tc, src, a, lo.Metrics, log, stdout)
+		wv, err := tw.startViews(recs, *data, *httpAddr, *token, tlsOpt, lo.Metrics, stdout)
 		if err != nil {
 			return err
 		}
@@ -203,6 +192,18 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	} else {
 		defer announce(*data, "twin serve", nil)()
 	}
+	printFollowing(stdout, p)
+	every(ctx, 5*time.Second, func() {
+		s := tw.in.Stats()
+		fmt.Fprintf(stdout, "%s | events %d, stored %d, faults %d%s\n", status(p, tw.in.Snapshot()), s.Events, s.Stored, s.Faults, quarantined(s))
+	})
+	wg.Wait()
+	return nil
+}
+
+// printFollowing says what the twin follows, and the zone of the times it
+// prints.
+func printFollowing(stdout io.Writer, p *plant.Plant) {
 	for _, b := range p.Tags.MQTT {
 		fmt.Fprintf(stdout, "following %s: %d topics, Sparkplug %v\n", b.URL, len(b.Topics), b.Sparkplug != nil)
 	}
@@ -210,12 +211,41 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "following %s (%s/%s): %d nodes\n", s.Endpoint, s.Policy, s.Mode, len(s.Nodes))
 	}
 	fmt.Fprintln(stdout, zoneNote(p.Location, time.Now()))
-	every(ctx, 5*time.Second, func() {
-		s := tw.in.Stats()
-		fmt.Fprintf(stdout, "%s | events %d, stored %d, faults %d%s\n", status(p, tw.in.Snapshot()), s.Events, s.Stored, s.Faults, quarantined(s))
+}
+
+// startBackups starts the scheduled backups of the twin on data into dir
+// (twin help backup), their figures on the metrics and the views.
+func startBackups(dir string, every time.Duration, keep int, data string, tw *live, recs *mes.DB, mx *metrics.Metrics, log *slog.Logger, stdout io.Writer) (*backup.Schedule, error) {
+	src := backup.Source{Dir: data, History: tw.st, Records: recs.Store()}
+	bk, err := backup.StartSchedule(backup.ScheduleOptions{Dir: dir, Every: every, Keep: keep, Source: src,
+		Options: backup.Options{Zone: tw.p.Location}, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	tw.backups = bk.Stats
+	watchBackups(mx, bk.Stats)
+	fmt.Fprintf(stdout, "backing up into %s every %v (a full backup weekly), keeping %d weeks\n", dir, every, keep)
+	return bk, nil
+}
+
+// startViews serves on addr (HTTPS as tls says) the live scene, with the
+// records' KPIs and alarms and the twin's own alarms on it, and its
+// history; the records API, with its backups of the twin on data; and the
+// metrics (twin serve's and twin demo's web view).
+func (tw *live) startViews(recs *mes.DB, data, addr, token string, tls *tlsFlags, mx *metrics.Metrics, stdout io.Writer) (*webView, error) {
+	p := tw.p
+	tc, err := tls.open(data, p.Location, tw.log)
+	if err != nil {
+		return nil, err
+	}
+	layout := scene.NewLayout(p)
+	src := feed.StoreHistory(tw.st, layout, liveScenes(overlay.WithTwinAlarms(tw.alarms, overlay.WithKPIs(recs, overlay.WithAlarms(recs, func() *scene.Scene { return layout.Build(tw.in.Snapshot()) })))), tw.log)
+	a := api.New(recs, &schedule.Planner{Records: recs, Live: tw.in})
+	bkSrc := backup.Source{Dir: data, History: tw.st, Records: recs.Store()}
+	a.SetBackup(func(ctx context.Context, w io.Writer, since *backup.Manifest) (*backup.Manifest, error) {
+		return backup.Write(ctx, w, bkSrc, backup.Options{Since: since, Zone: p.Location})
 	})
-	wg.Wait()
-	return nil
+	return startWeb(addr, token, tc, src, a, mx, tw.log, stdout)
 }
 
 // serving, if set, is called by twin serve once its web view serves: a

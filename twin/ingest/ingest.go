@@ -36,6 +36,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -221,6 +222,34 @@ func (in *Ingest) EmitBatch(evs []event.Event, ack func(error)) {
 	}
 }
 
+// Flush returns once every batch emitted before it has been written to
+// the store (nil, or the error of the last write it waited for), or with
+// ctx's error; it fails once the Ingest is closed. Emit does not wait for
+// the store: a reader of the history that must see everything the
+// sources said up to now (a summary when they have stopped) flushes
+// first.
+func (in *Ingest) Flush(ctx context.Context) error {
+	done := make(chan error, 1)
+	in.qmu.RLock()
+	if in.closed.Load() {
+		in.qmu.RUnlock()
+		return errClosed
+	}
+	select {
+	case in.q <- batch{ack: func(err error) { done <- err }}: // behind every batch queued
+	case <-ctx.Done():
+		in.qmu.RUnlock()
+		return fmt.Errorf("ingest: flush: %w", ctx.Err())
+	}
+	in.qmu.RUnlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("ingest: flush: %w", ctx.Err())
+	}
+}
+
 // warnEveryMinute logs msg at most once a minute, *last holding when it
 // last did (a slow store or a slow subscriber would otherwise flood the
 // log); the counters say the rest.
@@ -297,7 +326,7 @@ func (in *Ingest) writer() {
 			}
 		}
 		var err error
-		if in.store != nil {
+		if in.store != nil && len(evs) > 0 { // a Flush alone writes nothing
 			err = in.append(evs)
 			in.batches.Add(1)
 			if err != nil {

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -191,5 +193,54 @@ func TestUnobservedAfterRestart(t *testing.T) {
 	})
 	if n != 1 {
 		t.Fatalf("%d markers in the history, want 1 (W2 was unknown already)", n)
+	}
+}
+
+// gatedStore holds every Append until its gate is opened.
+type gatedStore struct {
+	gate chan struct{}
+	mu   sync.Mutex
+	n    int
+}
+
+func (s *gatedStore) Append(evs []event.Event) error {
+	<-s.gate
+	s.mu.Lock()
+	s.n += len(evs)
+	s.mu.Unlock()
+	return nil
+}
+
+// TestFlush: Flush waits for the store to hold what was emitted before it
+// (Emit does not): while the store is held, a Flush runs out of time;
+// once it writes, Flush returns with everything in the store. After
+// Close it fails.
+func TestFlush(t *testing.T) {
+	st := &gatedStore{gate: make(chan struct{})}
+	in := New(st, nil, Options{Clock: Clock{Now: func() time.Time { return time.Unix(2000, 0) }}})
+	for i := range 100 {
+		in.Emit(event.Event{Time: int64(i) * 1e9, Kind: event.Counter, Asset: "W1", Name: "good", Value: float64(i)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := in.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Flush with the store held: %v, want the deadline's error", err)
+	}
+	close(st.gate)
+	if err := in.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	n := st.n
+	st.mu.Unlock()
+	if n != 100 {
+		t.Errorf("after Flush the store holds %d of the 100 events emitted", n)
+	}
+	if s := in.Stats(); s.Stored != 100 || s.Batches == 0 {
+		t.Errorf("stats after Flush: %+v", s)
+	}
+	in.Close()
+	if err := in.Flush(context.Background()); err == nil {
+		t.Error("Flush after Close: no error")
 	}
 }

@@ -256,70 +256,97 @@ func (s *Store) AppendSeq(evs []event.Event) (uint64, error) {
 	if len(evs) == 0 {
 		return s.seq, nil
 	}
-	seq := s.seq
-	oldest := int64(math.MaxInt64)
-	newest := s.newest
-	var kb, vb []byte
-	late := 0
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	for i := range evs {
-		e := &evs[i]
-		seq++
-		kb = eventKey(kb[:0], e.Time, seq)
-		vb = AppendEvent(vb[:0], e)
-		if err := wb.Set(bytes.Clone(kb), bytes.Clone(vb)); err != nil {
-			return 0, fmt.Errorf("store: append: %w", err)
-		}
-		if e.Asset != "" {
-			ak := assetPrefix(nil, e.Asset)
-			ak = binary.BigEndian.AppendUint64(ak, timeKey(e.Time))
-			ak = binary.BigEndian.AppendUint64(ak, seq)
-			if err := wb.Set(ak, nil); err != nil {
-				return 0, fmt.Errorf("store: append: index %s: %w", e.Asset, err)
-			}
-		}
-		if e.Time < newest {
-			late++
-		}
-		oldest = min(oldest, e.Time)
-		newest = max(newest, e.Time)
-	}
-	if err := wb.Set(bytes.Clone(metaSeq), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+	b, err := s.batch(wb, evs)
+	if err != nil {
 		return 0, fmt.Errorf("store: append: %w", err)
 	}
-	var t0 time.Time
-	if s.opt.CommitLatency != nil {
-		t0 = time.Now()
+	if err := s.commit(wb); err != nil {
+		return 0, err
 	}
-	if err := wb.Flush(); err != nil {
-		return 0, fmt.Errorf("store: append: %w", err)
-	}
-	if !s.opt.NoSync {
-		// WriteBatch commits with the database's SyncWrites; Sync makes
-		// sure the last commit's value log and memtable WAL are on disk.
-		if err := s.db.Sync(); err != nil {
-			return 0, fmt.Errorf("store: sync: %w", err)
-		}
-	}
-	if s.opt.CommitLatency != nil {
-		s.opt.CommitLatency.Observe(time.Since(t0).Seconds())
-	}
-	s.late.Add(uint64(late))
-	s.seq, s.newest = seq, newest
-	s.lowWater = min(s.lowWater, oldest)
-	if oldest < newest {
+	s.late.Add(uint64(b.late))
+	s.seq, s.newest = b.seq, b.newest
+	s.lowWater = min(s.lowWater, b.oldest)
+	if b.oldest < b.newest {
 		// a late event invalidates the snapshots after its time
-		if err := s.dropSnapshotsFrom(oldest); err != nil {
+		if err := s.dropSnapshotsFrom(b.oldest); err != nil {
 			return 0, fmt.Errorf("store: append: dropping the snapshots after a late event: %w", err)
 		}
 	}
 	s.sinceSnap += len(evs)
 	if s.opt.SnapshotEvery > 0 && s.sinceSnap >= s.opt.SnapshotEvery {
 		s.sinceSnap = 0
-		s.askSnapshotLocked(newest)
+		s.askSnapshotLocked(b.newest)
 	}
-	return seq, nil
+	return b.seq, nil
+}
+
+// appended is what a write batch of events holds: the sequence number
+// of its last event, its oldest and the newest time (the store's newest
+// or later), and how many of its events are older than the newest before
+// them (late).
+type appended struct {
+	seq            uint64
+	oldest, newest int64
+	late           int
+}
+
+// batch puts evs into wb, numbered after the store's last event: each
+// event under its time and sequence number, its asset's index entry, and
+// the last sequence number. s.mu must be held.
+func (s *Store) batch(wb *badger.WriteBatch, evs []event.Event) (appended, error) {
+	b := appended{seq: s.seq, oldest: math.MaxInt64, newest: s.newest}
+	var kb, vb []byte
+	for i := range evs {
+		e := &evs[i]
+		b.seq++
+		kb = eventKey(kb[:0], e.Time, b.seq)
+		vb = AppendEvent(vb[:0], e)
+		if err := wb.Set(bytes.Clone(kb), bytes.Clone(vb)); err != nil {
+			return b, err
+		}
+		if e.Asset != "" {
+			ak := assetPrefix(nil, e.Asset)
+			ak = binary.BigEndian.AppendUint64(ak, timeKey(e.Time))
+			ak = binary.BigEndian.AppendUint64(ak, b.seq)
+			if err := wb.Set(ak, nil); err != nil {
+				return b, fmt.Errorf("index %s: %w", e.Asset, err)
+			}
+		}
+		if e.Time < b.newest {
+			b.late++
+		}
+		b.oldest = min(b.oldest, e.Time)
+		b.newest = max(b.newest, e.Time)
+	}
+	if err := wb.Set(bytes.Clone(metaSeq), binary.BigEndian.AppendUint64(nil, b.seq)); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+// commit writes wb durably (unless Options.NoSync), timed by
+// Options.CommitLatency.
+func (s *Store) commit(wb *badger.WriteBatch) error {
+	var t0 time.Time
+	if s.opt.CommitLatency != nil {
+		t0 = time.Now()
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("store: append: %w", err)
+	}
+	if !s.opt.NoSync {
+		// WriteBatch commits with the database's SyncWrites; Sync makes
+		// sure the last commit's value log and memtable WAL are on disk.
+		if err := s.db.Sync(); err != nil {
+			return fmt.Errorf("store: sync: %w", err)
+		}
+	}
+	if s.opt.CommitLatency != nil {
+		s.opt.CommitLatency.Observe(time.Since(t0).Seconds())
+	}
+	return nil
 }
 
 // withoutRepeats returns evs without the events the store holds already:

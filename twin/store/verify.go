@@ -55,102 +55,122 @@ func (r *VerifyReport) OK() bool { return len(r.Unreadable) == 0 && len(r.Mismat
 func (s *Store) Verify(ctx context.Context) (*VerifyReport, error) {
 	rep := &VerifyReport{}
 	err := s.db.View(func(txn *badger.Txn) error {
-		evs := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pEvent}, PrefetchValues: true, PrefetchSize: 1000})
-		defer evs.Close()
-		evs.Rewind()
-		snaps := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pSnap}})
-		defer snaps.Close()
-		snaps.Rewind()
-
-		fold := &state.State{}
-		var e event.Event
-		// apply folds the events with time ≤ t (all of them: MaxInt64).
-		apply := func(t int64) error {
-			for ; evs.Valid(); evs.Next() {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				k := evs.Item().Key()
-				at := keyTime(k)
-				if at > t {
-					return nil
-				}
-				rep.Events++
-				err := evs.Item().Value(func(v []byte) error { return DecodeEvent(v, &e) })
-				if err != nil {
-					rep.Unreadable = append(rep.Unreadable, Problem{fmt.Sprintf("%x", k), time.Unix(0, at).UTC(), "the event record does not decode: " + err.Error()})
-					continue
-				}
-				e.Time = at
-				fold.Apply(e)
-			}
-			return nil
-		}
-		first := true
-		for ; snaps.Valid(); snaps.Next() {
-			k := snaps.Item().KeyCopy(nil)
-			at := keyTime(k)
-			v, err := snaps.Item().ValueCopy(nil)
-			if err != nil {
-				return fmt.Errorf("snapshot %x: %w", k, err)
-			}
-			var stored state.State
-			if err := stored.UnmarshalBinary(v); err != nil {
-				rep.Unreadable = append(rep.Unreadable, Problem{fmt.Sprintf("%x", k), time.Unix(0, at).UTC(), "the snapshot does not decode: " + err.Error()})
-				continue
-			}
-			if first {
-				first = false
-				if !evs.Valid() || keyTime(evs.Item().Key()) >= at {
-					// no event before it: retention dropped them, it is the base
-					fold = &stored
-					rep.Base = time.Unix(0, at).UTC()
-					skipTo(evs, at)
-					rep.Snapshots++
-					continue
-				}
-			}
-			if err := apply(at); err != nil {
-				return err
-			}
-			rep.Snapshots++
-			if len(v) == 0 || v[0] != fold.AppendBinary(nil)[0] {
-				continue // an older encoding
-			}
-			if want := fold.AppendBinary(nil); !bytes.Equal(stored.AppendBinary(nil), want) {
-				rep.Mismatched = append(rep.Mismatched, Problem{fmt.Sprintf("%x", k), time.Unix(0, at).UTC(),
-					fmt.Sprintf("the snapshot differs from the fold of its events (%d events applied in the snapshot, %d in the fold)", stored.Applied, fold.Applied)})
-				// go on from the fold: later snapshots are checked against the events
-			}
-		}
-		if err := apply(math.MaxInt64); err != nil {
+		if err := verifySnapshots(ctx, txn, rep); err != nil {
 			return err
 		}
-		// the per-asset index: each entry has its event
-		idx := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pAsset}})
-		defer idx.Close()
-		for idx.Rewind(); idx.Valid(); idx.Next() {
-			k := idx.Item().Key()
-			n, w := binary.Uvarint(k[1:])
-			if w <= 0 || 1+w+int(n)+16 != len(k) {
-				rep.Mismatched = append(rep.Mismatched, Problem{fmt.Sprintf("%x", k), time.Time{}, "an asset index key of the wrong shape"})
-				continue
-			}
-			tail := k[1+w+int(n):]
-			ek := append([]byte{pEvent}, tail...)
-			if _, err := txn.Get(ek); errors.Is(err, badger.ErrKeyNotFound) {
-				rep.Mismatched = append(rep.Mismatched, Problem{fmt.Sprintf("%x", k), time.Unix(0, keyTime(ek)).UTC(),
-					fmt.Sprintf("the index entry of asset %q has no event (%x)", k[1+w:1+w+int(n)], ek)})
-			} else if err != nil {
-				return fmt.Errorf("event %x: %w", ek, err)
-			}
-		}
-		return nil
+		return verifyIndex(txn, rep)
 	})
 	if err != nil {
 		return rep, fmt.Errorf("store: verify: %w", err)
 	}
 	return rep, nil
+}
+
+// verifySnapshots folds the events in time order and compares each
+// snapshot with the fold of the events up to its time; a first snapshot
+// with no event before it (retention dropped them) is the base.
+func verifySnapshots(ctx context.Context, txn *badger.Txn, rep *VerifyReport) error {
+	evs := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pEvent}, PrefetchValues: true, PrefetchSize: 1000})
+	defer evs.Close()
+	evs.Rewind()
+	snaps := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pSnap}})
+	defer snaps.Close()
+	snaps.Rewind()
+	f := &verifyFold{ctx: ctx, evs: evs, rep: rep, st: &state.State{}}
+	first := true
+	for ; snaps.Valid(); snaps.Next() {
+		k := snaps.Item().KeyCopy(nil)
+		at := keyTime(k)
+		v, err := snaps.Item().ValueCopy(nil)
+		if err != nil {
+			return fmt.Errorf("snapshot %x: %w", k, err)
+		}
+		var stored state.State
+		if err := stored.UnmarshalBinary(v); err != nil {
+			rep.Unreadable = append(rep.Unreadable, Problem{fmt.Sprintf("%x", k), time.Unix(0, at).UTC(), "the snapshot does not decode: " + err.Error()})
+			continue
+		}
+		if first {
+			first = false
+			if !evs.Valid() || keyTime(evs.Item().Key()) >= at {
+				// no event before it: retention dropped them, it is the base
+				f.st = &stored
+				rep.Base = time.Unix(0, at).UTC()
+				skipTo(evs, at)
+				rep.Snapshots++
+				continue
+			}
+		}
+		if err := f.upTo(at); err != nil {
+			return err
+		}
+		rep.Snapshots++
+		if len(v) == 0 || v[0] != f.st.AppendBinary(nil)[0] {
+			continue // an older encoding
+		}
+		if want := f.st.AppendBinary(nil); !bytes.Equal(stored.AppendBinary(nil), want) {
+			rep.Mismatched = append(rep.Mismatched, Problem{fmt.Sprintf("%x", k), time.Unix(0, at).UTC(),
+				fmt.Sprintf("the snapshot differs from the fold of its events (%d events applied in the snapshot, %d in the fold)", stored.Applied, f.st.Applied)})
+			// go on from the fold: later snapshots are checked against the events
+		}
+	}
+	return f.upTo(math.MaxInt64)
+}
+
+// verifyFold is Verify's fold of the events, in time order, noting those
+// that do not decode.
+type verifyFold struct {
+	ctx context.Context
+	evs *badger.Iterator
+	rep *VerifyReport
+	st  *state.State
+	e   event.Event
+}
+
+// upTo folds the events with time ≤ t (all of them: MaxInt64).
+func (f *verifyFold) upTo(t int64) error {
+	for ; f.evs.Valid(); f.evs.Next() {
+		if err := f.ctx.Err(); err != nil {
+			return err
+		}
+		k := f.evs.Item().Key()
+		at := keyTime(k)
+		if at > t {
+			return nil
+		}
+		f.rep.Events++
+		err := f.evs.Item().Value(func(v []byte) error { return DecodeEvent(v, &f.e) })
+		if err != nil {
+			f.rep.Unreadable = append(f.rep.Unreadable, Problem{fmt.Sprintf("%x", k), time.Unix(0, at).UTC(), "the event record does not decode: " + err.Error()})
+			continue
+		}
+		f.e.Time = at
+		f.st.Apply(f.e)
+	}
+	return nil
+}
+
+// verifyIndex checks that each entry of the per-asset index has its event.
+func verifyIndex(txn *badger.Txn, rep *VerifyReport) error {
+	idx := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pAsset}})
+	defer idx.Close()
+	for idx.Rewind(); idx.Valid(); idx.Next() {
+		k := idx.Item().Key()
+		n, w := binary.Uvarint(k[1:])
+		if w <= 0 || 1+w+int(n)+16 != len(k) {
+			rep.Mismatched = append(rep.Mismatched, Problem{fmt.Sprintf("%x", k), time.Time{}, "an asset index key of the wrong shape"})
+			continue
+		}
+		tail := k[1+w+int(n):]
+		ek := append([]byte{pEvent}, tail...)
+		if _, err := txn.Get(ek); errors.Is(err, badger.ErrKeyNotFound) {
+			rep.Mismatched = append(rep.Mismatched, Problem{fmt.Sprintf("%x", k), time.Unix(0, keyTime(ek)).UTC(),
+				fmt.Sprintf("the index entry of asset %q has no event (%x)", k[1+w:1+w+int(n)], ek)})
+		} else if err != nil {
+			return fmt.Errorf("event %x: %w", ek, err)
+		}
+	}
+	return nil
 }
 
 // keyTime is the time in an event or snapshot key.
