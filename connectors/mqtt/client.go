@@ -311,6 +311,10 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	c.lingering.Store(true)
 	c.c.Disconnect(2000) // returns as soon as it is done: the broker's end of the connection, in a few ms
+	// stopped while still connecting (a broker that refuses us, or is
+	// away): paho's connect loop ends at its next retry, within a second;
+	// wait for it, so that nothing of this client outlives Run
+	tok.WaitTimeout(2 * time.Second)
 	return nil
 }
 
