@@ -523,6 +523,24 @@ func (d *demo) releaseOrders() (unsubscribe func()) {
 	})
 }
 
+// offShiftNote says, when the plant's calendar does not work at start (a
+// night, a Sunday), when it starts work and how long that is at the
+// demo's speed, and how to begin there instead (a demo that continues its
+// history starts anew for that: --fresh); "" when it works.
+func offShiftNote(p *plant.Plant, start time.Time, speed float64, cont bool) string {
+	working, _, next := p.Calendar.State(start.In(p.Location))
+	if working || next.IsZero() || speed <= 0 {
+		return ""
+	}
+	wait := time.Duration(float64(next.Sub(start)) / speed).Round(time.Second)
+	how := "--start " + next.In(p.Location).Format("2006-01-02T15:04")
+	if cont {
+		how = "--fresh " + how + " (a new demo: --fresh empties --data)"
+	}
+	return fmt.Sprintf("the plant is off now (its calendar): its next shift starts %s, in %s at ×%g; to begin there: %s",
+		next.In(p.Location).Format("Mon 2006-01-02 15:04"), wait, speed, how)
+}
+
 // printIntro says what runs where.
 func (d *demo) printIntro(stdout io.Writer) {
 	p := d.p
@@ -530,6 +548,9 @@ func (d *demo) printIntro(stdout io.Writer) {
 	fmt.Fprintf(stdout, "  MQTT broker (embedded)  %s   topics %d, Sparkplug group %q\n", d.ends.broker.URL(), len(p.Tags.MQTT[0].Topics), sparkGroup(p))
 	fmt.Fprintf(stdout, "  plant clock             %s\n", zoneNote(p.Location, d.from.start))
 	fmt.Fprintf(stdout, "  virtual plant           publishing to it from %s, %s\n", d.from.start.In(p.Location).Format(time.DateTime), d.resumed)
+	if note := offShiftNote(p, d.from.start, d.f.speed, d.from.cont); note != "" {
+		fmt.Fprintf(stdout, "                          %s\n", note)
+	}
 	fmt.Fprintf(stdout, "  twin                    subscribed to it; history in %s\n", d.abs)
 	fmt.Fprintf(stdout, "  orders                  entered in the records as the plant receives them; the records tell the twin\n")
 	fmt.Fprintf(stdout, "  part movements          handed from the virtual plant to the twin (as MES scans would)\n")

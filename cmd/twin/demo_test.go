@@ -1,8 +1,11 @@
 package main
 
 import (
+	"strings"
 	"testing"
+	"time"
 
+	"twin/plant"
 	"twin/twin/datadir"
 )
 
@@ -43,4 +46,31 @@ func TestLocalPlant(t *testing.T) {
 	if off := localPlant(p, "tcp://127.0.0.1:1", "", "", ""); len(off.Tags.OPCUA) != 0 || len(p.Tags.OPCUA) == 0 {
 		t.Errorf("--opcua off: the copy has %d OPC UA tag maps (want none), the plant %d", len(off.Tags.OPCUA), len(p.Tags.OPCUA))
 	}
+}
+
+// TestOffShiftNote: a demo started when the plant's calendar does not
+// work (a night) says when the next shift starts and how to begin there;
+// one started in a shift says nothing.
+func TestOffShiftNote(t *testing.T) {
+	p, err := plant.Load("../../testdata/plants/motor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	night := time.Date(2026, 3, 4, 2, 0, 0, 0, p.Location) // a Wednesday, 02:00
+	note := offShiftNote(p, night, 60, false)
+	working, _, next := p.Calendar.State(night)
+	if working || next.IsZero() {
+		t.Fatalf("the motor plant works at %v: the test needs a night", night)
+	}
+	want := "to begin there: --start " + next.Format("2006-01-02T15:04")
+	if !strings.Contains(note, "the plant is off now") || !strings.Contains(note, want) || !strings.Contains(note, "at ×60") {
+		t.Fatalf("at night the demo says %q, want when the next shift starts and %q", note, want)
+	}
+	if cont := offShiftNote(p, night, 60, true); !strings.Contains(cont, "--fresh --start") {
+		t.Fatalf("continuing a history at night the demo says %q, want --fresh --start", cont)
+	}
+	if got := offShiftNote(p, time.Date(2026, 3, 4, 9, 0, 0, 0, p.Location), 60, false); got != "" {
+		t.Fatalf("in a shift the demo says %q, want nothing", got)
+	}
+	t.Log(note)
 }
